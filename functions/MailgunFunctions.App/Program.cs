@@ -1,0 +1,8 @@
+using MailgunFunctions.App;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
+
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.Services.AddMailgunFunctions(builder.Configuration);
+builder.Build().Run();

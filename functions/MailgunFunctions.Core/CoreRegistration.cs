@@ -1,0 +1,31 @@
+using MailgunFunctions.Ingestion;
+using MailgunFunctions.Signatures;
+using MailgunFunctions.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace MailgunFunctions;
+
+/// <summary>Registers the domain and storage services. Used by the Functions app, the CLI, the benchmarks and the tests.</summary>
+public static class CoreRegistration
+{
+    public static IServiceCollection AddMailgunCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddOptions<MailgunOptions>().Bind(configuration.GetSection(MailgunOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MailgunOptions>, MailgunOptionsValidator>();
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+
+        services.TryAddSingleton(sp => new StorageClients(configuration, sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.TryAddSingleton(sp => new SignatureVerifier(sp.GetRequiredService<IOptions<MailgunOptions>>().Value.Keys));
+        services.TryAddSingleton<ReplayGuard>();
+        services.TryAddSingleton<EventQueue>();
+        services.TryAddSingleton<EventWebhookIntake>();
+        return services;
+    }
+}

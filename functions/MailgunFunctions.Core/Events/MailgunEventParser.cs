@@ -1,0 +1,153 @@
+using System.Globalization;
+using Newtonsoft.Json.Linq;
+
+namespace MailgunFunctions.Events;
+
+/// <summary>Thrown when an <c>event-data</c> object lacks what every Mailgun event has; such input can never be processed.</summary>
+public sealed class EventFormatException(string reason) : Exception(reason)
+{
+    /// <summary>Short machine-readable reason, e.g. "event_missing".</summary>
+    public string Reason { get; } = reason;
+}
+
+/// <summary>
+/// Reads <c>event-data</c> leniently: unknown fields are ignored, optional ones may be missing or of an
+/// unexpected JSON type (numbers as strings and the reverse), and only <c>event</c>, <c>timestamp</c>
+/// and <c>id</c> are required.
+/// </summary>
+public static class MailgunEventParser
+{
+    public static MailgunEvent Parse(JObject data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        string eventType = Text(data["event"]) is { Length: > 0 } e ? e.ToLowerInvariant() : throw new EventFormatException("event_missing");
+        string id = Text(data["id"]) is { Length: > 0 } i ? i : throw new EventFormatException("id_missing");
+        double seconds = Number(data["timestamp"]) ?? throw new EventFormatException("timestamp_missing");
+        if (double.IsNaN(seconds) || seconds < 0 || seconds > 253402300799d)
+        {
+            throw new EventFormatException("timestamp_out_of_range");
+        }
+
+        var headers = data["message"]?["headers"] as JObject;
+        var status = data["delivery-status"] as JObject;
+        var flags = data["flags"] as JObject;
+        string? recipient = Text(data["recipient"]);
+        if (string.IsNullOrWhiteSpace(recipient))
+        {
+            // Rejected events may carry no recipient: fall back to the To header.
+            recipient = Text(headers?["to"]);
+        }
+
+        return new MailgunEvent
+        {
+            EventType = eventType,
+            Id = id,
+            Timestamp = DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000d)),
+            Recipient = recipient,
+            RecipientDomain = Text(data["recipient-domain"]),
+            Severity = Text(data["severity"])?.ToLowerInvariant(),
+            Reason = Text(data["reason"])?.ToLowerInvariant(),
+            LogLevel = Text(data["log-level"]),
+            DeliveryStatus = status is null ? null : ParseStatus(status),
+            RejectReason = Text(data["reject"]?["reason"]),
+            RejectDescription = Text(data["reject"]?["description"]),
+            MessageId = TrimAngles(Text(headers?["message-id"])),
+            Subject = Text(headers?["subject"]),
+            From = Text(headers?["from"]),
+            SendingDomain = SendingDomainOf(data),
+            IsDelayedBounce = Bool(flags?["is-delayed-bounce"]),
+            IsTestMode = Bool(flags?["is-test-mode"]),
+            Tags = data["tags"] is JArray tags ? tags.Select(Text).OfType<string>().ToArray() : [],
+            UserVariables = data["user-variables"] is JObject vars
+                ? vars.Properties().Where(p => Text(p.Value) is not null).ToDictionary(p => p.Name, p => Text(p.Value)!, StringComparer.Ordinal)
+                : new Dictionary<string, string>(),
+        };
+    }
+
+    private static DeliveryStatus ParseStatus(JObject s) => new()
+    {
+        Code = Integer(s["code"]),
+        Message = Text(s["message"]),
+        Description = Text(s["description"]),
+        EnhancedCode = Text(s["enhanced-code"]),
+        BounceCode = Text(s["bounce-code"]),
+        BounceType = Text(s["bounce-type"])?.ToLowerInvariant(),
+        LastCode = Integer(s["last-code"]),
+        LastMessage = Text(s["last-message"]),
+        AttemptNo = Integer(s["attempt-no"]),
+        MxHost = Text(s["mx-host"]),
+    };
+
+    /// <summary>
+    /// The sending domain from, in order, the envelope sender, the envelope mail-from, the storage URL
+    /// (<c>.../domains/{domain}/messages/...</c>): no single one of them is always present.
+    /// </summary>
+    internal static string? SendingDomainOf(JObject data)
+    {
+        var envelope = data["envelope"] as JObject;
+        foreach (var candidate in new[] { Text(envelope?["sender"]), Text(envelope?["mail-from"]) })
+        {
+            if (DomainOfAddress(candidate) is { } domain)
+            {
+                return domain;
+            }
+        }
+
+        if (Text(data["storage"]?["url"]) is { } url)
+        {
+            const string marker = "/domains/";
+            int at = url.IndexOf(marker, StringComparison.OrdinalIgnoreCase);
+            if (at >= 0)
+            {
+                int start = at + marker.Length;
+                int end = url.IndexOf('/', start);
+                string domain = end < 0 ? url[start..] : url[start..end];
+                if (domain.Length > 0)
+                {
+                    return domain.ToLowerInvariant();
+                }
+            }
+        }
+
+        return null;
+    }
+
+    internal static string? DomainOfAddress(string? address)
+    {
+        if (string.IsNullOrWhiteSpace(address))
+        {
+            return null;
+        }
+
+        string a = address.Trim().Trim('<', '>');
+        int at = a.LastIndexOf('@');
+        return at >= 0 && at < a.Length - 1 ? a[(at + 1)..].ToLowerInvariant() : null;
+    }
+
+    private static string? TrimAngles(string? s) => s?.Trim().Trim('<', '>');
+
+    internal static string? Text(JToken? t) => t?.Type switch
+    {
+        JTokenType.String => (string?)t,
+        JTokenType.Integer or JTokenType.Float or JTokenType.Boolean => Convert.ToString(((JValue)t).Value, CultureInfo.InvariantCulture),
+        _ => null,
+    };
+
+    internal static double? Number(JToken? t) => t?.Type switch
+    {
+        // Integers too large for a long arrive as BigInteger, which Convert.ToDouble does not take.
+        JTokenType.Integer when ((JValue)t).Value is System.Numerics.BigInteger big => (double)big,
+        JTokenType.Integer or JTokenType.Float => Convert.ToDouble(((JValue)t).Value, CultureInfo.InvariantCulture),
+        JTokenType.String when double.TryParse((string?)t, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
+        _ => null,
+    };
+
+    internal static int? Integer(JToken? t) => Number(t) is double d && d >= int.MinValue && d <= int.MaxValue && d == Math.Floor(d) ? (int)d : null;
+
+    private static bool Bool(JToken? t) => t?.Type switch
+    {
+        JTokenType.Boolean => (bool)t,
+        JTokenType.String => string.Equals((string?)t, "true", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+}

@@ -1,0 +1,73 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration;
+
+namespace MailgunFunctions.Storage;
+
+/// <summary>
+/// Builds the app's blob, queue and table clients from the <c>AzureWebJobsStorage</c> setting, in either of
+/// the forms the Functions host understands: a connection string (local, Azurite), or identity-based
+/// <c>AzureWebJobsStorage__accountName</c> / <c>__blobServiceUri</c> / <c>__queueServiceUri</c> /
+/// <c>__tableServiceUri</c> with <c>__credential=managedidentity</c> and <c>__clientId</c> (Azure).
+/// </summary>
+public sealed class StorageClients
+{
+    public StorageClients(IConfiguration configuration, StorageOptions options)
+    {
+        var section = configuration.GetSection(StorageNames.ConnectionSetting);
+        string? connectionString = section.Value;
+        var queueOptions = Configure(new QueueClientOptions
+        {
+            // The Functions queue trigger reads base64 (host.json messageEncoding); QueueClient sends plain text unless told.
+            MessageEncoding = QueueMessageEncoding.Base64,
+        }, options);
+        var blobOptions = Configure(new BlobClientOptions(), options);
+        var tableOptions = Configure(new TableClientOptions(), options);
+
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            Queues = new QueueServiceClient(connectionString, queueOptions);
+            Blobs = new BlobServiceClient(connectionString, blobOptions);
+            Tables = new TableServiceClient(connectionString, tableOptions);
+            return;
+        }
+
+        string? account = section["accountName"];
+        Uri? ServiceUri(string key, string kind) =>
+            section[key] is { Length: > 0 } uri ? new Uri(uri)
+            : account is { Length: > 0 } ? new Uri($"https://{account}.{kind}.core.windows.net")
+            : null;
+
+        Uri blobUri = ServiceUri("blobServiceUri", "blob") ?? throw Missing();
+        Uri queueUri = ServiceUri("queueServiceUri", "queue") ?? throw Missing();
+        Uri tableUri = ServiceUri("tableServiceUri", "table") ?? throw Missing();
+        TokenCredential credential = string.Equals(section["credential"], "managedidentity", StringComparison.OrdinalIgnoreCase)
+            ? new ManagedIdentityCredential(section["clientId"] is { Length: > 0 } id ? ManagedIdentityId.FromUserAssignedClientId(id) : ManagedIdentityId.SystemAssigned)
+            : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = section["clientId"] });
+        Queues = new QueueServiceClient(queueUri, credential, queueOptions);
+        Blobs = new BlobServiceClient(blobUri, credential, blobOptions);
+        Tables = new TableServiceClient(tableUri, credential, tableOptions);
+    }
+
+    public QueueServiceClient Queues { get; }
+    public BlobServiceClient Blobs { get; }
+    public TableServiceClient Tables { get; }
+
+    private static T Configure<T>(T clientOptions, StorageOptions options)
+        where T : ClientOptions
+    {
+        clientOptions.Retry.MaxRetries = options.MaxRetries;
+        clientOptions.Retry.NetworkTimeout = options.NetworkTimeout;
+        clientOptions.Retry.Mode = RetryMode.Exponential;
+        clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(2);
+        return clientOptions;
+    }
+
+    private static InvalidOperationException Missing() => new(
+        $"Storage is not configured: set '{StorageNames.ConnectionSetting}' to a connection string, or " +
+        $"'{StorageNames.ConnectionSetting}__accountName' (or the __blobServiceUri, __queueServiceUri and __tableServiceUri settings) for identity-based access.");
+}

@@ -1,0 +1,23 @@
+namespace MailgunFunctions.Storage;
+
+/// <summary>
+/// Names of the queues, tables and containers the product uses. Fixed (not settings) because the trigger
+/// bindings name them at compile time and operators' queries name them in the README.
+/// </summary>
+public static class StorageNames
+{
+    /// <summary>The connection setting shared by the Functions host and the app's own clients.</summary>
+    public const string ConnectionSetting = "AzureWebJobsStorage";
+
+    /// <summary>Verified Mailgun events waiting to be classified.</summary>
+    public const string EventsQueue = "mailgun-events";
+
+    /// <summary>Where the Functions host moves an events message after maxDequeueCount failures.</summary>
+    public const string EventsPoisonQueue = "mailgun-events-poison";
+
+    /// <summary>Claim check: event payloads too big for a queue message.</summary>
+    public const string EventPayloadsContainer = "mailgun-event-payloads";
+
+    /// <summary>Every accepted webhook token with the hash of its body (replay defence).</summary>
+    public const string WebhookTokensTable = "WebhookTokens";
+}

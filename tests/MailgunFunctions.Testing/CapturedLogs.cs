@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace MailgunFunctions.Testing;
+
+/// <summary>A logger provider that keeps every formatted message (with its exception) for assertions.</summary>
+public sealed class CapturedLogs : ILoggerProvider
+{
+    private readonly ConcurrentQueue<(LogLevel Level, string Category, string Text)> _entries = new();
+
+    public IReadOnlyList<(LogLevel Level, string Category, string Text)> Entries => _entries.ToArray();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturedLogs owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            string text = formatter(state, exception);
+            if (state is IEnumerable<KeyValuePair<string, object?>> properties)
+            {
+                text += " | " + string.Join(", ", properties.Select(p => $"{p.Key}={p.Value}"));
+            }
+
+            if (exception is not null)
+            {
+                text += " | " + exception;
+            }
+
+            owner._entries.Enqueue((logLevel, category, text));
+        }
+    }
+}

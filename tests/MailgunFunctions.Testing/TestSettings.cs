@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace MailgunFunctions.Testing;
+
+/// <summary>Configuration and service providers for tests, built with the app's own registration code.</summary>
+public static class TestSettings
+{
+    /// <summary>Signing key "primary": vector V1 of shared/reference/signature-vectors.md.</summary>
+    public const string SigningKey = "key-7f3c0e1d9a2b4c5d6e7f8091a2b3c4d5";
+
+    /// <summary>A second key, as during a rotation.</summary>
+    public const string NextSigningKey = "key-next-0000000000000000000000000000";
+
+    public const string ApiKey = "api-key-not-a-signing-key-123456";
+
+    public static Dictionary<string, string?> Defaults(string storageConnectionString) => new()
+    {
+        ["AzureWebJobsStorage"] = storageConnectionString,
+        ["Mailgun:SigningKeys:primary"] = SigningKey,
+        ["Mailgun:SigningKeys:next"] = NextSigningKey,
+        ["Mailgun:ApiKey"] = ApiKey,
+        // Fail fast in tests that point at storage which is down.
+        ["Storage:MaxRetries"] = "0",
+        ["Storage:NetworkTimeout"] = "00:00:05",
+    };
+
+    public static IConfiguration Configuration(string storageConnectionString, IDictionary<string, string?>? overrides = null)
+    {
+        var values = Defaults(storageConnectionString);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+
+        return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+    }
+
+    /// <summary>
+    /// Builds a service provider the way the app does: <paramref name="register"/> is the app's registration
+    /// extension. Time is a <see cref="FakeTimeProvider"/>; logs go to <paramref name="logs"/> when given.
+    /// </summary>
+    public static ServiceProvider Services(
+        IConfiguration configuration,
+        Action<IServiceCollection, IConfiguration> register,
+        FakeTimeProvider time,
+        CapturedLogs? logs = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(b =>
+        {
+            b.SetMinimumLevel(LogLevel.Trace);
+            if (logs is not null)
+            {
+                b.AddProvider(logs);
+            }
+        });
+        services.AddSingleton<TimeProvider>(time);
+        register(services, configuration);
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+}
