@@ -89,8 +89,17 @@ public sealed class Azurite : IAsyncDisposable
     {
         if (_process is { HasExited: false })
         {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(10_000);
+            // SIGTERM first: Azurite then flushes what it acknowledged to disk, as real storage keeps what it acknowledged.
+            using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString()]))
+            {
+                term?.WaitForExit(5_000);
+            }
+
+            if (!_process.WaitForExit(10_000))
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
         }
 
         _process?.Dispose();

@@ -28,7 +28,7 @@ public static class MailgunEventParser
             throw new EventFormatException("timestamp_out_of_range");
         }
 
-        var headers = data["message"]?["headers"] as JObject;
+        var headers = Child(Child(data, "message"), "headers");
         var status = data["delivery-status"] as JObject;
         var flags = data["flags"] as JObject;
         string? recipient = Text(data["recipient"]);
@@ -49,8 +49,8 @@ public static class MailgunEventParser
             Reason = Text(data["reason"])?.ToLowerInvariant(),
             LogLevel = Text(data["log-level"]),
             DeliveryStatus = status is null ? null : ParseStatus(status),
-            RejectReason = Text(data["reject"]?["reason"]),
-            RejectDescription = Text(data["reject"]?["description"]),
+            RejectReason = Text(Child(data, "reject")?["reason"]),
+            RejectDescription = Text(Child(data, "reject")?["description"]),
             MessageId = TrimAngles(Text(headers?["message-id"])),
             Subject = Text(headers?["subject"]),
             From = Text(headers?["from"]),
@@ -93,7 +93,7 @@ public static class MailgunEventParser
             }
         }
 
-        if (Text(data["storage"]?["url"]) is { } url)
+        if (Text(Child(data, "storage")?["url"]) is { } url)
         {
             const string marker = "/domains/";
             int at = url.IndexOf(marker, StringComparison.OrdinalIgnoreCase);
@@ -123,6 +123,9 @@ public static class MailgunEventParser
         int at = a.LastIndexOf('@');
         return at >= 0 && at < a.Length - 1 ? a[(at + 1)..].ToLowerInvariant() : null;
     }
+
+    /// <summary>A nested object, or null when the field is missing or of another JSON type (never an exception).</summary>
+    internal static JObject? Child(JObject? parent, string name) => parent?[name] as JObject;
 
     private static string? TrimAngles(string? s) => s?.Trim().Trim('<', '>');
 

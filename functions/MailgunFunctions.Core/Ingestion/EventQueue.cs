@@ -37,15 +37,15 @@ public sealed class EventQueue
 
     public async Task SendAsync(EventEnvelope envelope, CancellationToken cancellationToken)
     {
-        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
         string text = EnvelopeCodec.Serialize(envelope);
         if (Encoding.UTF8.GetByteCount(text) > MaxInlineEnvelopeBytes && envelope.EventData is not null)
         {
             // Named by the body hash, so a retried delivery overwrites the same blob instead of adding one.
             string blobName = $"{envelope.ReceivedAt:yyyy/MM/dd}/{envelope.BodySha256}.json";
             string payload = envelope.EventData.ToString(Formatting.None);
-            await _payloads.GetBlobClient(blobName)
-                .UploadAsync(BinaryData.FromString(payload), overwrite: true, cancellationToken).ConfigureAwait(false);
+            await _created.RunAsync(
+                ct => _payloads.GetBlobClient(blobName).UploadAsync(BinaryData.FromString(payload), overwrite: true, ct),
+                cancellationToken).ConfigureAwait(false);
             var reference = new EventEnvelope
             {
                 ReceivedAt = envelope.ReceivedAt,
@@ -59,7 +59,7 @@ public sealed class EventQueue
             text = EnvelopeCodec.Serialize(reference);
         }
 
-        await _queue.SendMessageAsync(text, cancellationToken).ConfigureAwait(false);
+        await _created.RunAsync(ct => _queue.SendMessageAsync(text, ct), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

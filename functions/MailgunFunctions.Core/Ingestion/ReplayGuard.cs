@@ -40,7 +40,6 @@ public sealed class ReplayGuard
 
     public async Task<TokenClaim> ClaimAsync(string token, string bodySha256, string eventId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var entity = new TableEntity(KeyOf(token), "")
         {
             ["BodySha256"] = bodySha256,
@@ -50,7 +49,7 @@ public sealed class ReplayGuard
         };
         try
         {
-            await _table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+            await _created.RunAsync(ct => _table.AddEntityAsync(entity, ct), cancellationToken).ConfigureAwait(false);
             return TokenClaim.New;
         }
         catch (RequestFailedException ex) when (ex.Status == 409)

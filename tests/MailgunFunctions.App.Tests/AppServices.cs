@@ -1,0 +1,49 @@
+using MailgunFunctions.App;
+using MailgunFunctions.Testing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace MailgunFunctions.Tests;
+
+/// <summary>The app's real container (the same AddMailgunFunctions that Program.cs calls) over the given storage.</summary>
+public sealed class AppServices : IDisposable
+{
+    public AppServices(string storageConnectionString, DateTimeOffset now, IDictionary<string, string?>? overrides = null)
+    {
+        Time = new FakeTimeProvider(now);
+        Configuration = TestSettings.Configuration(storageConnectionString, overrides);
+        Provider = TestSettings.Services(Configuration, (s, c) => s.AddMailgunFunctions(c), Time, Logs);
+    }
+
+    public FakeTimeProvider Time { get; }
+    public IConfiguration Configuration { get; }
+    public CapturedLogs Logs { get; } = new();
+    public ServiceProvider Provider { get; }
+
+    /// <summary>Creates a function class the way the Functions worker does: constructor injection from the container.</summary>
+    public T Function<T>() => ActivatorUtilities.CreateInstance<T>(Provider);
+
+    public T Get<T>() where T : notnull => Provider.GetRequiredService<T>();
+
+    public static HttpRequest Post(string body, string contentType = "application/json", bool sendContentLength = true) =>
+        Post(System.Text.Encoding.UTF8.GetBytes(body), contentType, sendContentLength);
+
+    public static HttpRequest Post(byte[] body, string? contentType = "application/json", bool sendContentLength = true)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "POST";
+        context.Request.Path = "/api/mailgun/events";
+        context.Request.ContentType = contentType;
+        context.Request.Body = new MemoryStream(body);
+        if (sendContentLength)
+        {
+            context.Request.ContentLength = body.Length;
+        }
+
+        return context.Request;
+    }
+
+    public void Dispose() => Provider.Dispose();
+}
