@@ -20,13 +20,15 @@ public static class MailgunEventParser
     public static MailgunEvent Parse(JObject data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        string eventType = Text(data["event"]) is { Length: > 0 } e ? e.ToLowerInvariant() : throw new EventFormatException("event_missing");
-        string id = Text(data["id"]) is { Length: > 0 } i ? i : throw new EventFormatException("id_missing");
-        double seconds = Number(data["timestamp"]) ?? throw new EventFormatException("timestamp_missing");
-        if (double.IsNaN(seconds) || seconds < 0 || seconds > 253402300799d)
+        string? eventType = Text(data["event"]);
+        string? id = Text(data["id"]);
+        double? timestamp = Number(data["timestamp"]);
+        if (RequiredFieldsProblem(eventType, id, timestamp) is { } problem)
         {
-            throw new EventFormatException("timestamp_out_of_range");
+            throw new EventFormatException(problem);
         }
+
+        double seconds = timestamp!.Value;
 
         var headers = Child(Child(data, "message"), "headers");
         var status = data["delivery-status"] as JObject;
@@ -40,8 +42,8 @@ public static class MailgunEventParser
 
         return new MailgunEvent
         {
-            EventType = eventType,
-            Id = id,
+            EventType = eventType!.ToLowerInvariant(),
+            Id = id!,
             Timestamp = DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000d)),
             Recipient = recipient,
             RecipientDomain = Text(data["recipient-domain"]),
@@ -63,6 +65,18 @@ public static class MailgunEventParser
                 : new Dictionary<string, string>(),
         };
     }
+
+    /// <summary>
+    /// The one rule for what every Mailgun event has: a non-empty <c>event</c> and <c>id</c> and a <c>timestamp</c> in
+    /// seconds between 1970 and 9999. Returns the machine-readable problem, or null. Used by this parser and by the
+    /// webhook's single-pass reader, so both reject exactly the same events.
+    /// </summary>
+    public static string? RequiredFieldsProblem(string? eventType, string? id, double? timestamp) =>
+        string.IsNullOrEmpty(eventType) ? "event_missing"
+        : string.IsNullOrEmpty(id) ? "id_missing"
+        : timestamp is not { } t ? "timestamp_missing"
+        : double.IsNaN(t) || t < 0 || t > 253402300799d ? "timestamp_out_of_range"
+        : null;
 
     private static DeliveryStatus ParseStatus(JObject s) => new()
     {

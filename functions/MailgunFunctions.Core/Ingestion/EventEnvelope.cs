@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 
@@ -12,43 +13,57 @@ public sealed class EventEnvelope
 {
     public const int CurrentVersion = 1;
 
-    [JsonProperty("v")]
+    [JsonProperty(EnvelopeCodec.VersionField)]
     public int Version { get; set; } = CurrentVersion;
 
-    [JsonProperty("receivedAt")]
+    [JsonProperty(EnvelopeCodec.ReceivedAtField)]
     public DateTimeOffset ReceivedAt { get; set; }
 
     /// <summary>Mailgun's signature token: with the body hash, the identity of one webhook delivery.</summary>
-    [JsonProperty("token")]
+    [JsonProperty(EnvelopeCodec.TokenField)]
     public string Token { get; set; } = "";
 
     /// <summary>Id of the signing key that verified the delivery (never the key).</summary>
-    [JsonProperty("signingKeyId")]
+    [JsonProperty(EnvelopeCodec.SigningKeyIdField)]
     public string SigningKeyId { get; set; } = "";
 
     /// <summary>Lowercase hex SHA-256 of the webhook body as received.</summary>
-    [JsonProperty("bodySha256")]
+    [JsonProperty(EnvelopeCodec.BodySha256Field)]
     public string BodySha256 { get; set; } = "";
 
-    [JsonProperty("eventType")]
+    [JsonProperty(EnvelopeCodec.EventTypeField)]
     public string EventType { get; set; } = "";
 
-    [JsonProperty("eventId")]
+    [JsonProperty(EnvelopeCodec.EventIdField)]
     public string EventId { get; set; } = "";
 
-    [JsonProperty("eventData", NullValueHandling = NullValueHandling.Ignore)]
+    [JsonProperty(EnvelopeCodec.EventDataField, NullValueHandling = NullValueHandling.Ignore)]
     public JObject? EventData { get; set; }
 
-    [JsonProperty("payloadBlob", NullValueHandling = NullValueHandling.Ignore)]
+    [JsonProperty(EnvelopeCodec.PayloadBlobField, NullValueHandling = NullValueHandling.Ignore)]
     public string? PayloadBlob { get; set; }
 }
 
 /// <summary>Thrown when a queue message is not an envelope this code can read: it can never be processed, so it goes to poison at once.</summary>
 public sealed class EnvelopeFormatException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary>The one place that turns envelopes into queue message text and back.</summary>
+/// <summary>
+/// The one place that knows the envelope's wire format: written by the webhook's hot path with
+/// <see cref="Utf8JsonWriter"/> (the event-data copied through as the bytes Mailgun sent), written by replays
+/// from an <see cref="EventEnvelope"/>, and read back by the queue function.
+/// </summary>
 public static class EnvelopeCodec
 {
+    public const string VersionField = "v";
+    public const string ReceivedAtField = "receivedAt";
+    public const string TokenField = "token";
+    public const string SigningKeyIdField = "signingKeyId";
+    public const string BodySha256Field = "bodySha256";
+    public const string EventTypeField = "eventType";
+    public const string EventIdField = "eventId";
+    public const string EventDataField = "eventData";
+    public const string PayloadBlobField = "payloadBlob";
+
     private static readonly JsonSerializerSettings Settings = new()
     {
         DateParseHandling = DateParseHandling.None,
@@ -58,6 +73,34 @@ public static class EnvelopeCodec
 
     public static string Serialize(EventEnvelope envelope) => JsonConvert.SerializeObject(envelope, Formatting.None, Settings);
 
+    /// <summary>
+    /// Writes an envelope with <paramref name="eventDataJson"/> (already validated JSON) copied through unchanged,
+    /// or, when it is empty, a reference to <paramref name="payloadBlob"/>.
+    /// </summary>
+    public static void Write(Utf8JsonWriter writer, EnvelopeHeader header, ReadOnlySpan<byte> eventDataJson, string? payloadBlob)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber(VersionField, EventEnvelope.CurrentVersion);
+        writer.WriteString(ReceivedAtField, header.ReceivedAt);
+        writer.WriteString(TokenField, header.Token);
+        writer.WriteString(SigningKeyIdField, header.SigningKeyId);
+        writer.WriteString(BodySha256Field, header.BodySha256);
+        writer.WriteString(EventTypeField, header.EventType);
+        writer.WriteString(EventIdField, header.EventId);
+        if (payloadBlob is null)
+        {
+            writer.WritePropertyName(EventDataField);
+            writer.WriteRawValue(eventDataJson, skipInputValidation: true);
+        }
+        else
+        {
+            writer.WriteString(PayloadBlobField, payloadBlob);
+        }
+
+        writer.WriteEndObject();
+        writer.Flush();
+    }
+
     public static EventEnvelope Deserialize(string text)
     {
         EventEnvelope? envelope;
@@ -65,7 +108,7 @@ public static class EnvelopeCodec
         {
             envelope = JsonConvert.DeserializeObject<EventEnvelope>(text, Settings);
         }
-        catch (JsonException ex)
+        catch (Newtonsoft.Json.JsonException ex)
         {
             throw new EnvelopeFormatException($"not an event envelope: {ex.Message}", ex);
         }
@@ -88,3 +131,6 @@ public static class EnvelopeCodec
         return envelope;
     }
 }
+
+/// <summary>The envelope's fields other than the event itself.</summary>
+public sealed record EnvelopeHeader(DateTimeOffset ReceivedAt, string Token, string SigningKeyId, string BodySha256, string EventType, string EventId);

@@ -35,18 +35,35 @@ public sealed class EventQueue
         });
     }
 
+    /// <summary>Sends an envelope prepared by the webhook, through a claim check when it is too big for a message.</summary>
+    public async Task SendAsync(PreparedEvent prepared, CancellationToken cancellationToken)
+    {
+        var header = prepared.Header ?? throw new ArgumentException("a rejected event cannot be queued", nameof(prepared));
+        if (prepared.EnvelopeJson.Length <= MaxInlineEnvelopeBytes)
+        {
+            await SendTextAsync(new BinaryData(prepared.EnvelopeJson), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        string blobName = await StorePayloadAsync(header, new BinaryData(prepared.EventDataJson), cancellationToken).ConfigureAwait(false);
+        var output = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var writer = new System.Text.Json.Utf8JsonWriter(output))
+        {
+            EnvelopeCodec.Write(writer, header, default, blobName);
+        }
+
+        await SendTextAsync(new BinaryData(output.WrittenMemory), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends an envelope built in code (replays, backfills, tests), through a claim check when needed.</summary>
     public async Task SendAsync(EventEnvelope envelope, CancellationToken cancellationToken)
     {
         string text = EnvelopeCodec.Serialize(envelope);
         if (Encoding.UTF8.GetByteCount(text) > MaxInlineEnvelopeBytes && envelope.EventData is not null)
         {
-            // Named by the body hash, so a retried delivery overwrites the same blob instead of adding one.
-            string blobName = $"{envelope.ReceivedAt:yyyy/MM/dd}/{envelope.BodySha256}.json";
-            string payload = envelope.EventData.ToString(Formatting.None);
-            await _created.RunAsync(
-                ct => _payloads.GetBlobClient(blobName).UploadAsync(BinaryData.FromString(payload), overwrite: true, ct),
-                cancellationToken).ConfigureAwait(false);
-            var reference = new EventEnvelope
+            var header = new EnvelopeHeader(envelope.ReceivedAt, envelope.Token, envelope.SigningKeyId, envelope.BodySha256, envelope.EventType, envelope.EventId);
+            string blobName = await StorePayloadAsync(header, BinaryData.FromString(envelope.EventData.ToString(Formatting.None)), cancellationToken).ConfigureAwait(false);
+            text = EnvelopeCodec.Serialize(new EventEnvelope
             {
                 ReceivedAt = envelope.ReceivedAt,
                 Token = envelope.Token,
@@ -55,11 +72,21 @@ public sealed class EventQueue
                 EventType = envelope.EventType,
                 EventId = envelope.EventId,
                 PayloadBlob = blobName,
-            };
-            text = EnvelopeCodec.Serialize(reference);
+            });
         }
 
-        await _created.RunAsync(ct => _queue.SendMessageAsync(text, ct), cancellationToken).ConfigureAwait(false);
+        await SendTextAsync(BinaryData.FromString(text), cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task SendTextAsync(BinaryData message, CancellationToken cancellationToken) =>
+        _created.RunAsync(ct => _queue.SendMessageAsync(message, cancellationToken: ct), cancellationToken);
+
+    private async Task<string> StorePayloadAsync(EnvelopeHeader header, BinaryData payload, CancellationToken cancellationToken)
+    {
+        // Named by the body hash, so a retried delivery overwrites the same blob instead of adding one.
+        string blobName = $"{header.ReceivedAt:yyyy/MM/dd}/{header.BodySha256}.json";
+        await _created.RunAsync(ct => _payloads.GetBlobClient(blobName).UploadAsync(payload, overwrite: true, ct), cancellationToken).ConfigureAwait(false);
+        return blobName;
     }
 
     /// <summary>

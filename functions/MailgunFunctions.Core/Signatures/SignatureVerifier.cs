@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -15,6 +16,7 @@ public sealed record SigningKey(string Id, string Secret);
 public sealed class SignatureVerifier
 {
     private const int SignatureBytes = 32;
+    private const int StackLimit = 512;
     private readonly (SigningKey Key, byte[] Secret)[] _keys;
 
     public SignatureVerifier(IEnumerable<SigningKey> keys)
@@ -26,39 +28,64 @@ public sealed class SignatureVerifier
         }
     }
 
-    /// <summary>
-    /// Returns the key that produced <paramref name="signature"/>, or null when none did. Several keys are
-    /// tried so that a key can be rotated without losing the traffic signed with the old one. Malformed
-    /// input (wrong length, not hex) is a plain rejection, never an exception.
-    /// </summary>
+    /// <summary>Returns the key that produced <paramref name="signature"/>, or null when none did.</summary>
     public SigningKey? Verify(string timestamp, string token, string signature)
     {
         ArgumentNullException.ThrowIfNull(timestamp);
         ArgumentNullException.ThrowIfNull(token);
         ArgumentNullException.ThrowIfNull(signature);
-        if (signature.Length != SignatureBytes * 2)
+        int length = Encoding.UTF8.GetByteCount(timestamp) + Encoding.UTF8.GetByteCount(token) + Encoding.UTF8.GetByteCount(signature);
+        byte[]? rented = null;
+        Span<byte> buffer = length <= StackLimit ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        try
+        {
+            int t = Encoding.UTF8.GetBytes(timestamp, buffer);
+            int k = Encoding.UTF8.GetBytes(token, buffer[t..]);
+            int s = Encoding.UTF8.GetBytes(signature, buffer[(t + k)..]);
+            return Verify(buffer[..t], buffer.Slice(t, k), buffer.Slice(t + k, s));
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Returns the key that produced the hex <paramref name="signatureHex"/> over the UTF-8
+    /// <paramref name="timestamp"/> and <paramref name="token"/>, or null when none did. Several keys are tried
+    /// so that a key can be rotated without losing traffic signed with the old one. Malformed input (wrong
+    /// length, not hex) is a plain rejection, never an exception.
+    /// </summary>
+    public SigningKey? Verify(ReadOnlySpan<byte> timestamp, ReadOnlySpan<byte> token, ReadOnlySpan<byte> signatureHex)
+    {
+        if (signatureHex.Length != SignatureBytes * 2)
         {
             return null;
+        }
+
+        // Decoding to bytes makes the comparison case-insensitive and lets FixedTimeEquals compare in constant time.
+        Span<char> hex = stackalloc char[SignatureBytes * 2];
+        for (int i = 0; i < hex.Length; i++)
+        {
+            hex[i] = (char)signatureHex[i];
         }
 
         Span<byte> presented = stackalloc byte[SignatureBytes];
-        // Decoding to bytes makes the comparison case-insensitive and lets FixedTimeEquals compare in constant time.
-        if (Convert.FromHexString(signature, presented, out _, out int written) != System.Buffers.OperationStatus.Done
-            || written != SignatureBytes)
+        if (Convert.FromHexString(hex, presented, out _, out int written) != OperationStatus.Done || written != SignatureBytes)
         {
             return null;
         }
 
-        int messageLength = Encoding.UTF8.GetByteCount(timestamp) + Encoding.UTF8.GetByteCount(token);
+        int length = timestamp.Length + token.Length;
         byte[]? rented = null;
-        Span<byte> message = messageLength <= 512
-            ? stackalloc byte[messageLength]
-            : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(messageLength)).AsSpan(0, messageLength);
+        Span<byte> message = length <= StackLimit ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
         try
         {
-            int n = Encoding.UTF8.GetBytes(timestamp, message);
-            Encoding.UTF8.GetBytes(token, message[n..]);
-
+            timestamp.CopyTo(message);
+            token.CopyTo(message[timestamp.Length..]);
             Span<byte> expected = stackalloc byte[SignatureBytes];
             SigningKey? match = null;
             // Every key is tried even after a match so the time taken does not tell which key matched.
@@ -77,7 +104,7 @@ public sealed class SignatureVerifier
         {
             if (rented is not null)
             {
-                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+                ArrayPool<byte>.Shared.Return(rented);
             }
         }
     }
