@@ -1,5 +1,68 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using MailgunFunctions.Benchmarks;
+using MailgunFunctions.Testing;
 
-// Usage: dotnet run -c Release --project bench/MailgunFunctions.Benchmarks -- [hotpath|...] [BenchmarkDotNet args]
-BenchmarkSwitcher.FromAssembly(typeof(HotPathBenchmarks).Assembly).Run(args);
+// Usage: dotnet run -c Release --project bench/MailgunFunctions.Benchmarks -- [all|hotpath|ingest] [--quick]
+// 'all' (the default) runs everything and rewrites bench/RESULTS.md; the others print their section only.
+string mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+bool quick = args.Contains("--quick");
+var sections = new List<(string Title, string Body)>();
+
+if (mode is "all" or "hotpath")
+{
+    var config = ManualConfig.Create(DefaultConfig.Instance)
+        .AddJob(quick ? Job.ShortRun : Job.Default)
+        .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+    var summary = BenchmarkRunner.Run<HotPathBenchmarks>(config);
+    sections.Add(("1. Hot path (BenchmarkDotNet, memory diagnoser)", HotPathTable(summary)));
+}
+
+if (mode is "all" or "ingest")
+{
+    sections.Add(("2. Ingestion under load (Kestrel + Azurite on loopback)", await IngestionLoad.RunAsync(quick ? 300 : 2000)));
+}
+
+var text = new StringBuilder();
+foreach (var (title, body) in sections)
+{
+    text.AppendLine($"## {title}").AppendLine().AppendLine(body);
+}
+
+Console.WriteLine(text);
+if (mode == "all")
+{
+    string path = Path.Combine(RepositoryRoot.Find(), "bench", "RESULTS.md");
+    var header = new StringBuilder()
+        .AppendLine("# Benchmark results")
+        .AppendLine()
+        .AppendLine($"Written by `bash scripts/bench.sh` on {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC.")
+        .AppendLine($"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}{(quick ? ", quick mode (short runs)" : "")}.")
+        .AppendLine()
+        .AppendLine("Every figure is a ratio against a floor measured in the same run: absolute times on a shared 2-core machine mean little.")
+        .AppendLine();
+    File.WriteAllText(path, header.ToString() + text + ResultsNotes.Text);
+    Console.WriteLine($"Wrote {path}");
+}
+
+static string HotPathTable(Summary summary)
+{
+    var rows = summary.Reports.Where(r => r.ResultStatistics is not null).ToList();
+    var floor = rows.Single(r => r.BenchmarkCase.Descriptor.Baseline);
+    double floorNs = floor.ResultStatistics!.Mean;
+    var table = new StringBuilder()
+        .AppendLine("| Benchmark | Mean | Ratio to floor | Allocated per op |")
+        .AppendLine("|---|---:|---:|---:|");
+    foreach (var r in rows)
+    {
+        double ns = r.ResultStatistics!.Mean;
+        long bytes = r.GcStats.GetBytesAllocatedPerOperation(r.BenchmarkCase) ?? 0;
+        table.AppendLine($"| {r.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\'')} | {ns / 1000:F2} µs | {ns / floorNs:F2} | {bytes} B |");
+    }
+
+    return table.ToString();
+}

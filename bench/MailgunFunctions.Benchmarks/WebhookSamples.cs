@@ -9,9 +9,10 @@ public static class WebhookSamples
 {
     public static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
 
-    public static byte[] FailedWebhook()
+    public static byte[] FailedWebhook(string recipient = "joan.doe+news@example.com", DateTimeOffset? at = null)
     {
-        var data = SignedWebhook.Failed("joan.doe+news@example.com", Now, 550,
+        DateTimeOffset time = at ?? Now;
+        var data = SignedWebhook.Failed(recipient, time, 550,
             "5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary spaces. For more information, go to https://support.google.com/mail/?p=NoSuchUser");
         data["campaigns"] = new JArray();
         data["recipient-provider"] = "Gmail";
@@ -26,7 +27,7 @@ public static class WebhookSamples
         data["tags"] = new JArray("newsletter", "spring-sale", "segment-a");
         data["message"]!["size"] = 48213;
         data["message"]!["attachments"] = new JArray();
-        string body = SignedWebhook.Body(data, Now);
+        string body = SignedWebhook.Body(data, time);
         return Encoding.UTF8.GetBytes(body);
     }
 }

@@ -40,12 +40,12 @@ public static class TestSettings
 
     /// <summary>
     /// Builds a service provider the way the app does: <paramref name="register"/> is the app's registration
-    /// extension. Time is a <see cref="FakeTimeProvider"/>; logs go to <paramref name="logs"/> when given.
+    /// extension. Time is usually a <see cref="FakeTimeProvider"/>; logs go to <paramref name="logs"/> when given.
     /// </summary>
     public static ServiceProvider Services(
         IConfiguration configuration,
         Action<IServiceCollection, IConfiguration> register,
-        FakeTimeProvider time,
+        TimeProvider time,
         CapturedLogs? logs = null)
     {
         var services = new ServiceCollection();
