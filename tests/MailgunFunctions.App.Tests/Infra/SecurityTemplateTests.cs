@@ -194,6 +194,10 @@ public sealed partial class SecurityTemplateTests
             Assert.That(config["scaleAndConcurrency"]!["maximumInstanceCount"]!.ToString(), Is.EqualTo("[parameters('maximumInstanceCount')]"));
             Assert.That(credentials.Select(c => (bool?)c["properties"]!["allow"]).ToList(), Has.Count.EqualTo(2).And.All.False);
             Assert.That(settings["properties"]!.ToString(), Is.EqualTo("[union(parameters('appSettings'), parameters('rotationSettings'))]"));
+            // Flex Consumption rejects these (runtime and package live in functionAppConfig); habit from other plans adds them.
+            Assert.That(template.AppSettings.Keys, Has.None.AnyOf(
+                "FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION", "WEBSITE_RUN_FROM_PACKAGE",
+                "WEBSITE_CONTENTSHARE", "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING", "WEBSITE_NODE_DEFAULT_VERSION"));
             Assert.That(template.Module("functionapp")["properties"]!["parameters"]!["appTags"]!["value"]!.GetValue<string>(), Does.Contain("'azd-service-name', 'functions'"));
         });
     }
