@@ -89,14 +89,19 @@ public sealed class BicepTemplateTests
     [Test]
     public async Task ParametersFile_TakesValuesFromTheAzdEnvironment_NeverLiterals()
     {
+        var template = new ArmTemplate(await BicepCli.CompiledMainAsync());
         var file = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(BicepCli.InfraFolder, "main.parameters.json")))!;
         var values = file["parameters"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!["value"]!.ToString());
+        var secrets = values.Where(v => (string?)template.Parameters[v.Key]?["type"] == "securestring").ToList();
 
         Assert.Multiple(() =>
         {
             Assert.That(values["environmentName"], Is.EqualTo("${AZURE_ENV_NAME}"));
             Assert.That(values["location"], Is.EqualTo("${AZURE_LOCATION}"));
-            Assert.That(values.Values, Has.All.Match(@"^\$\{[A-Z_]+=?\}$"), "a secret or setting written into the file");
+            Assert.That(values.Values, Has.All.Match(@"^\$\{[A-Z_]+(=[a-z0-9]*)?\}$"), "a value written into the file");
+            Assert.That(secrets, Has.Count.EqualTo(4));
+            // A secret has no default here: azd asks for it, or takes it from `azd env set` (empty only for the optional next key).
+            Assert.That(secrets.Select(s => s.Value), Has.All.Match(@"^\$\{[A-Z_]+=?\}$"), "a default value for a secret");
         });
     }
 

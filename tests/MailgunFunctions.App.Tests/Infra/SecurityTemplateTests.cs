@@ -82,7 +82,8 @@ public sealed partial class SecurityTemplateTests
         Assert.Multiple(() =>
         {
             Assert.That(secretLike.Select(s => s.Key), Is.SupersetOf(new[] { "Mailgun__SigningKeys__primary", "Mailgun__ApiKey" }));
-            Assert.That(plain, Is.Empty, "secret-like settings with a plain value");
+            Assert.That(plain, Is.Empty,
+                "secret-like settings with a plain value: store them in modules/keyvault.bicep and set a Key Vault reference (or list a truly public one in NotSecrets)");
             Assert.That(template.RotationSettingsExpression, Does.Contain("@Microsoft.KeyVault(VaultName={0};SecretName=mailgun-signing-key-next)"));
         });
     }
@@ -202,10 +203,15 @@ public sealed partial class SecurityTemplateTests
         });
     }
 
-    // Signing keys, API keys, passwords, tokens, connection strings; Application Insights' connection string is not
-    // a secret once local authentication is off (it only names the resource).
+    /// <summary>
+    /// Names that look like secrets but are not. Application Insights' connection string only names the resource once
+    /// local authentication is off. Add a new option here only if its value really is public (e.g. a token count).
+    /// </summary>
+    private static readonly string[] NotSecrets = ["APPLICATIONINSIGHTS_CONNECTION_STRING"];
+
+    // Signing keys, API keys, passwords, tokens, connection strings.
     private static bool IsSecretLike(string name) =>
-        SecretLikeName().IsMatch(name) && !name.Equals("APPLICATIONINSIGHTS_CONNECTION_STRING", StringComparison.OrdinalIgnoreCase);
+        SecretLikeName().IsMatch(name) && !NotSecrets.Contains(name, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Role ids of a roleDefinitionId expression: a literal id, <c>variables('roles').x</c>, or a loop over a variable list.</summary>
     private static IEnumerable<string> RolesOf(string expression, JsonNode variables)
