@@ -158,7 +158,7 @@ public sealed record DndChange
         Source = DndChangeSource.PlatformLink,
         Kind = DndChangeKind.PermanentCause,
         At = Truncate(at),
-        Key = DndKeys.Hash("platform-link\n" + reference),
+        Key = DndKeys.Hash("platform-link\n" + reference + "\n" + Truncate(at).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)),
         Category = BounceCategory.Unsubscribe,
         Rule = "platform-unsubscribe",
         Explanation = "The contact unsubscribed through the platform's link.",

@@ -16,8 +16,12 @@ public sealed record DndMark(DateTimeOffset At, string Key, string Label, string
 
     private static int Compare(DndMark a, DndMark b)
     {
-        int byTime = a.At.CompareTo(b.At);
-        return byTime != 0 ? byTime : string.CompareOrdinal(a.Key, b.Key);
+        int c = a.At.CompareTo(b.At);
+        c = c != 0 ? c : string.CompareOrdinal(a.Key, b.Key);
+        // Same identity should mean same content; if it ever does not, the content decides, so the order still does not.
+        c = c != 0 ? c : string.CompareOrdinal(a.Label, b.Label);
+        c = c != 0 ? c : string.CompareOrdinal(a.Detail, b.Detail);
+        return c != 0 ? c : string.CompareOrdinal(a.Actor, b.Actor);
     }
 }
 
@@ -176,9 +180,17 @@ public sealed record DndEntry
             return b;
         }
 
-        int byTime = a.At.CompareTo(b.At);
-        return byTime > 0 || (byTime == 0 && string.CompareOrdinal(a.Key, b.Key) >= 0) ? a : b;
+        int c = a.At.CompareTo(b.At);
+        c = c != 0 ? c : string.CompareOrdinal(a.Key, b.Key);
+        c = c != 0 ? c : string.CompareOrdinal(a.MessageId, b.MessageId);
+        c = c != 0 ? c : string.CompareOrdinal(a.ContactId, b.ContactId);
+        c = c != 0 ? c : string.CompareOrdinal(string.Join('\n', a.Tags), string.Join('\n', b.Tags));
+        c = c != 0 ? c : string.CompareOrdinal(Canonical(a.UserVariables), Canonical(b.UserVariables));
+        return c >= 0 ? a : b;
     }
+
+    private static string Canonical(IReadOnlyDictionary<string, string> values) =>
+        string.Join('\n', values.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + "=" + p.Value));
 
     private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x >= b ? x : b;
 

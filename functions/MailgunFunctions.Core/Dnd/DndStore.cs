@@ -115,7 +115,11 @@ public sealed class DndStore
         return await ApplyAsync(tenant, address, change, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>An unsubscribe through the platform's link (permanent DND). <paramref name="reference"/> makes a repeated click one change.</summary>
+    /// <summary>
+    /// An unsubscribe through the platform's link (permanent DND), at the current time. <paramref name="reference"/>
+    /// identifies the request (e.g. the link token): the same request submitted twice at one instant is one change;
+    /// later clicks are further (harmless) changes, each with its history record.
+    /// </summary>
     public Task<DndApplyResult> UnsubscribeAsync(string tenant, string address, string reference, CancellationToken cancellationToken) =>
         ApplyAsync(tenant, address, DndChange.PlatformUnsubscribe(_time.GetUtcNow(), reference), cancellationToken);
 
