@@ -138,10 +138,37 @@ public sealed record DndChange
             Rule = classification.Rule,
             Explanation = classification.Explanation,
             ContactId = e.UserVariables.TryGetValue(contactIdVariable, out string? contact) && contact.Length > 0 ? contact : null,
-            Tags = e.Tags,
-            UserVariables = e.UserVariables,
+            Tags = e.Tags.Take(MaxTags).Select(t => Cut(t, MaxTagLength)).ToArray(),
+            UserVariables = Bounded(e.UserVariables),
         };
     }
+
+    /// <summary>Kept user-variables: a Table string property holds 32K characters, and variables are the sender's free-form data.</summary>
+    public const int MaxUserVariables = 20;
+    public const int MaxUserVariableLength = 500;
+    public const int MaxTags = 10;
+    public const int MaxTagLength = 128;
+    private const int MaxVariablesJsonLength = 30_000;
+
+    /// <summary>At most <see cref="MaxUserVariables"/> (by name), values cut to <see cref="MaxUserVariableLength"/>, the whole under a Table string's limit.</summary>
+    internal static IReadOnlyDictionary<string, string> Bounded(IReadOnlyDictionary<string, string> variables)
+    {
+        var kept = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in variables.OrderBy(p => p.Key, StringComparer.Ordinal).Take(MaxUserVariables))
+        {
+            kept[Cut(key, 100)] = Cut(value, MaxUserVariableLength);
+        }
+
+        // Escaped control characters can still grow the JSON six-fold: drop variables (last by name first) until it fits.
+        while (kept.Count > 0 && Newtonsoft.Json.JsonConvert.SerializeObject(kept).Length > MaxVariablesJsonLength)
+        {
+            kept.Remove(kept.Keys.Last());
+        }
+
+        return kept;
+    }
+
+    private static string Cut(string s, int length) => s.Length > length ? s[..length] : s;
 
     /// <summary>An operator re-enable (clears permanent and temporary DND caused before it).</summary>
     public static DndChange Reenable(DateTimeOffset at, string actor, string reason) => Operator(DndChangeKind.Reenable, at, actor, reason, "operator-reenable");

@@ -76,4 +76,23 @@ public class DndChangeTests
         Assert.Throws<ArgumentException>(() => DndChange.Reenable(T0, " ", "why"));
         Assert.Throws<ArgumentException>(() => DndChange.AdminOverride(T0, "admin", ""));
     }
+
+    [Test]
+    public void FromEvent_bounds_user_variables_to_what_a_table_property_holds()
+    {
+        var data = HardData(T0);
+        for (int i = 0; i < 40; i++)
+        {
+            data["user-variables"]![$"v{i:D2}"] = new string('\u0001', 2000);
+        }
+
+        var vars = Change(data).UserVariables;
+        Assert.Multiple(() =>
+        {
+            Assert.That(vars.Count, Is.InRange(1, DndChange.MaxUserVariables));
+            Assert.That(vars.Values.Max(v => v.Length), Is.LessThanOrEqualTo(DndChange.MaxUserVariableLength));
+            Assert.That(Newtonsoft.Json.JsonConvert.SerializeObject(vars).Length, Is.LessThan(32 * 1024));
+            Assert.That(vars.Keys.First(), Is.EqualTo("contactId"));
+        });
+    }
 }
