@@ -148,7 +148,7 @@ public sealed class DndStore
             {
                 // Already reflected: an older event, or a re-delivery. If an earlier attempt stopped before its history
                 // record, this writes it; a plain duplicate gets a 409 and writes nothing.
-                bool recorded = change.HasDndMeaning && await AddHistoryAsync(merged, change, after, after, now, entryUnchanged: true, cancellationToken).ConfigureAwait(false);
+                bool recorded = change.HasDndMeaning && await AddHistoryAsync(merged, change, after.State, after, now, entryUnchanged: true, cancellationToken).ConfigureAwait(false);
                 Log(change, merged, before, after, "unchanged", recorded ? "written" : "none");
                 return new DndApplyResult(DndApplyOutcome.Unchanged, merged, before, after, recorded);
             }
@@ -184,9 +184,6 @@ public sealed class DndStore
             return new DndApplyResult(DndApplyOutcome.Applied, merged, before, after, written);
         }
     }
-
-    private Task<bool> AddHistoryAsync(DndEntry entry, DndChange change, DndStatus previous, DndStatus current, DateTimeOffset now, bool entryUnchanged, CancellationToken cancellationToken) =>
-        AddHistoryAsync(entry, change, previous.State, current, now, entryUnchanged, cancellationToken);
 
     private async Task<bool> AddHistoryAsync(DndEntry entry, DndChange change, DndState previous, DndStatus current, DateTimeOffset now, bool entryUnchanged, CancellationToken cancellationToken)
     {
