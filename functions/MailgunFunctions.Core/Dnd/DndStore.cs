@@ -83,6 +83,16 @@ public sealed class DndStore
         }
     }
 
+    /// <summary>Every entry of every tenant (a full table scan, all pages): for exports, not for lookups.</summary>
+    public async IAsyncEnumerable<DndEntry> ListAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var e in _entries.QueryAsync<TableEntity>(cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            yield return DndEntryCodec.FromEntity(e);
+        }
+    }
+
     /// <summary>The history of one address, newest first (one partition query, all pages).</summary>
     public async IAsyncEnumerable<DndHistoryRecord> HistoryAsync(string tenant, string address, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -238,7 +238,8 @@ public class DndStoreTests
             await Store.ApplyAsync(TenantName, a, Opened(T0), default);
         }
 
-        await Store.ApplyAsync(ProcessingHarness.NewTenant(), addresses[0], Opened(T0), default);
+        string otherTenant = ProcessingHarness.NewTenant();
+        await Store.ApplyAsync(otherTenant, addresses[0], Opened(T0), default);
         await Store.ApplyAsync(TenantName, Address, Soft(T0, "m1"), default);
         await Store.ApplyAsync(TenantName, Address, Hard(T0.AddDays(2)), default);
         await Store.ApplyAsync(TenantName, Address, Soft(T0.AddDays(1), "m2"), default);
@@ -249,10 +250,17 @@ public class DndStoreTests
             listed.Add(e);
         }
 
+        var all = new List<DndEntry>();
+        await foreach (var e in Store.ListAllAsync(default))
+        {
+            all.Add(e);
+        }
+
         var history = await _harness.HistoryAsync(Address);
         Assert.Multiple(() =>
         {
             Assert.That(listed.Select(e => e.Address), Is.EquivalentTo(addresses.Append(DndKeys.NormalizeAddress(Address))));
+            Assert.That(all.Where(e => e.Tenant == TenantName || e.Tenant == otherTenant), Has.Exactly(7).Items);
             Assert.That(history.Select(h => h.At), Is.EqualTo(new[] { T0.AddDays(2), T0.AddDays(1), T0 }));
         });
     }

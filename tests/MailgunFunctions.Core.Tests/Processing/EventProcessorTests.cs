@@ -61,6 +61,7 @@ public class EventProcessorTests
             Assert.That(poison.Detail, Is.Not.Empty);
             Assert.That(poison.Message, Is.EqualTo(text));
             Assert.That(poison.DequeueCount, Is.EqualTo(1));
+            Assert.That(_harness.Logs.Entries.Count(l => l.Level == Microsoft.Extensions.Logging.LogLevel.Error && l.Text.Contains("envelope_invalid", StringComparison.Ordinal)), Is.EqualTo(1));
         });
     }
 
