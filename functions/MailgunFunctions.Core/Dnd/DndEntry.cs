@@ -108,7 +108,7 @@ public sealed record DndEntry
                 entry = entry with { FirstComplaintAt = Min(FirstComplaintAt, change.At), LatestComplaintAt = Max(LatestComplaintAt, change.At) };
                 break;
             case DndChangeKind.PermanentCause:
-                entry = entry with { LatestPermanentCause = DndMark.Latest(LatestPermanentCause, new DndMark(change.At, change.Key, change.Rule, change.Category?.ToString(), change.Actor)) };
+                entry = entry with { LatestPermanentCause = DndMark.Latest(LatestPermanentCause, new DndMark(change.At, change.Key, change.Rule, change.Category is { } category ? DndNames.Of(category) : null, change.Actor)) };
                 break;
             case DndChangeKind.SoftBounce:
                 entry = entry with { SoftBounces = AddSoftBounce(SoftBounces, new SoftBounce(change.MessageId ?? "event:" + change.Key, change.At)) };

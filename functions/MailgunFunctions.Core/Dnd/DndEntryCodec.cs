@@ -16,7 +16,7 @@ internal static class DndEntryCodec
         {
             ["Tenant"] = entry.Tenant,
             ["Address"] = entry.Address,
-            ["State"] = StateName(status.State),
+            ["State"] = DndNames.Of(status.State),
             ["StateSince"] = status.Since,
             ["TemporaryUntil"] = status.Until,
             ["StateReason"] = status.Reason,
@@ -89,9 +89,6 @@ internal static class DndEntryCodec
             Context = context,
         };
     }
-
-    /// <summary>The kebab-case name used in tables, logs and JSON: none, temporary, permanent, locked.</summary>
-    public static string StateName(DndState state) => state.ToString().ToLowerInvariant();
 
     private static void WriteMark(TableEntity e, string prefix, DndMark? mark)
     {

@@ -16,6 +16,7 @@ public sealed record DndHistoryRecord
     public required DndChangeKind Kind { get; init; }
     public string? EventId { get; init; }
     public string? EventType { get; init; }
+    /// <summary>The classifier category in kebab case ("hard-bounce", "complaint"...), when the change came from one.</summary>
     public string? Category { get; init; }
     public int? Code { get; init; }
     public string? EnhancedCode { get; init; }
@@ -43,7 +44,7 @@ public sealed record DndHistoryRecord
             ["ChangeKey"] = ChangeKey,
             ["At"] = At,
             ["Source"] = SourceName(Source),
-            ["Kind"] = Kind.ToString(),
+            ["Kind"] = DndNames.Of(Kind),
             ["EventId"] = EventId,
             ["EventType"] = EventType,
             ["Category"] = Category,
@@ -53,8 +54,8 @@ public sealed record DndHistoryRecord
             ["Rule"] = Rule,
             ["Explanation"] = Explanation,
             ["Actor"] = Actor,
-            ["PreviousState"] = DndEntryCodec.StateName(PreviousState),
-            ["NewState"] = DndEntryCodec.StateName(NewState),
+            ["PreviousState"] = DndNames.Of(PreviousState),
+            ["NewState"] = DndNames.Of(NewState),
             ["RecordedAt"] = RecordedAt,
             ["EntryUnchanged"] = EntryUnchanged,
         };
@@ -73,7 +74,7 @@ public sealed record DndHistoryRecord
         ChangeKey = e.GetString("ChangeKey") ?? "",
         At = e.GetDateTimeOffset("At")?.ToUniversalTime() ?? default,
         Source = ParseSource(e.GetString("Source")),
-        Kind = Enum.TryParse<DndChangeKind>(e.GetString("Kind"), out var kind) ? kind : DndChangeKind.Activity,
+        Kind = DndNames.Parse<DndChangeKind>(e.GetString("Kind")) ?? DndChangeKind.Activity,
         EventId = e.GetString("EventId"),
         EventType = e.GetString("EventType"),
         Category = e.GetString("Category"),
@@ -83,24 +84,14 @@ public sealed record DndHistoryRecord
         Rule = e.GetString("Rule") ?? "",
         Explanation = e.GetString("Explanation") ?? "",
         Actor = e.GetString("Actor"),
-        PreviousState = Enum.TryParse<DndState>(e.GetString("PreviousState"), ignoreCase: true, out var p) ? p : DndState.None,
-        NewState = Enum.TryParse<DndState>(e.GetString("NewState"), ignoreCase: true, out var n) ? n : DndState.None,
+        PreviousState = DndNames.Parse<DndState>(e.GetString("PreviousState")) ?? DndState.None,
+        NewState = DndNames.Parse<DndState>(e.GetString("NewState")) ?? DndState.None,
         RecordedAt = e.GetDateTimeOffset("RecordedAt")?.ToUniversalTime() ?? default,
         EntryUnchanged = e.GetBoolean("EntryUnchanged") ?? false,
     };
 
     /// <summary>"mailgun-event", "operator", "platform-link".</summary>
-    public static string SourceName(DndChangeSource source) => source switch
-    {
-        DndChangeSource.MailgunEvent => "mailgun-event",
-        DndChangeSource.Operator => "operator",
-        _ => "platform-link",
-    };
+    public static string SourceName(DndChangeSource source) => DndNames.Of(source);
 
-    private static DndChangeSource ParseSource(string? s) => s switch
-    {
-        "mailgun-event" => DndChangeSource.MailgunEvent,
-        "operator" => DndChangeSource.Operator,
-        _ => DndChangeSource.PlatformLink,
-    };
+    private static DndChangeSource ParseSource(string? s) => DndNames.Parse<DndChangeSource>(s) ?? DndChangeSource.MailgunEvent;
 }

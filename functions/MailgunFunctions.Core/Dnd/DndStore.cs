@@ -207,7 +207,7 @@ public sealed class DndStore
             Kind = change.Kind,
             EventId = change.EventId,
             EventType = change.EventType,
-            Category = change.Category?.ToString(),
+            Category = change.Category is { } category ? DndNames.Of(category) : null,
             Code = change.Code,
             EnhancedCode = change.EnhancedCode,
             Message = change.Message,
