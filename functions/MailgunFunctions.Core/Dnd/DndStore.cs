@@ -44,9 +44,15 @@ public sealed class DndStore
     private readonly ILogger<DndStore> _logger;
 
     public DndStore(StorageClients clients, TimeProvider time, IOptions<DndOptions> options, ILogger<DndStore> logger)
+        : this(clients.Tables, time, options, logger)
     {
-        _entries = clients.Tables.GetTableClient(StorageNames.DndEntriesTable);
-        _history = clients.Tables.GetTableClient(StorageNames.DndHistoryTable);
+    }
+
+    /// <summary>For tests that put a policy into the table client's pipeline (e.g. a competing writer).</summary>
+    internal DndStore(TableServiceClient tables, TimeProvider time, IOptions<DndOptions> options, ILogger<DndStore> logger)
+    {
+        _entries = tables.GetTableClient(StorageNames.DndEntriesTable);
+        _history = tables.GetTableClient(StorageNames.DndHistoryTable);
         _created = new CreateOnce(async ct =>
         {
             await _entries.CreateIfNotExistsAsync(ct).ConfigureAwait(false);

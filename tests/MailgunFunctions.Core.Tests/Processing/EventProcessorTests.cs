@@ -203,6 +203,21 @@ public class EventProcessorTests
     }
 
     [Test]
+    public async Task ProcessAsync_lets_an_unexpected_failure_through_for_the_host_to_retry_and_poisons_nothing()
+    {
+        var classifier = new Moq.Mock<MailgunFunctions.Classification.IEventClassifier>();
+        classifier.Setup(c => c.Classify(Moq.It.IsAny<MailgunFunctions.Events.MailgunEvent>())).Throws(new InvalidOperationException("classifier bug"));
+        var s = _harness.Services;
+        var processor = new EventProcessor(s.GetRequiredService<EventQueue>(), classifier.Object, _harness.Store, s.GetRequiredService<SenderIssueCounter>(),
+            s.GetRequiredService<EventPoisonQueue>(), Microsoft.Extensions.Options.Options.Create(new DndOptions()), _harness.Time,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<EventProcessor>.Instance);
+        string message = ProcessingHarness.Envelope(SignedWebhook.Failed(Recipient, Now, domain: _harness.Tenant));
+
+        Assert.That(async () => await processor.ProcessAsync(message, 1, default), Throws.InvalidOperationException);
+        Assert.That((await _poison.PeekMessagesAsync(32)).Value, Is.Empty);
+    }
+
+    [Test]
     public async Task Webhook_to_queue_to_processor_end_to_end_sets_dnd_and_history()
     {
         var intake = _harness.Services.GetRequiredService<EventWebhookIntake>();
