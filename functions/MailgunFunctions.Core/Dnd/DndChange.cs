@@ -130,14 +130,14 @@ public sealed record DndChange
             EventType = e.EventType,
             EventId = e.Id,
             // Without a message id every event counts as its own message: better to escalate a little early than never.
-            MessageId = e.MessageId is { Length: > 0 } m ? m : null,
+            MessageId = e.MessageId is { Length: > 0 } m ? Cut(m, MaxMessageLength) : null,
             Category = classification.Category,
             Code = classification.Code ?? e.DeliveryStatus?.Code,
             EnhancedCode = classification.EnhancedCode ?? e.DeliveryStatus?.EnhancedCode,
             Message = message,
             Rule = classification.Rule,
             Explanation = classification.Explanation,
-            ContactId = e.UserVariables.TryGetValue(contactIdVariable, out string? contact) && contact.Length > 0 ? contact : null,
+            ContactId = e.UserVariables.TryGetValue(contactIdVariable, out string? contact) && contact.Length > 0 ? Cut(contact, MaxUserVariableLength) : null,
             Tags = e.Tags.Take(MaxTags).Select(t => Cut(t, MaxTagLength)).ToArray(),
             UserVariables = Bounded(e.UserVariables),
         };
@@ -205,8 +205,8 @@ public sealed record DndChange
             At = time,
             Key = DndKeys.Hash(string.Join('\n', rule, actor, time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), reason)),
             Rule = rule,
-            Explanation = reason,
-            Actor = actor,
+            Explanation = Cut(reason, MaxMessageLength),
+            Actor = Cut(actor, 256),
         };
     }
 

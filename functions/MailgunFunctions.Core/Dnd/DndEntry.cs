@@ -111,7 +111,7 @@ public sealed record DndEntry
                 entry = entry with { LatestPermanentCause = DndMark.Latest(LatestPermanentCause, new DndMark(change.At, change.Key, change.Rule, change.Category is { } category ? DndNames.Of(category) : null, change.Actor)) };
                 break;
             case DndChangeKind.SoftBounce:
-                entry = entry with { SoftBounces = AddSoftBounce(SoftBounces, new SoftBounce(change.MessageId ?? "event:" + change.Key, change.At)) };
+                entry = entry with { SoftBounces = AddSoftBounce(SoftBounces, new SoftBounce(SoftBounceId(change), change.At)) };
                 break;
             case DndChangeKind.Delivered:
                 entry = entry with { LastDeliveredAt = Max(LastDeliveredAt, change.At) };
@@ -172,6 +172,15 @@ public sealed record DndEntry
             .Take(SoftBounceCapacity)
             .ToArray();
     }
+
+    /// <summary>
+    /// The message a soft bounce belongs to. Long message ids are hashed so that 32 of them stay far below a Table
+    /// string's 32K characters; without a message id the event counts as its own message.
+    /// </summary>
+    private static string SoftBounceId(DndChange change) =>
+        change.MessageId is not { Length: > 0 } id ? "event:" + change.Key
+        : id.Length > 128 ? "sha256:" + DndKeys.Hash(id)
+        : id;
 
     private static MessageContext? LatestContext(MessageContext? a, MessageContext b)
     {

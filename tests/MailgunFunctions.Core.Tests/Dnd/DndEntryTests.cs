@@ -74,4 +74,18 @@ public class DndEntryTests
     {
         Assert.That(Fold([Soft(T0, "m1")]), Is.Not.EqualTo(Fold([Soft(T0, "m2")])));
     }
+
+    [Test]
+    public void Apply_hashes_long_message_ids_and_counts_events_without_one_separately()
+    {
+        string longId = new string('x', 900) + "@mg.example.com";
+        var noId = Change(SoftData(T0.AddHours(1), "m"));
+        var entry = Fold([Soft(T0, longId), noId with { MessageId = null }]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(entry.SoftBounces.Select(s => s.MessageId.Length), Has.All.LessThanOrEqualTo(128));
+            Assert.That(entry.SoftBounces.Count(s => s.MessageId.StartsWith("sha256:", StringComparison.Ordinal)), Is.EqualTo(1));
+            Assert.That(entry.SoftBounces.Count(s => s.MessageId == "event:" + noId.Key), Is.EqualTo(1));
+        });
+    }
 }
