@@ -95,7 +95,9 @@ public sealed record DndChange
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(classification);
-        DndChangeKind? kind = classification.Effect switch
+        // Sender-side problems are never the contact's fault: whatever effect a rule names, they must not DND anyone.
+        DndState effect = classification.Category == BounceCategory.SenderIssue ? DndState.None : classification.Effect;
+        DndChangeKind? kind = effect switch
         {
             DndState.Locked => DndChangeKind.Complaint,
             DndState.Permanent => DndChangeKind.PermanentCause,

@@ -32,6 +32,18 @@ public class DndChangeTests
         Assert.That(change!.Kind, Is.EqualTo(DndChangeKind.PermanentCause));
     }
 
+    [Test]
+    public void FromEvent_never_lets_a_sender_side_issue_put_the_contact_in_dnd()
+    {
+        var e = Event(HardData(T0));
+        var change = DndChange.FromEvent(e, new Classification.Classification(BounceCategory.SenderIssue, DndState.Permanent, "auth", "DKIM failed"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(change!.Kind, Is.EqualTo(DndChangeKind.Activity));
+            Assert.That(change.HasDndMeaning, Is.False);
+        });
+    }
+
     [TestCase("accepted")]
     [TestCase("stored")]
     public void FromEvent_skips_events_not_worth_a_write(string type)
