@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using MailgunFunctions.Dnd;
 
 namespace MailgunFunctions.Tests.Dnd;
@@ -75,5 +77,15 @@ public class DndKeysTests
     public void HistoryPartition_separates_tenant_and_address_unambiguously()
     {
         Assert.That(DndKeys.HistoryPartition("a|b", "c@x"), Is.Not.EqualTo(DndKeys.HistoryPartition("a", "b|c@x")));
+    }
+
+    /// <summary>Any text: the key has no forbidden character, and a readable key decodes back to the text (so two texts never share one).</summary>
+    [FsCheck.NUnit.Property(MaxTest = 500)]
+    public Property Encode_is_safe_and_reversible(NonNull<string> text)
+    {
+        string key = DndKeys.Encode(text.Get);
+        bool safe = !key.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c));
+        bool reversible = key.Length > DndKeys.MaxReadableKeyLength || Uri.UnescapeDataString(key) == text.Get;
+        return (safe && reversible).Label($"key '{key}'");
     }
 }
