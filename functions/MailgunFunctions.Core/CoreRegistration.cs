@@ -1,4 +1,5 @@
 using MailgunFunctions.Ingestion;
+using MailgunFunctions.Processing;
 using MailgunFunctions.Signatures;
 using MailgunFunctions.Storage;
 using Microsoft.Extensions.Configuration;
@@ -26,6 +27,7 @@ public static class CoreRegistration
         services.TryAddSingleton<ReplayGuard>();
         services.TryAddSingleton<EventQueue>();
         services.TryAddSingleton<EventWebhookIntake>();
+        services.AddDndProcessing(configuration);
         return services;
     }
 }

@@ -20,4 +20,13 @@ public static class StorageNames
 
     /// <summary>Every accepted webhook token with the hash of its body (replay defence).</summary>
     public const string WebhookTokensTable = "WebhookTokens";
+
+    /// <summary>One DND entry per (tenant, address): PartitionKey = tenant, RowKey = encoded address.</summary>
+    public const string DndEntriesTable = "DndEntries";
+
+    /// <summary>Why each DND entry changed: PartitionKey = tenant|address, RowKey = inverted event time + event hash (newest first).</summary>
+    public const string DndHistoryTable = "DndHistory";
+
+    /// <summary>Sender-side failures (authentication, reputation, content) per tenant and 10-minute bucket, with counters.</summary>
+    public const string SenderIssuesTable = "SenderIssues";
 }

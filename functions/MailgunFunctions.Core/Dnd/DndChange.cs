@@ -1,0 +1,217 @@
+using System.Globalization;
+using MailgunFunctions.Classification;
+using MailgunFunctions.Events;
+
+namespace MailgunFunctions.Dnd;
+
+/// <summary>Who asked for a change.</summary>
+public enum DndChangeSource
+{
+    /// <summary>"mailgun-event": an event Mailgun sent to the webhook.</summary>
+    MailgunEvent,
+    /// <summary>"operator": a person through the CLI (re-enable, admin override).</summary>
+    Operator,
+    /// <summary>"platform-link": the platform's own unsubscribe link.</summary>
+    PlatformLink,
+}
+
+/// <summary>What a change does to the aggregate of an entry.</summary>
+public enum DndChangeKind
+{
+    /// <summary>Spam complaint: locks.</summary>
+    Complaint,
+    /// <summary>Hard bounce, block or unsubscribe: permanent.</summary>
+    PermanentCause,
+    /// <summary>Soft bounce of one message: temporary, escalates when repeated over distinct messages.</summary>
+    SoftBounce,
+    /// <summary>Delivered: activity; ends an earlier temporary DND.</summary>
+    Delivered,
+    /// <summary>Opened: activity only.</summary>
+    Opened,
+    /// <summary>Clicked: activity only.</summary>
+    Clicked,
+    /// <summary>Any other event worth remembering as the last event (a sender-side failure, a failure with no effect).</summary>
+    Activity,
+    /// <summary>Operator re-enable: clears permanent and temporary causes up to its time; never a lock.</summary>
+    Reenable,
+    /// <summary>Audited admin override: clears everything up to its time, the lock included.</summary>
+    AdminOverride,
+}
+
+/// <summary>
+/// One input to an entry. Every change has a time and a stable identity <see cref="Key"/>, so applying it is a
+/// join: order and repetition do not matter.
+/// </summary>
+public sealed record DndChange
+{
+    /// <summary>Longest message text kept in history (Table strings hold 32K characters; a bounce text is rarely over 1K).</summary>
+    public const int MaxMessageLength = 1024;
+
+    public required DndChangeSource Source { get; init; }
+    public required DndChangeKind Kind { get; init; }
+
+    /// <summary>When it happened: the event's own time (not when we heard of it), or the operator's clock. Whole milliseconds.</summary>
+    public required DateTimeOffset At { get; init; }
+
+    /// <summary>Stable identity (32 hex): for events a hash of type, id, timestamp and recipient, as Mailgun's id is unique only within a day.</summary>
+    public required string Key { get; init; }
+
+    public string? EventType { get; init; }
+    public string? EventId { get; init; }
+    public string? MessageId { get; init; }
+    public BounceCategory? Category { get; init; }
+    public int? Code { get; init; }
+    public string? EnhancedCode { get; init; }
+    public string? Message { get; init; }
+
+    /// <summary>The rule that fired (classifier rule, or the operator action).</summary>
+    public string Rule { get; init; } = "";
+    public string Explanation { get; init; } = "";
+
+    /// <summary>Who did it, for operator and platform changes.</summary>
+    public string? Actor { get; init; }
+
+    public string? ContactId { get; init; }
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    public IReadOnlyDictionary<string, string> UserVariables { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Whether the change is about DND (and so writes a history record); activity does not.</summary>
+    public bool HasDndMeaning => Kind is DndChangeKind.Complaint or DndChangeKind.PermanentCause or DndChangeKind.SoftBounce
+        or DndChangeKind.Reenable or DndChangeKind.AdminOverride;
+
+    /// <summary>
+    /// The identity of a Mailgun event: its id alone repeats across days, so type, id, timestamp (ms) and the
+    /// normalised recipient are hashed together.
+    /// </summary>
+    public static string EventKey(MailgunEvent e) => DndKeys.Hash(string.Join('\n',
+        e.EventType, e.Id, e.Timestamp.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
+        DndKeys.NormalizeAddress(e.Recipient ?? "")));
+
+    /// <summary>
+    /// The change an event makes, driven by the classifier's DND effect (so a policy that makes, say, a 552 permanent
+    /// works without changes here). Null for events that are not worth a write (accepted, stored, list events).
+    /// </summary>
+    public static DndChange? FromEvent(MailgunEvent e, Classification.Classification classification, string contactIdVariable = "contactId")
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(classification);
+        // Sender-side problems are never the contact's fault: whatever effect a rule names, they must not DND anyone.
+        DndState effect = classification.Category == BounceCategory.SenderIssue ? DndState.None : classification.Effect;
+        DndChangeKind? kind = effect switch
+        {
+            DndState.Locked => DndChangeKind.Complaint,
+            DndState.Permanent => DndChangeKind.PermanentCause,
+            DndState.Temporary => DndChangeKind.SoftBounce,
+            _ => e.EventType switch
+            {
+                "delivered" => DndChangeKind.Delivered,
+                "opened" => DndChangeKind.Opened,
+                "clicked" => DndChangeKind.Clicked,
+                "failed" or "rejected" or "complained" or "unsubscribed" => DndChangeKind.Activity,
+                _ => null,
+            },
+        };
+        if (kind is null)
+        {
+            return null;
+        }
+
+        string key = EventKey(e);
+        string? message = e.DeliveryStatus?.Message ?? e.RejectDescription;
+        if (message is { Length: > MaxMessageLength })
+        {
+            message = message[..MaxMessageLength];
+        }
+
+        return new DndChange
+        {
+            Source = DndChangeSource.MailgunEvent,
+            Kind = kind.Value,
+            At = Truncate(e.Timestamp),
+            Key = key,
+            EventType = e.EventType,
+            EventId = e.Id,
+            // Without a message id every event counts as its own message: better to escalate a little early than never.
+            MessageId = e.MessageId is { Length: > 0 } m ? Cut(m, MaxMessageLength) : null,
+            Category = classification.Category,
+            Code = classification.Code ?? e.DeliveryStatus?.Code,
+            EnhancedCode = classification.EnhancedCode ?? e.DeliveryStatus?.EnhancedCode,
+            Message = message,
+            Rule = classification.Rule,
+            Explanation = classification.Explanation,
+            ContactId = e.UserVariables.TryGetValue(contactIdVariable, out string? contact) && contact.Length > 0 ? Cut(contact, MaxUserVariableLength) : null,
+            Tags = e.Tags.Take(MaxTags).Select(t => Cut(t, MaxTagLength)).ToArray(),
+            UserVariables = Bounded(e.UserVariables),
+        };
+    }
+
+    /// <summary>Kept user-variables: a Table string property holds 32K characters, and variables are the sender's free-form data.</summary>
+    public const int MaxUserVariables = 20;
+    public const int MaxUserVariableLength = 500;
+    public const int MaxTags = 10;
+    public const int MaxTagLength = 128;
+    private const int MaxVariablesJsonLength = 30_000;
+
+    /// <summary>At most <see cref="MaxUserVariables"/> (by name), values cut to <see cref="MaxUserVariableLength"/>, the whole under a Table string's limit.</summary>
+    internal static IReadOnlyDictionary<string, string> Bounded(IReadOnlyDictionary<string, string> variables)
+    {
+        var kept = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in variables.OrderBy(p => p.Key, StringComparer.Ordinal).Take(MaxUserVariables))
+        {
+            kept[Cut(key, 100)] = Cut(value, MaxUserVariableLength);
+        }
+
+        // Escaped control characters can still grow the JSON six-fold: drop variables (last by name first) until it fits.
+        while (kept.Count > 0 && Newtonsoft.Json.JsonConvert.SerializeObject(kept).Length > MaxVariablesJsonLength)
+        {
+            kept.Remove(kept.Keys.Last());
+        }
+
+        return kept;
+    }
+
+    private static string Cut(string s, int length) => s.Length > length ? s[..length] : s;
+
+    /// <summary>An operator re-enable (clears permanent and temporary DND caused before it).</summary>
+    public static DndChange Reenable(DateTimeOffset at, string actor, string reason) => Operator(DndChangeKind.Reenable, at, actor, reason, "operator-reenable");
+
+    /// <summary>An audited admin override (clears everything before it, a complaint lock included).</summary>
+    public static DndChange AdminOverride(DateTimeOffset at, string actor, string reason) => Operator(DndChangeKind.AdminOverride, at, actor, reason, "admin-override");
+
+    /// <summary>
+    /// An unsubscribe through the platform's own link. <paramref name="reference"/> identifies the click (for
+    /// example the link token) so a repeated click is one change.
+    /// </summary>
+    public static DndChange PlatformUnsubscribe(DateTimeOffset at, string reference, string? contactId = null) => new()
+    {
+        Source = DndChangeSource.PlatformLink,
+        Kind = DndChangeKind.PermanentCause,
+        At = Truncate(at),
+        Key = DndKeys.Hash("platform-link\n" + reference + "\n" + Truncate(at).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)),
+        Category = BounceCategory.Unsubscribe,
+        Rule = "platform-unsubscribe",
+        Explanation = "The contact unsubscribed through the platform's link.",
+        Actor = "platform-link",
+        ContactId = contactId,
+    };
+
+    private static DndChange Operator(DndChangeKind kind, DateTimeOffset at, string actor, string reason, string rule)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        var time = Truncate(at);
+        return new DndChange
+        {
+            Source = DndChangeSource.Operator,
+            Kind = kind,
+            At = time,
+            Key = DndKeys.Hash(string.Join('\n', rule, actor, time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), reason)),
+            Rule = rule,
+            Explanation = Cut(reason, MaxMessageLength),
+            Actor = Cut(actor, 256),
+        };
+    }
+
+    /// <summary>Whole milliseconds in UTC: what survives a Table Storage round trip and Mailgun's timestamps carry.</summary>
+    internal static DateTimeOffset Truncate(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());
+}

@@ -1,0 +1,243 @@
+using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Data.Tables;
+using MailgunFunctions.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MailgunFunctions.Dnd;
+
+/// <summary>What applying a change did.</summary>
+public enum DndApplyOutcome
+{
+    /// <summary>The entry changed (or was created).</summary>
+    Applied,
+    /// <summary>The entry already held the change: a duplicate or a re-delivery. Nothing was written to the entry.</summary>
+    Unchanged,
+    /// <summary>Refused: an operator re-enable of a locked address without the admin override.</summary>
+    Refused,
+}
+
+/// <param name="Entry">The entry after the change.</param>
+/// <param name="Previous">The state before the change (at the time of processing).</param>
+/// <param name="Current">The state after the change.</param>
+/// <param name="HistoryWritten">Whether this call inserted a history record (false for duplicates and activity).</param>
+public sealed record DndApplyResult(DndApplyOutcome Outcome, DndEntry Entry, DndStatus Previous, DndStatus Current, bool HistoryWritten);
+
+/// <summary>Thrown when an entry kept changing under us for every attempt: transient, the queue retries the message.</summary>
+public sealed class DndWriteConflictException(string message) : Exception(message);
+
+/// <summary>
+/// DND entries and their history in Table Storage. <c>DndEntries</c>: PartitionKey = tenant, RowKey = encoded
+/// address (one request per lookup, one partition per domain). <c>DndHistory</c>: PartitionKey = tenant|address,
+/// RowKey = inverted event time + change hash (newest first, and a second insert of one change is a 409).
+/// Writes are read-merge-write with ETags, so concurrent processors never lose each other's changes; the merge is
+/// a join, so a retry after a conflict, or a re-delivered message, cannot double anything.
+/// </summary>
+public sealed class DndStore
+{
+    private readonly TableClient _entries;
+    private readonly TableClient _history;
+    private readonly CreateOnce _created;
+    private readonly TimeProvider _time;
+    private readonly DndOptions _options;
+    private readonly ILogger<DndStore> _logger;
+
+    public DndStore(StorageClients clients, TimeProvider time, IOptions<DndOptions> options, ILogger<DndStore> logger)
+        : this(clients.Tables, time, options, logger)
+    {
+    }
+
+    /// <summary>For tests that put a policy into the table client's pipeline (e.g. a competing writer).</summary>
+    internal DndStore(TableServiceClient tables, TimeProvider time, IOptions<DndOptions> options, ILogger<DndStore> logger)
+    {
+        _entries = tables.GetTableClient(StorageNames.DndEntriesTable);
+        _history = tables.GetTableClient(StorageNames.DndHistoryTable);
+        _created = new CreateOnce(async ct =>
+        {
+            await _entries.CreateIfNotExistsAsync(ct).ConfigureAwait(false);
+            await _history.CreateIfNotExistsAsync(ct).ConfigureAwait(false);
+        });
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <summary>The entry of one address, or null when nothing was ever recorded for it. One point read.</summary>
+    public async Task<DndEntry?> GetAsync(string tenant, string address, CancellationToken cancellationToken)
+    {
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var response = await _entries.GetEntityIfExistsAsync<TableEntity>(DndKeys.TenantKey(tenant), DndKeys.AddressKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.HasValue ? DndEntryCodec.FromEntity(response.Value!) : null;
+    }
+
+    /// <summary>The entry and its state now: what the platform asks before sending.</summary>
+    public async Task<(DndEntry? Entry, DndStatus Status)> GetStatusAsync(string tenant, string address, CancellationToken cancellationToken)
+    {
+        var entry = await GetAsync(tenant, address, cancellationToken).ConfigureAwait(false);
+        return (entry, entry is null ? DndStatus.None : DndPolicy.Evaluate(entry, _time.GetUtcNow(), _options));
+    }
+
+    /// <summary>Every entry of a tenant (one partition query, all pages).</summary>
+    public async IAsyncEnumerable<DndEntry> ListAsync(string tenant, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        string partition = DndKeys.TenantKey(tenant);
+        await foreach (var e in _entries.QueryAsync<TableEntity>(x => x.PartitionKey == partition, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            yield return DndEntryCodec.FromEntity(e);
+        }
+    }
+
+    /// <summary>Every entry of every tenant (a full table scan, all pages): for exports, not for lookups.</summary>
+    public async IAsyncEnumerable<DndEntry> ListAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var e in _entries.QueryAsync<TableEntity>(cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            yield return DndEntryCodec.FromEntity(e);
+        }
+    }
+
+    /// <summary>The history of one address, newest first (one partition query, all pages).</summary>
+    public async IAsyncEnumerable<DndHistoryRecord> HistoryAsync(string tenant, string address, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        string partition = DndKeys.HistoryPartition(tenant, address);
+        await foreach (var e in _history.QueryAsync<TableEntity>(x => x.PartitionKey == partition, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            yield return DndHistoryRecord.FromEntity(e);
+        }
+    }
+
+    /// <summary>
+    /// Operator re-enable: clears a permanent or temporary DND caused before now. A locked (complaint) address is
+    /// refused unless <paramref name="adminOverride"/>, which is recorded as an audited override.
+    /// </summary>
+    public async Task<DndApplyResult> ReenableAsync(string tenant, string address, string actor, string reason, bool adminOverride, CancellationToken cancellationToken)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        if (!adminOverride)
+        {
+            var (entry, status) = await GetStatusAsync(tenant, address, cancellationToken).ConfigureAwait(false);
+            if (status.State == DndState.Locked)
+            {
+                DndLog.ReenableRefused(_logger, DndKeys.TenantKey(tenant), DndKeys.Hash(DndKeys.AddressKey(address), 12), actor);
+                return new DndApplyResult(DndApplyOutcome.Refused, entry!, status, status, HistoryWritten: false);
+            }
+        }
+
+        var change = adminOverride ? DndChange.AdminOverride(now, actor, reason) : DndChange.Reenable(now, actor, reason);
+        return await ApplyAsync(tenant, address, change, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An unsubscribe through the platform's link (permanent DND), at the current time. <paramref name="reference"/>
+    /// identifies the request (e.g. the link token): the same request submitted twice at one instant is one change;
+    /// later clicks are further (harmless) changes, each with its history record.
+    /// </summary>
+    public Task<DndApplyResult> UnsubscribeAsync(string tenant, string address, string reference, CancellationToken cancellationToken) =>
+        ApplyAsync(tenant, address, DndChange.PlatformUnsubscribe(_time.GetUtcNow(), reference), cancellationToken);
+
+    /// <summary>
+    /// Merges one change into the entry of (tenant, address) and records it in the history when it has a DND meaning.
+    /// Idempotent: the same change twice leaves one entry state and one history record. Throws on storage errors
+    /// and on <see cref="DndWriteConflictException"/> (both transient: the queue retries).
+    /// </summary>
+    public async Task<DndApplyResult> ApplyAsync(string tenant, string address, DndChange change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        string partition = DndKeys.TenantKey(tenant);
+        string row = DndKeys.AddressKey(address);
+
+        for (int attempt = 1; ; attempt++)
+        {
+            DateTimeOffset now = _time.GetUtcNow();
+            var response = await _entries.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken).ConfigureAwait(false);
+            DndEntry current = response.HasValue ? DndEntryCodec.FromEntity(response.Value!) : DndEntry.Empty(tenant, address);
+            DndEntry merged = current.Apply(change);
+            DndStatus before = DndPolicy.Evaluate(current, now, _options);
+            DndStatus after = DndPolicy.Evaluate(merged, now, _options);
+
+            if (response.HasValue && merged.Equals(current))
+            {
+                // Already reflected: an older event, or a re-delivery. If an earlier attempt stopped before its history
+                // record, this writes it; a plain duplicate gets a 409 and writes nothing.
+                bool recorded = change.HasDndMeaning && await AddHistoryAsync(merged, change, after.State, after, now, entryUnchanged: true, cancellationToken).ConfigureAwait(false);
+                Log(change, merged, before, after, "unchanged", recorded ? "written" : "none");
+                return new DndApplyResult(DndApplyOutcome.Unchanged, merged, before, after, recorded);
+            }
+
+            var entity = DndEntryCodec.ToEntity(merged, after, now);
+            try
+            {
+                if (response.HasValue)
+                {
+                    await _entries.UpdateEntityAsync(entity, response.Value!.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _entries.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+            {
+                // 409: another processor created the entry first; 412: it changed since our read. Merge again on fresh data.
+                DndLog.WriteConflict(_logger, partition, DndKeys.Hash(row, 12), attempt, ex.Status);
+                if (attempt >= _options.MaxWriteAttempts)
+                {
+                    throw new DndWriteConflictException($"DND entry {partition}/{DndKeys.Hash(row, 12)} changed under us {attempt} times; the queue will retry the message");
+                }
+
+                // Jitter spreads competing writers apart; it is not business time, so no TimeProvider.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25 * attempt)), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            bool written = change.HasDndMeaning && await AddHistoryAsync(merged, change, before.State, after, now, entryUnchanged: false, cancellationToken).ConfigureAwait(false);
+            Log(change, merged, before, after, "written", written ? "written" : change.HasDndMeaning ? "existed" : "none");
+            return new DndApplyResult(DndApplyOutcome.Applied, merged, before, after, written);
+        }
+    }
+
+    private async Task<bool> AddHistoryAsync(DndEntry entry, DndChange change, DndState previous, DndStatus current, DateTimeOffset now, bool entryUnchanged, CancellationToken cancellationToken)
+    {
+        var record = new DndHistoryRecord
+        {
+            Tenant = entry.Tenant,
+            Address = entry.Address,
+            ChangeKey = change.Key,
+            At = change.At,
+            Source = change.Source,
+            Kind = change.Kind,
+            EventId = change.EventId,
+            EventType = change.EventType,
+            Category = change.Category is { } category ? DndNames.Of(category) : null,
+            Code = change.Code,
+            EnhancedCode = change.EnhancedCode,
+            Message = change.Message,
+            Rule = change.Rule,
+            Explanation = change.Explanation,
+            Actor = change.Actor,
+            PreviousState = previous,
+            NewState = current.State,
+            RecordedAt = now,
+            EntryUnchanged = entryUnchanged,
+        };
+        try
+        {
+            await _history.AddEntityAsync(record.ToEntity(), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            // Already recorded by an earlier delivery of the same change.
+            return false;
+        }
+    }
+
+    private void Log(DndChange change, DndEntry entry, DndStatus before, DndStatus after, string entryOutcome, string historyOutcome) =>
+        DndLog.Applied(_logger, DndKeys.TenantKey(entry.Tenant), DndKeys.Hash(DndKeys.AddressKey(entry.Address), 12), change.Kind,
+            DndHistoryRecord.SourceName(change.Source), change.Rule, before.State, after.State, entryOutcome, historyOutcome);
+}

@@ -1,0 +1,139 @@
+using System.Security.Cryptography;
+using System.Text;
+using MailgunFunctions.Classification;
+using MailgunFunctions.Dnd;
+using MailgunFunctions.Events;
+using MailgunFunctions.Ingestion;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MailgunFunctions.Processing;
+
+/// <summary>What happened to one queue message.</summary>
+public enum EventOutcome
+{
+    /// <summary>Classified and applied to the DND entry (or counted as a sender-side issue).</summary>
+    Processed,
+    /// <summary>An event with nothing to record (accepted, stored...).</summary>
+    Skipped,
+    /// <summary>Can never be processed: sent to the poison queue with the reason; the original is done.</summary>
+    Poisoned,
+}
+
+public sealed record EventProcessingResult(EventOutcome Outcome, string? PoisonReason = null, string? Tenant = null, string? Address = null,
+    Classification.Classification? Classification = null, DndApplyResult? Dnd = null, SenderIssueCount? SenderIssue = null);
+
+/// <summary>
+/// The whole job of the queue function, without the Functions host: open the envelope (claim check included),
+/// parse the event, classify it, apply it to the DND entry of (sending domain, recipient), count sender-side
+/// failures. A message that can never be processed goes to the poison queue at once with its reason and the call
+/// returns normally (so the host deletes it); storage errors throw, so the host retries and, after
+/// maxDequeueCount attempts, moves the message to poison itself.
+/// </summary>
+public sealed class EventProcessor
+{
+    private readonly EventQueue _queue;
+    private readonly IEventClassifier _classifier;
+    private readonly DndStore _store;
+    private readonly SenderIssueCounter _senderIssues;
+    private readonly EventPoisonQueue _poison;
+    private readonly DndOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<EventProcessor> _logger;
+
+    public EventProcessor(EventQueue queue, IEventClassifier classifier, DndStore store, SenderIssueCounter senderIssues, EventPoisonQueue poison,
+        IOptions<DndOptions> options, TimeProvider time, ILogger<EventProcessor> logger)
+    {
+        _queue = queue;
+        _classifier = classifier;
+        _store = store;
+        _senderIssues = senderIssues;
+        _poison = poison;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <param name="messageText">The message as the queue trigger hands it over (already base64-decoded by the host).</param>
+    /// <param name="dequeueCount">The host's delivery count of the message (1 on the first attempt).</param>
+    public async Task<EventProcessingResult> ProcessAsync(string messageText, long dequeueCount, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messageText);
+        try
+        {
+            return await ProcessCoreAsync(messageText, dequeueCount, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            ProcessingLog.TransientFailure(_logger, ex, dequeueCount);
+            throw;
+        }
+    }
+
+    private async Task<EventProcessingResult> ProcessCoreAsync(string messageText, long dequeueCount, CancellationToken cancellationToken)
+    {
+        EventEnvelope envelope;
+        try
+        {
+            envelope = await _queue.OpenAsync(messageText, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EnvelopeFormatException ex)
+        {
+            return await PoisonAsync(messageText, "envelope_invalid", ex.Message, dequeueCount, cancellationToken).ConfigureAwait(false);
+        }
+
+        MailgunEvent e;
+        try
+        {
+            e = MailgunEventParser.Parse(envelope.EventData!);
+        }
+        catch (EventFormatException ex)
+        {
+            return await PoisonAsync(messageText, "event_invalid", ex.Reason, dequeueCount, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (string.IsNullOrWhiteSpace(e.Recipient) || DndKeys.NormalizeAddress(e.Recipient).Length == 0)
+        {
+            return await PoisonAsync(messageText, "recipient_missing", $"{e.EventType} event {e.Id} names no recipient (nor a To header)", dequeueCount, cancellationToken).ConfigureAwait(false);
+        }
+
+        string? tenant = e.SendingDomain is { Length: > 0 } domain ? domain : _options.DefaultTenant;
+        if (string.IsNullOrWhiteSpace(tenant))
+        {
+            return await PoisonAsync(messageText, "tenant_unknown",
+                $"{e.EventType} event {e.Id} names no sending domain (envelope sender, mail-from, storage URL) and {DndOptions.Section}:{nameof(DndOptions.DefaultTenant)} is not set",
+                dequeueCount, cancellationToken).ConfigureAwait(false);
+        }
+
+        tenant = DndKeys.NormalizeTenant(tenant);
+        string address = DndKeys.NormalizeAddress(e.Recipient);
+        var classification = _classifier.Classify(e);
+
+        SenderIssueCount? senderIssue = null;
+        if (classification.Category == BounceCategory.SenderIssue)
+        {
+            senderIssue = await _senderIssues.RecordAsync(tenant, e, classification, cancellationToken).ConfigureAwait(false);
+        }
+
+        var change = DndChange.FromEvent(e, classification, _options.ContactIdVariable);
+        if (change is null)
+        {
+            ProcessingLog.Skipped(_logger, e.EventType, e.Id);
+            return new EventProcessingResult(EventOutcome.Skipped, Tenant: tenant, Address: address, Classification: classification, SenderIssue: senderIssue);
+        }
+
+        var applied = await _store.ApplyAsync(tenant, address, change, cancellationToken).ConfigureAwait(false);
+        ProcessingLog.Processed(_logger, e.EventType, e.Id, tenant, classification.Category.ToString(), classification.Rule,
+            $"{applied.Outcome} {applied.Previous.State}->{applied.Current.State}");
+        return new EventProcessingResult(EventOutcome.Processed, Tenant: tenant, Address: address, Classification: classification, Dnd: applied, SenderIssue: senderIssue);
+    }
+
+    private async Task<EventProcessingResult> PoisonAsync(string messageText, string reason, string detail, long dequeueCount, CancellationToken cancellationToken)
+    {
+        // Sent before returning: if this send fails, the exception makes the host retry and the message is not lost.
+        await _poison.SendAsync(messageText, reason, detail, dequeueCount, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(messageText)))[..16];
+        ProcessingLog.Poisoned(_logger, hash, reason, detail, dequeueCount);
+        return new EventProcessingResult(EventOutcome.Poisoned, PoisonReason: reason);
+    }
+}

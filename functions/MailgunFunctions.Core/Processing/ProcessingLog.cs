@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace MailgunFunctions.Processing;
+
+/// <summary>Structured log events of the queue processing. Never log a whole message or event body.</summary>
+internal static partial class ProcessingLog
+{
+    [LoggerMessage(2001, LogLevel.Error, "Queue message {MessageHash} can never be processed ({Reason}: {Detail}); moved to mailgun-events-poison at once (dequeue count {DequeueCount})")]
+    public static partial void Poisoned(ILogger logger, string messageHash, string reason, string detail, long dequeueCount);
+
+    [LoggerMessage(2002, LogLevel.Information, "Mailgun {EventType} event {EventId} for tenant {Tenant}: {Category} by rule {Rule} -> {Outcome}")]
+    public static partial void Processed(ILogger logger, string eventType, string eventId, string tenant, string category, string rule, string outcome);
+
+    [LoggerMessage(2003, LogLevel.Debug, "Mailgun {EventType} event {EventId} has nothing to record")]
+    public static partial void Skipped(ILogger logger, string eventType, string eventId);
+
+    [LoggerMessage(2004, LogLevel.Warning, "Mailgun event message failed on attempt {DequeueCount} (the host retries, then moves it to mailgun-events-poison)")]
+    public static partial void TransientFailure(ILogger logger, Exception exception, long dequeueCount);
+}

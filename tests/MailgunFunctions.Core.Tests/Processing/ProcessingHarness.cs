@@ -1,0 +1,78 @@
+using MailgunFunctions.Classification;
+using MailgunFunctions.Dnd;
+using MailgunFunctions.Ingestion;
+using MailgunFunctions.Processing;
+using MailgunFunctions.Storage;
+using MailgunFunctions.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Newtonsoft.Json.Linq;
+
+namespace MailgunFunctions.Tests.Processing;
+
+/// <summary>
+/// The app's own Core registration on the shared Azurite, with a fake classifier, a fake clock, captured logs and
+/// a tenant (sending domain) unique to the test, so tests never see each other's DND entries.
+/// </summary>
+internal sealed class ProcessingHarness : IAsyncDisposable
+{
+    public static readonly DateTimeOffset Start = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private ProcessingHarness(ServiceProvider services, FakeTimeProvider time, CapturedLogs logs, string tenant)
+    {
+        Services = services;
+        Time = time;
+        Logs = logs;
+        Tenant = tenant;
+    }
+
+    public ServiceProvider Services { get; }
+    public FakeTimeProvider Time { get; }
+    public CapturedLogs Logs { get; }
+    public string Tenant { get; }
+
+    public DndStore Store => Services.GetRequiredService<DndStore>();
+    public EventProcessor Processor => Services.GetRequiredService<EventProcessor>();
+    public StorageClients Clients => Services.GetRequiredService<StorageClients>();
+
+    public static async Task<ProcessingHarness> CreateAsync(IDictionary<string, string?>? overrides = null, string? connectionString = null)
+    {
+        connectionString ??= await Azurite.SharedConnectionStringAsync();
+        var time = new FakeTimeProvider(Start);
+        var logs = new CapturedLogs();
+        var configuration = TestSettings.Configuration(connectionString, overrides);
+        var services = TestSettings.Services(configuration, (s, c) =>
+        {
+            s.AddMailgunCore(c);
+            s.AddSingleton<IEventClassifier, FakeEventClassifier>();
+        }, time, logs);
+        return new ProcessingHarness(services, time, logs, NewTenant());
+    }
+
+    public static string NewTenant() => $"t{Guid.NewGuid():N}"[..13] + ".example.com";
+
+    /// <summary>A queue message as the webhook would send it.</summary>
+    public static string Envelope(JObject eventData) => EnvelopeCodec.Serialize(new EventEnvelope
+    {
+        ReceivedAt = Start,
+        Token = SignedWebhook.NewToken(),
+        SigningKeyId = "primary",
+        BodySha256 = new string('0', 64),
+        EventType = (string?)eventData["event"] ?? "",
+        EventId = (string?)eventData["id"] ?? "",
+        EventData = eventData,
+    });
+
+    public async Task<List<DndHistoryRecord>> HistoryAsync(string address, string? tenant = null)
+    {
+        var records = new List<DndHistoryRecord>();
+        await foreach (var r in Store.HistoryAsync(tenant ?? Tenant, address, CancellationToken.None))
+        {
+            records.Add(r);
+        }
+
+        return records;
+    }
+
+    public async ValueTask DisposeAsync() => await Services.DisposeAsync();
+}

@@ -1,0 +1,32 @@
+using MailgunFunctions.Classification;
+using MailgunFunctions.Dnd;
+using MailgunFunctions.Events;
+
+namespace MailgunFunctions.Testing;
+
+/// <summary>
+/// A stand-in classifier with a handful of obvious rules, for tests of processing and storage (the real
+/// BounceClassifier has its own tests): complained locks, unsubscribed and permanent failures are permanent,
+/// temporary failures are soft, a failure mentioning "5.7.26" is a sender-side issue, everything else has no effect.
+/// </summary>
+public sealed class FakeEventClassifier : IEventClassifier
+{
+    public int Calls;
+
+    public Classification.Classification Classify(MailgunEvent e)
+    {
+        Interlocked.Increment(ref Calls);
+        string text = e.DeliveryStatus?.Message ?? "";
+        return e.EventType switch
+        {
+            "complained" => new(BounceCategory.Complaint, DndState.Locked, "fake-complaint", "complaint"),
+            "unsubscribed" => new(BounceCategory.Unsubscribe, DndState.Permanent, "fake-unsubscribe", "unsubscribe"),
+            "failed" when text.Contains("5.7.26", StringComparison.Ordinal) =>
+                new(BounceCategory.SenderIssue, DndState.None, "fake-sender-auth", "DMARC") { Code = e.DeliveryStatus?.Code, EnhancedCode = "5.7.26" },
+            "failed" when e.Severity == "temporary" =>
+                new(BounceCategory.SoftBounce, DndState.Temporary, "fake-soft", "soft") { Code = e.DeliveryStatus?.Code },
+            "failed" => new(BounceCategory.HardBounce, DndState.Permanent, "fake-hard", "hard") { Code = e.DeliveryStatus?.Code, EnhancedCode = "5.1.1" },
+            _ => new(BounceCategory.NoEffect, DndState.None, "fake-no-effect", "nothing"),
+        };
+    }
+}
