@@ -1,3 +1,4 @@
+using MailgunFunctions.Classification;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.Signatures;
 using MailgunFunctions.Storage;
@@ -26,6 +27,7 @@ public static class CoreRegistration
         services.TryAddSingleton<ReplayGuard>();
         services.TryAddSingleton<EventQueue>();
         services.TryAddSingleton<EventWebhookIntake>();
+        services.AddBounceClassification(configuration);
         return services;
     }
 }
