@@ -90,37 +90,37 @@ public sealed class BounceClassifier
 
     private Classification ClassifyFailure(in ClassificationInput input)
     {
-        var f = new Facts(input, ScanWords(input), _options.MaxScannedCharacters);
+        var f = new Facts(input, _options.MaxScannedCharacters);
+        var verdict = Suppression(f) ?? MailgunOrCarrierCode(f) ?? SpecificEnhancedCode(f);
+        if (verdict is null)
+        {
+            // Only now are the words needed: most bounces (5.1.1, 5.2.2, 605...) are decided without reading them.
+            f = f with { Words = ScanWords(input) };
+            verdict = FromWords(f) ?? GeneralEnhancedCode(f) ?? FromSmtpCode(f) ?? LastResort(f);
+        }
 
-        var verdict = Suppression(f)
-            ?? MailgunOrCarrierCode(f)
-            ?? SpecificEnhancedCode(f)
-            ?? FromWords(f)
-            ?? GeneralEnhancedCode(f)
-            ?? FromSmtpCode(f)
-            ?? LastResort(f);
-
-        return Finish(verdict, f);
+        return Finish(verdict.Value, f);
     }
 
-    // (1) Mailgun did not even try: the address is on one of its suppression lists.
+    // (1) Mailgun did not even try: the address is on one of its suppression lists. These hold whatever the severity:
+    // Mailgun will not send to the address until someone removes it from the list.
     private static Verdict? Suppression(in Facts f)
     {
         if (f.Code == 605 || f.ReasonIs("suppress-bounce"))
         {
-            return Certain(BounceCategory.HardBounce, f.Code == 605 ? "mailgun-605" : "reason-suppress-bounce", SignalOfSuppression(f, 605),
+            return Platform(BounceCategory.HardBounce, f.Code == 605 ? "mailgun-605" : "reason-suppress-bounce", SignalOfSuppression(f, 605),
                 "Mailgun did not send: the address bounced before and is on the domain's bounce list (code 605 / suppress-bounce).");
         }
 
         if (f.Code == 606 || f.ReasonIs("suppress-unsubscribe"))
         {
-            return Certain(BounceCategory.Unsubscribe, f.Code == 606 ? "mailgun-606" : "reason-suppress-unsubscribe", SignalOfSuppression(f, 606),
+            return Platform(BounceCategory.Unsubscribe, f.Code == 606 ? "mailgun-606" : "reason-suppress-unsubscribe", SignalOfSuppression(f, 606),
                 "Mailgun did not send: the address unsubscribed and is on the domain's unsubscribe list (code 606 / suppress-unsubscribe).");
         }
 
         if (f.Code == 607 || f.ReasonIs("suppress-complaint"))
         {
-            return Certain(BounceCategory.Complaint, f.Code == 607 ? "mailgun-607" : "reason-suppress-complaint", SignalOfSuppression(f, 607),
+            return Platform(BounceCategory.Complaint, f.Code == 607 ? "mailgun-607" : "reason-suppress-complaint", SignalOfSuppression(f, 607),
                 "Mailgun did not send: the contact complained before and is on the domain's complaint list (code 607 / suppress-complaint).");
         }
 
@@ -206,9 +206,13 @@ public sealed class BounceClassifier
             case (7, >= 23 and <= 27):
                 return Certain(BounceCategory.SenderIssue, "enhanced-x.7.23-27-authentication", ClassificationSignal.EnhancedCode,
                     $"Enhanced code {f.EnhancedText}: our SPF, DKIM, DMARC or DNS failed the receiver's checks (RFC 7372), not the contact's fault.");
-            case (7, >= 606 and <= 649):
-                return Certain(BounceCategory.SenderIssue, "enhanced-5.7.606-649-banned-ip", ClassificationSignal.EnhancedCode,
-                    $"Enhanced code {f.EnhancedText}: Microsoft banned our sending IP, not the contact's fault.");
+            case (7, (>= 606 and <= 649) or (>= 700 and <= 799)):
+                // Microsoft's own details: 5.7.606-649 banned sending IP, 5.7.7xx traffic refused from the sending IP or tenant.
+                return Certain(BounceCategory.SenderIssue, "enhanced-5.7.6xx-7xx-microsoft-sender-block", ClassificationSignal.EnhancedCode,
+                    $"Enhanced code {f.EnhancedText}: Microsoft refuses our sending IP or domain, not the contact's fault.");
+            case (4, 7):
+                return GaveUp(f, "enhanced-x.4.7-expired", ClassificationSignal.EnhancedCode,
+                    $"Enhanced code {f.EnhancedText}: delivery time expired, a relay gave up after retrying (RFC 3463 X.4.7)");
             default:
                 return null;
         }
@@ -226,11 +230,11 @@ public sealed class BounceClassifier
         string heard = $"Words \"{f.Words.Text}\" in the answer";
         return f.Words.Meaning switch
         {
-            WordMeaning.PreviouslyBounced => Certain(BounceCategory.HardBounce, "words-previously-bounced", ClassificationSignal.Words,
+            WordMeaning.PreviouslyBounced => Platform(BounceCategory.HardBounce, "words-previously-bounced", ClassificationSignal.Words,
                 $"{heard}: Mailgun did not send because the address bounced before."),
-            WordMeaning.Unsubscribed => Certain(BounceCategory.Unsubscribe, "words-unsubscribed", ClassificationSignal.Words,
+            WordMeaning.Unsubscribed => Platform(BounceCategory.Unsubscribe, "words-unsubscribed", ClassificationSignal.Words,
                 $"{heard}: Mailgun did not send because the contact unsubscribed."),
-            WordMeaning.Complained => Certain(BounceCategory.Complaint, "words-complained", ClassificationSignal.Words,
+            WordMeaning.Complained => Platform(BounceCategory.Complaint, "words-complained", ClassificationSignal.Words,
                 $"{heard}: Mailgun did not send because the contact complained."),
             WordMeaning.SenderAuthentication => Certain(BounceCategory.SenderIssue, "words-sender-authentication", ClassificationSignal.Words,
                 $"{heard}: our SPF, DKIM, DMARC or reverse DNS failed the receiver's checks, not the contact's fault."),
@@ -326,12 +330,8 @@ public sealed class BounceClassifier
     {
         if (f.ReasonIs("old") || f.Code is 602 or 616)
         {
-            bool permanent = _options.GaveUpAfterRetriesIsPermanent;
-            return permanent
-                ? Platform(BounceCategory.HardBounce, "mailgun-old-gave-up", ClassificationSignal.Reason,
-                    "Mailgun gave up after its retry window (reason old, code 602/616) (Classifier:GaveUpAfterRetriesIsPermanent=true).")
-                : Certain(BounceCategory.SoftBounce, "mailgun-old-gave-up", ClassificationSignal.Reason,
-                    "Mailgun gave up after its retry window (reason old, code 602/616) without a permanent answer from the server: the mailbox may be fine.");
+            return GaveUp(f, "mailgun-old-gave-up", f.Code is 602 or 616 ? ClassificationSignal.MailgunCode : ClassificationSignal.Reason,
+                "Mailgun gave up after its retry window (reason old, code 602/616) without a permanent answer from the server");
         }
 
         if (f.ReasonIs("greylisted"))
@@ -367,6 +367,14 @@ public sealed class BounceClassifier
         return Certain(BounceCategory.NoEffect, "no-signal", ClassificationSignal.None,
             "The failure carries no code, words, reason or severity to act on.");
     }
+
+    /// <summary>Retries exhausted: every answer was transient, so by default the mailbox may well be fine.</summary>
+    private Verdict GaveUp(in Facts f, string rule, ClassificationSignal signal, string heard) =>
+        _options.GaveUpAfterRetriesIsPermanent
+            ? Platform(BounceCategory.HardBounce, rule, signal,
+                $"{heard} (platform rule: a permanent failure is a permanent DND; Classifier:GaveUpAfterRetriesIsPermanent=true).")
+            : Certain(BounceCategory.SoftBounce, rule, signal,
+                $"{heard}: the mailbox may be fine, so only a temporary DND (Classifier:GaveUpAfterRetriesIsPermanent=false).");
 
     /// <summary>Mailbox full: a platform rule (hard bounce) against RFC 3463, switchable; a 4xx over-quota is always soft.</summary>
     private Verdict MailboxFull(in Facts f, string rule, ClassificationSignal signal, string heard)
@@ -457,13 +465,13 @@ public sealed class BounceClassifier
     /// <summary>The signals of one failure, read once.</summary>
     private readonly struct Facts
     {
-        public Facts(in ClassificationInput input, WordsMatch words, int maxScanned)
+        public Facts(in ClassificationInput input, int maxScanned)
         {
             Code = input.Code is 0 ? null : input.Code;
             Severity = input.Severity;
             Reason = input.Reason;
             BounceType = input.BounceType;
-            Words = words;
+            Words = WordsMatch.None;
 
             // Mailgun's own codes (498, 602...) are not SMTP answers; after retries the last SMTP code may be in last-code.
             SmtpCode = input.Code is >= 400 and < 600 ? input.Code.Value
@@ -484,7 +492,7 @@ public sealed class BounceClassifier
         public int SmtpCode { get; }
         public EnhancedStatusCode? Enhanced { get; }
         public string? EnhancedText { get; }
-        public WordsMatch Words { get; }
+        public WordsMatch Words { get; init; }
         private string? Severity { get; }
         private string? Reason { get; }
         private string? BounceType { get; }

@@ -37,7 +37,10 @@ public sealed record Classification(
     /// <summary>Which signal of the event decided (see <see cref="BounceClassifier"/> for their order of trust).</summary>
     public ClassificationSignal Signal { get; init; }
 
-    /// <summary>The words of the response that fired, when words decided or qualified the decision.</summary>
+    /// <summary>
+    /// The most trusted words found in the server's answer, as written there, when the words were read: they are
+    /// read only when no Mailgun code or specific enhanced code decided first. Set whenever <see cref="Signal"/> is words.
+    /// </summary>
     public string? Words { get; init; }
 }
 

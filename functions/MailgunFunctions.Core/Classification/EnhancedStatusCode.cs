@@ -13,18 +13,7 @@ internal readonly partial record struct EnhancedStatusCode(int Class, int Subjec
     public static bool TryParse(string? text, out EnhancedStatusCode code)
     {
         code = default;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return false;
-        }
-
-        var match = EnhancedCodePattern().Match(text);
-        if (!match.Success || text.AsSpan().Trim().Length != match.Length)
-        {
-            return false;
-        }
-
-        return TryRead(text.AsSpan(match.Index, match.Length), out code);
+        return text is not null && TryRead(text.AsSpan().Trim(), out code);
     }
 
     /// <summary>The first class 4 or 5 code written in a server's answer, e.g. "550-5.7.1 [1.2.3.4] Our system...".</summary>
@@ -42,22 +31,44 @@ internal readonly partial record struct EnhancedStatusCode(int Class, int Subjec
         return false;
     }
 
+    /// <summary>Exactly <c>class.subject.detail</c>: class 4 or 5 (class 2, success, says nothing about a failure), 1 to 3 digits each.</summary>
     private static bool TryRead(ReadOnlySpan<char> s, out EnhancedStatusCode code)
     {
         code = default;
-        int first = s.IndexOf('.');
-        int second = s[(first + 1)..].IndexOf('.') + first + 1;
-        if (first != 1 || second <= first
-            || !int.TryParse(s[..first], out int cls)
-            || !int.TryParse(s[(first + 1)..second], out int subject)
-            || !int.TryParse(s[(second + 1)..], out int detail)
-            || (cls != 4 && cls != 5))
+        if (s.Length < 5 || s[0] is not ('4' or '5') || s[1] != '.')
         {
-            // Class 2 (success) says nothing about a failure.
             return false;
         }
 
-        code = new EnhancedStatusCode(cls, subject, detail);
+        var rest = s[2..];
+        int dot = rest.IndexOf('.');
+        if (!TryDigits(dot < 0 ? default : rest[..dot], out int subject) || !TryDigits(rest[(dot + 1)..], out int detail))
+        {
+            return false;
+        }
+
+        code = new EnhancedStatusCode(s[0] - '0', subject, detail);
+        return true;
+    }
+
+    private static bool TryDigits(ReadOnlySpan<char> s, out int value)
+    {
+        value = 0;
+        if (s.Length is < 1 or > 3)
+        {
+            return false;
+        }
+
+        foreach (char c in s)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+
+            value = (value * 10) + (c - '0');
+        }
+
         return true;
     }
 

@@ -68,6 +68,10 @@ internal static class ResponseWords
         ("sender address rejected", WordMeaning.SenderRejected), // before "address rejected" and "domain not found"
         ("sender domain", WordMeaning.SenderRejected),
         ("permanently deferred", WordMeaning.SenderBlocklist), // Yahoo TSS09
+        ("message expired", WordMeaning.Temporary), // the relay gave up after retrying: the cause was transient
+        ("delivery time expired", WordMeaning.Temporary),
+        ("unknown local part", WordMeaning.UserUnknown), // before "unknown" wording of hosts
+        ("unknown local-part", WordMeaning.UserUnknown),
 
         // Greylisting: come back later, by design (Postfix words it as "Recipient address rejected: Greylisted").
         ("greylist*", WordMeaning.Greylisted),
@@ -83,6 +87,8 @@ internal static class ResponseWords
         ("ratelimit*", WordMeaning.RateLimited),
         ("unusual rate", WordMeaning.RateLimited),
         ("high rate", WordMeaning.RateLimited),
+        ("frequency limit*", WordMeaning.RateLimited), // QQ, 163.com
+        ("unusual sending", WordMeaning.RateLimited),
 
         // Our authentication and DNS (RFC 7372 X.7.23-X.7.27 territory).
         ("dmarc", WordMeaning.SenderAuthentication),
@@ -120,6 +126,12 @@ internal static class ResponseWords
         ("tss0*", WordMeaning.SenderBlocklist), // Yahoo/AOL deferral codes about the sending IP
         ("ts0*", WordMeaning.SenderBlocklist),
         ("bl000*", WordMeaning.SenderBlocklist), // Comcast blocklist codes
+        ("sc-00*", WordMeaning.SenderBlocklist), // Hotmail legacy reputation codes
+        ("dy-00*", WordMeaning.SenderBlocklist), // Hotmail: dynamic IP ranges
+        ("weren't sent", WordMeaning.SenderBlocklist), // Outlook.com: "messages from [ip] weren't sent"
+        ("dynamic ip", WordMeaning.SenderBlocklist),
+        ("dynamically", WordMeaning.SenderBlocklist),
+        ("banned", WordMeaning.SenderBlocklist),
 
         // Our content.
         ("spam*", WordMeaning.SpamContent),
@@ -136,6 +148,7 @@ internal static class ResponseWords
         ("policy reasons", WordMeaning.SpamContent),
         ("policy restriction*", WordMeaning.SpamContent),
         ("cs01", WordMeaning.SpamContent), // iCloud: content policy
+        ("dt:spm", WordMeaning.SpamContent), // 163.com
 
         // Our sending rate.
         ("rate of", WordMeaning.RateLimited),
@@ -165,6 +178,11 @@ internal static class ResponseWords
         ("size limit", WordMeaning.SenderRejected),
         ("maximum size", WordMeaning.SenderRejected),
         ("too many recipients", WordMeaning.SenderRejected), // RFC 5321: a 552 for this is to be retried
+        ("starttls", WordMeaning.SenderRejected),
+        ("tls required", WordMeaning.SenderRejected),
+        ("requires tls", WordMeaning.SenderRejected),
+        ("rfc 5322", WordMeaning.SenderRejected), // Gmail: our message is malformed
+        ("rfc5322", WordMeaning.SenderRejected),
         ("from header", WordMeaning.SenderRejected),
         ("from: header", WordMeaning.SenderRejected),
 
@@ -174,6 +192,9 @@ internal static class ResponseWords
         ("ip address", WordMeaning.SenderBlocklist),
         ("your ip", WordMeaning.SenderBlocklist),
         ("the ip", WordMeaning.SenderBlocklist),
+        ("this ip", WordMeaning.SenderBlocklist),
+        ("from ip", WordMeaning.SenderBlocklist),
+        ("ip=*", WordMeaning.SenderBlocklist), // T-Online quotes our IP as "IP=1.2.3.4"
         ("sending ip", WordMeaning.SenderBlocklist),
         ("ip blocked", WordMeaning.SenderBlocklist),
         ("ip is blocked", WordMeaning.SenderBlocklist),
@@ -194,6 +215,7 @@ internal static class ResponseWords
         ("unable to relay", WordMeaning.RelayDenied),
         ("do not relay", WordMeaning.RelayDenied),
         ("cannot relay", WordMeaning.RelayDenied),
+        ("rcpthosts", WordMeaning.RelayDenied), // qmail: "that domain isn't in my list of allowed rcpthosts"
 
         // The recipient (person or organisation) refuses us specifically.
         ("blocked by the recipient", WordMeaning.BlockedByRecipient),
@@ -218,6 +240,15 @@ internal static class ResponseWords
         ("no longer active", WordMeaning.AccountDisabled),
         ("no longer in use", WordMeaning.AccountDisabled),
         ("no longer available", WordMeaning.AccountDisabled),
+        ("account terminated", WordMeaning.AccountDisabled),
+        ("account is terminated", WordMeaning.AccountDisabled),
+        ("user is terminated", WordMeaning.AccountDisabled),
+        ("account has been closed", WordMeaning.AccountDisabled),
+        ("mailbox has been closed", WordMeaning.AccountDisabled),
+        ("account has been deleted", WordMeaning.AccountDisabled),
+        ("mailbox has been deleted", WordMeaning.AccountDisabled),
+        ("account has been removed", WordMeaning.AccountDisabled),
+        ("mailbox has been removed", WordMeaning.AccountDisabled),
 
         // The domain cannot receive mail at all.
         ("domain not found", WordMeaning.DomainUnknown),

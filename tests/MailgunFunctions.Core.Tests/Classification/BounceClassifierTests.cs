@@ -129,8 +129,10 @@ public class BounceClassifierTests
     [TestCase("5.7.23", BounceCategory.SenderIssue, "enhanced-x.7.23-27-authentication")]
     [TestCase("5.7.26", BounceCategory.SenderIssue, "enhanced-x.7.23-27-authentication")]
     [TestCase("5.7.27", BounceCategory.SenderIssue, "enhanced-x.7.23-27-authentication")]
-    [TestCase("5.7.606", BounceCategory.SenderIssue, "enhanced-5.7.606-649-banned-ip")]
-    [TestCase("5.7.649", BounceCategory.SenderIssue, "enhanced-5.7.606-649-banned-ip")]
+    [TestCase("5.7.606", BounceCategory.SenderIssue, "enhanced-5.7.6xx-7xx-microsoft-sender-block")]
+    [TestCase("5.7.649", BounceCategory.SenderIssue, "enhanced-5.7.6xx-7xx-microsoft-sender-block")]
+    [TestCase("5.7.708", BounceCategory.SenderIssue, "enhanced-5.7.6xx-7xx-microsoft-sender-block")]
+    [TestCase("5.4.7", BounceCategory.SoftBounce, "enhanced-x.4.7-expired")]
     public void Specific_enhanced_codes_decide_before_the_words(string enhanced, BounceCategory category, string rule)
     {
         // The words point elsewhere on purpose: a specific enhanced code is trusted more.
@@ -275,6 +277,14 @@ public class BounceClassifierTests
         var classifier = new BounceClassifier(new ClassifierOptions { GaveUpAfterRetriesIsPermanent = permanent });
         var result = classifier.Classify(new ClassificationInput { Code = 602, Message = "Too old", Severity = "permanent", Reason = "old", LastCode = 616 });
         AssertResult(result, category, "mailgun-old-gave-up");
+    }
+
+    [TestCase(false, BounceCategory.SoftBounce)]
+    [TestCase(true, BounceCategory.HardBounce)]
+    public void Delivery_time_expired_follows_the_gave_up_switch(bool permanent, BounceCategory category)
+    {
+        var classifier = new BounceClassifier(new ClassifierOptions { GaveUpAfterRetriesIsPermanent = permanent });
+        AssertResult(classifier.Classify(Failed(550, "5.4.7", "Delivery time expired")), category, "enhanced-x.4.7-expired");
     }
 
     [Test]

@@ -30,6 +30,7 @@ public class ResponseWordsTests
     [TestCase("Your mail is verbl0cked")]
     [TestCase("xspf record")]
     [TestCase("mailboxes fullness")]
+    [TestCase("Connection has been terminated, connection has been closed")]
     [TestCase("")]
     public void Phrases_match_whole_words_only(string text)
     {
