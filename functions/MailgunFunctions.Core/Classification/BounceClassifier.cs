@@ -99,6 +99,15 @@ public sealed class BounceClassifier
             verdict = FromWords(f) ?? GeneralEnhancedCode(f) ?? FromSmtpCode(f) ?? LastResort(f);
         }
 
+        // When Mailgun gave up after its retry window, a transient last answer is the normal case, and the decisive
+        // fact is that it gave up: the switch for that applies, whatever the last answer's rule.
+        if (f.GaveUpAfterRetries && verdict.Value is { Category: BounceCategory.SoftBounce } soft
+            && soft.Signal is not (ClassificationSignal.MailgunCode or ClassificationSignal.CarrierCode) && soft.Rule != GaveUpRule)
+        {
+            verdict = GaveUp(f, GaveUpRule, ClassificationSignal.Reason,
+                $"Mailgun gave up after its retry window (reason old), and the last answer was transient (rule {soft.Rule})");
+        }
+
         return Finish(verdict.Value, f);
     }
 
@@ -210,7 +219,8 @@ public sealed class BounceClassifier
                 // Microsoft's own details: 5.7.606-649 banned sending IP, 5.7.7xx traffic refused from the sending IP or tenant.
                 return Certain(BounceCategory.SenderIssue, "enhanced-5.7.6xx-7xx-microsoft-sender-block", ClassificationSignal.EnhancedCode,
                     $"Enhanced code {f.EnhancedText}: Microsoft refuses our sending IP or domain, not the contact's fault.");
-            case (4, 7):
+            case (4, 7) when permanent:
+                // 4.4.7 is only a "still trying" warning; 5.4.7 means a relay gave up.
                 return GaveUp(f, "enhanced-x.4.7-expired", ClassificationSignal.EnhancedCode,
                     $"Enhanced code {f.EnhancedText}: delivery time expired, a relay gave up after retrying (RFC 3463 X.4.7)");
             default:
@@ -328,9 +338,9 @@ public sealed class BounceClassifier
     // (5) What Mailgun itself concluded, when the server's answer said nothing usable.
     private Verdict LastResort(in Facts f)
     {
-        if (f.ReasonIs("old") || f.Code is 602 or 616)
+        if (f.GaveUpAfterRetries)
         {
-            return GaveUp(f, "mailgun-old-gave-up", f.Code is 602 or 616 ? ClassificationSignal.MailgunCode : ClassificationSignal.Reason,
+            return GaveUp(f, GaveUpRule, f.Code is 602 or 616 ? ClassificationSignal.MailgunCode : ClassificationSignal.Reason,
                 "Mailgun gave up after its retry window (reason old, code 602/616) without a permanent answer from the server");
         }
 
@@ -368,6 +378,8 @@ public sealed class BounceClassifier
             "The failure carries no code, words, reason or severity to act on.");
     }
 
+    private const string GaveUpRule = "mailgun-old-gave-up";
+
     /// <summary>Retries exhausted: every answer was transient, so by default the mailbox may well be fine.</summary>
     private Verdict GaveUp(in Facts f, string rule, ClassificationSignal signal, string heard) =>
         _options.GaveUpAfterRetriesIsPermanent
@@ -379,9 +391,14 @@ public sealed class BounceClassifier
     /// <summary>Mailbox full: a platform rule (hard bounce) against RFC 3463, switchable; a 4xx over-quota is always soft.</summary>
     private Verdict MailboxFull(in Facts f, string rule, ClassificationSignal signal, string heard)
     {
-        if (f.TransientCode || (!f.HasServerCode && f.SeverityIs("temporary")))
+        if (f.TransientCode)
         {
             return Certain(BounceCategory.SoftBounce, rule, signal, $"{heard}, and the server called it transient (4xx); Mailgun retries.");
+        }
+
+        if (!f.HasServerCode && f.SeverityIs("temporary"))
+        {
+            return Certain(BounceCategory.SoftBounce, rule, signal, $"{heard}, without a server code and with severity temporary; Mailgun retries.");
         }
 
         return _options.MailboxFullIsPermanent
@@ -501,6 +518,9 @@ public sealed class BounceClassifier
         public bool TransientCode => Enhanced is { Class: 4 } || SmtpCode is >= 400 and < 500;
 
         public bool HasServerCode => Enhanced is not null || SmtpCode != 0;
+
+        /// <summary>Mailgun gave up after its retry window: <c>reason: old</c>, seen with its codes 602 and 616.</summary>
+        public bool GaveUpAfterRetries => ReasonIs("old") || Code is 602 or 616;
 
         public bool ReasonIs(string value) => Is(Reason, value);
 

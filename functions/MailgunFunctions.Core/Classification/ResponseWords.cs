@@ -319,6 +319,18 @@ internal static class ResponseWords
         ("address rejected", WordMeaning.UserUnknown),
         ("recipient rejected", WordMeaning.UserUnknown),
         ("recipnotfound", WordMeaning.UserUnknown),
+        // The same in the languages European and Latin American servers answer in (ASCII forms only).
+        ("unbekannt*", WordMeaning.UserUnknown), // Benutzer unbekannt, Empfaenger unbekannt
+        ("existiert nicht", WordMeaning.UserUnknown),
+        ("utilisateur inconnu", WordMeaning.UserUnknown),
+        ("destinataire inconnu", WordMeaning.UserUnknown),
+        ("adresse inconnue", WordMeaning.UserUnknown),
+        ("n'existe pas", WordMeaning.UserUnknown),
+        ("usuario desconocido", WordMeaning.UserUnknown),
+        ("no existe", WordMeaning.UserUnknown),
+        ("utente sconosciuto", WordMeaning.UserUnknown),
+        ("non esiste", WordMeaning.UserUnknown),
+        ("gebruiker onbekend", WordMeaning.UserUnknown),
 
         // The mailbox is full.
         ("mailbox full", WordMeaning.MailboxFull),
@@ -342,6 +354,9 @@ internal static class ResponseWords
         ("out of storage", WordMeaning.MailboxFull),
         ("storage space", WordMeaning.MailboxFull),
         ("not enough space", WordMeaning.MailboxFull),
+        ("postfach voll", WordMeaning.MailboxFull),
+        ("postfach ist voll", WordMeaning.MailboxFull),
+        ("casella piena", WordMeaning.MailboxFull),
         ("quota", WordMeaning.MailboxFull),
 
         // Transient trouble on the receiving side.

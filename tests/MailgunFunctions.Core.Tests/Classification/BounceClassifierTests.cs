@@ -287,6 +287,27 @@ public class BounceClassifierTests
         AssertResult(classifier.Classify(Failed(550, "5.4.7", "Delivery time expired")), category, "enhanced-x.4.7-expired");
     }
 
+    [TestCase(false, BounceCategory.SoftBounce)]
+    [TestCase(true, BounceCategory.HardBounce)]
+    public void Gave_up_after_retries_with_a_transient_last_answer_follows_the_switch(bool permanent, BounceCategory category)
+    {
+        var classifier = new BounceClassifier(new ClassifierOptions { GaveUpAfterRetriesIsPermanent = permanent });
+        var result = classifier.Classify(new ClassificationInput
+        {
+            Code = 602, Severity = "permanent", Reason = "old", LastCode = 421, LastMessage = "4.7.0 Try again later, closing connection.",
+        });
+        AssertResult(result, category, "mailgun-old-gave-up");
+        Assert.That(result.Explanation, Does.Contain("words-temporary"));
+    }
+
+    [Test]
+    public void A_4_4_7_delay_warning_is_not_a_gave_up()
+    {
+        var classifier = new BounceClassifier(new ClassifierOptions { GaveUpAfterRetriesIsPermanent = true });
+        AssertResult(classifier.Classify(Failed(450, "4.4.7", "Delivery delayed", severity: "temporary", reason: "generic")),
+            BounceCategory.SoftBounce, "enhanced-4.x.x-transient");
+    }
+
     [Test]
     public void Gave_up_after_retries_uses_the_last_answer_when_it_is_telling()
     {
