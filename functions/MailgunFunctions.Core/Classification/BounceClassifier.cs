@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Events;
 
@@ -21,9 +22,21 @@ public sealed class BounceClassifier
 {
     private readonly ClassifierOptions _options;
 
+    /// <summary>A classifier with the platform's defaults, or with <paramref name="options"/> (validated, then copied).</summary>
+    /// <exception cref="ValidationException">An option is out of its documented range.</exception>
     public BounceClassifier(ClassifierOptions? options = null)
     {
-        _options = options ?? new ClassifierOptions();
+        var given = options ?? new ClassifierOptions();
+        Validator.ValidateObject(given, new ValidationContext(given), validateAllProperties: true);
+
+        // A copy: the classifier is shared between threads and must not change under them.
+        _options = new ClassifierOptions
+        {
+            MailboxFullIsPermanent = given.MailboxFullIsPermanent,
+            CarrierUnknownNumberIsSoft = given.CarrierUnknownNumberIsSoft,
+            GaveUpAfterRetriesIsPermanent = given.GaveUpAfterRetriesIsPermanent,
+            MaxScannedCharacters = given.MaxScannedCharacters,
+        };
     }
 
     /// <summary>The DND effect of each category: one rule, so the two can never disagree.</summary>
