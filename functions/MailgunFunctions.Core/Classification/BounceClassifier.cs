@@ -88,6 +88,9 @@ public sealed class BounceClassifier
         var words = ScanWords(input);
         var category = words.Meaning switch
         {
+            _ when Is(input.Reason, "suppress-bounce") => BounceCategory.HardBounce,
+            _ when Is(input.Reason, "suppress-unsubscribe") => BounceCategory.Unsubscribe,
+            _ when Is(input.Reason, "suppress-complaint") => BounceCategory.Complaint,
             _ when !words.Found => BounceCategory.SenderIssue,
             WordMeaning.PreviouslyBounced or WordMeaning.UserUnknown or WordMeaning.DomainUnknown or WordMeaning.AccountDisabled => BounceCategory.HardBounce,
             WordMeaning.Unsubscribed => BounceCategory.Unsubscribe,
@@ -97,8 +100,9 @@ public sealed class BounceClassifier
         return category == BounceCategory.SenderIssue
             ? Decide(category, "rejected-sender", ClassificationSignal.EventType,
                 "Mailgun rejected the message before sending it (our request, limits or domain), not the contact's fault.", words: words.Text)
-            : Decide(category, "rejected-recipient", ClassificationSignal.Words,
-                $"Mailgun rejected the message because of the recipient address (words \"{words.Text}\").", words: words.Text);
+            : Decide(category, "rejected-recipient", words.Found ? ClassificationSignal.Words : ClassificationSignal.Reason,
+                $"Mailgun rejected the message because of the recipient address ({(words.Found ? $"words \"{words.Text}\"" : $"reason {input.Reason}")}).",
+                words: words.Text);
     }
 
     private Classification ClassifyFailure(in ClassificationInput input)

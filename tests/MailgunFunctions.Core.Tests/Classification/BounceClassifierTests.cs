@@ -61,6 +61,8 @@ public class BounceClassifierTests
     [TestCase(null, null, BounceCategory.SenderIssue, "rejected-sender")]
     [TestCase("hardfail", "'x@@example' is not a valid address.", BounceCategory.HardBounce, "rejected-recipient")]
     [TestCase("suppress-unsubscribe", "Not delivering to unsubscribed address", BounceCategory.Unsubscribe, "rejected-recipient")]
+    [TestCase("suppress-bounce", null, BounceCategory.HardBounce, "rejected-recipient")]
+    [TestCase("suppress-complaint", "", BounceCategory.Complaint, "rejected-recipient")]
     public void Rejected_events_are_ours_unless_they_name_the_recipient(string? reason, string? description, BounceCategory category, string rule)
     {
         AssertResult(Defaults.Classify(new ClassificationInput { EventType = "rejected", Reason = reason, Message = description }), category, rule);
