@@ -70,7 +70,7 @@ internal static class ResponseWords
         ("permanently deferred", WordMeaning.SenderBlocklist), // Yahoo TSS09
         ("message expired", WordMeaning.Temporary), // the relay gave up after retrying: the cause was transient
         ("delivery time expired", WordMeaning.Temporary),
-        ("unknown local part", WordMeaning.UserUnknown), // before "unknown" wording of hosts
+        ("unknown local part", WordMeaning.UserUnknown), // Exim
         ("unknown local-part", WordMeaning.UserUnknown),
 
         // Greylisting: come back later, by design (Postfix words it as "Recipient address rejected: Greylisted").
