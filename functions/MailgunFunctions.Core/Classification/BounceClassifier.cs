@@ -312,11 +312,13 @@ public sealed class BounceClassifier
                 $"Enhanced code {f.EnhancedText}: a permanent addressing or mailbox status (RFC 3463 X.1/X.2)."),
             4 => Ambiguous(BounceCategory.HardBounce, "enhanced-5.4.x-routing", ClassificationSignal.EnhancedCode,
                 $"Enhanced code {f.EnhancedText}: mail for this address cannot be routed (RFC 3463 X.4 network and routing)."),
+            5 => Certain(BounceCategory.SenderIssue, "enhanced-x.5.x-protocol", ClassificationSignal.EnhancedCode,
+                $"Enhanced code {f.EnhancedText}: an SMTP protocol or syntax error between the mail servers (RFC 3463 X.5), not the contact's fault."),
             6 => Certain(BounceCategory.SenderIssue, "enhanced-x.6.x-content", ClassificationSignal.EnhancedCode,
                 $"Enhanced code {f.EnhancedText}: the receiver cannot take our message's content or format (RFC 3463 X.6)."),
             7 => Ambiguous(BounceCategory.Blocked, "enhanced-5.7.x-blocked", ClassificationSignal.EnhancedCode,
                 $"Enhanced code {f.EnhancedText}: delivery refused by the receiver's security policy (RFC 3463 X.7), and its words name no sender-side cause."),
-            // X.0.0, X.3.x, X.5.x: too general to say more than the basic code does.
+            // X.0.0, X.3.x: too general to say more than the basic code does.
             _ => null,
         };
     }
@@ -338,6 +340,8 @@ public sealed class BounceClassifier
 
         return code switch
         {
+            >= 500 and <= 504 => Certain(BounceCategory.SenderIssue, "smtp-50x-protocol", ClassificationSignal.SmtpCode,
+                $"SMTP code {code}: a command syntax or sequence error between the mail servers (RFC 5321), not the contact's fault."),
             550 => Ambiguous(BounceCategory.HardBounce, "smtp-550", ClassificationSignal.SmtpCode,
                 "SMTP code 550: mailbox unavailable, and the words name no other cause (platform rule: hard bounce)."),
             551 => Ambiguous(BounceCategory.HardBounce, "smtp-551-user-not-local", ClassificationSignal.SmtpCode,

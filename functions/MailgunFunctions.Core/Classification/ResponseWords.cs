@@ -65,6 +65,7 @@ internal static class ResponseWords
         ("mailbox size", WordMeaning.MailboxFull), // before "size limit" (message size)
         ("sender address rejected", WordMeaning.SenderRejected), // before "address rejected" and "domain not found"
         ("sender domain", WordMeaning.SenderRejected),
+        ("sender account", WordMeaning.SenderRejected), // before "disabled" (the recipient's account)
         ("permanently deferred", WordMeaning.SenderBlocklist), // Yahoo TSS09
         ("message expired", WordMeaning.Temporary), // the relay gave up after retrying: the cause was transient
         ("delivery time expired", WordMeaning.Temporary),
@@ -181,6 +182,9 @@ internal static class ResponseWords
         ("requires tls", WordMeaning.SenderRejected),
         ("rfc 5322", WordMeaning.SenderRejected), // Gmail: our message is malformed
         ("rfc5322", WordMeaning.SenderRejected),
+        ("rfc compliant", WordMeaning.SenderRejected), // Yahoo: "Headers are not RFC compliant"
+        ("rfc-compliant", WordMeaning.SenderRejected),
+        ("message not allowed", WordMeaning.SenderRejected), // Yahoo's prefix for refusals of our message
         ("from header", WordMeaning.SenderRejected),
         ("from: header", WordMeaning.SenderRejected),
 
@@ -317,6 +321,8 @@ internal static class ResponseWords
         ("address rejected", WordMeaning.UserUnknown),
         ("recipient rejected", WordMeaning.UserUnknown),
         ("recipnotfound", WordMeaning.UserUnknown),
+        ("malformed address", WordMeaning.UserUnknown),
+        ("malformed recipient", WordMeaning.UserUnknown),
         // The same in the languages European and Latin American servers answer in (ASCII forms only).
         ("unbekannt*", WordMeaning.UserUnknown), // Benutzer unbekannt, Empfaenger unbekannt
         ("existiert nicht", WordMeaning.UserUnknown),
