@@ -1,3 +1,4 @@
+using MailgunFunctions.Classification;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.Processing;
 using MailgunFunctions.Signatures;
@@ -27,6 +28,7 @@ public static class CoreRegistration
         services.TryAddSingleton<ReplayGuard>();
         services.TryAddSingleton<EventQueue>();
         services.TryAddSingleton<EventWebhookIntake>();
+        services.AddBounceClassification(configuration);
         services.AddDndProcessing(configuration);
         return services;
     }

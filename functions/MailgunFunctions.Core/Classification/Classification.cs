@@ -33,4 +33,38 @@ public sealed record Classification(
 
     /// <summary>The enhanced status code (RFC 3463) the decision used, when any.</summary>
     public string? EnhancedCode { get; init; }
+
+    /// <summary>Which signal of the event decided (see <see cref="BounceClassifier"/> for their order of trust).</summary>
+    public ClassificationSignal Signal { get; init; }
+
+    /// <summary>
+    /// The most trusted words found in the server's answer, as written there, when the words were read: they are
+    /// read only when no Mailgun code or specific enhanced code decided first. Set whenever <see cref="Signal"/> is words.
+    /// </summary>
+    public string? Words { get; init; }
+}
+
+/// <summary>The kind of evidence a <see cref="Classification"/> rests on, in the classifier's order of trust.</summary>
+public enum ClassificationSignal
+{
+    /// <summary>"none": nothing in the event to act on.</summary>
+    None,
+    /// <summary>"event-type": complained, unsubscribed, delivered... decide by themselves.</summary>
+    EventType,
+    /// <summary>"mailgun-code": Mailgun's own delivery-status code (605, 606, 607, 498, 499, 602...).</summary>
+    MailgunCode,
+    /// <summary>"reason": Mailgun's <c>reason</c> (suppress-*, old, greylisted, espblock...).</summary>
+    Reason,
+    /// <summary>"carrier-code": a Twilio carrier error code (30003...30008).</summary>
+    CarrierCode,
+    /// <summary>"enhanced-code": an RFC 3463 enhanced status code.</summary>
+    EnhancedCode,
+    /// <summary>"smtp-code": the basic RFC 5321 reply code.</summary>
+    SmtpCode,
+    /// <summary>"words": the wording of the response.</summary>
+    Words,
+    /// <summary>"severity": Mailgun's <c>severity</c> (permanent/temporary), a last resort.</summary>
+    Severity,
+    /// <summary>"bounce-type": the undocumented <c>bounce-type</c> (hard/soft), a weak hint.</summary>
+    BounceType,
 }

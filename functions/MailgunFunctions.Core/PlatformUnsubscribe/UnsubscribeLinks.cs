@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace MailgunFunctions.Unsubscribe;
+namespace MailgunFunctions.PlatformUnsubscribe;
 
 /// <summary>An unsubscribe link and the RFC 8058 headers that go with it.</summary>
 public sealed record UnsubscribeLink(Uri Url, string ListUnsubscribe, string ListUnsubscribePost);

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 
-namespace MailgunFunctions.Unsubscribe;
+namespace MailgunFunctions.PlatformUnsubscribe;
 
 /// <summary>An HTML answer: status, body, and the security headers every unsubscribe page carries.</summary>
 public sealed record HtmlPage(int StatusCode, string Html)

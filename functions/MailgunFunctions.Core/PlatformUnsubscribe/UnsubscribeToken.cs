@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 
-namespace MailgunFunctions.Unsubscribe;
+namespace MailgunFunctions.PlatformUnsubscribe;
 
 /// <summary>What an unsubscribe link stands for.</summary>
 public sealed record UnsubscribeRequest(string Tenant, string Address, string? ContactId, string? Campaign, DateTimeOffset IssuedAt);

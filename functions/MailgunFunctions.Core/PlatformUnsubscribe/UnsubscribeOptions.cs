@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
-namespace MailgunFunctions.Unsubscribe;
+namespace MailgunFunctions.PlatformUnsubscribe;
 
 /// <summary>The platform's own unsubscribe link (section "Unsubscribe").</summary>
 public sealed class UnsubscribeOptions

@@ -1,0 +1,567 @@
+using System.ComponentModel.DataAnnotations;
+using MailgunFunctions.Dnd;
+using MailgunFunctions.Events;
+
+namespace MailgunFunctions.Classification;
+
+/// <summary>
+/// Decides what a Mailgun event means for the contact: category, DND effect, the rule that fired and why.
+/// Pure and table-driven (no I/O, no clock), safe to share between threads.
+/// <para>
+/// Signals of a <c>failed</c> event, in order of trust:
+/// (1) Mailgun's own codes and reasons (605/606/607 suppressions, carrier codes, 498/499/625);
+/// (2) the RFC 3463 enhanced code where its subject is specific (X.1.1 no such mailbox, X.2.2 full, X.7.26 DMARC...);
+/// (3) the words of the answer, which also decide every code that is known to be misused (550, 554, X.7.1, X.0.0);
+/// (4) the enhanced code's class and subject, then the basic RFC 5321 code;
+/// (5) <c>reason</c> old/greylisted, <c>severity</c>, <c>bounce-type</c>, as a last resort.
+/// Afterwards: a transient failure (4xx code or severity temporary: Mailgun retries) never gets a permanent DND
+/// unless a platform rule says so, and a sender-side problem never gets any.
+/// </para>
+/// </summary>
+public sealed class BounceClassifier : IEventClassifier
+{
+    private readonly ClassifierOptions _options;
+
+    /// <summary>A classifier with the platform's defaults, or with <paramref name="options"/> (validated, then copied).</summary>
+    /// <exception cref="ValidationException">An option is out of its documented range.</exception>
+    public BounceClassifier(ClassifierOptions? options = null)
+    {
+        var given = options ?? new ClassifierOptions();
+        Validator.ValidateObject(given, new ValidationContext(given), validateAllProperties: true);
+
+        // A copy: the classifier is shared between threads and must not change under them.
+        _options = new ClassifierOptions
+        {
+            MailboxFullIsPermanent = given.MailboxFullIsPermanent,
+            CarrierUnknownNumberIsSoft = given.CarrierUnknownNumberIsSoft,
+            GaveUpAfterRetriesIsPermanent = given.GaveUpAfterRetriesIsPermanent,
+            MaxScannedCharacters = given.MaxScannedCharacters,
+        };
+    }
+
+    /// <summary>The DND effect of each category: one rule, so the two can never disagree.</summary>
+    public static DndState EffectOf(BounceCategory category) => category switch
+    {
+        BounceCategory.HardBounce or BounceCategory.Blocked or BounceCategory.Unsubscribe => DndState.Permanent,
+        BounceCategory.SoftBounce => DndState.Temporary,
+        BounceCategory.Complaint => DndState.Locked,
+        _ => DndState.None,
+    };
+
+    /// <summary>Classifies an event of the pipeline, through the same rules as <see cref="Classify(in ClassificationInput)"/>.</summary>
+    public Classification Classify(MailgunEvent e) => Classify(ClassificationInput.From(e));
+
+    /// <summary>Classifies loose signals (the CLI's flags, or an event turned into them).</summary>
+    public Classification Classify(in ClassificationInput input)
+    {
+        string? type = input.EventType;
+        if (string.IsNullOrWhiteSpace(type) || Is(type, "failed"))
+        {
+            return ClassifyFailure(input);
+        }
+
+        if (Is(type, "complained"))
+        {
+            return Decide(BounceCategory.Complaint, "event-complained", ClassificationSignal.EventType,
+                "The contact marked a message as spam (feedback loop): locked, only an audited override may undo it.");
+        }
+
+        if (Is(type, "unsubscribed"))
+        {
+            return Decide(BounceCategory.Unsubscribe, "event-unsubscribed", ClassificationSignal.EventType,
+                "The contact unsubscribed through Mailgun's unsubscribe link.");
+        }
+
+        if (Is(type, "rejected"))
+        {
+            return ClassifyRejection(input);
+        }
+
+        return Decide(BounceCategory.NoEffect, "event-no-effect", ClassificationSignal.EventType,
+            "This event type (accepted, delivered, opened, clicked, stored, list events...) says nothing against the contact.");
+    }
+
+    private Classification ClassifyRejection(in ClassificationInput input)
+    {
+        // Mailgun refused the message before trying: nearly always our side (limits, sandbox, bad request),
+        // unless it says the recipient address itself is unusable.
+        var words = ScanWords(input);
+        var category = words.Meaning switch
+        {
+            _ when Is(input.Reason, "suppress-bounce") => BounceCategory.HardBounce,
+            _ when Is(input.Reason, "suppress-unsubscribe") => BounceCategory.Unsubscribe,
+            _ when Is(input.Reason, "suppress-complaint") => BounceCategory.Complaint,
+            _ when !words.Found => BounceCategory.SenderIssue,
+            WordMeaning.PreviouslyBounced or WordMeaning.UserUnknown or WordMeaning.DomainUnknown or WordMeaning.AccountDisabled => BounceCategory.HardBounce,
+            WordMeaning.Unsubscribed => BounceCategory.Unsubscribe,
+            WordMeaning.Complained => BounceCategory.Complaint,
+            _ => BounceCategory.SenderIssue,
+        };
+        return category == BounceCategory.SenderIssue
+            ? Decide(category, "rejected-sender", ClassificationSignal.EventType,
+                "Mailgun rejected the message before sending it (our request, limits or domain), not the contact's fault.", words: words.Text)
+            : Decide(category, "rejected-recipient", words.Found ? ClassificationSignal.Words : ClassificationSignal.Reason,
+                $"Mailgun rejected the message because of the recipient address ({(words.Found ? $"words \"{words.Text}\"" : $"reason {input.Reason}")}).",
+                words: words.Text);
+    }
+
+    private Classification ClassifyFailure(in ClassificationInput input)
+    {
+        var f = new Facts(input, _options.MaxScannedCharacters);
+        var verdict = Suppression(f) ?? MailgunOrCarrierCode(f) ?? SpecificEnhancedCode(f);
+        if (verdict is null)
+        {
+            // Only now are the words needed: most bounces (5.1.1, 5.2.2, 605...) are decided without reading them.
+            f = f with { Words = ScanWords(input) };
+            verdict = FromWords(f) ?? GeneralEnhancedCode(f) ?? FromSmtpCode(f) ?? LastResort(f);
+        }
+
+        // When Mailgun gave up after its retry window, a transient last answer is the normal case, and the decisive
+        // fact is that it gave up: the switch for that applies, whatever the last answer's rule.
+        if (f.GaveUpAfterRetries && verdict.Value is { Category: BounceCategory.SoftBounce } soft
+            && soft.Signal is not (ClassificationSignal.MailgunCode or ClassificationSignal.CarrierCode) && soft.Rule != GaveUpRule)
+        {
+            verdict = GaveUp(f, GaveUpRule, ClassificationSignal.Reason,
+                $"Mailgun gave up after its retry window (reason old), and the last answer was transient (rule {soft.Rule})");
+        }
+
+        return Finish(verdict.Value, f);
+    }
+
+    // (1) Mailgun did not even try: the address is on one of its suppression lists. These hold whatever the severity:
+    // Mailgun will not send to the address until someone removes it from the list.
+    private static Verdict? Suppression(in Facts f)
+    {
+        if (f.Code == 605 || f.ReasonIs("suppress-bounce"))
+        {
+            return Platform(BounceCategory.HardBounce, f.Code == 605 ? "mailgun-605" : "reason-suppress-bounce", SignalOfSuppression(f, 605),
+                "Mailgun did not send: the address bounced before and is on the domain's bounce list (code 605 / suppress-bounce).");
+        }
+
+        if (f.Code == 606 || f.ReasonIs("suppress-unsubscribe"))
+        {
+            return Platform(BounceCategory.Unsubscribe, f.Code == 606 ? "mailgun-606" : "reason-suppress-unsubscribe", SignalOfSuppression(f, 606),
+                "Mailgun did not send: the address unsubscribed and is on the domain's unsubscribe list (code 606 / suppress-unsubscribe).");
+        }
+
+        if (f.Code == 607 || f.ReasonIs("suppress-complaint"))
+        {
+            return Platform(BounceCategory.Complaint, f.Code == 607 ? "mailgun-607" : "reason-suppress-complaint", SignalOfSuppression(f, 607),
+                "Mailgun did not send: the contact complained before and is on the domain's complaint list (code 607 / suppress-complaint).");
+        }
+
+        return null;
+    }
+
+    private static ClassificationSignal SignalOfSuppression(in Facts f, int code) =>
+        f.Code == code ? ClassificationSignal.MailgunCode : ClassificationSignal.Reason;
+
+    // (1) Codes only Mailgun (or the platform's SMS side, Twilio) produces: they mean exactly one thing.
+    private Verdict? MailgunOrCarrierCode(in Facts f)
+    {
+        switch (f.Code)
+        {
+            case 498:
+                return Certain(BounceCategory.SoftBounce, "mailgun-498-no-mx", ClassificationSignal.MailgunCode,
+                    "Mailgun code 498: the recipient's domain has no MX record right now; Mailgun treats it as temporary.");
+            case 499:
+                return Certain(BounceCategory.SoftBounce, "mailgun-499-no-connection", ClassificationSignal.MailgunCode,
+                    "Mailgun code 499: Mailgun could not connect to the recipient's mail server.");
+            case 625:
+                return Certain(BounceCategory.SenderIssue, "mailgun-625-list-quality", ClassificationSignal.MailgunCode,
+                    "Mailgun code 625: Mailgun held the message over the list's quality, a sending-side problem.");
+            case 30003:
+                return Certain(BounceCategory.SoftBounce, "carrier-30003", ClassificationSignal.CarrierCode,
+                    "Carrier code 30003: unreachable handset, transient (platform rule: soft bounce).");
+            case 30004:
+                return Platform(BounceCategory.Blocked, "carrier-30004", ClassificationSignal.CarrierCode,
+                    "Carrier code 30004: the message is blocked for this number (platform rule: blocked by carrier, permanent).");
+            case 30005:
+            case 30006:
+                bool soft = _options.CarrierUnknownNumberIsSoft;
+                string what = f.Code == 30005 ? "unknown or inactive number" : "landline or unreachable carrier";
+                return Platform(soft ? BounceCategory.SoftBounce : BounceCategory.HardBounce, $"carrier-{f.Code}", ClassificationSignal.CarrierCode,
+                    soft
+                        ? $"Carrier code {f.Code}: {what}; the platform documents it as a soft bounce (Classifier:CarrierUnknownNumberIsSoft=true)."
+                        : $"Carrier code {f.Code}: {what}; a permanent failure as Twilio defines it (Classifier:CarrierUnknownNumberIsSoft=false).");
+            case 30007:
+                return Platform(BounceCategory.Blocked, "carrier-30007", ClassificationSignal.CarrierCode,
+                    "Carrier code 30007: the carrier filtered the message (platform rule: blocked by carrier, permanent).");
+            case 30008:
+                return Certain(BounceCategory.SoftBounce, "carrier-30008", ClassificationSignal.CarrierCode,
+                    "Carrier code 30008: unknown carrier error, transient.");
+            default:
+                return null;
+        }
+    }
+
+    // (2) Enhanced codes whose subject and detail say exactly what happened.
+    private Verdict? SpecificEnhancedCode(in Facts f)
+    {
+        if (f.Enhanced is not { } e)
+        {
+            return null;
+        }
+
+        bool permanent = e.IsPermanent;
+        switch (e.Subject, e.Detail)
+        {
+            case (1, 7) or (1, 8):
+                return Certain(BounceCategory.SenderIssue, "enhanced-x.1.7-sender-address", ClassificationSignal.EnhancedCode,
+                    $"Enhanced code {f.EnhancedText}: our sender address or its domain was refused (RFC 3463 X.1.7/X.1.8).");
+            case (1, 1) or (1, 2) or (1, 3) or (1, 6) or (1, 10):
+                return permanent
+                    ? Certain(BounceCategory.HardBounce, "enhanced-5.1.x", ClassificationSignal.EnhancedCode,
+                        $"Enhanced code {f.EnhancedText}: the address does not exist (bad mailbox, domain or syntax, moved, or null MX; RFC 3463 addressing status).")
+                    : Certain(BounceCategory.SoftBounce, "enhanced-4.1.x", ClassificationSignal.EnhancedCode,
+                        $"Enhanced code {f.EnhancedText}: the server could not check the address right now (transient addressing status).");
+            case (2, 1):
+                return permanent
+                    ? Certain(BounceCategory.HardBounce, "enhanced-5.2.1-disabled", ClassificationSignal.EnhancedCode,
+                        $"Enhanced code {f.EnhancedText}: the mailbox is disabled and not accepting messages (RFC 3463 X.2.1).")
+                    : Certain(BounceCategory.SoftBounce, "enhanced-4.2.1", ClassificationSignal.EnhancedCode,
+                        $"Enhanced code {f.EnhancedText}: the mailbox is not accepting messages right now (transient).");
+            case (2, 2):
+                return MailboxFull(f, "enhanced-x.2.2-mailbox-full", ClassificationSignal.EnhancedCode, $"Enhanced code {f.EnhancedText}: the mailbox is full");
+            case (2, 3) or (3, 4):
+                return Certain(BounceCategory.SenderIssue, "enhanced-x.2.3-message-too-big", ClassificationSignal.EnhancedCode,
+                    $"Enhanced code {f.EnhancedText}: our message is too big for this mailbox or system (RFC 3463 X.2.3/X.3.4).");
+            case (5, 3):
+                return Certain(BounceCategory.SenderIssue, "enhanced-x.5.3-too-many-recipients", ClassificationSignal.EnhancedCode,
+                    $"Enhanced code {f.EnhancedText}: too many recipients in one transaction, a sending-side limit (RFC 3463 X.5.3).");
+            case (7, >= 23 and <= 27):
+                return Certain(BounceCategory.SenderIssue, "enhanced-x.7.23-27-authentication", ClassificationSignal.EnhancedCode,
+                    $"Enhanced code {f.EnhancedText}: our SPF, DKIM, DMARC or DNS failed the receiver's checks (RFC 7372), not the contact's fault.");
+            case (7, (>= 606 and <= 649) or (>= 700 and <= 799)):
+                // Microsoft's own details: 5.7.606-649 banned sending IP, 5.7.7xx traffic refused from the sending IP or tenant.
+                return Certain(BounceCategory.SenderIssue, "enhanced-5.7.6xx-7xx-microsoft-sender-block", ClassificationSignal.EnhancedCode,
+                    $"Enhanced code {f.EnhancedText}: Microsoft refuses our sending IP or domain, not the contact's fault.");
+            case (4, 7) when permanent:
+                // 4.4.7 is only a "still trying" warning; 5.4.7 means a relay gave up.
+                return GaveUp(f, "enhanced-x.4.7-expired", ClassificationSignal.EnhancedCode,
+                    $"Enhanced code {f.EnhancedText}: delivery time expired, a relay gave up after retrying (RFC 3463 X.4.7)");
+            default:
+                return null;
+        }
+    }
+
+    // (3) The words of the answer. A code like 550, 554, X.7.1 or X.0.0 is used for everything from "no such user"
+    // to "your IP is on Spamhaus", so the words decide those.
+    private Verdict? FromWords(in Facts f)
+    {
+        if (!f.Words.Found)
+        {
+            return null;
+        }
+
+        string heard = $"Words \"{f.Words.Text}\" in the answer";
+        return f.Words.Meaning switch
+        {
+            WordMeaning.PreviouslyBounced => Platform(BounceCategory.HardBounce, "words-previously-bounced", ClassificationSignal.Words,
+                $"{heard}: Mailgun did not send because the address bounced before."),
+            WordMeaning.Unsubscribed => Platform(BounceCategory.Unsubscribe, "words-unsubscribed", ClassificationSignal.Words,
+                $"{heard}: Mailgun did not send because the contact unsubscribed."),
+            WordMeaning.Complained => Platform(BounceCategory.Complaint, "words-complained", ClassificationSignal.Words,
+                $"{heard}: Mailgun did not send because the contact complained."),
+            WordMeaning.SenderAuthentication => Certain(BounceCategory.SenderIssue, "words-sender-authentication", ClassificationSignal.Words,
+                $"{heard}: our SPF, DKIM, DMARC or reverse DNS failed the receiver's checks, not the contact's fault."),
+            WordMeaning.SenderBlocklist => Certain(BounceCategory.SenderIssue, "words-sender-blocklisted", ClassificationSignal.Words,
+                $"{heard}: our sending IP or domain is blocklisted or has a poor reputation, not the contact's fault."),
+            WordMeaning.SpamContent => Certain(BounceCategory.SenderIssue, "words-content-rejected", ClassificationSignal.Words,
+                $"{heard}: the receiver judged our message as spam or unsafe content, not the contact's fault."),
+            WordMeaning.RateLimited => Certain(BounceCategory.SenderIssue, "words-rate-limited", ClassificationSignal.Words,
+                $"{heard}: the receiver limits how fast or how much we send, not the contact's fault."),
+            WordMeaning.SenderRejected => Certain(BounceCategory.SenderIssue, "words-sender-rejected", ClassificationSignal.Words,
+                $"{heard}: the receiver refused our envelope, sender or message size, not the contact's fault."),
+            WordMeaning.RelayDenied => Ambiguous(BounceCategory.HardBounce, "words-relay-denied", ClassificationSignal.Words,
+                $"{heard}: the recipient's mail server does not take mail for this address's domain."),
+            WordMeaning.BlockedByRecipient => Ambiguous(BounceCategory.Blocked, "words-blocked-by-recipient", ClassificationSignal.Words,
+                $"{heard}: the recipient or its organisation refuses our messages."),
+            WordMeaning.AccountDisabled => Certain(BounceCategory.HardBounce, "words-account-disabled", ClassificationSignal.Words,
+                $"{heard}: the mailbox is disabled, suspended or closed."),
+            WordMeaning.DomainUnknown => Certain(BounceCategory.HardBounce, "words-domain-unknown", ClassificationSignal.Words,
+                $"{heard}: the address's domain does not exist or does not take mail."),
+            WordMeaning.UserUnknown => Certain(BounceCategory.HardBounce, "words-user-unknown", ClassificationSignal.Words,
+                $"{heard}: the mailbox does not exist."),
+            WordMeaning.MailboxFull => MailboxFull(f, "words-mailbox-full", ClassificationSignal.Words, $"{heard}: the mailbox is full"),
+            WordMeaning.Greylisted => Certain(BounceCategory.SoftBounce, "words-greylisted", ClassificationSignal.Words,
+                $"{heard}: greylisting, the server asks to come back later by design."),
+            WordMeaning.Temporary => Certain(BounceCategory.SoftBounce, "words-temporary", ClassificationSignal.Words,
+                $"{heard}: a transient problem on the receiving side."),
+            _ => null,
+        };
+    }
+
+    // (4a) Enhanced codes read by class and subject when neither a specific detail nor the words decided.
+    private static Verdict? GeneralEnhancedCode(in Facts f)
+    {
+        if (f.Enhanced is not { } e)
+        {
+            return null;
+        }
+
+        if (!e.IsPermanent)
+        {
+            return Certain(BounceCategory.SoftBounce, "enhanced-4.x.x-transient", ClassificationSignal.EnhancedCode,
+                $"Enhanced code {f.EnhancedText}: class 4, a persistent transient failure (RFC 3463); the message may still be delivered.");
+        }
+
+        return e.Subject switch
+        {
+            1 or 2 => Ambiguous(BounceCategory.HardBounce, "enhanced-5.1.x", ClassificationSignal.EnhancedCode,
+                $"Enhanced code {f.EnhancedText}: a permanent addressing or mailbox status (RFC 3463 X.1/X.2)."),
+            4 => Ambiguous(BounceCategory.HardBounce, "enhanced-5.4.x-routing", ClassificationSignal.EnhancedCode,
+                $"Enhanced code {f.EnhancedText}: mail for this address cannot be routed (RFC 3463 X.4 network and routing)."),
+            5 => Certain(BounceCategory.SenderIssue, "enhanced-x.5.x-protocol", ClassificationSignal.EnhancedCode,
+                $"Enhanced code {f.EnhancedText}: an SMTP protocol or syntax error between the mail servers (RFC 3463 X.5), not the contact's fault."),
+            6 => Certain(BounceCategory.SenderIssue, "enhanced-x.6.x-content", ClassificationSignal.EnhancedCode,
+                $"Enhanced code {f.EnhancedText}: the receiver cannot take our message's content or format (RFC 3463 X.6)."),
+            7 => Ambiguous(BounceCategory.Blocked, "enhanced-5.7.x-blocked", ClassificationSignal.EnhancedCode,
+                $"Enhanced code {f.EnhancedText}: delivery refused by the receiver's security policy (RFC 3463 X.7), and its words name no sender-side cause."),
+            // X.0.0, X.3.x: too general to say more than the basic code does.
+            _ => null,
+        };
+    }
+
+    // (4b) The basic RFC 5321 code.
+    private Verdict? FromSmtpCode(in Facts f)
+    {
+        int code = f.SmtpCode;
+        if (code == 0)
+        {
+            return null;
+        }
+
+        if (code is >= 400 and < 500)
+        {
+            return Certain(BounceCategory.SoftBounce, "smtp-4xx-transient", ClassificationSignal.SmtpCode,
+                $"SMTP code {code}: a transient failure (RFC 5321 4yz); Mailgun retries.");
+        }
+
+        return code switch
+        {
+            >= 500 and <= 504 => Certain(BounceCategory.SenderIssue, "smtp-50x-protocol", ClassificationSignal.SmtpCode,
+                $"SMTP code {code}: a command syntax or sequence error between the mail servers (RFC 5321), not the contact's fault."),
+            550 => Ambiguous(BounceCategory.HardBounce, "smtp-550", ClassificationSignal.SmtpCode,
+                "SMTP code 550: mailbox unavailable, and the words name no other cause (platform rule: hard bounce)."),
+            551 => Ambiguous(BounceCategory.HardBounce, "smtp-551-user-not-local", ClassificationSignal.SmtpCode,
+                "SMTP code 551: user not local, the address is not served here (platform rule: hard bounce)."),
+            552 => MailboxFull(f, "smtp-552-mailbox-full", ClassificationSignal.SmtpCode, "SMTP code 552: exceeded storage allocation, the mailbox is full"),
+            553 => Ambiguous(BounceCategory.HardBounce, "smtp-553-mailbox-name", ClassificationSignal.SmtpCode,
+                "SMTP code 553: mailbox name not allowed (RFC 5321)."),
+            // 554 "transaction failed" names no cause at all: only words or severity can decide it.
+            554 => null,
+            _ => Ambiguous(BounceCategory.HardBounce, "smtp-5xx-permanent", ClassificationSignal.SmtpCode,
+                $"SMTP code {code}: a permanent failure (RFC 5321 5yz) with no more specific code or words."),
+        };
+    }
+
+    // (5) What Mailgun itself concluded, when the server's answer said nothing usable.
+    private Verdict LastResort(in Facts f)
+    {
+        if (f.GaveUpAfterRetries)
+        {
+            return GaveUp(f, GaveUpRule, f.Code is 602 or 616 ? ClassificationSignal.MailgunCode : ClassificationSignal.Reason,
+                "Mailgun gave up after its retry window (reason old, code 602/616) without a permanent answer from the server");
+        }
+
+        if (f.ReasonIs("greylisted"))
+        {
+            return Certain(BounceCategory.SoftBounce, "reason-greylisted", ClassificationSignal.Reason,
+                "Mailgun's reason greylisted: the server asks to come back later by design.");
+        }
+
+        if (f.SeverityIs("permanent"))
+        {
+            return Ambiguous(BounceCategory.HardBounce, "severity-permanent", ClassificationSignal.Severity,
+                "Severity permanent with no usable code or words: Mailgun will not retry (platform rule: permanent bounce, permanent DND).");
+        }
+
+        if (f.SeverityIs("temporary"))
+        {
+            return Certain(BounceCategory.SoftBounce, "severity-temporary", ClassificationSignal.Severity,
+                "Severity temporary with no usable code or words: Mailgun retries.");
+        }
+
+        if (f.BounceTypeIs("hard"))
+        {
+            return Ambiguous(BounceCategory.HardBounce, "bounce-type-hard", ClassificationSignal.BounceType,
+                "Only Mailgun's bounce-type hard tells anything about this failure.");
+        }
+
+        if (f.BounceTypeIs("soft"))
+        {
+            return Certain(BounceCategory.SoftBounce, "bounce-type-soft", ClassificationSignal.BounceType,
+                "Only Mailgun's bounce-type soft tells anything about this failure.");
+        }
+
+        return Certain(BounceCategory.NoEffect, "no-signal", ClassificationSignal.None,
+            "The failure carries no code, words, reason or severity to act on.");
+    }
+
+    private const string GaveUpRule = "mailgun-old-gave-up";
+
+    /// <summary>Retries exhausted: every answer was transient, so by default the mailbox may well be fine.</summary>
+    private Verdict GaveUp(in Facts f, string rule, ClassificationSignal signal, string heard) =>
+        _options.GaveUpAfterRetriesIsPermanent
+            ? Platform(BounceCategory.HardBounce, rule, signal,
+                $"{heard} (platform rule: a permanent failure is a permanent DND; Classifier:GaveUpAfterRetriesIsPermanent=true).")
+            : Certain(BounceCategory.SoftBounce, rule, signal,
+                $"{heard}: the mailbox may be fine, so only a temporary DND (Classifier:GaveUpAfterRetriesIsPermanent=false).");
+
+    /// <summary>Mailbox full: a platform rule (hard bounce) against RFC 3463, switchable; a 4xx over-quota is always soft.</summary>
+    private Verdict MailboxFull(in Facts f, string rule, ClassificationSignal signal, string heard)
+    {
+        if (f.TransientCode)
+        {
+            return Certain(BounceCategory.SoftBounce, rule, signal, $"{heard}, and the server called it transient (4xx); Mailgun retries.");
+        }
+
+        if (!f.HasServerCode && f.SeverityIs("temporary"))
+        {
+            return Certain(BounceCategory.SoftBounce, rule, signal, $"{heard}, without a server code and with severity temporary; Mailgun retries.");
+        }
+
+        return _options.MailboxFullIsPermanent
+            ? Platform(BounceCategory.HardBounce, rule, signal,
+                $"{heard} (platform rule: a full mailbox is a hard bounce although RFC 3463 calls it transient; Classifier:MailboxFullIsPermanent=true).")
+            : Certain(BounceCategory.SoftBounce, rule, signal,
+                $"{heard}; transient by RFC 3463 (Classifier:MailboxFullIsPermanent=false).");
+    }
+
+    private static Classification Finish(Verdict v, in Facts f)
+    {
+        var category = v.Category;
+        string rule = v.Rule;
+        var signal = v.Signal;
+        string explanation = v.Explanation;
+
+        // espblock: Mailgun recognised a mailbox provider's block of our sending. It is never enough alone, but it
+        // settles a refusal whose code and words could mean either side.
+        if (v.Ambiguous && category is BounceCategory.HardBounce or BounceCategory.Blocked && f.ReasonIs("espblock"))
+        {
+            category = BounceCategory.SenderIssue;
+            rule = "reason-espblock";
+            signal = ClassificationSignal.Reason;
+            explanation = $"Mailgun's reason espblock: the mailbox provider blocks our sending, and the answer names no recipient-side cause (rule {v.Rule} alone would have said {v.Category.ToProductName()}); not the contact's fault.";
+        }
+
+        // Mailgun retries transient failures, and the outcome may still be a delivery: no permanent DND on them
+        // unless the platform documents one.
+        if (!v.PlatformRule && category is BounceCategory.HardBounce or BounceCategory.Blocked && (f.TransientCode || f.SeverityIs("temporary")))
+        {
+            category = BounceCategory.SoftBounce;
+            explanation = $"{explanation} The failure is transient ({(f.TransientCode ? "4xx code" : "severity temporary")}), so only a temporary DND.";
+        }
+
+        return new Classification(category, EffectOf(category), rule, explanation)
+        {
+            Code = f.Code ?? (f.SmtpCode == 0 ? null : f.SmtpCode),
+            EnhancedCode = f.EnhancedText,
+            Signal = signal,
+            Words = f.Words.Text,
+        };
+    }
+
+    private static Classification Decide(BounceCategory category, string rule, ClassificationSignal signal, string explanation, string? words = null) =>
+        new(category, EffectOf(category), rule, explanation) { Signal = signal, Words = words };
+
+    private WordsMatch ScanWords(in ClassificationInput input)
+    {
+        int max = _options.MaxScannedCharacters;
+        var best = WordsMatch.None;
+        best = ResponseWords.Find(Capped(input.Message, max), best);
+        best = ResponseWords.Find(Capped(input.Description, max), best);
+        best = ResponseWords.Find(Capped(input.LastMessage, max), best);
+        if (string.Equals(input.EventType, "rejected", StringComparison.OrdinalIgnoreCase))
+        {
+            best = ResponseWords.Find(Capped(input.Reason, max), best);
+        }
+
+        return best;
+    }
+
+    internal static ReadOnlySpan<char> Capped(string? text, int max) =>
+        text is null ? default : text.Length <= max ? text.AsSpan() : text.AsSpan(0, max);
+
+    private static bool Is(string? value, string expected) =>
+        value is not null && value.AsSpan().Trim().Equals(expected, StringComparison.OrdinalIgnoreCase);
+
+    private static Verdict Certain(BounceCategory c, string rule, ClassificationSignal s, string explanation) => new(c, rule, s, explanation, false, false);
+
+    private static Verdict Ambiguous(BounceCategory c, string rule, ClassificationSignal s, string explanation) => new(c, rule, s, explanation, true, false);
+
+    private static Verdict Platform(BounceCategory c, string rule, ClassificationSignal s, string explanation) => new(c, rule, s, explanation, false, true);
+
+    /// <summary>
+    /// A rule's answer before the final checks. <see cref="Ambiguous"/>: the signal is known to be used for
+    /// policy blocks too (550, X.7.x, severity), so espblock may overturn it. <see cref="PlatformRule"/>: a documented
+    /// platform rule that holds even for a transient failure.
+    /// </summary>
+    private readonly record struct Verdict(BounceCategory Category, string Rule, ClassificationSignal Signal, string Explanation, bool Ambiguous, bool PlatformRule);
+
+    /// <summary>The signals of one failure, read once.</summary>
+    private readonly struct Facts
+    {
+        public Facts(in ClassificationInput input, int maxScanned)
+        {
+            Code = input.Code is 0 ? null : input.Code;
+            Severity = input.Severity;
+            Reason = input.Reason;
+            BounceType = input.BounceType;
+            Words = WordsMatch.None;
+
+            // Mailgun's own codes (498, 602...) are not SMTP answers; after retries the last SMTP code may be in last-code.
+            SmtpCode = input.Code is >= 400 and < 600 ? input.Code.Value
+                : input.LastCode is >= 400 and < 600 ? input.LastCode.Value
+                : LeadingSmtpCode(input.Message) ?? LeadingSmtpCode(input.LastMessage) ?? 0;
+
+            if (EnhancedStatusCode.TryParse(input.EnhancedCode, out var e) || EnhancedStatusCode.TryParse(input.BounceCode, out e)
+                || EnhancedStatusCode.TryFind(Capped(input.Message, maxScanned), out e)
+                || EnhancedStatusCode.TryFind(Capped(input.Description, maxScanned), out e)
+                || EnhancedStatusCode.TryFind(Capped(input.LastMessage, maxScanned), out e))
+            {
+                Enhanced = e;
+                EnhancedText = input.EnhancedCode is { } given && EnhancedStatusCode.TryParse(given, out _) ? given.Trim() : e.ToString();
+            }
+        }
+
+        public int? Code { get; }
+        public int SmtpCode { get; }
+        public EnhancedStatusCode? Enhanced { get; }
+        public string? EnhancedText { get; }
+        public WordsMatch Words { get; init; }
+        private string? Severity { get; }
+        private string? Reason { get; }
+        private string? BounceType { get; }
+
+        /// <summary>The server answered with a transient code (4xx or class 4).</summary>
+        public bool TransientCode => Enhanced is { Class: 4 } || SmtpCode is >= 400 and < 500;
+
+        public bool HasServerCode => Enhanced is not null || SmtpCode != 0;
+
+        /// <summary>Mailgun gave up after its retry window: <c>reason: old</c>, seen with its codes 602 and 616.</summary>
+        public bool GaveUpAfterRetries => ReasonIs("old") || Code is 602 or 616;
+
+        public bool ReasonIs(string value) => Is(Reason, value);
+
+        public bool SeverityIs(string value) => Is(Severity, value);
+
+        public bool BounceTypeIs(string value) => Is(BounceType, value);
+
+        /// <summary>"550 5.1.1 ..." or "550-5.7.1 ...": the code an operator pastes with the message.</summary>
+        private static int? LeadingSmtpCode(string? text)
+        {
+            if (text is null)
+            {
+                return null;
+            }
+
+            var s = text.AsSpan().TrimStart();
+            return s.Length >= 3 && s[0] is '4' or '5' && char.IsAsciiDigit(s[1]) && char.IsAsciiDigit(s[2])
+                && (s.Length == 3 || s[3] is ' ' or '-')
+                ? (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0')
+                : null;
+        }
+    }
+}
