@@ -1,4 +1,6 @@
+using MailgunFunctions.Export;
 using MailgunFunctions.Ingestion;
+using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Signatures;
 using MailgunFunctions.Storage;
 using Microsoft.Extensions.Configuration;
@@ -26,6 +28,8 @@ public static class CoreRegistration
         services.TryAddSingleton<ReplayGuard>();
         services.TryAddSingleton<EventQueue>();
         services.TryAddSingleton<EventWebhookIntake>();
+        services.AddMailgunApi(configuration);
+        services.AddSuppressionExport();
         return services;
     }
 }

@@ -20,4 +20,10 @@ public static class StorageNames
 
     /// <summary>Every accepted webhook token with the hash of its body (replay defence).</summary>
     public const string WebhookTokensTable = "WebhookTokens";
+
+    /// <summary>Nightly CSV exports of Mailgun's suppression lists: <c>{domain}/{yyyy-MM-dd}/{list}.csv</c> and <c>summary.json</c>.</summary>
+    public const string SuppressionExportsContainer = "suppression-exports";
+
+    /// <summary>Status of each export run per domain, date and list (checkpoint and operators' view).</summary>
+    public const string ExportRunsTable = "ExportRuns";
 }
