@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using MailgunFunctions.Testing;
 using MailgunFunctions.Export;
 using MailgunFunctions.MailgunApi;
 

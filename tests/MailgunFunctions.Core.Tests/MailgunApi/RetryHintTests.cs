@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using MailgunFunctions.Testing;
 using MailgunFunctions.MailgunApi;
 
 namespace MailgunFunctions.Tests.MailgunApi;

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 
-namespace MailgunFunctions.Tests.MailgunApi;
+namespace MailgunFunctions.Testing;
 
 /// <summary>
 /// A real HTTP server (Kestrel on 127.0.0.1, a free port) that answers like Mailgun's REST API for the domains
