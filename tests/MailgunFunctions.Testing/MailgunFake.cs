@@ -119,9 +119,12 @@ public sealed class MailgunFake : IAsyncDisposable
     {
         // The raw target shows exactly how the client escaped the path (Request.Path is already decoded).
         string rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
-        int status = await AnswerAsync(context, rawTarget);
-        _requests.Enqueue(new FakeRequest(context.Request.Method, rawTarget, status, context.Request.Headers.Authorization.ToString()));
+        await AnswerAsync(context, rawTarget);
     }
+
+    // Logged before the answer is written: once the client has read an answer, its request is in the log.
+    private void Log(HttpContext context, int status) => _requests.Enqueue(new FakeRequest(
+        context.Request.Method, context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget, status, context.Request.Headers.Authorization.ToString()));
 
     private async Task<int> AnswerAsync(HttpContext context, string rawTarget)
     {
@@ -137,6 +140,7 @@ public sealed class MailgunFake : IAsyncDisposable
         if (!string.Equals(context.Request.Headers.Authorization.ToString(), _expectedAuthorization, StringComparison.Ordinal)
             || (!_lists.Keys.Any(k => k.Domain == domain) && !_events.ContainsKey(domain)))
         {
+            Log(context, 401);
             context.Response.StatusCode = 401;
             await context.Response.WriteAsync("Forbidden");
             return 401;
@@ -257,8 +261,9 @@ public sealed class MailgunFake : IAsyncDisposable
         ["paging"] = new JObject { ["first"] = first, ["next"] = next, ["previous"] = first, ["last"] = first },
     };
 
-    private static async Task<int> WriteAsync(HttpContext context, HttpStatusCode status, JObject body)
+    private async Task<int> WriteAsync(HttpContext context, HttpStatusCode status, JObject body)
     {
+        Log(context, (int)status);
         context.Response.StatusCode = (int)status;
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(body.ToString(Formatting.None));
