@@ -43,16 +43,33 @@ public sealed class MailgunApiClient
 
     /// <summary>
     /// Every record of one suppression list, page by page (<c>limit</c> = <see cref="MailgunApiOptions.SuppressionPageSize"/>),
-    /// holding one page's current item in memory at a time. Follows <c>paging.next</c> exactly as given and stops on
-    /// an empty page or a <c>next</c> already read.
+    /// holding one page at a time. Follows <c>paging.next</c> exactly as given and stops on an empty page or a
+    /// <c>next</c> already read.
     /// </summary>
     public async IAsyncEnumerable<SuppressionRecord> StreamSuppressionsAsync(string domain, SuppressionList list, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var target = Resolve(domain);
-        var first = new Uri(target.BaseUrl, $"v3/{target.Name}/{list.PathSegment()}?limit={_options.SuppressionPageSize}");
-        await foreach (var item in StreamPagesAsync(target, list.PathSegment(), first, cancellationToken).ConfigureAwait(false))
+        await foreach (var page in StreamSuppressionPagesAsync(domain, list, null, cancellationToken).ConfigureAwait(false))
         {
-            yield return SuppressionRecord.FromJson(list, item);
+            foreach (var record in page.Records)
+            {
+                yield return record;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The pages of one suppression list, from the first or from <paramref name="resumeFrom"/> (a <see cref="SuppressionPage.Next"/>
+    /// kept by an earlier run), so a long export can checkpoint between pages and continue later.
+    /// </summary>
+    public async IAsyncEnumerable<SuppressionPage> StreamSuppressionPagesAsync(string domain, SuppressionList list, Uri? resumeFrom, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var target = Resolve(domain);
+        var first = resumeFrom is null
+            ? new Uri(target.BaseUrl, $"v3/{target.Name}/{list.PathSegment()}?limit={_options.SuppressionPageSize}")
+            : NextPage(resumeFrom.AbsoluteUri, target)!;
+        await foreach (var (items, next) in StreamPagesAsync(target, list.PathSegment(), first, cancellationToken).ConfigureAwait(false))
+        {
+            yield return new SuppressionPage(items.Select(i => SuppressionRecord.FromJson(list, i)).ToList(), next);
         }
     }
 
@@ -65,9 +82,12 @@ public sealed class MailgunApiClient
         var target = Resolve(domain);
         string query = $"begin={begin.ToUnixTimeSeconds()}&ascending=yes&limit={_options.EventPageSize}&event={Uri.EscapeDataString(eventFilter)}";
         var first = new Uri(target.BaseUrl, $"v3/{target.Name}/events?{query}");
-        await foreach (var item in StreamPagesAsync(target, "events", first, cancellationToken).ConfigureAwait(false))
+        await foreach (var (items, _) in StreamPagesAsync(target, "events", first, cancellationToken).ConfigureAwait(false))
         {
-            yield return item;
+            foreach (var item in items)
+            {
+                yield return item;
+            }
         }
     }
 
@@ -101,72 +121,87 @@ public sealed class MailgunApiClient
         return true;
     }
 
-    private async IAsyncEnumerable<JObject> StreamPagesAsync(Target target, string resource, Uri first, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The non-empty pages from <paramref name="first"/> on, each with the URL of the page after it (null at the end).</summary>
+    private async IAsyncEnumerable<(List<JObject> Items, Uri? Next)> StreamPagesAsync(Target target, string resource, Uri first, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var read = new HashSet<string>(StringComparer.Ordinal);
+        var read = new HashSet<string>(StringComparer.Ordinal) { first.AbsoluteUri };
         Uri? url = first;
         int page = 0;
         long total = 0;
         while (url is not null)
         {
-            // Mailgun has been seen to hand back the page just read as "next": following it would never end.
-            if (!read.Add(url.AbsoluteUri))
+            page++;
+            var (items, next) = await ReadPageAsync(url, target, cancellationToken).ConfigureAwait(false);
+            total += items.Count;
+            MailgunApiLog.PageRead(_logger, target.Name, resource, page, items.Count, total);
+            // A page past the end is empty (Mailgun keeps handing out a "next"): that is the only reliable end.
+            if (items.Count == 0)
             {
-                MailgunApiLog.RepeatedPage(_logger, target.Name, resource, url.PathAndQuery);
                 yield break;
             }
 
-            page++;
-            using var response = await SendAsync(HttpMethod.Get, url, target, allowNotFound: false, cancellationToken).ConfigureAwait(false);
-            using var readTimeout = new CancellationTokenSource(_options.PageReadTimeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, readTimeout.Token);
-            var token = linked.Token;
-            await using var stream = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
-            using var text = new StreamReader(stream, Encoding.UTF8);
-            // Streamed token by token: a page is never held as a string, and dates stay Mailgun's own text.
-            using var reader = new JsonTextReader(text) { DateParseHandling = DateParseHandling.None, CloseInput = true };
-            if (!await reader.ReadAsync(token).ConfigureAwait(false) || reader.TokenType != JsonToken.StartObject)
+            // Mailgun has been seen to hand back a page already read as "next": following it would never end.
+            if (next is not null && !read.Add(next.AbsoluteUri))
             {
-                throw new MailgunApiException($"Mailgun answered {url.AbsolutePath} with something that is not a JSON object.", response.StatusCode, target.Name);
+                MailgunApiLog.RepeatedPage(_logger, target.Name, resource, next.PathAndQuery);
+                next = null;
             }
 
-            Uri? next = null;
-            int count = 0;
-            while (await reader.ReadAsync(token).ConfigureAwait(false) && reader.TokenType == JsonToken.PropertyName)
-            {
-                string name = (string)reader.Value!;
-                await reader.ReadAsync(token).ConfigureAwait(false);
-                if (name == "items" && reader.TokenType == JsonToken.StartArray)
-                {
-                    while (await reader.ReadAsync(token).ConfigureAwait(false) && reader.TokenType != JsonToken.EndArray)
-                    {
-                        if (reader.TokenType != JsonToken.StartObject)
-                        {
-                            await reader.SkipAsync(token).ConfigureAwait(false);
-                            continue;
-                        }
+            yield return (items, next);
+            url = next;
+        }
+    }
 
-                        var item = await JObject.LoadAsync(reader, token).ConfigureAwait(false);
-                        count++;
-                        yield return item;
+    /// <summary>
+    /// Reads one page token by token from the response stream (never as one string; dates stay Mailgun's text).
+    /// One page (at most 1,000 small items) is held as objects so a caller can checkpoint between pages.
+    /// </summary>
+    private async Task<(List<JObject> Items, Uri? Next)> ReadPageAsync(Uri url, Target target, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, url, target, allowNotFound: false, cancellationToken).ConfigureAwait(false);
+        using var readTimeout = new CancellationTokenSource(_options.PageReadTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, readTimeout.Token);
+        var token = linked.Token;
+        await using var stream = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
+        using var text = new StreamReader(stream, Encoding.UTF8);
+        using var reader = new JsonTextReader(text) { DateParseHandling = DateParseHandling.None, CloseInput = true };
+        if (!await reader.ReadAsync(token).ConfigureAwait(false) || reader.TokenType != JsonToken.StartObject)
+        {
+            throw new MailgunApiException($"Mailgun answered {url.AbsolutePath} with something that is not a JSON object.", response.StatusCode, target.Name);
+        }
+
+        var items = new List<JObject>();
+        Uri? next = null;
+        while (await reader.ReadAsync(token).ConfigureAwait(false) && reader.TokenType == JsonToken.PropertyName)
+        {
+            string name = (string)reader.Value!;
+            await reader.ReadAsync(token).ConfigureAwait(false);
+            if (name == "items" && reader.TokenType == JsonToken.StartArray)
+            {
+                while (await reader.ReadAsync(token).ConfigureAwait(false) && reader.TokenType != JsonToken.EndArray)
+                {
+                    if (reader.TokenType == JsonToken.StartObject)
+                    {
+                        items.Add(await JObject.LoadAsync(reader, token).ConfigureAwait(false));
+                    }
+                    else
+                    {
+                        await reader.SkipAsync(token).ConfigureAwait(false);
                     }
                 }
-                else if (name == "paging" && reader.TokenType == JsonToken.StartObject)
-                {
-                    var paging = await JObject.LoadAsync(reader, token).ConfigureAwait(false);
-                    next = NextPage(paging.Value<string>("next"), target);
-                }
-                else
-                {
-                    await reader.SkipAsync(token).ConfigureAwait(false);
-                }
             }
-
-            total += count;
-            MailgunApiLog.PageRead(_logger, target.Name, resource, page, count, total);
-            // A page past the end is empty (Mailgun keeps handing out a "next"): that is the only reliable end.
-            url = count == 0 ? null : next;
+            else if (name == "paging" && reader.TokenType == JsonToken.StartObject)
+            {
+                var paging = await JObject.LoadAsync(reader, token).ConfigureAwait(false);
+                next = NextPage(paging.Value<string>("next"), target);
+            }
+            else
+            {
+                await reader.SkipAsync(token).ConfigureAwait(false);
+            }
         }
+
+        return (items, next);
     }
 
     private static Uri? NextPage(string? next, Target target)

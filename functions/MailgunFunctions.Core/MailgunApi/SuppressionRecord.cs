@@ -74,3 +74,6 @@ public sealed record SuppressionRecord(string Address, string? Code, string? Err
         _ => token.ToString(Newtonsoft.Json.Formatting.None),
     };
 }
+
+/// <summary>One page of a suppression list and the URL of the page after it (null when the list ends).</summary>
+public sealed record SuppressionPage(IReadOnlyList<SuppressionRecord> Records, Uri? Next);
