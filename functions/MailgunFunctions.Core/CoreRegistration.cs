@@ -29,7 +29,7 @@ public static class CoreRegistration
         services.TryAddSingleton<EventQueue>();
         services.TryAddSingleton<EventWebhookIntake>();
         services.AddMailgunApi(configuration);
-        services.AddSuppressionExport();
+        services.AddSuppressionExport(configuration);
         return services;
     }
 }

@@ -11,6 +11,9 @@ internal static partial class ExportLog
     [LoggerMessage(3002, LogLevel.Information, "Suppression export {Domain} {Date}: {List} started (attempt {Attempt})")]
     public static partial void ListStarted(ILogger logger, string domain, string date, string list, int attempt);
 
+    [LoggerMessage(3010, LogLevel.Information, "Suppression export {Domain} {Date}: {List} resumed from its checkpoint after {Records} records (attempt {Attempt})")]
+    public static partial void ListResumed(ILogger logger, string domain, string date, string list, int attempt, long records);
+
     [LoggerMessage(3003, LogLevel.Information, "Suppression export {Domain} {Date}: {List} completed with {Records} records into {Blob}")]
     public static partial void ListCompleted(ILogger logger, string domain, string date, string list, long records, string blob);
 

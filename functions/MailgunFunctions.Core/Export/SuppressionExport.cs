@@ -7,23 +7,23 @@ using Azure.Storage.Blobs.Specialized;
 using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace MailgunFunctions.Export;
 
 /// <summary>
 /// The nightly export of Mailgun's suppression lists: for each configured domain and a date, every list is
 /// streamed page by page into <c>suppression-exports/{domain}/{yyyy-MM-dd}/{list}.csv</c> (never held in memory),
-/// then a <c>summary.json</c> is written and logged. Idempotent per domain and date: a list is written under
-/// <c>_partial/</c> and copied to its final name only when complete, each list's state is checkpointed in
-/// <c>ExportRuns</c>, and a rerun skips completed lists and redoes the others from the start.
+/// then a <c>summary.json</c> is written and logged. Idempotent per domain and date: a list is uploaded in blocks to
+/// <c>_partial/</c> and copied to its final name only when complete; each list's state and position (the next Mailgun
+/// page and the blocks uploaded so far) is checkpointed in <c>ExportRuns</c>, so a rerun skips completed lists and
+/// continues an unfinished one where its last checkpoint left it.
 /// </summary>
 public sealed class SuppressionExport
 {
     /// <summary>Distinct bounce codes counted one by one; the rest go under "other" so a garbage code field cannot grow the summary.</summary>
     public const int MaxDistinctCodes = 200;
 
-    // The write stream uploads one block per buffer: 4 MiB keeps memory flat and the block count far below 50,000.
-    private const int BlobBufferBytes = 4 * 1024 * 1024;
     private readonly MailgunApiClient _api;
     private readonly BlobContainerClient _container;
     private readonly ExportRunStore _runs;
@@ -31,9 +31,13 @@ public sealed class SuppressionExport
     private readonly TimeProvider _time;
     private readonly ILogger<SuppressionExport> _logger;
     private readonly CreateOnce _created;
+    private readonly SuppressionExportOptions _options;
 
-    public SuppressionExport(MailgunApiClient api, StorageClients storage, ExportRunStore runs, IEnumerable<ISuppressionReconciler> reconcilers, TimeProvider time, ILogger<SuppressionExport> logger)
+    public SuppressionExport(MailgunApiClient api, StorageClients storage, ExportRunStore runs, IEnumerable<ISuppressionReconciler> reconcilers,
+        IOptions<SuppressionExportOptions> options, TimeProvider time, ILogger<SuppressionExport> logger)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
         ArgumentNullException.ThrowIfNull(storage);
         _api = api;
         _container = storage.Blobs.GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
@@ -159,6 +163,7 @@ public sealed class SuppressionExport
         string day = Day(date);
         string name = list.PathSegment();
         string finalName = ExportBlobNames.List(key, date, list);
+        var partial = _container.GetBlockBlobClient(ExportBlobNames.Partial(key, date, list));
         var existing = await _runs.GetAsync(key, date, list, cancellationToken).ConfigureAwait(false);
         if (existing is { State: ExportState.Completed } && await _container.GetBlobClient(finalName).ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -167,55 +172,88 @@ public sealed class SuppressionExport
         }
 
         int attempt = (existing?.Attempts ?? 0) + 1;
-        var started = _time.GetUtcNow();
-        var running = new ExportStatus { Domain = key, Date = date, List = list, State = ExportState.Running, StartedAt = started, Attempts = attempt };
-        await _runs.SaveAsync(running, cancellationToken).ConfigureAwait(false);
-        ExportLog.ListStarted(_logger, key, day, name, attempt);
+        var checkpoint = await UsableCheckpointAsync(existing, partial, cancellationToken).ConfigureAwait(false);
+        var current = new ExportStatus
+        {
+            Domain = key, Date = date, List = list, State = ExportState.Running, Attempts = attempt,
+            StartedAt = checkpoint?.StartedAt ?? _time.GetUtcNow(),
+            Records = checkpoint?.Records ?? 0,
+            NewSincePrevious = baseline is null ? null : checkpoint?.NewSincePrevious ?? 0,
+            Codes = checkpoint?.Codes ?? new Dictionary<string, long>(),
+            ResumeFrom = checkpoint?.ResumeFrom,
+            Blocks = checkpoint?.Blocks ?? [],
+        };
+        await _runs.SaveAsync(current, cancellationToken).ConfigureAwait(false);
+        if (checkpoint is null)
+        {
+            ExportLog.ListStarted(_logger, key, day, name, attempt);
+        }
+        else
+        {
+            ExportLog.ListResumed(_logger, key, day, name, attempt, current.Records);
+        }
 
-        long records = 0, fresh = 0;
-        var codes = new Dictionary<string, long>(StringComparer.Ordinal);
+        long records = current.Records, fresh = current.NewSincePrevious ?? 0;
+        var codes = new Dictionary<string, long>(current.Codes, StringComparer.Ordinal);
+        var blocks = current.Blocks.ToList();
         try
         {
-            var partial = _container.GetBlockBlobClient(ExportBlobNames.Partial(key, date, list));
-            var writeOptions = new BlockBlobOpenWriteOptions
+            using var buffer = new MemoryStream();
+            await using (var writer = new StreamWriter(buffer, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024, leaveOpen: true))
             {
-                BufferSize = BlobBufferBytes,
-                HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" },
-            };
-            // overwrite: a crashed attempt's partial blob is replaced, never appended to.
-            await using (var blob = await partial.OpenWriteAsync(overwrite: true, writeOptions, cancellationToken).ConfigureAwait(false))
-            await using (var writer = new StreamWriter(blob, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024))
-            {
-                await writer.WriteAsync((SuppressionCsv.Header(list) + "\r\n").AsMemory(), cancellationToken).ConfigureAwait(false);
-                await foreach (var record in _api.StreamSuppressionsAsync(domain, list, cancellationToken).ConfigureAwait(false))
+                if (blocks.Count == 0)
                 {
-                    await writer.WriteAsync(SuppressionCsv.Row(list, record).AsMemory(), cancellationToken).ConfigureAwait(false);
-                    records++;
-                    if (baseline is { } since && record.CreatedAtUtc > since)
-                    {
-                        fresh++;
-                    }
+                    await writer.WriteAsync((SuppressionCsv.Header(list) + "\r\n").AsMemory(), cancellationToken).ConfigureAwait(false);
+                }
 
-                    if (list == SuppressionList.Bounces)
+                Uri? resumeFrom = current.ResumeFrom is { } from ? new Uri(from) : null;
+                await foreach (var page in _api.StreamSuppressionPagesAsync(domain, list, resumeFrom, cancellationToken).ConfigureAwait(false))
+                {
+                    foreach (var record in page.Records)
                     {
-                        string code = string.IsNullOrWhiteSpace(record.Code) ? "none" : record.Code.Trim();
-                        if (!codes.ContainsKey(code) && codes.Count >= MaxDistinctCodes)
+                        await writer.WriteAsync(SuppressionCsv.Row(list, record).AsMemory(), cancellationToken).ConfigureAwait(false);
+                        records++;
+                        if (baseline is { } since && record.CreatedAtUtc > since)
                         {
-                            code = "other";
+                            fresh++;
                         }
 
-                        codes[code] = codes.GetValueOrDefault(code) + 1;
+                        if (list == SuppressionList.Bounces)
+                        {
+                            CountCode(codes, record.Code);
+                        }
+                    }
+
+                    await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    // Checkpoint only on a page boundary with a page after it: the uploaded blocks then hold exactly
+                    // the pages before ResumeFrom, so a resumed run neither skips nor repeats a record.
+                    if (buffer.Length >= _options.BlockSizeBytes && page.Next is not null)
+                    {
+                        await StageAsync(partial, buffer, blocks, attempt, cancellationToken).ConfigureAwait(false);
+                        current = current with
+                        {
+                            Records = records, NewSincePrevious = baseline is null ? null : fresh, Codes = new Dictionary<string, long>(codes),
+                            ResumeFrom = page.Next.AbsoluteUri, Blocks = blocks.ToList(),
+                        };
+                        await _runs.SaveAsync(current, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
 
-            // Only a complete list reaches its final name: a reader never sees half an export as a finished one.
+            if (buffer.Length > 0)
+            {
+                await StageAsync(partial, buffer, blocks, attempt, cancellationToken).ConfigureAwait(false);
+            }
+
+            // Blocks stay invisible until committed; only a complete list then reaches its final name, so a reader
+            // never takes half an export for a finished one.
+            await partial.CommitBlockListAsync(blocks, new CommitBlockListOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" } }, cancellationToken).ConfigureAwait(false);
             var final = _container.GetBlobClient(finalName);
             var copy = await final.StartCopyFromUriAsync(partial.Uri, cancellationToken: cancellationToken).ConfigureAwait(false);
             await copy.WaitForCompletionAsync(cancellationToken).ConfigureAwait(false);
             await partial.DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
 
-            var completed = running with
+            var completed = current with
             {
                 State = ExportState.Completed,
                 Records = records,
@@ -223,6 +261,8 @@ public sealed class SuppressionExport
                 Codes = codes,
                 CompletedAt = _time.GetUtcNow(),
                 Blob = finalName,
+                ResumeFrom = null,
+                Blocks = [],
             };
             await _runs.SaveAsync(completed, cancellationToken).ConfigureAwait(false);
             ExportLog.ListCompleted(_logger, key, day, name, records, finalName);
@@ -231,9 +271,54 @@ public sealed class SuppressionExport
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             ExportLog.ListFailed(_logger, ex, key, day, name, records);
-            await SaveFailureAsync(running with { State = ExportState.Failed, Records = records, Error = ex.Message }).ConfigureAwait(false);
+            // The last checkpoint stays: the next run continues from it.
+            await SaveFailureAsync(current with { State = ExportState.Failed, Error = ex.Message }).ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The checkpoint of an unfinished earlier attempt, if its uploaded blocks are all still there (uncommitted blocks
+    /// are discarded by Azure after a week, or by a commit); otherwise null and the list starts over.
+    /// </summary>
+    private static async Task<ExportStatus?> UsableCheckpointAsync(ExportStatus? existing, BlockBlobClient partial, CancellationToken cancellationToken)
+    {
+        if (existing is not { State: ExportState.Running or ExportState.Failed, ResumeFrom: not null, Blocks.Count: > 0 })
+        {
+            return null;
+        }
+
+        try
+        {
+            var list = (await partial.GetBlockListAsync(BlockListTypes.Uncommitted, cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+            var staged = list.UncommittedBlocks.Select(b => b.Name).ToHashSet(StringComparer.Ordinal);
+            return existing.Blocks.All(staged.Contains) ? existing : null;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    private static async Task StageAsync(BlockBlobClient partial, MemoryStream buffer, List<string> blocks, int attempt, CancellationToken cancellationToken)
+    {
+        // Azure wants every block id of a blob to have the same length; the attempt keeps ids of a restarted list unique.
+        string id = Convert.ToBase64String(Encoding.ASCII.GetBytes($"{attempt:D6}-{blocks.Count:D8}"));
+        buffer.Position = 0;
+        await partial.StageBlockAsync(id, buffer, cancellationToken: cancellationToken).ConfigureAwait(false);
+        blocks.Add(id);
+        buffer.SetLength(0);
+    }
+
+    private static void CountCode(Dictionary<string, long> codes, string? raw)
+    {
+        string code = string.IsNullOrWhiteSpace(raw) ? "none" : raw.Trim();
+        if (!codes.ContainsKey(code) && codes.Count >= MaxDistinctCodes)
+        {
+            code = "other";
+        }
+
+        codes[code] = codes.GetValueOrDefault(code) + 1;
     }
 
     private async Task SaveFailureAsync(ExportStatus failed)

@@ -33,6 +33,13 @@ public static class MailgunApiRegistration
                 var options = context.ServiceProvider.GetRequiredService<IOptions<MailgunApiOptions>>().Value;
                 var time = context.ServiceProvider.GetRequiredService<TimeProvider>();
                 var logger = context.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger<MailgunApiClient>();
+                // Polly refuses MaxRetryAttempts 0: "no retries" means no retry strategy at all.
+                if (options.MaxRetryAttempts == 0)
+                {
+                    pipeline.AddTimeout(options.AttemptTimeout);
+                    return;
+                }
+
                 pipeline.AddRetry(new HttpRetryStrategyOptions
                 {
                     // The default predicate already covers 408, 429, 5xx, HttpRequestException and attempt timeouts; 401/403 are not retried.
