@@ -14,6 +14,9 @@ internal static partial class ExportLog
     [LoggerMessage(3010, LogLevel.Information, "Suppression export {Domain} {Date}: {List} resumed from its checkpoint after {Records} records (attempt {Attempt})")]
     public static partial void ListResumed(ILogger logger, string domain, string date, string list, int attempt, long records);
 
+    [LoggerMessage(3011, LogLevel.Information, "Suppression export {Domain} {Date}: already completed, skipped")]
+    public static partial void DomainSkipped(ILogger logger, string domain, string date);
+
     [LoggerMessage(3003, LogLevel.Information, "Suppression export {Domain} {Date}: {List} completed with {Records} records into {Blob}")]
     public static partial void ListCompleted(ILogger logger, string domain, string date, string list, long records, string blob);
 

@@ -96,6 +96,13 @@ public sealed class SuppressionExport
         await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
 
         var previousRun = await _runs.GetAsync(key, date, null, cancellationToken).ConfigureAwait(false);
+        if (previousRun is { State: ExportState.Completed } && await FinishedSummaryAsync(key, date, cancellationToken).ConfigureAwait(false) is { } finished)
+        {
+            // Lets the timer fire several times a night (to continue a large export) at the cost of a few reads per domain.
+            ExportLog.DomainSkipped(_logger, key, day);
+            return finished;
+        }
+
         var started = _time.GetUtcNow();
         await _runs.SaveAsync(new ExportStatus { Domain = key, Date = date, State = ExportState.Running, StartedAt = started, Attempts = (previousRun?.Attempts ?? 0) + 1 }, cancellationToken).ConfigureAwait(false);
         try
@@ -331,6 +338,28 @@ public sealed class SuppressionExport
         catch (RequestFailedException ex)
         {
             ExportLog.StatusNotSaved(_logger, ex, failed.Domain, Day(failed.Date));
+        }
+    }
+
+    /// <summary>The summary of a finished run of this date, when it and every list's CSV are still there.</summary>
+    private async Task<ExportSummary?> FinishedSummaryAsync(string key, DateOnly date, CancellationToken cancellationToken)
+    {
+        foreach (var list in SuppressionLists.All)
+        {
+            if (!await _container.GetBlobClient(ExportBlobNames.List(key, date, list)).ExistsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+        }
+
+        try
+        {
+            var content = await _container.GetBlobClient(ExportBlobNames.Summary(key, date)).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
+            return ExportSummary.FromJson(content.Value.Content.ToString());
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
         }
     }
 

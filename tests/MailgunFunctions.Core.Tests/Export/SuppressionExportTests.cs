@@ -261,10 +261,12 @@ public class SuppressionExportTests
         await export.RunAsync(Day, CancellationToken.None);
         _us.SetList(d, "complaints", [ApiTestServices.Complaint("c@example.net"), ApiTestServices.Complaint("late@example.net")]);
         int before = _us.Requests.Count;
+        string? summary = await ReadBlob($"{d}/2026-11-26/summary.json");
 
         await export.RunAsync(Day, CancellationToken.None);
 
         Assert.That(_us.Requests.Count, Is.EqualTo(before), "nothing asked again");
+        Assert.That(await ReadBlob($"{d}/2026-11-26/summary.json"), Is.EqualTo(summary), "a finished domain is skipped whole, summary untouched");
         Assert.That(Lines((await ReadBlob($"{d}/2026-11-26/complaints.csv"))!), Has.Length.EqualTo(2), "the finished export stands");
 
         await Container().DeleteBlobAsync($"{d}/2026-11-26/complaints.csv");
