@@ -143,7 +143,7 @@ public sealed class MailgunApiClient
             // Mailgun has been seen to hand back a page already read as "next": following it would never end.
             if (next is not null && !read.Add(next.AbsoluteUri))
             {
-                MailgunApiLog.RepeatedPage(_logger, target.Name, resource, next.PathAndQuery);
+                MailgunApiLog.RepeatedPage(_logger, target.Name, resource, PathForLogs(next));
                 next = null;
             }
 
@@ -167,7 +167,7 @@ public sealed class MailgunApiClient
         using var reader = new JsonTextReader(text) { DateParseHandling = DateParseHandling.None, CloseInput = true };
         if (!await reader.ReadAsync(token).ConfigureAwait(false) || reader.TokenType != JsonToken.StartObject)
         {
-            throw new MailgunApiException($"Mailgun answered {url.AbsolutePath} with something that is not a JSON object.", response.StatusCode, target.Name);
+            throw new MailgunApiException($"Mailgun answered {PathForLogs(url)} with something that is not a JSON object.", response.StatusCode, target.Name);
         }
 
         var items = new List<JObject>();
@@ -246,7 +246,7 @@ public sealed class MailgunApiClient
         }
         catch (TimeoutRejectedException ex)
         {
-            throw new MailgunApiException($"Mailgun's {target.Region} API ({target.BaseUrl}) did not answer {method} {url.AbsolutePath} in time after retries (MailgunApi__AttemptTimeout).", null, target.Name, ex);
+            throw new MailgunApiException($"Mailgun's {target.Region} API ({target.BaseUrl}) did not answer {method} {PathForLogs(url)} in time after retries (MailgunApi__AttemptTimeout).", null, target.Name, ex);
         }
 
         if (response.IsSuccessStatusCode || (allowNotFound && response.StatusCode == HttpStatusCode.NotFound))
@@ -262,7 +262,7 @@ public sealed class MailgunApiClient
                 ? $"Mailgun refused the API key ({status}) for domain '{target.Name}' in the {target.Region} region ({target.BaseUrl}). " +
                   $"Check '{MailgunOptions.Section}__ApiKey' (the private API key, not a sending key or the webhook signing key) and " +
                   $"'{target.RegionSetting}' (a domain asked in the wrong region is refused too)."
-                : $"Mailgun answered {status} to {method} {url.AbsolutePath} for domain '{target.Name}'" +
+                : $"Mailgun answered {status} to {method} {PathForLogs(url)} for domain '{target.Name}'" +
                   (status is 429 or >= 500 ? " after retries" : "") + $": {excerpt}";
             throw new MailgunApiException(message, response.StatusCode, target.Name);
         }
@@ -282,6 +282,23 @@ public sealed class MailgunApiClient
         {
             return "(no readable body)";
         }
+    }
+
+    /// <summary>
+    /// The request path without anything that names a person: the address of a single-address call becomes
+    /// <c>{address}</c>, and the query (which holds the paging pivot, an address) is dropped. Used in logs and errors.
+    /// </summary>
+    internal static string PathForLogs(Uri? url)
+    {
+        if (url is null)
+        {
+            return "?";
+        }
+
+        string[] segments = url.AbsolutePath.Trim('/').Split('/');
+        return segments.Length >= 4 && segments[0] == "v3" && segments[2] != "events"
+            ? $"/{segments[0]}/{segments[1]}/{segments[2]}/{{address}}"
+            : url.AbsolutePath;
     }
 
     private Target Resolve(string domain)

@@ -8,8 +8,8 @@ internal static partial class MailgunApiLog
     [LoggerMessage(2001, LogLevel.Information, "Mailgun {Domain} {Resource}: page {Page} read with {Count} items ({Total} so far)")]
     public static partial void PageRead(ILogger logger, string domain, string resource, int page, int count, long total);
 
-    [LoggerMessage(2002, LogLevel.Warning, "Mailgun {Domain} {Resource}: paging.next repeats a page already read ({Url}); stopping to avoid a loop")]
-    public static partial void RepeatedPage(ILogger logger, string domain, string resource, string url);
+    [LoggerMessage(2002, LogLevel.Warning, "Mailgun {Domain} {Resource}: paging.next repeats a page already read ({Path}); stopping to avoid a loop")]
+    public static partial void RepeatedPage(ILogger logger, string domain, string resource, string path);
 
     [LoggerMessage(2003, LogLevel.Warning, "Mailgun API {Method} {Path} answered {Outcome}; retry {Attempt} in {DelayMs} ms")]
     public static partial void Retrying(ILogger logger, string method, string path, string outcome, int attempt, double delayMs);

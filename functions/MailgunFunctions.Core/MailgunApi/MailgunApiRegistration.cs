@@ -28,6 +28,9 @@ public static class MailgunApiRegistration
                 // Attempts and retries are timed by the resilience handler; HttpClient's own 100 s would cut a run short while it honours a 429.
                 http.Timeout = Timeout.InfiniteTimeSpan;
             })
+            // The factory's default request logs print the URL path, which names the address of single-address calls;
+            // the client logs each page and retry itself (MailgunApiLog) without personal data.
+            .RemoveAllLoggers()
             .AddResilienceHandler("mailgun-api", (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<MailgunApiOptions>>().Value;
@@ -54,7 +57,7 @@ public static class MailgunApiRegistration
                     {
                         var request = args.Outcome.Result?.RequestMessage;
                         string outcome = args.Outcome.Result is { } response ? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture) : args.Outcome.Exception?.GetType().Name ?? "error";
-                        MailgunApiLog.Retrying(logger, request?.Method.Method ?? "?", request?.RequestUri?.AbsolutePath ?? "?", outcome, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+                        MailgunApiLog.Retrying(logger, request?.Method.Method ?? "?", MailgunApiClient.PathForLogs(request?.RequestUri), outcome, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
                         return default;
                     },
                 });

@@ -246,6 +246,22 @@ public class MailgunApiClientTests
     }
 
     [Test]
+    public async Task Retries_of_a_single_address_call_are_logged_without_the_address()
+    {
+        _us.SetList(Us, "bounces", [ApiTestServices.Bounce("secret.person@example.net", 550)]);
+        _us.Fail(Us, "bounces", afterPages: 0, HttpStatusCode.BadGateway, times: 1);
+        var logs = new CapturedLogs();
+        await using var services = Services(logs: logs);
+
+        bool removed = await services.GetRequiredService<MailgunApiClient>().DeleteSuppressionAsync(Us, SuppressionList.Bounces, "secret.person@example.net");
+
+        Assert.That(removed, Is.True);
+        var retry = logs.Entries.Single(e => e.Text.StartsWith("Mailgun API DELETE", StringComparison.Ordinal));
+        Assert.That(retry.Text, Does.Contain($"/v3/{Us}/bounces/{{address}} answered 502"));
+        Assert.That(logs.Entries.Select(e => e.Text), Has.None.Contains("secret.person"), "no logger of the app or of HttpClient names the address");
+    }
+
+    [Test]
     public async Task StreamEvents_pages_through_opaque_next_links_with_begin_and_the_event_filter()
     {
         var begin = new DateTimeOffset(2026, 11, 20, 0, 0, 0, TimeSpan.Zero);
