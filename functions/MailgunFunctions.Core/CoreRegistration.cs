@@ -1,11 +1,13 @@
 using MailgunFunctions.Classification;
+using MailgunFunctions.Export;
 using MailgunFunctions.Ingestion;
+using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Processing;
 using MailgunFunctions.Signatures;
 using MailgunFunctions.Storage;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace MailgunFunctions;
@@ -30,6 +32,8 @@ public static class CoreRegistration
         services.TryAddSingleton<EventWebhookIntake>();
         services.AddBounceClassification(configuration);
         services.AddDndProcessing(configuration);
+        services.AddMailgunApi(configuration);
+        services.AddSuppressionExport(configuration);
         return services;
     }
 }

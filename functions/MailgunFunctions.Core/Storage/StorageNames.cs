@@ -29,4 +29,9 @@ public static class StorageNames
 
     /// <summary>Sender-side failures (authentication, reputation, content) per tenant and 10-minute bucket, with counters.</summary>
     public const string SenderIssuesTable = "SenderIssues";
+    /// <summary>Nightly CSV exports of Mailgun's suppression lists: <c>{domain}/{yyyy-MM-dd}/{list}.csv</c> and <c>summary.json</c>.</summary>
+    public const string SuppressionExportsContainer = "suppression-exports";
+
+    /// <summary>Status of each export run per domain, date and list (checkpoint and operators' view).</summary>
+    public const string ExportRunsTable = "ExportRuns";
 }

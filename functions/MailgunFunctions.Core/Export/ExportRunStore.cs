@@ -1,0 +1,140 @@
+using System.Globalization;
+using Azure.Data.Tables;
+using MailgunFunctions.MailgunApi;
+using MailgunFunctions.Storage;
+using Newtonsoft.Json;
+
+namespace MailgunFunctions.Export;
+
+/// <summary>Where an export of one list (or of a whole domain) stands.</summary>
+public enum ExportState
+{
+    /// <summary>Started and not finished: still running, or the run died (timeout, crash, restart).</summary>
+    Running,
+
+    /// <summary>The final blob is written; a rerun for the same date skips it.</summary>
+    Completed,
+
+    /// <summary>The run caught an error; <see cref="ExportStatus.Error"/> says which. A rerun redoes it.</summary>
+    Failed,
+}
+
+/// <summary>
+/// One row of the <c>ExportRuns</c> table. <see cref="List"/> is null for the row of the whole domain run.
+/// </summary>
+public sealed record ExportStatus
+{
+    public required string Domain { get; init; }
+    public required DateOnly Date { get; init; }
+    public SuppressionList? List { get; init; }
+    public required ExportState State { get; init; }
+    public long Records { get; init; }
+
+    /// <summary>Records created after the same list of the previous export started; null without a previous export.</summary>
+    public long? NewSincePrevious { get; init; }
+
+    /// <summary>Bounces: records per SMTP code.</summary>
+    public IReadOnlyDictionary<string, long> Codes { get; init; } = new Dictionary<string, long>();
+    public DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    public int Attempts { get; init; }
+    public string? Error { get; init; }
+    public string? Blob { get; init; }
+
+    /// <summary>Checkpoint of a list in progress: the Mailgun page to read next (paging.next of the last uploaded page).</summary>
+    public string? ResumeFrom { get; init; }
+
+    /// <summary>Checkpoint of a list in progress: the blocks already uploaded (uncommitted) to its partial blob, in order.</summary>
+    public IReadOnlyList<string> Blocks { get; init; } = [];
+}
+
+/// <summary>
+/// The export's checkpoint and the operators' view of the last runs. Table <c>ExportRuns</c>:
+/// PartitionKey = domain (validated to letters, digits, dots and hyphens, so key-safe), RowKey = <c>yyyy-MM-dd</c>
+/// for the domain run and <c>yyyy-MM-dd_{list}</c> for each list. Rows of a domain sort by date: the last one is the latest run.
+/// </summary>
+public sealed class ExportRunStore
+{
+    // Table string properties hold 64 KiB (32K UTF-16 chars); keep error texts far below that.
+    private const int MaxErrorChars = 4000;
+    private readonly TableClient _table;
+    private readonly CreateOnce _created;
+
+    public ExportRunStore(StorageClients clients)
+    {
+        _table = clients.Tables.GetTableClient(StorageNames.ExportRunsTable);
+        _created = new CreateOnce(ct => _table.CreateIfNotExistsAsync(ct));
+    }
+
+    public static string RowKeyOf(DateOnly date, SuppressionList? list) =>
+        list is { } l ? $"{date:yyyy-MM-dd}_{l.PathSegment()}" : date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    public async Task<ExportStatus?> GetAsync(string domain, DateOnly date, SuppressionList? list, CancellationToken cancellationToken)
+    {
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(domain, RowKeyOf(date, list), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.HasValue ? FromEntity(response.Value!) : null;
+    }
+
+    public async Task SaveAsync(ExportStatus status, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var entity = new TableEntity(status.Domain, RowKeyOf(status.Date, status.List))
+        {
+            ["Date"] = status.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            ["List"] = status.List?.PathSegment(),
+            ["State"] = status.State.ToString(),
+            ["Records"] = status.Records,
+            ["NewSincePrevious"] = status.NewSincePrevious,
+            ["Codes"] = JsonConvert.SerializeObject(status.Codes),
+            ["StartedAt"] = status.StartedAt,
+            ["CompletedAt"] = status.CompletedAt,
+            ["Attempts"] = status.Attempts,
+            ["Error"] = status.Error is { Length: > MaxErrorChars } e ? e[..MaxErrorChars] : status.Error,
+            ["Blob"] = status.Blob,
+            ["ResumeFrom"] = status.ResumeFrom,
+            // Block ids are base64 (no commas); about 1,500 of them fit a 64 KiB property, i.e. 6 GB of CSV at 4 MiB a block.
+            ["Blocks"] = status.Blocks.Count == 0 ? null : string.Join(',', status.Blocks),
+        };
+        // Replace, not merge: a rerun's row must not keep the error of the failed attempt.
+        await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every row of one domain and date: the domain run and its lists.</summary>
+    public async Task<IReadOnlyList<ExportStatus>> GetRunAsync(string domain, DateOnly date, CancellationToken cancellationToken)
+    {
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        string day = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {domain} and RowKey ge {day} and RowKey lt {day + "~"}");
+        var rows = new List<ExportStatus>();
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(FromEntity(entity));
+        }
+
+        return rows;
+    }
+
+    private static ExportStatus FromEntity(TableEntity entity)
+    {
+        string? listName = entity.GetString("List");
+        return new ExportStatus
+        {
+            Domain = entity.PartitionKey,
+            Date = DateOnly.ParseExact(entity.GetString("Date"), "yyyy-MM-dd", CultureInfo.InvariantCulture),
+            List = listName is null ? null : SuppressionLists.All.First(l => l.PathSegment() == listName),
+            State = Enum.Parse<ExportState>(entity.GetString("State")),
+            Records = entity.GetInt64("Records") ?? 0,
+            NewSincePrevious = entity.GetInt64("NewSincePrevious"),
+            Codes = JsonConvert.DeserializeObject<Dictionary<string, long>>(entity.GetString("Codes") ?? "{}") ?? [],
+            StartedAt = entity.GetDateTimeOffset("StartedAt") ?? default,
+            CompletedAt = entity.GetDateTimeOffset("CompletedAt"),
+            Attempts = entity.GetInt32("Attempts") ?? 0,
+            Error = entity.GetString("Error"),
+            Blob = entity.GetString("Blob"),
+            ResumeFrom = entity.GetString("ResumeFrom"),
+            Blocks = entity.GetString("Blocks") is { Length: > 0 } blocks ? blocks.Split(',') : [],
+        };
+    }
+}

@@ -1,0 +1,266 @@
+using System.Globalization;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using MailgunFunctions.MailgunApi;
+using MailgunFunctions.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MailgunFunctions.Export;
+
+/// <summary>
+/// The nightly export of Mailgun's suppression lists: for each configured domain and a date, every list is
+/// streamed page by page into <c>suppression-exports/{domain}/{yyyy-MM-dd}/{list}.csv</c> (never held in memory),
+/// then a <c>summary.json</c> is written and logged. Idempotent per domain and date: a list is uploaded in blocks to
+/// <c>_partial/</c> and copied to its final name only when complete; each list's state and position (the next Mailgun
+/// page and the blocks uploaded so far) is checkpointed in <c>ExportRuns</c>, so a rerun skips completed lists and
+/// continues an unfinished one where its last checkpoint left it.
+/// </summary>
+public sealed class SuppressionExport
+{
+    /// <summary>Distinct bounce codes counted one by one; the rest go under "other" so a garbage code field cannot grow the summary.</summary>
+    public const int MaxDistinctCodes = 200;
+
+    private readonly MailgunApiClient _api;
+    private readonly BlobContainerClient _container;
+    private readonly ExportRunStore _runs;
+    private readonly IReadOnlyList<ISuppressionReconciler> _reconcilers;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SuppressionExport> _logger;
+    private readonly CreateOnce _created;
+    private readonly SuppressionListExport _lists;
+
+    public SuppressionExport(MailgunApiClient api, StorageClients storage, ExportRunStore runs, IEnumerable<ISuppressionReconciler> reconcilers,
+        IOptions<SuppressionExportOptions> options, TimeProvider time, ILogger<SuppressionExport> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(storage);
+        _api = api;
+        _container = storage.Blobs.GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
+        _runs = runs;
+        _reconcilers = reconcilers.ToList();
+        _time = time;
+        _logger = logger;
+        _created = new CreateOnce(ct => _container.CreateIfNotExistsAsync(cancellationToken: ct));
+        _lists = new SuppressionListExport(api, _container, runs, options.Value, time, logger);
+    }
+
+    /// <summary>
+    /// Exports every configured domain for <paramref name="date"/>. A failing domain does not stop the others;
+    /// afterwards the run throws <see cref="SuppressionExportException"/> naming each failure, so the timer run shows as failed.
+    /// </summary>
+    public async Task<IReadOnlyList<ExportSummary>> RunAsync(DateOnly date, CancellationToken cancellationToken)
+    {
+        string day = Day(date);
+        if (_api.Domains.Count == 0)
+        {
+            ExportLog.NoDomains(_logger, day);
+            return [];
+        }
+
+        var summaries = new List<ExportSummary>();
+        var failures = new List<Exception>();
+        foreach (var domain in _api.Domains)
+        {
+            try
+            {
+                summaries.Add(await ExportDomainAsync(domain.Name, date, cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                ExportLog.DomainFailed(_logger, ex, domain.Name, day);
+                failures.Add(ex);
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new SuppressionExportException(
+                $"Suppression export {day} failed for {failures.Count} of {_api.Domains.Count} domain(s): " + string.Join(" | ", failures.Select(f => f.Message)),
+                failures);
+        }
+
+        return summaries;
+    }
+
+    /// <summary>Exports one configured domain for <paramref name="date"/> and returns its summary.</summary>
+    public async Task<ExportSummary> ExportDomainAsync(string domain, DateOnly date, CancellationToken cancellationToken)
+    {
+        var configured = _api.Domains.FirstOrDefault(d => string.Equals(d.Name.Trim(), domain, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"Domain '{domain}' is not configured in {MailgunApiOptions.Section}__Domains.", nameof(domain));
+        string key = configured.Name.Trim().ToLowerInvariant();
+        string day = Day(date);
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+
+        var previousRun = await _runs.GetAsync(key, date, null, cancellationToken).ConfigureAwait(false);
+        if (previousRun is { State: ExportState.Completed } && await FinishedSummaryAsync(key, date, cancellationToken).ConfigureAwait(false) is { } finished)
+        {
+            // Lets the timer fire several times a night (to continue a large export) at the cost of a few reads per domain.
+            ExportLog.DomainSkipped(_logger, key, day);
+            return finished;
+        }
+
+        var started = _time.GetUtcNow();
+        await _runs.SaveAsync(new ExportStatus { Domain = key, Date = date, State = ExportState.Running, StartedAt = started, Attempts = (previousRun?.Attempts ?? 0) + 1 }, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var (previousDate, previous) = await PreviousSummaryAsync(key, date, cancellationToken).ConfigureAwait(false);
+            var lists = new List<ExportStatus>();
+            foreach (var list in SuppressionLists.All)
+            {
+                ExportListSummary? before = null;
+                previous?.Lists.TryGetValue(list.PathSegment(), out before);
+                lists.Add(await _lists.ExportAsync(configured.Name.Trim(), key, date, list, before?.StartedAt, cancellationToken).ConfigureAwait(false));
+            }
+
+            string reconciliation = "not-configured";
+            Dictionary<string, long>? reconciliationCounts = null;
+            if (_reconcilers.Count == 0)
+            {
+                ExportLog.ReconciliationNotConfigured(_logger, key, day);
+            }
+            else
+            {
+                var exported = new ExportedSuppressions(_container, key, date);
+                reconciliationCounts = [];
+                foreach (var reconciler in _reconcilers)
+                {
+                    foreach (var (name, count) in await reconciler.ReconcileAsync(key, date, exported, cancellationToken).ConfigureAwait(false))
+                    {
+                        reconciliationCounts[name] = reconciliationCounts.GetValueOrDefault(name) + count;
+                    }
+                }
+
+                reconciliation = "done";
+            }
+
+            var summary = Summarise(configured, key, date, previousDate, previous, lists, reconciliation, reconciliationCounts);
+            string json = summary.ToJson();
+            await _container.GetBlobClient(ExportBlobNames.Summary(key, date))
+                .UploadAsync(BinaryData.FromString(json), new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json; charset=utf-8" } }, cancellationToken)
+                .ConfigureAwait(false);
+            long Count(SuppressionList l) => summary.Lists[l.PathSegment()].Records;
+            ExportLog.Summary(_logger, key, day, Count(SuppressionList.Bounces), Count(SuppressionList.Complaints), Count(SuppressionList.Unsubscribes),
+                Count(SuppressionList.Allowlist), summary.PreviousExport, summary.TotalNewSincePrevious, reconciliation,
+                Newtonsoft.Json.JsonConvert.SerializeObject(summary, Newtonsoft.Json.Formatting.None, ExportSummary.JsonSettings));
+
+            await _runs.SaveAsync(new ExportStatus
+            {
+                Domain = key, Date = date, State = ExportState.Completed, Records = summary.TotalRecords, NewSincePrevious = summary.TotalNewSincePrevious,
+                Codes = summary.Codes, StartedAt = started, CompletedAt = summary.CompletedAt, Attempts = (previousRun?.Attempts ?? 0) + 1,
+                Blob = ExportBlobNames.Summary(key, date),
+            }, cancellationToken).ConfigureAwait(false);
+            return summary;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await SuppressionListExport.SaveFailureAsync(_runs, _logger, new ExportStatus
+            {
+                Domain = key, Date = date, State = ExportState.Failed, StartedAt = started, Attempts = (previousRun?.Attempts ?? 0) + 1, Error = ex.Message,
+            }).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The summary of a finished run of this date, when it and every list's CSV are still there.</summary>
+    private async Task<ExportSummary?> FinishedSummaryAsync(string key, DateOnly date, CancellationToken cancellationToken)
+    {
+        foreach (var list in SuppressionLists.All)
+        {
+            if (!await _container.GetBlobClient(ExportBlobNames.List(key, date, list)).ExistsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+        }
+
+        try
+        {
+            var content = await _container.GetBlobClient(ExportBlobNames.Summary(key, date)).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
+            return ExportSummary.FromJson(content.Value.Content.ToString());
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The newest summary of an earlier date, if any; "new since" counts compare with it.</summary>
+    private async Task<(string? Date, ExportSummary? Summary)> PreviousSummaryAsync(string key, DateOnly date, CancellationToken cancellationToken)
+    {
+        var earlier = new List<DateOnly>();
+        await foreach (var item in _container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, delimiter: "/", prefix: key + "/", cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (item.IsPrefix
+                && DateOnly.TryParseExact(item.Prefix[(key.Length + 1)..].TrimEnd('/'), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var folder)
+                && folder < date)
+            {
+                earlier.Add(folder);
+            }
+        }
+
+        foreach (var candidate in earlier.OrderDescending())
+        {
+            try
+            {
+                var content = await _container.GetBlobClient(ExportBlobNames.Summary(key, candidate)).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
+                if (ExportSummary.FromJson(content.Value.Content.ToString()) is { } summary)
+                {
+                    return (Day(candidate), summary);
+                }
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                // That day's run never finished: look further back.
+            }
+        }
+
+        return (null, null);
+    }
+
+    private ExportSummary Summarise(MailgunDomainOptions configured, string key, DateOnly date, string? previousDate, ExportSummary? previous,
+        IReadOnlyList<ExportStatus> lists, string reconciliation, Dictionary<string, long>? reconciliationCounts)
+    {
+        var perList = new Dictionary<string, ExportListSummary>(StringComparer.Ordinal);
+        var codes = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var status in lists)
+        {
+            string name = status.List!.Value.PathSegment();
+            ExportListSummary? before = null;
+            previous?.Lists.TryGetValue(name, out before);
+            perList[name] = new ExportListSummary
+            {
+                Records = status.Records,
+                NewSincePrevious = status.NewSincePrevious,
+                PreviousRecords = before?.Records,
+                StartedAt = status.StartedAt,
+                Blob = status.Blob ?? ExportBlobNames.List(key, date, status.List.Value),
+                Codes = new Dictionary<string, long>(status.Codes, StringComparer.Ordinal),
+            };
+            foreach (var (code, count) in status.Codes)
+            {
+                codes[code] = codes.GetValueOrDefault(code) + count;
+            }
+        }
+
+        return new ExportSummary
+        {
+            Domain = key,
+            Region = configured.Region.ToString(),
+            Date = Day(date),
+            CompletedAt = _time.GetUtcNow(),
+            PreviousExport = previousDate,
+            Lists = perList,
+            TotalRecords = perList.Values.Sum(l => l.Records),
+            TotalNewSincePrevious = perList.Values.All(l => l.NewSincePrevious is not null) ? perList.Values.Sum(l => l.NewSincePrevious!.Value) : null,
+            Codes = codes,
+            Reconciliation = reconciliation,
+            ReconciliationCounts = reconciliationCounts,
+        };
+    }
+
+    private static string Day(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+}
+
+/// <summary>One or more domains failed to export; <see cref="AggregateException.InnerExceptions"/> has each cause.</summary>
+public sealed class SuppressionExportException(string message, IEnumerable<Exception> failures) : AggregateException(message, failures);

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace MailgunFunctions.Export;
+
+public static class SuppressionExportRegistration
+{
+    /// <summary>
+    /// Registers <see cref="SuppressionExport"/> and its <see cref="ExportRunStore"/>. Needs <c>AddMailgunApi</c> and the
+    /// storage clients of <c>AddMailgunCore</c>. A DND reconciliation plugs in by registering an <see cref="ISuppressionReconciler"/>.
+    /// </summary>
+    public static IServiceCollection AddSuppressionExport(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<SuppressionExportOptions>().Bind(configuration.GetSection(SuppressionExportOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<ExportRunStore>();
+        // Transient: it holds the typed Mailgun HttpClient, whose handler the factory must be free to rotate.
+        services.TryAddTransient<SuppressionExport>();
+        return services;
+    }
+}

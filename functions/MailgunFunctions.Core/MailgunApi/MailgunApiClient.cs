@@ -1,0 +1,322 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text;
+using MailgunFunctions.Ingestion;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using Polly.Timeout;
+
+namespace MailgunFunctions.MailgunApi;
+
+/// <summary>
+/// Mailgun's REST API for one account: the suppression lists and the Events API of each configured domain,
+/// each asked in the domain's own region. A typed <see cref="HttpClient"/> whose handler retries 429, 5xx and
+/// network errors (see <see cref="MailgunApiRegistration"/>); errors retrying cannot fix become
+/// <see cref="MailgunApiException"/> with the setting to change.
+/// </summary>
+public sealed class MailgunApiClient
+{
+    /// <summary>The Events API filter used by default: the events that change a contact's DND state.</summary>
+    public const string DefaultEventFilter = "failed OR complained OR unsubscribed";
+
+    private const int ErrorExcerptChars = 300;
+    private readonly HttpClient _http;
+    private readonly MailgunApiOptions _options;
+    private readonly string? _apiKey;
+    private readonly TimeProvider _time;
+    private readonly ILogger<MailgunApiClient> _logger;
+
+    public MailgunApiClient(HttpClient http, IOptions<MailgunApiOptions> options, IOptions<MailgunOptions> account, TimeProvider time, ILogger<MailgunApiClient> logger)
+    {
+        _http = http;
+        _options = options.Value;
+        _apiKey = account.Value.ApiKey?.Trim();
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The configured domains, in configuration order.</summary>
+    public IReadOnlyList<MailgunDomainOptions> Domains => _options.Domains;
+
+    /// <summary>
+    /// Every record of one suppression list, page by page (<c>limit</c> = <see cref="MailgunApiOptions.SuppressionPageSize"/>),
+    /// holding one page at a time. Follows <c>paging.next</c> exactly as given and stops on an empty page or a
+    /// <c>next</c> already read.
+    /// </summary>
+    public async IAsyncEnumerable<SuppressionRecord> StreamSuppressionsAsync(string domain, SuppressionList list, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var page in StreamSuppressionPagesAsync(domain, list, null, cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var record in page.Records)
+            {
+                yield return record;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The pages of one suppression list, from the first or from <paramref name="resumeFrom"/> (a <see cref="SuppressionPage.Next"/>
+    /// kept by an earlier run), so a long export can checkpoint between pages and continue later.
+    /// </summary>
+    public async IAsyncEnumerable<SuppressionPage> StreamSuppressionPagesAsync(string domain, SuppressionList list, Uri? resumeFrom, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var target = Resolve(domain);
+        var first = resumeFrom is null
+            ? new Uri(target.BaseUrl, $"v3/{target.Name}/{list.PathSegment()}?limit={_options.SuppressionPageSize}")
+            : NextPage(resumeFrom.AbsoluteUri, target)!;
+        await foreach (var (items, next) in StreamPagesAsync(target, list.PathSegment(), first, cancellationToken).ConfigureAwait(false))
+        {
+            yield return new SuppressionPage(items.Select(i => SuppressionRecord.FromJson(list, i)).ToList(), next);
+        }
+    }
+
+    /// <summary>
+    /// Events of one domain from <paramref name="begin"/> on, oldest first, as Mailgun's raw <c>event-data</c> objects
+    /// (parse them with the event parser). Mailgun keeps events 3 to 30 days depending on the plan.
+    /// </summary>
+    public async IAsyncEnumerable<JObject> StreamEventsAsync(string domain, DateTimeOffset begin, string eventFilter = DefaultEventFilter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var target = Resolve(domain);
+        string query = $"begin={begin.ToUnixTimeSeconds()}&ascending=yes&limit={_options.EventPageSize}&event={Uri.EscapeDataString(eventFilter)}";
+        var first = new Uri(target.BaseUrl, $"v3/{target.Name}/events?{query}");
+        await foreach (var (items, _) in StreamPagesAsync(target, "events", first, cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var item in items)
+            {
+                yield return item;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes one address from a list. Idempotent: an address that is not (or no longer) on the list is a success.
+    /// Returns true when Mailgun removed it, false when it was already gone.
+    /// </summary>
+    public async Task<bool> DeleteSuppressionAsync(string domain, SuppressionList list, string address, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(address);
+        var target = Resolve(domain);
+        // Addresses may hold '+', '/', '#', '?' and '%': each must reach Mailgun as one escaped path segment.
+        var url = new Uri(target.BaseUrl, $"v3/{target.Name}/{list.PathSegment()}/{Uri.EscapeDataString(address)}");
+        using var response = await SendAsync(HttpMethod.Delete, url, target, allowNotFound: true, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            string body = await ExcerptAsync(response, cancellationToken).ConfigureAwait(false);
+            // "Address not found in bounces table" means already gone; "Domain not found" means a wrong setting.
+            if (body.Contains("domain", StringComparison.OrdinalIgnoreCase) && !body.Contains("address", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new MailgunApiException(
+                    $"Mailgun does not know domain '{target.Name}' in the {target.Region} region ({target.BaseUrl}): check '{target.RegionSetting}'. Mailgun said: {body}",
+                    response.StatusCode, target.Name);
+            }
+
+            MailgunApiLog.Deleted(_logger, target.Name, list.PathSegment(), "already gone");
+            return false;
+        }
+
+        MailgunApiLog.Deleted(_logger, target.Name, list.PathSegment(), "removed");
+        return true;
+    }
+
+    /// <summary>The non-empty pages from <paramref name="first"/> on, each with the URL of the page after it (null at the end).</summary>
+    private async IAsyncEnumerable<(List<JObject> Items, Uri? Next)> StreamPagesAsync(Target target, string resource, Uri first, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var read = new HashSet<string>(StringComparer.Ordinal) { first.AbsoluteUri };
+        Uri? url = first;
+        int page = 0;
+        long total = 0;
+        while (url is not null)
+        {
+            page++;
+            var (items, next) = await ReadPageAsync(url, target, cancellationToken).ConfigureAwait(false);
+            total += items.Count;
+            MailgunApiLog.PageRead(_logger, target.Name, resource, page, items.Count, total);
+            // A page past the end is empty (Mailgun keeps handing out a "next"): that is the only reliable end.
+            if (items.Count == 0)
+            {
+                yield break;
+            }
+
+            // Mailgun has been seen to hand back a page already read as "next": following it would never end.
+            if (next is not null && !read.Add(next.AbsoluteUri))
+            {
+                MailgunApiLog.RepeatedPage(_logger, target.Name, resource, PathForLogs(next));
+                next = null;
+            }
+
+            yield return (items, next);
+            url = next;
+        }
+    }
+
+    /// <summary>
+    /// Reads one page token by token from the response stream (never as one string; dates stay Mailgun's text).
+    /// One page (at most 1,000 small items) is held as objects so a caller can checkpoint between pages.
+    /// </summary>
+    private async Task<(List<JObject> Items, Uri? Next)> ReadPageAsync(Uri url, Target target, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, url, target, allowNotFound: false, cancellationToken).ConfigureAwait(false);
+        using var readTimeout = new CancellationTokenSource(_options.PageReadTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, readTimeout.Token);
+        var token = linked.Token;
+        await using var stream = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
+        using var text = new StreamReader(stream, Encoding.UTF8);
+        using var reader = new JsonTextReader(text) { DateParseHandling = DateParseHandling.None, CloseInput = true };
+        if (!await reader.ReadAsync(token).ConfigureAwait(false) || reader.TokenType != JsonToken.StartObject)
+        {
+            throw new MailgunApiException($"Mailgun answered {PathForLogs(url)} with something that is not a JSON object.", response.StatusCode, target.Name);
+        }
+
+        var items = new List<JObject>();
+        Uri? next = null;
+        while (await reader.ReadAsync(token).ConfigureAwait(false) && reader.TokenType == JsonToken.PropertyName)
+        {
+            string name = (string)reader.Value!;
+            await reader.ReadAsync(token).ConfigureAwait(false);
+            if (name == "items" && reader.TokenType == JsonToken.StartArray)
+            {
+                while (await reader.ReadAsync(token).ConfigureAwait(false) && reader.TokenType != JsonToken.EndArray)
+                {
+                    if (reader.TokenType == JsonToken.StartObject)
+                    {
+                        items.Add(await JObject.LoadAsync(reader, token).ConfigureAwait(false));
+                    }
+                    else
+                    {
+                        await reader.SkipAsync(token).ConfigureAwait(false);
+                    }
+                }
+            }
+            else if (name == "paging" && reader.TokenType == JsonToken.StartObject)
+            {
+                var paging = await JObject.LoadAsync(reader, token).ConfigureAwait(false);
+                next = NextPage(paging.Value<string>("next"), target);
+            }
+            else
+            {
+                await reader.SkipAsync(token).ConfigureAwait(false);
+            }
+        }
+
+        return (items, next);
+    }
+
+    private static Uri? NextPage(string? next, Target target)
+    {
+        if (string.IsNullOrWhiteSpace(next))
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(next, UriKind.Absolute, out var url))
+        {
+            throw new MailgunApiException($"Mailgun's paging.next is not an absolute URL: '{next}'.", domain: target.Name);
+        }
+
+        // The next request carries the API key: never send it to a host other than the region's.
+        if (Uri.Compare(url, target.BaseUrl, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) != 0)
+        {
+            throw new MailgunApiException($"Mailgun's paging.next points to {url.GetLeftPart(UriPartial.Authority)}, not {target.BaseUrl.GetLeftPart(UriPartial.Authority)}: refusing to send the API key there.", domain: target.Name);
+        }
+
+        return url;
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri url, Target target, bool allowNotFound, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(_apiKey))
+        {
+            throw new MailgunApiException($"'{MailgunOptions.Section}__ApiKey' is not set: the Mailgun API needs the private API key.", domain: target.Name);
+        }
+
+        using var request = new HttpRequestMessage(method, url);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("api:" + _apiKey)));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new MailgunApiException($"Mailgun's {target.Region} API ({target.BaseUrl}) could not be reached for domain '{target.Name}' after retries: {ex.Message}", ex.StatusCode, target.Name, ex);
+        }
+        catch (TimeoutRejectedException ex)
+        {
+            throw new MailgunApiException($"Mailgun's {target.Region} API ({target.BaseUrl}) did not answer {method} {PathForLogs(url)} in time after retries (MailgunApi__AttemptTimeout).", null, target.Name, ex);
+        }
+
+        if (response.IsSuccessStatusCode || (allowNotFound && response.StatusCode == HttpStatusCode.NotFound))
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            string excerpt = await ExcerptAsync(response, cancellationToken).ConfigureAwait(false);
+            int status = (int)response.StatusCode;
+            string message = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+                ? $"Mailgun refused the API key ({status}) for domain '{target.Name}' in the {target.Region} region ({target.BaseUrl}). " +
+                  $"Check '{MailgunOptions.Section}__ApiKey' (the private API key, not a sending key or the webhook signing key) and " +
+                  $"'{target.RegionSetting}' (a domain asked in the wrong region is refused too)."
+                : $"Mailgun answered {status} to {method} {PathForLogs(url)} for domain '{target.Name}'" +
+                  (status is 429 or >= 500 ? " after retries" : "") + $": {excerpt}";
+            throw new MailgunApiException(message, response.StatusCode, target.Name);
+        }
+    }
+
+    private static async Task<string> ExcerptAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            char[] buffer = new char[ErrorExcerptChars];
+            int read = await reader.ReadBlockAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return new string(buffer, 0, read).ReplaceLineEndings(" ");
+        }
+        catch (HttpRequestException)
+        {
+            return "(no readable body)";
+        }
+    }
+
+    /// <summary>
+    /// The request path without anything that names a person: the address of a single-address call becomes
+    /// <c>{address}</c>, and the query (which holds the paging pivot, an address) is dropped. Used in logs and errors.
+    /// </summary>
+    internal static string PathForLogs(Uri? url)
+    {
+        if (url is null)
+        {
+            return "?";
+        }
+
+        string[] segments = url.AbsolutePath.Trim('/').Split('/');
+        return segments.Length >= 4 && segments[0] == "v3" && segments[2] != "events"
+            ? $"/{segments[0]}/{segments[1]}/{segments[2]}/{{address}}"
+            : url.AbsolutePath;
+    }
+
+    private Target Resolve(string domain)
+    {
+        for (int i = 0; i < _options.Domains.Count; i++)
+        {
+            var configured = _options.Domains[i];
+            if (string.Equals(configured.Name.Trim(), domain?.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                var baseUrl = _options.BaseUrlOf(configured.Region);
+                // A trailing slash makes relative paths append to a base URL that has a path of its own (a test fake's).
+                baseUrl = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
+                return new Target(configured.Name.Trim(), configured.Region, baseUrl, $"{MailgunApiOptions.Section}__Domains__{i}__Region");
+            }
+        }
+
+        throw new MailgunApiException($"Domain '{domain}' is not configured: add it as '{MailgunApiOptions.Section}__Domains__N__Name' with its '__Region'.", domain: domain);
+    }
+
+    private sealed record Target(string Name, MailgunRegion Region, Uri BaseUrl, string RegionSetting);
+}

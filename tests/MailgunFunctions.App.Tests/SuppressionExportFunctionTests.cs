@@ -1,0 +1,55 @@
+using Azure.Storage.Blobs;
+using MailgunFunctions.App;
+using MailgunFunctions.Storage;
+using MailgunFunctions.Testing;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Newtonsoft.Json.Linq;
+
+namespace MailgunFunctions.Tests;
+
+public class SuppressionExportFunctionTests
+{
+    [Test]
+    public void The_timer_binding_takes_its_schedule_from_EXPORT_SCHEDULE_without_RunOnStartup()
+    {
+        string metadata = Path.Combine(Path.GetDirectoryName(typeof(SuppressionExportFunction).Assembly.Location)!, "functions.metadata");
+        var function = JArray.Parse(File.ReadAllText(metadata)).Single(f => (string?)f["name"] == "ExportSuppressions");
+        var binding = (JObject)function["bindings"]!.Single();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)binding["type"], Is.EqualTo("timerTrigger"));
+            Assert.That((string?)binding["schedule"], Is.EqualTo("%EXPORT_SCHEDULE%"));
+            Assert.That((bool?)binding["runOnStartup"], Is.False);
+            Assert.That((bool?)binding["useMonitor"], Is.True);
+        });
+    }
+
+    [Test]
+    public async Task ExportSuppressions_exports_every_domain_for_the_UTC_date_of_now()
+    {
+        string storage = await Azurite.SharedConnectionStringAsync();
+        await using var mailgun = await MailgunFake.StartAsync(TestSettings.ApiKey);
+        string domain = $"app-{Guid.NewGuid():N}"[..12] + ".example.com";
+        mailgun.SetList(domain, "bounces", [new JObject { ["address"] = "a@example.net", ["code"] = "550", ["error"] = "no", ["created_at"] = "Fri, 01 Jan 2021 10:00:00 UTC" }]);
+        var configuration = TestSettings.Configuration(storage, new Dictionary<string, string?>
+        {
+            ["MailgunApi:UsBaseUrl"] = mailgun.BaseUrl.AbsoluteUri,
+            ["MailgunApi:EuBaseUrl"] = mailgun.BaseUrl.AbsoluteUri,
+            ["MailgunApi:Domains:0:Name"] = domain,
+        });
+        // 23:30 in New York is already the next day in UTC: the export is named by the UTC date.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 23, 30, 0, TimeSpan.FromHours(-5)));
+        await using var services = TestSettings.Services(configuration, (s, c) => s.AddMailgunFunctions(c), time);
+        var function = ActivatorUtilities.CreateInstance<SuppressionExportFunction>(services);
+
+        await function.RunAsync(new TimerInfo(), CancellationToken.None);
+
+        var container = new BlobServiceClient(storage).GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
+        Assert.That((await container.GetBlobClient($"{domain}/2026-11-27/summary.json").ExistsAsync()).Value, Is.True);
+        Assert.That((await container.GetBlobClient($"{domain}/2026-11-27/bounces.csv").DownloadContentAsync()).Value.Content.ToString(),
+            Does.Contain("a@example.net,550,no,"));
+    }
+}

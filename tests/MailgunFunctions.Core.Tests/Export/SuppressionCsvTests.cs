@@ -1,0 +1,78 @@
+using FsCheck;
+using FsCheck.Fluent;
+using MailgunFunctions.Testing;
+using MailgunFunctions.Export;
+using MailgunFunctions.MailgunApi;
+
+namespace MailgunFunctions.Tests.Export;
+
+public class SuppressionCsvTests
+{
+    [TestCase("=1+1", "'=1+1")]
+    [TestCase("+33 1 23", "'+33 1 23")]
+    [TestCase("-2", "'-2")]
+    [TestCase("@SUM(A1)", "'@SUM(A1)")]
+    [TestCase("\tx", "'\tx")]
+    [TestCase("\rx", "'\rx")]
+    [TestCase("'x", "''x")]
+    [TestCase("a=b@example.net", "a=b@example.net")]
+    [TestCase("", "")]
+    public void Neutralise_prefixes_formula_triggers_with_a_quote(string value, string expected) =>
+        Assert.That(SuppressionCsv.Neutralise(value), Is.EqualTo(expected));
+
+    [Test]
+    public void Row_quotes_commas_quotes_and_line_breaks_as_RFC_4180_says()
+    {
+        var record = new SuppressionRecord("a@example.net", "550", "said \"no\", twice\nreally", "Fri, 01 Jan 2021 10:00:00 UTC", []);
+        Assert.That(SuppressionCsv.Row(SuppressionList.Bounces, record),
+            Is.EqualTo("a@example.net,550,\"said \"\"no\"\", twice\nreally\",\"Fri, 01 Jan 2021 10:00:00 UTC\"\r\n"));
+    }
+
+    [FsCheck.NUnit.Property(MaxTest = 200)]
+    public Property Any_record_survives_a_write_and_read_back()
+    {
+        var text = ArbMap.Default.GeneratorFor<NonNull<string>>().Select(s => s.Get);
+        var record = from address in text.Where(s => s.Length > 0)
+                     from code in text
+                     from error in text
+                     from created in text
+                     from tags in Gen.ListOf(text.Where(s => s.Length > 0))
+                     select new SuppressionRecord(address, Empty(code), Empty(error), Empty(created), tags.ToArray());
+        return Prop.ForAll(record.ToArbitrary(), r =>
+        {
+            foreach (var list in SuppressionLists.All)
+            {
+                var expected = list switch
+                {
+                    SuppressionList.Bounces => r with { Tags = [] },
+                    SuppressionList.Complaints => r with { Code = null, Error = null, Tags = [] },
+                    SuppressionList.Unsubscribes => r with { Code = null, Error = null },
+                    _ => r with { Code = null, Tags = [], Type = r.Code },
+                };
+                var written = list == SuppressionList.Allowlist ? r with { Type = r.Code } : r;
+                var back = ReadBack(list, SuppressionCsv.Header(list) + "\r\n" + SuppressionCsv.Row(list, written)).Single();
+                if (back.Address != expected.Address || back.Code != expected.Code || back.Error != expected.Error
+                    || back.CreatedAt != expected.CreatedAt || back.Type != expected.Type || !back.Tags.SequenceEqual(expected.Tags))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
+    }
+
+    private static string? Empty(string s) => s.Length == 0 ? null : s;
+
+    private static List<SuppressionRecord> ReadBack(SuppressionList list, string csv)
+    {
+        var records = new List<SuppressionRecord>();
+        var enumerator = SuppressionCsv.ReadAsync(list, new StringReader(csv)).GetAsyncEnumerator();
+        while (enumerator.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+        {
+            records.Add(enumerator.Current);
+        }
+
+        return records;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Globalization;
+using Azure.Storage.Blobs;
+using MailgunFunctions.Export;
+using MailgunFunctions.Storage;
+using MailgunFunctions.Testing;
+using MailgunFunctions.Tests.MailgunApi;
+using Microsoft.Extensions.DependencyInjection;
+using Newtonsoft.Json.Linq;
+
+namespace MailgunFunctions.Tests.Export;
+
+/// <summary>
+/// The export streams: a list far bigger than the memory it may use goes from the Mailgun fake to a blob while the
+/// live managed heap stays flat. Outside the fast suite (Category Slow). Records: 200,000 by default, or
+/// MAILGUNFUNCTIONS_MEMORY_RECORDS (e.g. 1000000). Measures memory, never time.
+/// </summary>
+[Category("Slow")]
+[NonParallelizable]
+public class SuppressionExportMemoryTests
+{
+    // Held in memory, 200,000 of these records would take well over 150 MB of strings alone.
+    private const long MaxLiveHeapGrowthBytes = 48L * 1024 * 1024;
+
+    [Test]
+    public async Task A_large_list_is_exported_with_a_bounded_live_heap()
+    {
+        int count = int.TryParse(Environment.GetEnvironmentVariable("MAILGUNFUNCTIONS_MEMORY_RECORDS"), out int n) ? n : 200_000;
+        string storage = await Azurite.SharedConnectionStringAsync();
+        await using var us = await MailgunFake.StartAsync(TestSettings.ApiKey);
+        await using var eu = await MailgunFake.StartAsync(TestSettings.ApiKey);
+        string domain = $"mem-{Guid.NewGuid():N}"[..12] + ".example.com";
+        string error = "550 5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary spaces. "
+            + new string('x', 150);
+        us.SetGeneratedList(domain, "bounces", count, i => new JObject
+        {
+            ["address"] = $"user{i:D8}@example.net",
+            ["code"] = "550",
+            ["error"] = error + i.ToString(CultureInfo.InvariantCulture),
+            ["created_at"] = "Fri, 01 Jan 2021 10:00:00 UTC",
+        });
+        foreach (string list in new[] { "complaints", "unsubscribes", "whitelists" })
+        {
+            us.SetList(domain, list, []);
+        }
+
+        var settings = ApiTestServices.Settings(us, eu, (domain, "Us"));
+        await using var services = ApiTestServices.Build(storage, settings);
+        var export = services.GetRequiredService<SuppressionExport>();
+
+        long baseline = GC.GetTotalMemory(forceFullCollection: true);
+        long peak = baseline;
+        using var stop = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                // A forced full collection measures what is live, not garbage waiting for the next GC.
+                peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true));
+                try
+                {
+                    await Task.Delay(250, stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        });
+
+        var summary = await export.ExportDomainAsync(domain, new DateOnly(2026, 11, 26), CancellationToken.None);
+        await stop.CancelAsync();
+        await sampler;
+
+        var blob = new BlobServiceClient(storage).GetBlobContainerClient(StorageNames.SuppressionExportsContainer).GetBlobClient($"{domain}/2026-11-26/bounces.csv");
+        long size = (await blob.GetPropertiesAsync()).Value.ContentLength;
+        TestContext.Out.WriteLine($"{count} records, CSV {size / 1024 / 1024} MiB, live heap baseline {baseline / 1024 / 1024} MiB, peak {peak / 1024 / 1024} MiB, growth {(peak - baseline) / 1024 / 1024} MiB");
+        Assert.Multiple(() =>
+        {
+            Assert.That(summary.Lists["bounces"].Records, Is.EqualTo(count));
+            Assert.That(size, Is.GreaterThan((long)count * 300), "the whole list reached the blob");
+            Assert.That(peak - baseline, Is.LessThan(MaxLiveHeapGrowthBytes));
+        });
+    }
+}
