@@ -1,3 +1,4 @@
+using MailgunFunctions.Inbound;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.Signatures;
 using MailgunFunctions.Storage;
@@ -23,9 +24,11 @@ public static class CoreRegistration
 
         services.TryAddSingleton(sp => new StorageClients(configuration, sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.TryAddSingleton(sp => new SignatureVerifier(sp.GetRequiredService<IOptions<MailgunOptions>>().Value.Keys));
+        services.TryAddSingleton<WebhookAuthenticator>();
         services.TryAddSingleton<ReplayGuard>();
         services.TryAddSingleton<EventQueue>();
         services.TryAddSingleton<EventWebhookIntake>();
+        services.AddInboundReplies(configuration);
         return services;
     }
 }

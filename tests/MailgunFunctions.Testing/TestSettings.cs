@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
+using MailgunFunctions.Inbound;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
@@ -59,6 +61,10 @@ public static class TestSettings
         });
         services.AddSingleton<TimeProvider>(time);
         register(services, configuration);
+        // Seams implemented outside this code (DND store, sent-message record): tests get recording doubles
+        // unless the registration already provides the real ones.
+        services.TryAddSingleton<IReplyDndActions, RecordingReplyDndActions>();
+        services.TryAddSingleton<IOutboundMessageLookup, KnownOutboundMessages>();
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
 }

@@ -1,9 +1,8 @@
 using System.Buffers;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using MailgunFunctions.Events;
-using MailgunFunctions.Signatures;
+using MailgunFunctions.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Newtonsoft.Json;
@@ -18,10 +17,9 @@ namespace MailgunFunctions.Ingestion;
 public sealed class EventWebhookIntake
 {
     private const int MaxJsonDepth = 64;
-    private const int MaxTokenLength = 256;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private readonly SignatureVerifier _verifier;
+    private readonly WebhookAuthenticator _authenticator;
     private readonly ReplayGuard _replayGuard;
     private readonly EventQueue _queue;
     private readonly WebhookOptions _options;
@@ -29,14 +27,14 @@ public sealed class EventWebhookIntake
     private readonly ILogger<EventWebhookIntake> _logger;
 
     public EventWebhookIntake(
-        SignatureVerifier verifier,
+        WebhookAuthenticator authenticator,
         ReplayGuard replayGuard,
         EventQueue queue,
         IOptions<WebhookOptions> options,
         TimeProvider time,
         ILogger<EventWebhookIntake> logger)
     {
-        _verifier = verifier;
+        _authenticator = authenticator;
         _replayGuard = replayGuard;
         _queue = queue;
         _options = options.Value;
@@ -119,34 +117,10 @@ public sealed class EventWebhookIntake
             return Reject(IntakeResult.SignatureMissing("'signature' needs 'timestamp', 'token' and 'signature' strings"));
         }
 
-        if (token.Length > MaxTokenLength)
+        var authentication = _authenticator.Authenticate(timestamp, token, presented, out IntakeResult? rejection);
+        if (authentication is null)
         {
-            return Reject(IntakeResult.SignatureMalformed("the token is too long"));
-        }
-
-        // The key verifies the timestamp *string* as sent; parse it only afterwards, for freshness.
-        SigningKey? key = _verifier.Verify(timestamp, token, presented);
-        if (key is null)
-        {
-            return Reject(IntakeResult.SignatureInvalid);
-        }
-
-        if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out long seconds)
-            || seconds > DateTimeOffset.MaxValue.ToUnixTimeSeconds())
-        {
-            return Reject(IntakeResult.SignatureMalformed("'signature.timestamp' is not a whole number of seconds"));
-        }
-
-        DateTimeOffset now = _time.GetUtcNow();
-        TimeSpan age = now - DateTimeOffset.FromUnixTimeSeconds(seconds);
-        if (age > _options.MaxSignatureAge)
-        {
-            return Reject(IntakeResult.TimestampStale(age));
-        }
-
-        if (-age > _options.MaxClockSkew)
-        {
-            return Reject(IntakeResult.TimestampInFuture(-age));
+            return Reject(rejection!);
         }
 
         if (root["event-data"] is not JObject eventData)
@@ -167,9 +141,9 @@ public sealed class EventWebhookIntake
         string bodyHash = Convert.ToHexStringLower(SHA256.HashData(body.Span));
         var envelope = new EventEnvelope
         {
-            ReceivedAt = now,
+            ReceivedAt = authentication.CheckedAt,
             Token = token,
-            SigningKeyId = key.Id,
+            SigningKeyId = authentication.Key.Id,
             BodySha256 = bodyHash,
             EventType = parsed.EventType,
             EventId = parsed.Id,
@@ -196,7 +170,7 @@ public sealed class EventWebhookIntake
 
             await _queue.SendAsync(envelope, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsStorageFailure(ex, cancellationToken))
+        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
         {
             IngestionLog.StorageUnavailable(_logger, ex, envelope.EventType, envelope.EventId);
             return IntakeResult.StorageUnavailable;
@@ -206,7 +180,7 @@ public sealed class EventWebhookIntake
         {
             await _replayGuard.MarkQueuedAsync(envelope.Token, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsStorageFailure(ex, cancellationToken))
+        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
         {
             // The event is durable; answering 200 is right. A Mailgun retry would queue it again, harmlessly.
             IngestionLog.MarkQueuedFailed(_logger, ex, envelope.EventId);
@@ -268,10 +242,6 @@ public sealed class EventWebhookIntake
         contentType is not null
         && (contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
             || contentType.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase));
-
-    /// <summary>Anything that goes wrong while talking to storage, but not the caller hanging up.</summary>
-    private static bool IsStorageFailure(Exception ex, CancellationToken cancellationToken) =>
-        !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested);
 
     private IntakeResult Reject(IntakeResult result)
     {

@@ -20,4 +20,19 @@ public static class StorageNames
 
     /// <summary>Every accepted webhook token with the hash of its body (replay defence).</summary>
     public const string WebhookTokensTable = "WebhookTokens";
+
+    /// <summary>Verified inbound replies (Mailgun Routes) waiting to be processed: small envelopes pointing at the raw payload.</summary>
+    public const string InboundQueue = "mailgun-inbound";
+
+    /// <summary>Inbound envelopes that can never be processed, with the reason (sent at once, or by the host after maxDequeueCount).</summary>
+    public const string InboundPoisonQueue = "mailgun-inbound-poison";
+
+    /// <summary>The original inbound payloads (the request body as Mailgun posted it); deleted by a lifecycle rule.</summary>
+    public const string InboundRawContainer = "mailgun-inbound-raw";
+
+    /// <summary>Replies per tenant, newest first.</summary>
+    public const string RepliesTable = "Replies";
+
+    /// <summary>The same replies per tenant and contact, newest first (threaded replies only).</summary>
+    public const string ContactRepliesTable = "ContactReplies";
 }
