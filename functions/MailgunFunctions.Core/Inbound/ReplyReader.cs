@@ -74,7 +74,7 @@ public static class ReplyReader
             TextSource = source,
             Attachments = form.Attachments.Select(a => new ReplyAttachment(a.FileName, a.Size)).ToArray(),
         };
-        return Classify(record, Header, form["sender"], deliveryStatus);
+        return Classify(record, Header, form["sender"], IsDeliveryReport(Header("Content-Type")), deliveryStatus);
     }
 
     private static async Task<ReplyRecord> FromMimeAsync(InboundForm form, Stream mime, ReplyRecord basics, CancellationToken cancellationToken)
@@ -132,17 +132,19 @@ public static class ReplyReader
                 TextSource = source,
                 Attachments = attachments,
             };
-            return Classify(record, Header, form["sender"], deliveryStatus);
+            // MimeKit keeps the top-level Content-Type on the body entity, not in message.Headers.
+            bool isReport = message.Body is MultipartReport report
+                && string.Equals(report.ReportType, "delivery-status", StringComparison.OrdinalIgnoreCase);
+            return Classify(record, Header, form["sender"], isReport, deliveryStatus);
         }
     }
 
-    private static ReplyRecord Classify(ReplyRecord record, Func<string, string?> header, string? envelopeSender, string? deliveryStatus)
+    private static ReplyRecord Classify(ReplyRecord record, Func<string, string?> header, string? envelopeSender, bool isReport, string? deliveryStatus)
     {
         bool isSpam = string.Equals(header("X-Mailgun-Sflag")?.Trim(), "Yes", StringComparison.OrdinalIgnoreCase);
         double? score = double.TryParse(header("X-Mailgun-Sscore")?.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double s) ? s : null;
         record = record with { IsSpam = isSpam, SpamScore = score };
 
-        bool isReport = IsDeliveryReport(header("Content-Type"));
         if (isReport || IsMailSystem(record.From) || IsMailSystem(envelopeSender))
         {
             // Only a real multipart/report is read for recipients: a free-text bounce cannot be trusted to name the right address.
