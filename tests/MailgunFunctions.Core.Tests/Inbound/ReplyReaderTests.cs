@@ -40,15 +40,15 @@ public class ReplyReaderTests
             Assert.That(reply.Subject, Is.EqualTo("Re: Our spring offers"));
             Assert.That(reply.Date, Is.EqualTo(new DateTimeOffset(2026, 3, 3, 11, 15, 42, TimeSpan.FromHours(1))));
             Assert.That(reply.MessageId, Is.EqualTo("CAF1x2y3@mail.example.org"));
-            Assert.That(reply.InReplyTo, Is.EqualTo(Messages.OutboundId));
-            Assert.That(reply.References, Is.EqualTo(new[] { "20260101090000.1.111111@mg.example.com", Messages.OutboundId }));
+            Assert.That(reply.InReplyTo, Is.EqualTo(InboundMessages.OutboundId));
+            Assert.That(reply.References, Is.EqualTo(new[] { "20260101090000.1.111111@mg.example.com", InboundMessages.OutboundId }));
             Assert.That(reply.NewText, Is.EqualTo("Thanks, that works for me."));
             Assert.That(reply.TextSource, Is.EqualTo("mailgun"));
             Assert.That(reply.Kind, Is.EqualTo(ReplyKind.Human));
             Assert.That(reply.UnsubscribeLine, Is.Null);
             Assert.That(reply.IsSpam, Is.False);
             Assert.That(reply.SpamScore, Is.EqualTo(0.7));
-            Assert.That(reply.ThreadCandidates(), Is.EqualTo(new[] { Messages.OutboundId, "20260101090000.1.111111@mg.example.com" }));
+            Assert.That(reply.ThreadCandidates(), Is.EqualTo(new[] { InboundMessages.OutboundId, "20260101090000.1.111111@mg.example.com" }));
         });
     }
 
@@ -92,13 +92,13 @@ public class ReplyReaderTests
     [Test]
     public async Task Raw_mime_plain_reply_is_parsed_with_mimekit_and_stripped()
     {
-        var reply = await ReadMime(Messages.PlainReply("Oui, envoyez-moi le catalogue, merci."));
+        var reply = await ReadMime(InboundMessages.PlainReply("Oui, envoyez-moi le catalogue, merci."));
         Assert.Multiple(() =>
         {
             Assert.That(reply.Format, Is.EqualTo("mime"));
             Assert.That(reply.From, Is.EqualTo("jane@example.org"));
             Assert.That(reply.MessageId, Is.EqualTo("CAF1x2y3@mail.example.org"));
-            Assert.That(reply.InReplyTo, Is.EqualTo(Messages.OutboundId));
+            Assert.That(reply.InReplyTo, Is.EqualTo(InboundMessages.OutboundId));
             Assert.That(reply.References, Has.Count.EqualTo(2));
             Assert.That(reply.NewText, Is.EqualTo("Oui, envoyez-moi le catalogue, merci."));
             Assert.That(reply.SpamScore, Is.EqualTo(0.3));
@@ -109,14 +109,14 @@ public class ReplyReaderTests
     [Test]
     public async Task Raw_mime_html_only_reply_is_converted_and_stripped()
     {
-        var reply = await ReadMime(Messages.HtmlOnlyReply);
+        var reply = await ReadMime(InboundMessages.HtmlOnlyReply);
         Assert.That((reply.NewText, reply.TextSource), Is.EqualTo(("Great offer, I'll take two.\nTom", "html")));
     }
 
     [Test]
     public async Task Raw_mime_attachment_size_is_the_decoded_size()
     {
-        var reply = await ReadMime(Messages.ReplyWithAttachment);
+        var reply = await ReadMime(InboundMessages.ReplyWithAttachment);
         Assert.That(reply.Attachments, Is.EqualTo(new[] { new ReplyAttachment("order.pdf", 78) }));
     }
 
@@ -125,7 +125,7 @@ public class ReplyReaderTests
     [TestCase("Réponse automatique : Nos offres", "Je suis absent jusqu'au 10 mars. Pour toute demande urgente, stop.")]
     public async Task Out_of_office_is_an_auto_reply_and_never_read_for_intent(string subject, string text)
     {
-        var reply = await ReadMime(Messages.OutOfOffice(subject, text));
+        var reply = await ReadMime(InboundMessages.OutOfOffice(subject, text));
         Assert.Multiple(() =>
         {
             Assert.That(reply.Kind, Is.EqualTo(ReplyKind.AutoReply));
@@ -144,7 +144,7 @@ public class ReplyReaderTests
     [Test]
     public async Task Raw_mime_dsn_is_a_bounce_naming_the_failed_address()
     {
-        var reply = await ReadMime(Messages.Dsn());
+        var reply = await ReadMime(InboundMessages.Dsn());
         Assert.Multiple(() =>
         {
             Assert.That(reply.Kind, Is.EqualTo(ReplyKind.Bounce));
@@ -180,7 +180,7 @@ public class ReplyReaderTests
     [TestCase("Quero descadastrar meu e-mail.")]
     public async Task Human_raw_mime_reply_asking_to_unsubscribe_quotes_the_line(string line)
     {
-        var reply = await ReadMime(Messages.PlainReply(line + "\r\n\r\nJane"));
+        var reply = await ReadMime(InboundMessages.PlainReply(line + "\r\n\r\nJane"));
         Assert.That((reply.Kind, reply.UnsubscribeLine), Is.EqualTo((ReplyKind.Human, line)));
     }
 

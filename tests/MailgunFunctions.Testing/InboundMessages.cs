@@ -1,7 +1,7 @@
-namespace MailgunFunctions.Tests.Inbound;
+namespace MailgunFunctions.Testing;
 
 /// <summary>Realistic replies written for these tests (raw MIME as a mail client and a mail server would produce it).</summary>
-public static class Messages
+public static class InboundMessages
 {
     public const string OutboundId = "20260303100200.1.ABCDEF@mg.example.com";
 
