@@ -5,7 +5,7 @@ using Microsoft.Net.Http.Headers;
 namespace MailgunFunctions.Inbound;
 
 /// <summary>A file part of a multipart inbound post: Mailgun's <c>attachment-N</c>.</summary>
-/// <param name="Text">The content as text, only for delivery-status parts (small by nature).</param>
+/// <param name="Text">The content as text (cut at 64 KiB), only for the parts of a DSN (<see cref="InboundForm.IsReportPart"/>).</param>
 public sealed record InboundAttachment(string Field, string FileName, string ContentType, long Size, string? Text = null);
 
 /// <summary>Which fields a reader keeps: the intake needs only the signature fields, the processor everything but <c>body-mime</c>.</summary>
@@ -19,8 +19,11 @@ public sealed record InboundFormSelection(Func<string, bool> KeepField, int MaxF
 /// </summary>
 public sealed class InboundForm : IDisposable
 {
-    /// <summary>Delivery-status parts are a few hundred bytes; more is not a DSN worth reading.</summary>
-    private const int MaxDeliveryStatusBytes = 64 * 1024;
+    /// <summary>
+    /// Delivery-status parts are a few hundred bytes; the returned message's headers come first in its part.
+    /// More than this is not worth reading.
+    /// </summary>
+    private const int MaxReportPartBytes = 64 * 1024;
 
     private readonly Dictionary<string, string> _fields = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<InboundAttachment> _attachments = [];
@@ -174,13 +177,19 @@ public sealed class InboundForm : IDisposable
             ?? HeaderUtilities.RemoveQuotes(disposition.FileName).Value
             ?? "";
         string contentType = section.ContentType ?? "application/octet-stream";
-        bool isDeliveryStatus = contentType.StartsWith("message/delivery-status", StringComparison.OrdinalIgnoreCase)
-            || contentType.StartsWith("message/global-delivery-status", StringComparison.OrdinalIgnoreCase);
-        var counter = new CappedBuffer(isDeliveryStatus ? MaxDeliveryStatusBytes : 0);
+        bool isReportPart = IsReportPart(contentType);
+        var counter = new CappedBuffer(isReportPart ? MaxReportPartBytes : 0);
         await section.Body.CopyToAsync(counter, cancellationToken).ConfigureAwait(false);
         _attachments.Add(new InboundAttachment(field, fileName, contentType, counter.Length,
-            isDeliveryStatus ? counter.ToText(MaxDeliveryStatusBytes) : null));
+            isReportPart ? counter.ToText(MaxReportPartBytes) : null));
     }
+
+    /// <summary>The machine-readable parts of a DSN (RFC 3464): the status, and the returned message or its headers.</summary>
+    public static bool IsReportPart(string contentType) =>
+        contentType.StartsWith("message/delivery-status", StringComparison.OrdinalIgnoreCase)
+        || contentType.StartsWith("message/global-delivery-status", StringComparison.OrdinalIgnoreCase)
+        || contentType.StartsWith("text/rfc822-headers", StringComparison.OrdinalIgnoreCase)
+        || contentType.StartsWith("message/rfc822", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A write-only stream that keeps at most a given number of bytes but counts them all.</summary>
     private sealed class CappedBuffer(long capacity) : Stream

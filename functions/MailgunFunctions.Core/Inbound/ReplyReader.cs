@@ -55,7 +55,8 @@ public static class ReplyReader
             source = "html";
         }
 
-        string? deliveryStatus = form.Attachments.FirstOrDefault(a => a.Text is not null)?.Text;
+        string? deliveryStatus = form.Attachments.FirstOrDefault(a => a.Text is not null && a.ContentType.Contains("delivery-status", StringComparison.OrdinalIgnoreCase))?.Text;
+        string? returned = form.Attachments.FirstOrDefault(a => a.Text is not null && !a.ContentType.Contains("delivery-status", StringComparison.OrdinalIgnoreCase))?.Text;
         if (deliveryStatus is null && IsDeliveryReport(Header("Content-Type")))
         {
             // Without a separate part, Mailgun's parsed form carries the report's text parts in body-plain.
@@ -74,7 +75,7 @@ public static class ReplyReader
             TextSource = source,
             Attachments = form.Attachments.Select(a => new ReplyAttachment(a.FileName, a.Size)).ToArray(),
         };
-        return Classify(record, Header, form["sender"], IsDeliveryReport(Header("Content-Type")), deliveryStatus);
+        return Classify(record, Header, form["sender"], IsDeliveryReport(Header("Content-Type")), deliveryStatus, ReturnedMessageId(returned));
     }
 
     private static async Task<ReplyRecord> FromMimeAsync(InboundForm form, Stream mime, ReplyRecord basics, CancellationToken cancellationToken)
@@ -82,7 +83,8 @@ public static class ReplyReader
         MimeMessage message;
         try
         {
-            message = await MimeMessage.LoadAsync(mime, cancellationToken).ConfigureAwait(false);
+            // persistent: parts stay in the temporary file instead of being copied into memory (mails reach 25 MB).
+            message = await MimeMessage.LoadAsync(ParserOptions.Default, mime, persistent: true, cancellationToken).ConfigureAwait(false);
         }
         catch (FormatException ex)
         {
@@ -108,11 +110,17 @@ public static class ReplyReader
 
             var attachments = new List<ReplyAttachment>();
             string? deliveryStatus = null;
+            string? returnedMessageId = null;
             foreach (var part in message.BodyParts)
             {
                 if (part is MessageDeliveryStatus status)
                 {
                     deliveryStatus = await DecodeTextAsync(status, cancellationToken).ConfigureAwait(false);
+                }
+                else if (part is MessagePart { Message: { } returned })
+                {
+                    // message/rfc822 and text/rfc822-headers (a MessagePart in MimeKit) both carry the returned headers.
+                    returnedMessageId = ReplyAddress.TrimAngles(returned.MessageId);
                 }
                 else if (part is MimePart { IsAttachment: true } file)
                 {
@@ -135,11 +143,11 @@ public static class ReplyReader
             // MimeKit keeps the top-level Content-Type on the body entity, not in message.Headers.
             bool isReport = message.Body is MultipartReport report
                 && string.Equals(report.ReportType, "delivery-status", StringComparison.OrdinalIgnoreCase);
-            return Classify(record, Header, form["sender"], isReport, deliveryStatus);
+            return Classify(record, Header, form["sender"], isReport, deliveryStatus, returnedMessageId);
         }
     }
 
-    private static ReplyRecord Classify(ReplyRecord record, Func<string, string?> header, string? envelopeSender, bool isReport, string? deliveryStatus)
+    private static ReplyRecord Classify(ReplyRecord record, Func<string, string?> header, string? envelopeSender, bool isReport, string? deliveryStatus, string? returnedMessageId)
     {
         bool isSpam = string.Equals(header("X-Mailgun-Sflag")?.Trim(), "Yes", StringComparison.OrdinalIgnoreCase);
         double? score = double.TryParse(header("X-Mailgun-Sscore")?.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double s) ? s : null;
@@ -152,6 +160,7 @@ public static class ReplyReader
             {
                 Kind = ReplyKind.Bounce,
                 DeliveryStatus = isReport ? DeliveryStatusReport.Parse(deliveryStatus) : [],
+                ReturnedMessageId = isReport ? returnedMessageId : null,
             };
         }
 
@@ -216,6 +225,25 @@ public static class ReplyReader
         }
 
         return headers;
+    }
+
+    /// <summary>The Message-Id in the header section of a returned message (text/rfc822-headers or message/rfc822).</summary>
+    private static string? ReturnedMessageId(string? returned)
+    {
+        if (string.IsNullOrEmpty(returned))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(returned));
+            return ReplyAddress.TrimAngles(HeaderList.Load(stream)[HeaderId.MessageId]);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     private static DateTimeOffset? ParseDate(string? value) =>

@@ -57,6 +57,9 @@ public sealed record ReplyRecord
     /// <summary>For <see cref="ReplyKind.Bounce"/>: the recipient blocks of the delivery-status part.</summary>
     public IReadOnlyList<RecipientStatus> DeliveryStatus { get; init; } = [];
 
+    /// <summary>For a bounce: the Message-Id of our message it returns (from its text/rfc822-headers or message/rfc822 part).</summary>
+    public string? ReturnedMessageId { get; init; }
+
     /// <summary>For a human reply asking to unsubscribe: the line that asked.</summary>
     public string? UnsubscribeLine { get; init; }
 
@@ -75,7 +78,10 @@ public sealed record ReplyRecord
     public IEnumerable<string> ThreadCandidates()
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        IEnumerable<string> all = InReplyTo is null ? References.Reverse() : References.Reverse().Prepend(InReplyTo);
+        // A DSN rarely has In-Reply-To, but it returns the headers of the message that bounced.
+        IEnumerable<string> all = References.Reverse();
+        all = InReplyTo is null ? all : all.Prepend(InReplyTo);
+        all = ReturnedMessageId is null ? all : all.Prepend(ReturnedMessageId);
         foreach (string id in all)
         {
             if (seen.Add(id))

@@ -19,7 +19,8 @@ public sealed class ReplyStore
     /// <summary>A string property holds 64 KiB (32 K UTF-16 characters); the raw payload keeps everything.</summary>
     private const int MaxTextChars = 16_000;
     private const int MaxShortChars = 2_000;
-    private const int MaxAttachmentsListed = 100;
+    private const int MaxAttachmentsListed = 50;
+    private const int MaxStatusesListed = 20;
 
     private readonly TableClient _replies;
     private readonly TableClient _contactReplies;
@@ -130,7 +131,10 @@ public sealed class ReplyStore
         ["Attachments"] = JsonConvert.SerializeObject(reply.Attachments.Take(MaxAttachmentsListed).Select(a => new { name = Cut(a.Name, 255), size = a.Size })),
         ["IsSpam"] = reply.IsSpam,
         ["SpamScore"] = reply.SpamScore,
-        ["DeliveryStatus"] = reply.DeliveryStatus.Count == 0 ? null : Cut(JsonConvert.SerializeObject(reply.DeliveryStatus.Take(50)), MaxTextChars),
+        // Bounded so the JSON stays whole and under the 32 K character limit of a string property.
+        ["DeliveryStatus"] = reply.DeliveryStatus.Count == 0 ? null : JsonConvert.SerializeObject(reply.DeliveryStatus.Take(MaxStatusesListed)
+            .Select(s => new { address = Cut(s.Address, 320), action = Cut(s.Action, 40), status = Cut(s.Status, 40), diagnostic = Cut(s.Diagnostic, 500) })),
+        ["ReturnedMessageId"] = Cut(reply.ReturnedMessageId, MaxShortChars),
         ["Unsubscribe"] = reply.UnsubscribeLine,
         ["Threaded"] = reply.IsThreaded,
         ["OutboundMessageId"] = reply.OutboundMessageId,

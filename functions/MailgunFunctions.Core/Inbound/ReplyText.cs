@@ -20,6 +20,7 @@ public static partial class ReplyText
             return "";
         }
 
+        body = Head(body);
         string[] lines = body.Replace("\r\n", "\n").Replace('\r', '\n').Split('\n');
         var kept = new List<string>();
         for (int i = 0; i < lines.Length; i++)
@@ -53,7 +54,7 @@ public static partial class ReplyText
             return "";
         }
 
-        string cleaned = Invisible().Replace(html, "");
+        string cleaned = Invisible().Replace(Head(html), "");
         // Mail clients quote the history in <blockquote> (Gmail, Apple Mail, Thunderbird) or after a gmail_quote / divRplyFwdMsg block.
         cleaned = QuoteBlocks().Replace(cleaned, "");
         var text = new StringBuilder();
@@ -65,6 +66,14 @@ public static partial class ReplyText
         string decoded = WebUtility.HtmlDecode(text.ToString()).Replace('\u00a0', ' ');
         return string.Join('\n', decoded.Replace("\r\n", "\n").Split('\n').Select(l => Spaces().Replace(l, " ").Trim())).Trim();
     }
+
+    /// <summary>
+    /// A reply's own words come first; reading only the head of a huge body keeps the regular expressions'
+    /// work bounded (the whole message stays in the raw payload).
+    /// </summary>
+    private static string Head(string text) => text.Length > MaxCharsRead ? text[..MaxCharsRead] : text;
+
+    private const int MaxCharsRead = 256 * 1024;
 
     private static bool IsQuoteHeader(string line, string next, string[] lines, int index)
     {

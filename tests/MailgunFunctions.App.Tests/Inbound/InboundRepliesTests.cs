@@ -193,6 +193,7 @@ public class InboundRepliesTests
     public async Task Dsn_reporting_a_permanent_failure_feeds_a_hard_bounce()
     {
         using var app = new AppServices(_storage, Now);
+        Sent(app).Add(_tenant, new OutboundMessage(InboundMessages.OutboundId, "contact-gone", "gone@example.net", Now.AddMinutes(-15)));
         var post = InboundPost.UrlEncoded(InboundPost.Signed(InboundPost.RawMime(InboundMessages.Dsn("gone@example.net"), Recipient, from: "MAILER-DAEMON@mx1.example.net"), Now));
         Assert.That((await Send(app, Post(post))).Status, Is.EqualTo(200));
         await ProcessQueue(app, _queue);
@@ -202,6 +203,7 @@ public class InboundRepliesTests
         Assert.Multiple(() =>
         {
             Assert.That(row.GetString("Kind"), Is.EqualTo("Bounce"));
+            Assert.That(row.GetString("ContactId"), Is.EqualTo("contact-gone"), "threaded through the returned headers");
             Assert.That((bounce.Tenant, bounce.Address, bounce.Status), Is.EqualTo((_tenant, "gone@example.net", "5.1.1")));
             Assert.That(bounce.Diagnostic, Does.Contain("User unknown"));
             Assert.That(bounce.SourceId, Is.EqualTo("mailgun-inbound:" + row.GetString("ReplyId")));

@@ -133,6 +133,22 @@ public class InboundWebhookIntakeTests
         Assert.That(result.StatusCode, Is.EqualTo(503));
     }
 
+    [Test]
+    public async Task A_25_MB_post_is_streamed_not_held_in_memory()
+    {
+        string mime = InboundMessages.PlainReply() + new string('y', 25 * 1024 * 1024);
+        var post = InboundPost.UrlEncoded(InboundPost.Signed(InboundPost.RawMime(mime), Now));
+        await Accept(InboundPost.UrlEncoded(Signed())); // warm-up: first-call allocations (JIT, clients) are not the post's
+
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var result = await Accept(post, contentLength: null);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        TestContext.Out.WriteLine($"allocated {allocated:N0} bytes for a {post.Body.Length:N0} byte post");
+        Assert.That(result.StatusCode, Is.EqualTo(503));
+        Assert.That(allocated, Is.LessThan(8L * 1024 * 1024), $"allocated {allocated:N0} bytes for a {post.Body.Length:N0} byte post");
+    }
+
     [TestCase("application/json")]
     [TestCase("text/plain")]
     [TestCase("multipart/form-data")]

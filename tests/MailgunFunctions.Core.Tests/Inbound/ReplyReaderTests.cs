@@ -151,6 +151,8 @@ public class ReplyReaderTests
             Assert.That(reply.DeliveryStatus.Select(s => (s.Address, s.Action, s.Status, s.IsPermanentFailure)),
                 Is.EqualTo(new[] { ("gone@example.net", "failed", "5.1.1", true) }));
             Assert.That(reply.DeliveryStatus[0].Diagnostic, Does.Contain("User unknown"));
+            Assert.That(reply.ReturnedMessageId, Is.EqualTo(InboundMessages.OutboundId));
+            Assert.That(reply.ThreadCandidates().First(), Is.EqualTo(InboundMessages.OutboundId));
         });
     }
 
@@ -161,8 +163,14 @@ public class ReplyReaderTests
             strippedText: null, bodyPlain: "This is the mail system at host mx1.example.net.",
             extraHeaders: [("Content-Type", "multipart/report; report-type=delivery-status; boundary=\"x\"")]);
         string status = "Reporting-MTA: dns; mx1.example.net\r\n\r\nFinal-Recipient: rfc822; lost@example.net\r\nAction: failed\r\nStatus: 5.2.1\r\n";
-        var reply = await Read(InboundPost.Multipart(fields, [new InboundFile("attachment-1", "details.txt", "message/delivery-status", Encoding.ASCII.GetBytes(status))]));
+        string returned = $"From: news@mg.example.com\r\nMessage-ID: <{InboundMessages.OutboundId}>\r\nSubject: Our spring offers\r\n\r\n";
+        var reply = await Read(InboundPost.Multipart(fields,
+        [
+            new InboundFile("attachment-1", "details.txt", "message/delivery-status", Encoding.ASCII.GetBytes(status)),
+            new InboundFile("attachment-2", "headers.txt", "text/rfc822-headers", Encoding.ASCII.GetBytes(returned)),
+        ]));
         Assert.That(reply.Kind, Is.EqualTo(ReplyKind.Bounce));
+        Assert.That(reply.ReturnedMessageId, Is.EqualTo(InboundMessages.OutboundId));
         Assert.That(reply.DeliveryStatus.Single(), Is.EqualTo(new RecipientStatus("lost@example.net", "failed", "5.2.1", "")));
     }
 
@@ -182,6 +190,31 @@ public class ReplyReaderTests
     {
         var reply = await ReadMime(InboundMessages.PlainReply(line + "\r\n\r\nJane"));
         Assert.That((reply.Kind, reply.UnsubscribeLine), Is.EqualTo((ReplyKind.Human, line)));
+    }
+
+    [Test]
+    public async Task Raw_mime_with_a_20_MB_attachment_is_read_from_disk_not_memory()
+    {
+        string attachment = Convert.ToBase64String(new byte[20 * 1024 * 1024], Base64FormattingOptions.InsertLineBreaks);
+        string mime = InboundMessages.ReplyWithAttachment.Replace(
+            "JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PC9UeXBlL0NhdGFsb2c+PgplbmRvYmoKdHJhaWxlcgo8PC9Sb290IDEgMCBSPj4KJSVFT0YK", attachment);
+        var post = InboundPost.UrlEncoded(InboundPost.RawMime(mime));
+        await using var file = TemporaryFile.Create();
+        await file.WriteAsync(post.Body);
+        file.Seek(0, SeekOrigin.Begin);
+        post = default;
+        await Read(InboundPost.UrlEncoded(InboundPost.RawMime(InboundMessages.ReplyWithAttachment))); // warm-up
+
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var selection = new InboundFormSelection(name => name != "body-mime", 1 << 20, ExtractBodyMime: true);
+        using var form = await InboundForm.ReadAsync(file, "application/x-www-form-urlencoded", selection, CancellationToken.None);
+        var envelope = new InboundEnvelope { SignedAt = SignedAt, BodySha256 = new string('c', 64), PayloadBlob = "x", Recipient = "reply@mg.example.com" };
+        var reply = await ReplyReader.ReadAsync(form, envelope, CancellationToken.None);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        TestContext.Out.WriteLine($"allocated {allocated:N0} bytes reading a {file.Length:N0} byte raw MIME post");
+        Assert.That(reply.Attachments.Single(), Is.EqualTo(new ReplyAttachment("order.pdf", 20 * 1024 * 1024)));
+        Assert.That(allocated, Is.LessThan(16L * 1024 * 1024));
     }
 
     [Test]
