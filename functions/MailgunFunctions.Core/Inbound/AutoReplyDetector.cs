@@ -14,7 +14,7 @@ public static partial class AutoReplyDetector
     public static string? Detect(Func<string, string?> header, string? subject, string newText)
     {
         // RFC 3834: any value but "no" means machine-generated.
-        if (header("Auto-Submitted") is { } autoSubmitted && !autoSubmitted.Trim().StartsWith("no", StringComparison.OrdinalIgnoreCase))
+        if (header("Auto-Submitted") is { } autoSubmitted && !FirstToken(autoSubmitted).Equals("no", StringComparison.OrdinalIgnoreCase))
         {
             return $"header Auto-Submitted: {Short(autoSubmitted)}";
         }
@@ -40,6 +40,10 @@ public static partial class AutoReplyDetector
         string opening = string.Join(' ', newText.Split('\n').Where(l => l.Trim().Length > 0).Take(6));
         return OutOfOfficeWording().IsMatch(opening) ? "wording" : null;
     }
+
+    /// <summary>The keyword of a structured header value, without parameters (";") or RFC 5322 comments ("(...)").</summary>
+    private static string FirstToken(string value) =>
+        new(value.TrimStart().TakeWhile(c => char.IsLetterOrDigit(c) || c == '-' || c == '_').ToArray());
 
     private static string Short(string value) => value.Trim() is { Length: > 40 } v ? v[..40] : value.Trim();
 

@@ -9,6 +9,7 @@ public class AutoReplyDetectorTests
 
     [TestCase("Auto-Submitted", "auto-replied")]
     [TestCase("Auto-Submitted", "auto-generated")]
+    [TestCase("Auto-Submitted", "auto-notified; owner-email=\"x@example.org\"")]
     [TestCase("X-Autoreply", "yes")]
     [TestCase("X-Autorespond", "Out of office")]
     [TestCase("Precedence", "auto_reply")]
@@ -19,10 +20,18 @@ public class AutoReplyDetectorTests
         Assert.That(AutoReplyDetector.Detect(Headers((name, value)), "Re: offers", "Thanks"), Does.StartWith("header " + name));
     }
 
-    [Test]
-    public void Auto_submitted_no_is_a_human_message()
+    [TestCase("no")]
+    [TestCase("No (written by a person)")]
+    [TestCase(" no; reason=test")]
+    public void Auto_submitted_no_is_a_human_message(string value)
     {
-        Assert.That(AutoReplyDetector.Detect(Headers(("Auto-Submitted", "no"), ("Precedence", "list")), "Re: offers", "Thanks"), Is.Null);
+        Assert.That(AutoReplyDetector.Detect(Headers(("Auto-Submitted", value), ("Precedence", "list")), "Re: offers", "Thanks"), Is.Null);
+    }
+
+    [Test]
+    public void Auto_submitted_with_a_comment_is_still_automatic()
+    {
+        Assert.That(AutoReplyDetector.Detect(Headers(("Auto-Submitted", "auto-replied (vacation)")), "Re: offers", "Thanks"), Is.Not.Null);
     }
 
     [TestCase("Out of Office: Our spring offers")]
