@@ -281,6 +281,27 @@ public class InboundRepliesTests
     }
 
     [Test]
+    public async Task Post_queued_twice_because_the_token_was_never_marked_queued_gives_one_reply()
+    {
+        using var app = new AppServices(_storage, Now);
+        string token = SignedWebhook.NewToken();
+        var post = InboundPost.UrlEncoded(InboundPost.Signed(InboundPost.ParsedReply(recipient: Recipient), Now, token));
+        Assert.That((await Send(app, Post(post))).Status, Is.EqualTo(200));
+
+        // As if marking the token queued had failed after the envelope was sent: the retry queues a second envelope.
+        var tokens = new TableClient(_storage, StorageNames.WebhookTokensTable);
+        string key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
+        await tokens.UpdateEntityAsync(new TableEntity(key, "") { ["State"] = "reserved" }, Azure.ETag.All, TableUpdateMode.Merge);
+        app.Time.Advance(TimeSpan.FromHours(2));
+        var retry = await Send(app, Post(post));
+        Assert.That((retry.Status, (string?)retry.Body["outcome"]), Is.EqualTo((200, "accepted")));
+
+        Assert.That(await ProcessQueue(app, _queue), Is.EqualTo(2));
+        var row = (await Replies(app)).Single();
+        Assert.That(row.GetDateTimeOffset("ReceivedAt"), Is.EqualTo(Now), "keyed by Mailgun's signature time, not by when we received it");
+    }
+
+    [Test]
     public async Task Replies_list_newest_first_and_odd_contact_ids_are_safe_keys()
     {
         using var app = new AppServices(_storage, Now);
