@@ -1,5 +1,6 @@
 using MailgunFunctions.Classification;
 using MailgunFunctions.Export;
+using MailgunFunctions.Inbound;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Processing;
@@ -27,6 +28,7 @@ public static class CoreRegistration
 
         services.TryAddSingleton(sp => new StorageClients(configuration, sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.TryAddSingleton(sp => new SignatureVerifier(sp.GetRequiredService<IOptions<MailgunOptions>>().Value.Keys));
+        services.TryAddSingleton<WebhookAuthenticator>();
         services.TryAddSingleton<ReplayGuard>();
         services.TryAddSingleton<EventQueue>();
         services.TryAddSingleton<EventWebhookIntake>();
@@ -34,6 +36,7 @@ public static class CoreRegistration
         services.AddDndProcessing(configuration);
         services.AddMailgunApi(configuration);
         services.AddSuppressionExport(configuration);
+        services.AddInboundReplies(configuration);
         return services;
     }
 }

@@ -10,11 +10,12 @@ namespace MailgunFunctions.Tests;
 /// <summary>The app's real container (the same AddMailgunFunctions that Program.cs calls) over the given storage.</summary>
 public sealed class AppServices : IDisposable
 {
-    public AppServices(string storageConnectionString, DateTimeOffset now, IDictionary<string, string?>? overrides = null)
+    public AppServices(string storageConnectionString, DateTimeOffset now, IDictionary<string, string?>? overrides = null, bool recordReplySeams = false)
     {
         Time = new FakeTimeProvider(now);
         Configuration = TestSettings.Configuration(storageConnectionString, overrides);
-        Provider = TestSettings.Services(Configuration, (s, c) => s.AddMailgunFunctions(c), Time, Logs);
+        Provider = TestSettings.Services(Configuration, (s, c) => s.AddMailgunFunctions(c), Time, Logs,
+            recordReplySeams ? TestSettings.RecordReplySeams : null);
     }
 
     public FakeTimeProvider Time { get; }

@@ -43,6 +43,35 @@ public class FunctionsMetadataTests
     }
 
     [Test]
+    public void Inbound_webhook_is_an_http_post_on_mailgun_inbound_with_a_function_key()
+    {
+        var function = Function("MailgunInbound");
+        var trigger = Trigger(function);
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)function["entryPoint"], Is.EqualTo($"{typeof(InboundWebhook).FullName}.{nameof(InboundWebhook.RunAsync)}"));
+            Assert.That((string?)trigger["type"], Is.EqualTo("httpTrigger"));
+            Assert.That((string?)trigger["route"], Is.EqualTo("mailgun/inbound"));
+            Assert.That((string?)trigger["authLevel"], Is.EqualTo("Function"));
+            Assert.That(trigger["methods"]!.Values<string>(), Is.EqualTo(new[] { "post" }));
+        });
+    }
+
+    [Test]
+    public void Inbound_processing_is_a_queue_trigger_on_mailgun_inbound()
+    {
+        var function = Function("ProcessMailgunInbound");
+        var trigger = Trigger(function);
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)function["entryPoint"], Is.EqualTo($"{typeof(InboundReplyQueue).FullName}.{nameof(InboundReplyQueue.RunAsync)}"));
+            Assert.That((string?)trigger["type"], Is.EqualTo("queueTrigger"));
+            Assert.That((string?)trigger["queueName"], Is.EqualTo("mailgun-inbound"));
+            Assert.That((string?)trigger["connection"], Is.EqualTo("AzureWebJobsStorage"));
+        });
+    }
+
+    [Test]
     public void Every_function_class_in_the_app_is_in_the_metadata_with_one_trigger()
     {
         var declared = FunctionMethods().Select(m => m.GetCustomAttribute<FunctionAttribute>()!.Name).OrderBy(n => n).ToArray();

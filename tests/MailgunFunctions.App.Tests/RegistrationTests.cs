@@ -57,6 +57,8 @@ public class RegistrationTests
     [TestCase("Webhooks:MaxSignatureAge", "00:00:10")]
     [TestCase("Webhooks:MaxEventBodyBytes", "10")]
     [TestCase("Storage:MaxRetries", "99")]
+    [TestCase("Inbound:MaxRequestBytes", "1000")]
+    [TestCase("Inbound:RawRetentionDays", "0")]
     public void Out_of_range_options_stop_start_up(string key, string value)
     {
         using var app = new AppServices(Azurite.Unreachable(), Now, new Dictionary<string, string?> { [key] = value });

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
+using MailgunFunctions.Inbound;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
@@ -42,11 +44,19 @@ public static class TestSettings
     /// Builds a service provider the way the app does: <paramref name="register"/> is the app's registration
     /// extension. Time is usually a <see cref="FakeTimeProvider"/>; logs go to <paramref name="logs"/> when given.
     /// </summary>
+    /// <summary>Recording doubles for what replies do to DND and for the sent-message lookup (tests of inbound parsing alone).</summary>
+    public static void RecordReplySeams(IServiceCollection services)
+    {
+        services.AddSingleton<IReplyDndActions, RecordingReplyDndActions>();
+        services.AddSingleton<IOutboundMessageLookup, KnownOutboundMessages>();
+    }
+
     public static ServiceProvider Services(
         IConfiguration configuration,
         Action<IServiceCollection, IConfiguration> register,
         TimeProvider time,
-        CapturedLogs? logs = null)
+        CapturedLogs? logs = null,
+        Action<IServiceCollection>? before = null)
     {
         var services = new ServiceCollection();
         services.AddLogging(b =>
@@ -58,6 +68,8 @@ public static class TestSettings
             }
         });
         services.AddSingleton<TimeProvider>(time);
+        // Registered before the app's own services, so the app's TryAdd registrations leave these doubles in place.
+        before?.Invoke(services);
         register(services, configuration);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }

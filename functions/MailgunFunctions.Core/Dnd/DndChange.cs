@@ -13,6 +13,8 @@ public enum DndChangeSource
     Operator,
     /// <summary>"platform-link": the platform's own unsubscribe link.</summary>
     PlatformLink,
+    /// <summary>"inbound-reply": a contact's reply forwarded by a Mailgun route (an unsubscribe request, a bounce report).</summary>
+    InboundReply,
 }
 
 /// <summary>What a change does to the aggregate of an entry.</summary>
@@ -193,6 +195,25 @@ public sealed record DndChange
         Explanation = "The contact unsubscribed through the platform's link.",
         Actor = "platform-link",
         ContactId = contactId,
+    };
+
+    /// <summary>
+    /// A reply asking to be unsubscribed, or a delivery status notification reporting a permanent failure, that came
+    /// through the inbound route. <paramref name="replyId"/> is the same on every redelivery of the reply, so
+    /// reprocessing is one change.
+    /// </summary>
+    public static DndChange FromReply(DateTimeOffset at, string replyId, BounceCategory category, string rule, string explanation, string? code = null, string? message = null) => new()
+    {
+        Source = DndChangeSource.InboundReply,
+        Kind = DndChangeKind.PermanentCause,
+        At = Truncate(at),
+        Key = DndKeys.Hash("inbound-reply\n" + rule + "\n" + replyId),
+        Category = category,
+        EnhancedCode = code,
+        Message = message is { Length: > MaxMessageLength } ? message[..MaxMessageLength] : message,
+        Rule = rule,
+        Explanation = explanation,
+        Actor = "inbound-reply",
     };
 
     private static DndChange Operator(DndChangeKind kind, DateTimeOffset at, string actor, string reason, string rule)

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using MailgunFunctions.Events;
 using MailgunFunctions.Signatures;
+using MailgunFunctions.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using System.Buffers.Text;
@@ -19,14 +20,13 @@ namespace MailgunFunctions.Ingestion;
 public sealed class EventWebhookIntake
 {
     private const int MaxJsonDepth = 64;
-    private const int MaxTokenLength = 256;
+    private const int MaxTokenLength = WebhookAuthenticator.MaxTokenLength;
     private const int MaxTimestampLength = 32;
     private const int SignatureHexLength = 64;
     private const int TooLong = -1;
-    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
-    private readonly SignatureVerifier _verifier;
+    private readonly WebhookAuthenticator _authenticator;
     private readonly ReplayGuard _replayGuard;
     private readonly EventQueue _queue;
     private readonly WebhookOptions _options;
@@ -34,14 +34,14 @@ public sealed class EventWebhookIntake
     private readonly ILogger<EventWebhookIntake> _logger;
 
     public EventWebhookIntake(
-        SignatureVerifier verifier,
+        WebhookAuthenticator authenticator,
         ReplayGuard replayGuard,
         EventQueue queue,
         IOptions<WebhookOptions> options,
         TimeProvider time,
         ILogger<EventWebhookIntake> logger)
     {
-        _verifier = verifier;
+        _authenticator = authenticator;
         _replayGuard = replayGuard;
         _queue = queue;
         _options = options.Value;
@@ -157,31 +157,12 @@ public sealed class EventWebhookIntake
             return new(IntakeResult.SignatureMissing("'signature' needs 'timestamp', 'token' and 'signature' strings"));
         }
 
-        // The key verifies the timestamp *string* as sent; it is parsed only afterwards, for freshness.
-        ReadOnlySpan<byte> timestampText = timestamp[..scan.TimestampLength];
-        SigningKey? key = scan.SignatureLength == TooLong ? null
-            : _verifier.Verify(timestampText, token[..scan.TokenLength], signature[..scan.SignatureLength]);
-        if (key is null)
+        IntakeResult? rejection = IntakeResult.SignatureInvalid;
+        WebhookAuthentication? authentication = scan.SignatureLength == TooLong ? null
+            : _authenticator.Authenticate(timestamp[..scan.TimestampLength], token[..scan.TokenLength], signature[..scan.SignatureLength], out rejection);
+        if (authentication is null)
         {
-            return new(IntakeResult.SignatureInvalid);
-        }
-
-        if (!IsDigits(timestampText) || !Utf8Parser.TryParse(timestampText, out long seconds, out int consumed)
-            || consumed != timestampText.Length || seconds > MaxUnixSeconds)
-        {
-            return new(IntakeResult.SignatureMalformed("'signature.timestamp' is not a whole number of seconds"));
-        }
-
-        DateTimeOffset now = _time.GetUtcNow();
-        TimeSpan age = now - DateTimeOffset.FromUnixTimeSeconds(seconds);
-        if (age > _options.MaxSignatureAge)
-        {
-            return new(IntakeResult.TimestampStale(age));
-        }
-
-        if (-age > _options.MaxClockSkew)
-        {
-            return new(IntakeResult.TimestampInFuture(-age));
+            return new(rejection ?? IntakeResult.SignatureInvalid);
         }
 
         if (scan.EventDataLength == 0)
@@ -196,7 +177,7 @@ public sealed class EventWebhookIntake
 
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(span, hash);
-        var header = new EnvelopeHeader(now, Encoding.UTF8.GetString(token[..scan.TokenLength]), key.Id,
+        var header = new EnvelopeHeader(authentication.CheckedAt, Encoding.UTF8.GetString(token[..scan.TokenLength]), authentication.Key.Id,
             Convert.ToHexStringLower(hash), scan.EventType!.ToLowerInvariant(), scan.EventId!);
         var eventData = body.Slice(offset + scan.EventDataStart, scan.EventDataLength);
 
@@ -384,7 +365,6 @@ public sealed class EventWebhookIntake
         _ => null,
     };
 
-    private static bool IsDigits(ReadOnlySpan<byte> text) => !text.IsEmpty && !text.ContainsAnyExceptInRange((byte)'0', (byte)'9');
 
     private async Task<IntakeResult> QueueAsync(PreparedEvent prepared, long started, CancellationToken cancellationToken)
     {
@@ -404,7 +384,7 @@ public sealed class EventWebhookIntake
 
             await _queue.SendAsync(prepared, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsStorageFailure(ex, cancellationToken))
+        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
         {
             IngestionLog.StorageUnavailable(_logger, ex, header.EventType, header.EventId);
             return IntakeResult.StorageUnavailable;
@@ -414,7 +394,7 @@ public sealed class EventWebhookIntake
         {
             await _replayGuard.MarkQueuedAsync(header.Token, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsStorageFailure(ex, cancellationToken))
+        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
         {
             // The event is durable; answering 200 is right. A Mailgun retry would queue it again, harmlessly.
             IngestionLog.MarkQueuedFailed(_logger, ex, header.EventId);
@@ -429,9 +409,6 @@ public sealed class EventWebhookIntake
         && (contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
             || contentType.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Anything that goes wrong while talking to storage, but not the caller hanging up.</summary>
-    private static bool IsStorageFailure(Exception ex, CancellationToken cancellationToken) =>
-        !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested);
 
     private IntakeResult Reject(IntakeResult result)
     {

@@ -31,6 +31,16 @@ public sealed record IntakeResult(int StatusCode, string Reason, string? Detail 
     /// <summary>Authentic, but the event lacks what every Mailgun event has: it can never be processed.</summary>
     public static IntakeResult EventInvalid(string detail) => new(406, "event_invalid", detail);
 
+    /// <summary>An inbound post that is not a form (or a multipart form without a boundary): Mailgun never sends that, so 406.</summary>
+    public static IntakeResult NotAForm(string? contentType) => new(406, "not_a_form",
+        $"content type '{contentType}' is not a form: Mailgun routes post application/x-www-form-urlencoded or multipart/form-data");
+
+    /// <summary>A form that does not parse (truncated multipart, broken boundary): 400, so a transport accident is retried.</summary>
+    public static IntakeResult MalformedForm(string detail) => new(400, "malformed_form", detail);
+
+    /// <summary>Authentic, but lacks what every routed message has (the recipient): it can never be processed.</summary>
+    public static IntakeResult InboundInvalid(string detail) => new(406, "inbound_invalid", detail);
+
     /// <summary>Storage failed: 503 so Mailgun retries and nothing is lost.</summary>
     public static readonly IntakeResult StorageUnavailable = new(503, "storage_unavailable", "the event could not be stored; retry later");
 

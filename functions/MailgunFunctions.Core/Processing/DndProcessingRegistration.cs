@@ -18,6 +18,9 @@ public static class DndProcessingRegistration
         services.TryAddSingleton<DndStore>();
         services.TryAddSingleton<SenderIssueCounter>();
         services.TryAddSingleton<EventPoisonQueue>();
+        services.TryAddSingleton<SentMessageLog>();
+        services.TryAddSingleton<Inbound.IOutboundMessageLookup>(sp => sp.GetRequiredService<SentMessageLog>());
+        services.TryAddSingleton<Inbound.IReplyDndActions, Inbound.ReplyDndActions>();
         services.TryAddSingleton<EventProcessor>();
         return services;
     }

@@ -37,18 +37,20 @@ public sealed class EventProcessor
     private readonly DndStore _store;
     private readonly SenderIssueCounter _senderIssues;
     private readonly EventPoisonQueue _poison;
+    private readonly SentMessageLog _sentMessages;
     private readonly DndOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<EventProcessor> _logger;
 
     public EventProcessor(EventQueue queue, IEventClassifier classifier, DndStore store, SenderIssueCounter senderIssues, EventPoisonQueue poison,
-        IOptions<DndOptions> options, TimeProvider time, ILogger<EventProcessor> logger)
+        SentMessageLog sentMessages, IOptions<DndOptions> options, TimeProvider time, ILogger<EventProcessor> logger)
     {
         _queue = queue;
         _classifier = classifier;
         _store = store;
         _senderIssues = senderIssues;
         _poison = poison;
+        _sentMessages = sentMessages;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -113,6 +115,11 @@ public sealed class EventProcessor
         if (classification.Category == BounceCategory.SenderIssue)
         {
             senderIssue = await _senderIssues.RecordAsync(tenant, e, classification, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (SentMessageLog.Records(e))
+        {
+            await _sentMessages.RecordAsync(tenant, address, e, e.UserVariables.GetValueOrDefault(_options.ContactIdVariable), cancellationToken).ConfigureAwait(false);
         }
 
         var change = DndChange.FromEvent(e, classification, _options.ContactIdVariable);

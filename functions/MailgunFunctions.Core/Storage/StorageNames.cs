@@ -34,4 +34,21 @@ public static class StorageNames
 
     /// <summary>Status of each export run per domain, date and list (checkpoint and operators' view).</summary>
     public const string ExportRunsTable = "ExportRuns";
+    /// <summary>Verified inbound replies (Mailgun Routes) waiting to be processed: small envelopes pointing at the raw payload.</summary>
+    public const string InboundQueue = "mailgun-inbound";
+
+    /// <summary>Inbound envelopes that can never be processed, with the reason (sent at once, or by the host after maxDequeueCount).</summary>
+    public const string InboundPoisonQueue = "mailgun-inbound-poison";
+
+    /// <summary>The original inbound payloads (the request body as Mailgun posted it); deleted by a lifecycle rule.</summary>
+    public const string InboundRawContainer = "mailgun-inbound-raw";
+
+    /// <summary>Replies per tenant, newest first.</summary>
+    public const string RepliesTable = "Replies";
+
+    /// <summary>The same replies per tenant and contact, newest first (threaded replies only).</summary>
+    public const string ContactRepliesTable = "ContactReplies";
+
+    /// <summary>Messages we sent (from accepted/delivered events), so replies can be threaded: PartitionKey = tenant, RowKey = encoded message id.</summary>
+    public const string SentMessagesTable = "SentMessages";
 }

@@ -1,0 +1,93 @@
+namespace MailgunFunctions.Inbound;
+
+/// <summary>What a reply is: only <see cref="Human"/> replies are read for intent.</summary>
+public enum ReplyKind
+{
+    /// <summary>Written by a person.</summary>
+    Human,
+    /// <summary>Out of office, vacation, auto-responder: recorded, never acted on.</summary>
+    AutoReply,
+    /// <summary>A delivery status notification (bounce) that arrived at the reply address.</summary>
+    Bounce,
+}
+
+public sealed record ReplyAttachment(string Name, long Size);
+
+/// <summary>A reply as the platform keeps it. Built by <see cref="ReplyReader"/> from the stored payload; threading is filled in by <see cref="InboundProcessor"/>.</summary>
+public sealed record ReplyRecord
+{
+    /// <summary>SHA-256 of the post as received: the same for every delivery of one post, so storage is idempotent.</summary>
+    public required string ReplyId { get; init; }
+
+    /// <summary>The receiving domain: domain of the route's recipient, lower-cased.</summary>
+    public required string Tenant { get; init; }
+
+    /// <summary>When Mailgun signed the post (not our clock: a retry must give the same key).</summary>
+    public required DateTimeOffset ReceivedAt { get; init; }
+
+    /// <summary>"parsed" (Mailgun's fields) or "mime" (raw MIME route).</summary>
+    public required string Format { get; init; }
+
+    /// <summary>The sender's address (From header), lower-cased.</summary>
+    public string? From { get; init; }
+
+    /// <summary>The route recipient: the address the reply was sent to.</summary>
+    public string? To { get; init; }
+
+    public string? Subject { get; init; }
+    public DateTimeOffset? Date { get; init; }
+
+    /// <summary>Message ids without angle brackets.</summary>
+    public string? MessageId { get; init; }
+    public string? InReplyTo { get; init; }
+    public IReadOnlyList<string> References { get; init; } = [];
+
+    /// <summary>The reply's own words, without quoted history or signature.</summary>
+    public string NewText { get; init; } = "";
+
+    /// <summary>"mailgun" when Mailgun's stripped-text was used, "plain" / "html" when our own stripping was.</summary>
+    public string TextSource { get; init; } = "plain";
+
+    public IReadOnlyList<ReplyAttachment> Attachments { get; init; } = [];
+    public bool IsSpam { get; init; }
+    public double? SpamScore { get; init; }
+    public ReplyKind Kind { get; init; }
+    public string? AutoReplyReason { get; init; }
+
+    /// <summary>For <see cref="ReplyKind.Bounce"/>: the recipient blocks of the delivery-status part.</summary>
+    public IReadOnlyList<RecipientStatus> DeliveryStatus { get; init; } = [];
+
+    /// <summary>For a bounce: the Message-Id of our message it returns (from its text/rfc822-headers or message/rfc822 part).</summary>
+    public string? ReturnedMessageId { get; init; }
+
+    /// <summary>For a human reply asking to unsubscribe: the line that asked.</summary>
+    public string? UnsubscribeLine { get; init; }
+
+    /// <summary>Set when the reply answers an outbound message we know (<see cref="IOutboundMessageLookup"/>).</summary>
+    public string? OutboundMessageId { get; init; }
+    public string? ContactId { get; init; }
+    public bool IsThreaded => OutboundMessageId is not null;
+
+    /// <summary>Blob name of the raw payload in <c>mailgun-inbound-raw</c>.</summary>
+    public string RawBlob { get; init; } = "";
+
+    /// <summary>Id given to the DND pipeline as the source of an action: stable across retries.</summary>
+    public string SourceId => "mailgun-inbound:" + ReplyId;
+
+    /// <summary>Ids to look up when threading: In-Reply-To first, then References from the newest.</summary>
+    public IEnumerable<string> ThreadCandidates()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        // A DSN rarely has In-Reply-To, but it returns the headers of the message that bounced.
+        IEnumerable<string> all = References.Reverse();
+        all = InReplyTo is null ? all : all.Prepend(InReplyTo);
+        all = ReturnedMessageId is null ? all : all.Prepend(ReturnedMessageId);
+        foreach (string id in all)
+        {
+            if (seen.Add(id))
+            {
+                yield return id;
+            }
+        }
+    }
+}
