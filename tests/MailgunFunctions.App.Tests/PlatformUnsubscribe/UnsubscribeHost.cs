@@ -5,7 +5,6 @@ using MailgunFunctions.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -48,9 +47,9 @@ public sealed class UnsubscribeHost : IAsyncDisposable
         builder.Services.AddMailgunFunctions(configuration);
         var app = builder.Build();
         var functions = ActivatorUtilities.CreateInstance<UnsubscribeLinkFunctions>(app.Services);
-        app.MapGet("/api/unsubscribe/{token}", (HttpContext c, string token) => Write(c, functions.Show(c.Request, token)));
-        app.MapPost("/api/unsubscribe/{token}", async (HttpContext c, string token) => await Write(c, await functions.PostAsync(c.Request, token, c.RequestAborted)));
-        app.MapPost("/api/unsubscribe/{token}/undo", async (HttpContext c, string token) => await Write(c, await functions.UndoAsync(c.Request, token, c.RequestAborted)));
+        app.MapGet("/api/unsubscribe/{token}", (HttpContext c, string token) => FunctionResponses.WriteAsync(c, functions.Show(c.Request, token)));
+        app.MapPost("/api/unsubscribe/{token}", async (HttpContext c, string token) => await FunctionResponses.WriteAsync(c, await functions.PostAsync(c.Request, token, c.RequestAborted)));
+        app.MapPost("/api/unsubscribe/{token}/undo", async (HttpContext c, string token) => await FunctionResponses.WriteAsync(c, await functions.UndoAsync(c.Request, token, c.RequestAborted)));
         await app.StartAsync();
         return new UnsubscribeHost(app, time);
     }
@@ -60,14 +59,6 @@ public sealed class UnsubscribeHost : IAsyncDisposable
     {
         var link = _app.Services.GetRequiredService<UnsubscribeLinks>().Create(tenant, address, contactId);
         return BaseUrl + "/" + link.Url.Segments.Last();
-    }
-
-    private static Task Write(HttpContext context, IActionResult result)
-    {
-        var content = (ContentResult)result;
-        context.Response.StatusCode = content.StatusCode ?? 200;
-        context.Response.ContentType = content.ContentType;
-        return context.Response.WriteAsync(content.Content ?? "");
     }
 
     public async ValueTask DisposeAsync()
