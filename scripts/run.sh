@@ -36,7 +36,12 @@ out="functions/MailgunFunctions.App/bin/Debug/net10.0"
 [ -f "$out/functions.metadata" ] || { echo "Build output has no functions.metadata: the build is broken." >&2; exit 1; }
 echo "Built: $out ($(grep -c '"entryPoint"' "$out/functions.metadata") functions)." >&2
 
-# 4. The Functions host (Azure Functions Core Tools, 'func').
+# 4. Check what the host would check at start-up, without the host: every setting valid, storage reachable.
+check_env="$(node -e 'const v=require(process.argv[1]).Values; for (const [k,x] of Object.entries(v)) console.log(k+"="+x)' "$repo_root/local.settings.json")"
+(while IFS= read -r line; do export "$line"; done <<<"$check_env"
+ cd "$out" && dotnet MailgunFunctions.App.dll --check) || { echo "The start-up check failed: fix the setting it names in local.settings.json." >&2; exit 1; }
+
+# 5. The Functions host (Azure Functions Core Tools, 'func').
 func_bin="$(command -v func || true)"
 if [ -z "$func_bin" ]; then
   echo "Installing Azure Functions Core Tools (npm azure-functions-core-tools@4) into .tools/ ..." >&2
@@ -50,8 +55,8 @@ if [ -z "$func_bin" ]; then
 
 Azure Functions Core Tools ('func') could not be installed on this machine: its npm package downloads the
 real host from Microsoft's CDN during installation, and that download failed (no route to the CDN here).
-Everything before the host is done and checked: Azurite ran on 127.0.0.1:10000-10002, settings are in
-local.settings.json, and the app is built in $out.
+Everything before the host is done and checked: Azurite ran on 127.0.0.1:10000-10002, the settings in
+local.settings.json passed the app's start-up validation, storage answered, and the app is built in $out.
 Install Core Tools v4 another way (https://learn.microsoft.com/azure/azure-functions/functions-run-local),
 then run this command again; it starts 'func start' in $out.
 MSG
