@@ -99,6 +99,21 @@ public sealed class DndStore
         }
     }
 
+    /// <summary>
+    /// The entries of one address in every tenant. The address is not a key (entries are keyed tenant, then address),
+    /// so this is a table scan with a server-side filter on the Address property: fine for an operator's lookup, not
+    /// for the sending path (which always knows the tenant).
+    /// </summary>
+    public async IAsyncEnumerable<DndEntry> FindByAddressAsync(string address, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        string normalized = DndKeys.NormalizeAddress(address);
+        await foreach (var e in _entries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"Address eq {normalized}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            yield return DndEntryCodec.FromEntity(e);
+        }
+    }
+
     /// <summary>The history of one address, newest first (one partition query, all pages).</summary>
     public async IAsyncEnumerable<DndHistoryRecord> HistoryAsync(string tenant, string address, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
