@@ -115,6 +115,18 @@ public sealed class PipelineCommandTests : OpsHarness
     }
 
     [Test]
+    public async Task BackfillWithoutAnApiKeyIsAConfigurationError()
+    {
+        string? saved = Environment.GetEnvironmentVariable("Mailgun__ApiKey");
+        Assume.That(saved, Is.Null.Or.Empty, "the test process must not carry a real API key");
+
+        var run = await RunAsync(["backfill", "--domain", Domain, "--since", "1d"], apiKey: "");
+
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Configuration), run.ToString());
+        Assert.That(run.Stderr, Does.Contain("Mailgun__ApiKey"));
+    }
+
+    [Test]
     public async Task PoisonListShowRequeueDiscard()
     {
         var queues = new QueueServiceClient(Storage, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
