@@ -194,8 +194,8 @@ public sealed class PipelineCommandTests : OpsHarness
 
         var run = await RunAsync(["export", "--domain", Domain], apiKey: "nope");
 
-        Assert.That(run.ExitCode, Is.Not.EqualTo(0), run.ToString());
-        Assert.That(run.Stderr, Does.Contain("error:"));
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Remote), run.ToString());
+        Assert.That(run.Stderr, Does.Contain("refused the API key"));
     }
 
     [Test]

@@ -70,7 +70,8 @@ public static class DndCommands
 
             if (ctx.Output.Json)
             {
-                ctx.Output.Document(views.Count == 1 ? views[0] : new { entries = views });
+                // With --domain one document {entry, history}; without, always {entries: [...]}, however many were found.
+                ctx.Output.Document(parse.GetValue(domain) is { Length: > 0 } ? views[0] : new { entries = views });
             }
 
             return ExitCodes.Ok;

@@ -54,6 +54,12 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
             Stderr.WriteLine("error: Mailgun: " + ex.Message);
             return ExitCodes.Remote;
         }
+        catch (MailgunFunctions.Export.SuppressionExportException ex)
+        {
+            // The export goes on with the other lists when one fails, then reports them all.
+            Stderr.WriteLine("error: export: " + ex.Message + " " + string.Join(" ", ex.InnerExceptions.Select(i => i.Message)));
+            return ex.InnerExceptions.All(i => i is MailgunApiException) ? ExitCodes.Remote : ExitCodes.Storage;
+        }
         catch (DnsResponseException ex)
         {
             Stderr.WriteLine("error: DNS: " + ex.Message);
