@@ -171,6 +171,38 @@ public sealed class PipelineCommandTests : OpsHarness
     }
 
     [Test]
+    public async Task InboundPoisonIsRequeuedToTheInboundQueue()
+    {
+        var queues = new QueueServiceClient(Storage, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var inbound = queues.GetQueueClient(StorageNames.InboundQueue);
+        var poison = queues.GetQueueClient(StorageNames.InboundPoisonQueue);
+        await inbound.CreateIfNotExistsAsync();
+        await poison.CreateIfNotExistsAsync();
+        await inbound.ClearMessagesAsync();
+        await poison.ClearMessagesAsync();
+        string original = "{\"v\":1,\"payloadBlob\":\"2026/03/01/abc.bin\"}";
+        await poison.SendMessageAsync(new JObject { ["reason"] = "payload_missing", ["detail"] = "blob gone", ["queueMessageId"] = "q1", ["poisonedAt"] = DateTimeOffset.UtcNow, ["message"] = original }.ToString());
+
+        var list = await RunAsync("poison", "list", "--queue", "inbound");
+        var requeue = await RunAsync("poison", "requeue", "--all", "--queue", "inbound");
+
+        Assert.That(list.Stdout, Does.Contain("payload_missing"), list.ToString());
+        Assert.That(requeue.ExitCode, Is.EqualTo(0), requeue.ToString());
+        var back = (await inbound.ReceiveMessagesAsync(32)).Value;
+        Assert.That(back.Select(m => m.MessageText), Is.EqualTo(new[] { original }));
+        Assert.That((await poison.PeekMessagesAsync(32)).Value, Is.Empty);
+    }
+
+    [Test]
+    public async Task AnUnknownRegionIsAUsageError()
+    {
+        var run = await RunAsync("export", "--domain", Domain, "--region", "asia");
+
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Usage));
+        Assert.That(run.Stderr, Does.Contain("us or eu"));
+    }
+
+    [Test]
     public async Task ExportRunsNowAndDownloadsTheFiles()
     {
         Mailgun.SetList(Domain, "bounces", [new JObject { ["address"] = "ex@example.org", ["code"] = "550", ["error"] = "no such user", ["created_at"] = "Mon, 01 Jan 2024 00:00:00 UTC" }]);
