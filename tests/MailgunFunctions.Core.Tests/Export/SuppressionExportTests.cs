@@ -111,7 +111,8 @@ public class SuppressionExportTests
             Assert.That(Lines((await ReadBlob($"{a}/2026-11-26/whitelists.csv"))!)[0], Is.EqualTo("value,type,reason,createdAt"));
             Assert.That(Lines((await ReadBlob($"{eu}/2026-11-26/bounces.csv"))!), Has.Length.EqualTo(121));
             Assert.That(await BlobNames(a), Is.EquivalentTo(new[] { "bounces", "complaints", "unsubscribes", "whitelists" }
-                .Select(l => $"{a}/2026-11-26/{l}.csv").Append($"{a}/2026-11-26/summary.json")), "no _partial blob left");
+                .Concat(["dnd", "review-dnd-not-in-mailgun"])
+                .Select(l => $"{a}/2026-11-26/{l}.csv").Concat([$"{a}/2026-11-26/summary.json", $"{a}/2026-11-26/report.md"])), "no _partial blob left");
             Assert.That(_us.Requests.Any(r => r.RawTarget.Contains(eu, StringComparison.Ordinal)), Is.False, "EU domain never asked on the US host");
         });
 
@@ -123,7 +124,7 @@ public class SuppressionExportTests
             Assert.That(summary.Codes, Is.EqualTo(new Dictionary<string, long> { ["550"] = 125, ["554"] = 125 }));
             Assert.That(summary.PreviousExport, Is.Null);
             Assert.That(summary.TotalNewSincePrevious, Is.Null);
-            Assert.That(summary.Reconciliation, Is.EqualTo("not-configured"));
+            Assert.That(summary.Reconciliation, Is.EqualTo("done"), "the DND reconciliation is registered by AddMailgunCore");
             Assert.That(logs.Entries.Count(e => e.Text.StartsWith($"Suppression export summary {a} 2026-11-26: bounces 250, complaints 2", StringComparison.Ordinal)), Is.EqualTo(1));
         });
 
