@@ -8,7 +8,8 @@ namespace MailgunFunctions.Export;
 /// Compares a finished export with our DND table (issue 5: addresses Mailgun suppresses but we do not get a
 /// Mailgun-sourced DND; addresses DND here but not suppressed by Mailgun are listed for review). Called once per
 /// domain and date after every list is exported, and again on a rerun of the same date: it must be idempotent.
-/// No implementation ships with the export: without one the summary says <c>"reconciliation": "not-configured"</c>.
+/// <see cref="SuppressionReconciler"/> is the one <c>AddMailgunCore</c> registers; without any the summary says
+/// <c>"reconciliation": "not-configured"</c>.
 /// </summary>
 public interface ISuppressionReconciler
 {

@@ -6,6 +6,7 @@ using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
 using MailgunFunctions.Tests.MailgunApi;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Newtonsoft.Json.Linq;
 
 namespace MailgunFunctions.Tests.Export;
@@ -324,6 +325,26 @@ public class SuppressionExportTests
             Assert.That(error.InnerExceptions.Single(), Is.TypeOf<MailgunApiException>());
             Assert.That(await ReadBlob($"{good}/2026-11-26/summary.json"), Is.Not.Null);
             Assert.That((await services.GetRequiredService<ExportRunStore>().GetAsync(wrongRegion, Day, null, CancellationToken.None))!.State, Is.EqualTo(ExportState.Failed));
+        });
+    }
+
+    [Test]
+    public async Task Without_a_reconciler_the_summary_and_report_say_not_configured_and_a_warning_is_logged()
+    {
+        string d = Domain("norec");
+        Host(_us, d, bounces: ApiTestServices.Bounces(3));
+        var logs = new CapturedLogs();
+        await using var services = Services([(d, "Us")], logs: logs, extra: s => s.RemoveAll<ISuppressionReconciler>());
+
+        var summary = await services.GetRequiredService<SuppressionExport>().ExportDomainAsync(d, Day, CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(summary.Reconciliation, Is.EqualTo("not-configured"));
+            Assert.That(summary.ReconciliationCounts, Is.Null);
+            Assert.That(await ReadBlob($"{d}/2026-11-26/report.md"), Does.Contain("Not done (not-configured)."));
+            Assert.That(await ReadBlob($"{d}/2026-11-26/dnd.csv"), Is.Null);
+            Assert.That(logs.Entries.Count(e => e.Text.Contains("no reconciler is registered", StringComparison.Ordinal)), Is.EqualTo(1));
         });
     }
 
