@@ -59,6 +59,15 @@ param storageMaxRetries int = 2
 @description('Storage:NetworkTimeout, timeout of one storage request attempt (TimeSpan).')
 param storageNetworkTimeout string = '00:00:10'
 
+@description('SuppressionReconciliation:MaxDndKeysInMemory, DND entries of one domain the nightly reconciliation keeps as hashes (above: point reads).')
+param reconciliationMaxDndKeysInMemory int = 1000000
+
+@description('SuppressionReconciliation:MaxAllowlistEntries, largest Mailgun allowlist of one domain the reconciliation accepts.')
+param reconciliationMaxAllowlistEntries int = 200000
+
+@description('SuppressionReconciliation:ReviewFilterFalsePositiveRate, false-positive rate of the filter of Mailgun addresses (decimal text).')
+param reconciliationReviewFilterFalsePositiveRate string = '0.001'
+
 // ---------------------------------------------------------------------------------------------------------
 // Sizing and protection
 // ---------------------------------------------------------------------------------------------------------
@@ -195,6 +204,11 @@ var appSettings = {
   // StorageOptions (section "Storage")
   Storage__MaxRetries: string(storageMaxRetries)
   Storage__NetworkTimeout: storageNetworkTimeout
+
+  // SuppressionReconcilerOptions (section "SuppressionReconciliation")
+  SuppressionReconciliation__MaxDndKeysInMemory: string(reconciliationMaxDndKeysInMemory)
+  SuppressionReconciliation__MaxAllowlistEntries: string(reconciliationMaxAllowlistEntries)
+  SuppressionReconciliation__ReviewFilterFalsePositiveRate: reconciliationReviewFilterFalsePositiveRate
 
   // Unsubscribe links (the option class that reads it lands with the unsubscribe feature).
   Unsubscribe__LinkKey: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=unsubscribe-link-key)'
