@@ -149,6 +149,14 @@ param unsubscribeBaseUrl string = ''
 
 @description('Unsubscribe:MailtoAddress, optional mailto address added to List-Unsubscribe.')
 param unsubscribeMailtoAddress string = ''
+@description('SuppressionReconciliation:MaxDndKeysInMemory, DND entries of one domain the nightly reconciliation keeps as hashes (above: point reads).')
+param reconciliationMaxDndKeysInMemory int = 1000000
+
+@description('SuppressionReconciliation:MaxAllowlistEntries, largest Mailgun allowlist of one domain the reconciliation accepts.')
+param reconciliationMaxAllowlistEntries int = 200000
+
+@description('SuppressionReconciliation:ReviewFilterFalsePositiveRate, false-positive rate of the filter of Mailgun addresses (decimal text).')
+param reconciliationReviewFilterFalsePositiveRate string = '0.001'
 
 // ---------------------------------------------------------------------------------------------------------
 // Sizing and protection
@@ -331,6 +339,13 @@ var appSettings = {
   Unsubscribe__ActiveKeyId: 'k1'
   Unsubscribe__BaseUrl: empty(unsubscribeBaseUrl) ? 'https://${functionAppName}.azurewebsites.net/api/unsubscribe' : unsubscribeBaseUrl
   Unsubscribe__MailtoAddress: empty(unsubscribeMailtoAddress) ? '' : unsubscribeMailtoAddress
+  // SuppressionReconcilerOptions (section "SuppressionReconciliation")
+  SuppressionReconciliation__MaxDndKeysInMemory: string(reconciliationMaxDndKeysInMemory)
+  SuppressionReconciliation__MaxAllowlistEntries: string(reconciliationMaxAllowlistEntries)
+  SuppressionReconciliation__ReviewFilterFalsePositiveRate: reconciliationReviewFilterFalsePositiveRate
+
+  // Unsubscribe links (the option class that reads it lands with the unsubscribe feature).
+  Unsubscribe__LinkKey: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=unsubscribe-link-key)'
 }
 
 // During a rotation only: a reference to a secret that does not exist would become a usable "key" of its own text.

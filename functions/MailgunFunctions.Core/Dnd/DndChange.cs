@@ -15,6 +15,8 @@ public enum DndChangeSource
     PlatformLink,
     /// <summary>"inbound-reply": a contact's reply forwarded by a Mailgun route (an unsubscribe request, a bounce report).</summary>
     InboundReply,
+    /// <summary>"mailgun-suppression": an entry of Mailgun's bounce, complaint or unsubscribe list found by the nightly reconciliation.</summary>
+    MailgunSuppression,
 }
 
 /// <summary>What a change does to the aggregate of an entry.</summary>
@@ -226,6 +228,38 @@ public sealed record DndChange
             Source = DndChangeSource.PlatformLink,
             ContactId = contactId,
         };
+    /// An entry of one of Mailgun's suppression lists (bounces: permanent hard bounce with Mailgun's code and error;
+    /// complaints: locked; unsubscribes: permanent unsubscribe). The key hashes list, address and Mailgun's own
+    /// <c>created_at</c> text, so every nightly reconciliation of the same entry is the same change (one history record);
+    /// <paramref name="at"/> is that <c>created_at</c> parsed (the caller picks a fixed fallback when it is unreadable).
+    /// </summary>
+    public static DndChange FromMailgunSuppression(string list, string address, DateTimeOffset at, string? createdAt, string? code = null, string? error = null)
+    {
+        ArgumentNullException.ThrowIfNull(list);
+        ArgumentNullException.ThrowIfNull(address);
+        var (kind, category) = list switch
+        {
+            "bounces" => (DndChangeKind.PermanentCause, BounceCategory.HardBounce),
+            "complaints" => (DndChangeKind.Complaint, BounceCategory.Complaint),
+            "unsubscribes" => (DndChangeKind.PermanentCause, BounceCategory.Unsubscribe),
+            _ => throw new ArgumentOutOfRangeException(nameof(list), list, "Only bounces, complaints and unsubscribes suppress; the allowlist never DNDs."),
+        };
+        return new DndChange
+        {
+            Source = DndChangeSource.MailgunSuppression,
+            Kind = kind,
+            At = Truncate(at),
+            Key = DndKeys.Hash(string.Join('\n', "mailgun-suppression", list, DndKeys.NormalizeAddress(address), createdAt ?? "")),
+            Category = category,
+            // Mailgun's bounce code is text ("550", sometimes "5.1.1" or empty): only a plain SMTP number fits the Code column.
+            Code = int.TryParse(code, NumberStyles.None, CultureInfo.InvariantCulture, out int smtp) && smtp is >= 200 and <= 599 ? smtp : null,
+            EnhancedCode = code is { Length: > 0 } c && !int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? Cut(c, 32) : null,
+            Message = error is { Length: > MaxMessageLength } ? error[..MaxMessageLength] : error,
+            Rule = "mailgun-suppression-" + list,
+            Explanation = $"Mailgun lists the address on its {list} suppression list (reconciliation of the nightly export).",
+            Actor = "mailgun-suppression",
+        };
+    }
 
     private static DndChange Operator(DndChangeKind kind, DateTimeOffset at, string actor, string reason, string rule)
     {

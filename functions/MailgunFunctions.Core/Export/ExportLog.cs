@@ -25,9 +25,9 @@ internal static partial class ExportLog
 
     [LoggerMessage(3005, LogLevel.Information,
         "Suppression export summary {Domain} {Date}: bounces {Bounces}, complaints {Complaints}, unsubscribes {Unsubscribes}, allowlist {Allowlist}, " +
-        "new since {PreviousExport}: {NewSincePrevious}, reconciliation {Reconciliation}; {SummaryJson}")]
+        "new since {PreviousExport}: {NewSincePrevious}, reconciliation {Reconciliation} (applied {ReconciledApplied}, already DND {ReconciledAlreadyDnd}, review {ReconciledReview}); {SummaryJson}")]
     public static partial void Summary(ILogger logger, string domain, string date, long bounces, long complaints, long unsubscribes, long allowlist,
-        string? previousExport, long? newSincePrevious, string reconciliation, string summaryJson);
+        string? previousExport, long? newSincePrevious, string reconciliation, long? reconciledApplied, long? reconciledAlreadyDnd, long? reconciledReview, string summaryJson);
 
     [LoggerMessage(3006, LogLevel.Warning, "Suppression export {Domain} {Date}: no reconciler is registered; Mailgun's lists are exported but not compared with the DND table")]
     public static partial void ReconciliationNotConfigured(ILogger logger, string domain, string date);

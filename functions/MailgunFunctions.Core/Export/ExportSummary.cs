@@ -32,8 +32,9 @@ public sealed record ExportSummary
     /// <summary>Bounce records per SMTP code.</summary>
     public Dictionary<string, long> Codes { get; init; } = [];
 
-    /// <summary><c>done</c> or <c>not-configured</c> (no reconciler registered yet).</summary>
+    /// <summary><c>done</c>, or <c>not-configured</c> when no <see cref="ISuppressionReconciler"/> is registered.</summary>
     public required string Reconciliation { get; init; }
+    /// <summary>The reconcilers' counts, e.g. applied, already-dnd, review (see <see cref="SuppressionReconciler"/>).</summary>
     public IReadOnlyDictionary<string, long>? ReconciliationCounts { get; init; }
 
     public string ToJson() => JsonConvert.SerializeObject(this, JsonSettings);

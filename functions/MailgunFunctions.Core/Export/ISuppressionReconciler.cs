@@ -8,7 +8,8 @@ namespace MailgunFunctions.Export;
 /// Compares a finished export with our DND table (issue 5: addresses Mailgun suppresses but we do not get a
 /// Mailgun-sourced DND; addresses DND here but not suppressed by Mailgun are listed for review). Called once per
 /// domain and date after every list is exported, and again on a rerun of the same date: it must be idempotent.
-/// No implementation ships with the export: without one the summary says <c>"reconciliation": "not-configured"</c>.
+/// <see cref="SuppressionReconciler"/> is the one <c>AddMailgunCore</c> registers; without any the summary says
+/// <c>"reconciliation": "not-configured"</c>.
 /// </summary>
 public interface ISuppressionReconciler
 {
@@ -49,4 +50,16 @@ public static class ExportBlobNames
     public static string Partial(string domain, DateOnly date, SuppressionList list) => $"{Folder(domain, date)}/_partial/{list.PathSegment()}.csv";
 
     public static string Summary(string domain, DateOnly date) => $"{Folder(domain, date)}/summary.json";
+
+    /// <summary>Our own DND table of the domain, evaluated at the run time.</summary>
+    public static string Dnd(string domain, DateOnly date) => $"{Folder(domain, date)}/dnd.csv";
+
+    /// <summary>Addresses DND here that none of Mailgun's suppression lists holds (for review; never changed).</summary>
+    public static string Review(string domain, DateOnly date) => $"{Folder(domain, date)}/review-dnd-not-in-mailgun.csv";
+
+    /// <summary>The human-readable report of the run.</summary>
+    public static string Report(string domain, DateOnly date) => $"{Folder(domain, date)}/report.md";
+
+    /// <summary>Where any file of the folder (by its file name) is written before it is complete.</summary>
+    public static string Partial(string domain, DateOnly date, string fileName) => $"{Folder(domain, date)}/_partial/{fileName}";
 }

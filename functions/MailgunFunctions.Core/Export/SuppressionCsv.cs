@@ -56,6 +56,27 @@ public static class SuppressionCsv
     }
 
     /// <summary>
+    /// Any row as a CSV line, CRLF included, with the same quoting and formula neutralisation as the lists (used for
+    /// <c>dnd.csv</c> and the review list, so the rule lives in one place).
+    /// </summary>
+    public static string Line(params IReadOnlyList<string?> cells)
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        var line = new StringBuilder(128);
+        for (int i = 0; i < cells.Count; i++)
+        {
+            if (i > 0)
+            {
+                line.Append(',');
+            }
+
+            AppendCell(line, cells[i]);
+        }
+
+        return line.Append("\r\n").ToString();
+    }
+
+    /// <summary>
     /// Neutralises a value a spreadsheet would evaluate (OWASP "CSV injection"): a leading <c>= + - @</c>, tab or CR
     /// gets a single quote in front. A value that already starts with a quote gets one too, so stripping exactly one
     /// leading quote on reading restores every value, including addresses that really start with one of these.
@@ -92,7 +113,7 @@ public static class SuppressionCsv
         }
     }
 
-    private static string Restore(string cell) => cell.StartsWith('\'') ? cell[1..] : cell;
+    internal static string Restore(string cell) => cell.StartsWith('\'') ? cell[1..] : cell;
 
     private static void AppendCell(StringBuilder line, string? value)
     {

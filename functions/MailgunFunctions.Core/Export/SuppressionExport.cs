@@ -140,9 +140,12 @@ public sealed class SuppressionExport
             await _container.GetBlobClient(ExportBlobNames.Summary(key, date))
                 .UploadAsync(BinaryData.FromString(json), new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json; charset=utf-8" } }, cancellationToken)
                 .ConfigureAwait(false);
+            await ExportReport.WriteAsync(_container, summary, cancellationToken).ConfigureAwait(false);
             long Count(SuppressionList l) => summary.Lists[l.PathSegment()].Records;
+            long? Reconciled(string name) => reconciliationCounts?.GetValueOrDefault(name);
             ExportLog.Summary(_logger, key, day, Count(SuppressionList.Bounces), Count(SuppressionList.Complaints), Count(SuppressionList.Unsubscribes),
                 Count(SuppressionList.Allowlist), summary.PreviousExport, summary.TotalNewSincePrevious, reconciliation,
+                Reconciled(SuppressionReconciler.Applied), Reconciled(SuppressionReconciler.AlreadyDnd), Reconciled(SuppressionReconciler.Review),
                 Newtonsoft.Json.JsonConvert.SerializeObject(summary, Newtonsoft.Json.Formatting.None, ExportSummary.JsonSettings));
 
             await _runs.SaveAsync(new ExportStatus
@@ -163,12 +166,13 @@ public sealed class SuppressionExport
         }
     }
 
-    /// <summary>The summary of a finished run of this date, when it and every list's CSV are still there.</summary>
+    /// <summary>The summary of a finished run of this date, when it, every list's CSV and the report are still there.</summary>
     private async Task<ExportSummary?> FinishedSummaryAsync(string key, DateOnly date, CancellationToken cancellationToken)
     {
-        foreach (var list in SuppressionLists.All)
+        // The report is written last (after the summary): with it present, everything of the run is there.
+        foreach (string name in SuppressionLists.All.Select(l => ExportBlobNames.List(key, date, l)).Append(ExportBlobNames.Report(key, date)))
         {
-            if (!await _container.GetBlobClient(ExportBlobNames.List(key, date, list)).ExistsAsync(cancellationToken).ConfigureAwait(false))
+            if (!await _container.GetBlobClient(name).ExistsAsync(cancellationToken).ConfigureAwait(false))
             {
                 return null;
             }

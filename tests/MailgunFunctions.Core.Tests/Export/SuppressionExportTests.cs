@@ -6,6 +6,7 @@ using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
 using MailgunFunctions.Tests.MailgunApi;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Newtonsoft.Json.Linq;
 
 namespace MailgunFunctions.Tests.Export;
@@ -111,7 +112,8 @@ public class SuppressionExportTests
             Assert.That(Lines((await ReadBlob($"{a}/2026-11-26/whitelists.csv"))!)[0], Is.EqualTo("value,type,reason,createdAt"));
             Assert.That(Lines((await ReadBlob($"{eu}/2026-11-26/bounces.csv"))!), Has.Length.EqualTo(121));
             Assert.That(await BlobNames(a), Is.EquivalentTo(new[] { "bounces", "complaints", "unsubscribes", "whitelists" }
-                .Select(l => $"{a}/2026-11-26/{l}.csv").Append($"{a}/2026-11-26/summary.json")), "no _partial blob left");
+                .Concat(["dnd", "review-dnd-not-in-mailgun"])
+                .Select(l => $"{a}/2026-11-26/{l}.csv").Concat([$"{a}/2026-11-26/summary.json", $"{a}/2026-11-26/report.md"])), "no _partial blob left");
             Assert.That(_us.Requests.Any(r => r.RawTarget.Contains(eu, StringComparison.Ordinal)), Is.False, "EU domain never asked on the US host");
         });
 
@@ -123,7 +125,7 @@ public class SuppressionExportTests
             Assert.That(summary.Codes, Is.EqualTo(new Dictionary<string, long> { ["550"] = 125, ["554"] = 125 }));
             Assert.That(summary.PreviousExport, Is.Null);
             Assert.That(summary.TotalNewSincePrevious, Is.Null);
-            Assert.That(summary.Reconciliation, Is.EqualTo("not-configured"));
+            Assert.That(summary.Reconciliation, Is.EqualTo("done"), "the DND reconciliation is registered by AddMailgunCore");
             Assert.That(logs.Entries.Count(e => e.Text.StartsWith($"Suppression export summary {a} 2026-11-26: bounces 250, complaints 2", StringComparison.Ordinal)), Is.EqualTo(1));
         });
 
@@ -323,6 +325,26 @@ public class SuppressionExportTests
             Assert.That(error.InnerExceptions.Single(), Is.TypeOf<MailgunApiException>());
             Assert.That(await ReadBlob($"{good}/2026-11-26/summary.json"), Is.Not.Null);
             Assert.That((await services.GetRequiredService<ExportRunStore>().GetAsync(wrongRegion, Day, null, CancellationToken.None))!.State, Is.EqualTo(ExportState.Failed));
+        });
+    }
+
+    [Test]
+    public async Task Without_a_reconciler_the_summary_and_report_say_not_configured_and_a_warning_is_logged()
+    {
+        string d = Domain("norec");
+        Host(_us, d, bounces: ApiTestServices.Bounces(3));
+        var logs = new CapturedLogs();
+        await using var services = Services([(d, "Us")], logs: logs, extra: s => s.RemoveAll<ISuppressionReconciler>());
+
+        var summary = await services.GetRequiredService<SuppressionExport>().ExportDomainAsync(d, Day, CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(summary.Reconciliation, Is.EqualTo("not-configured"));
+            Assert.That(summary.ReconciliationCounts, Is.Null);
+            Assert.That(await ReadBlob($"{d}/2026-11-26/report.md"), Does.Contain("Not done (not-configured)."));
+            Assert.That(await ReadBlob($"{d}/2026-11-26/dnd.csv"), Is.Null);
+            Assert.That(logs.Entries.Count(e => e.Text.Contains("no reconciler is registered", StringComparison.Ordinal)), Is.EqualTo(1));
         });
     }
 
