@@ -59,6 +59,97 @@ param storageMaxRetries int = 2
 @description('Storage:NetworkTimeout, timeout of one storage request attempt (TimeSpan).')
 param storageNetworkTimeout string = '00:00:10'
 
+@description('Classifier:MailboxFullIsPermanent, the platform rule: 552 / X.2.2 mailbox full is a permanent DND (RFC: transient).')
+param classifierMailboxFullIsPermanent bool = true
+
+@description('Classifier:CarrierUnknownNumberIsSoft, the platform rule: carrier codes 30005/30006 are soft bounces.')
+param classifierCarrierUnknownNumberIsSoft bool = true
+
+@description('Classifier:GaveUpAfterRetriesIsPermanent, whether Mailgun giving up after its retries (reason old) is a permanent DND.')
+param classifierGaveUpAfterRetriesIsPermanent bool = false
+
+@description('Classifier:MaxScannedCharacters, how much of a bounce message the word rules read.')
+param classifierMaxScannedCharacters int = 4096
+
+@description('Dnd:TemporaryDuration, how long a soft bounce keeps an address in temporary DND (TimeSpan).')
+param dndTemporaryDuration string = '3.00:00:00'
+
+@description('Dnd:SoftBounceEscalationCount, soft-bounced distinct messages within the window that make the DND permanent.')
+param dndSoftBounceEscalationCount int = 3
+
+@description('Dnd:SoftBounceEscalationWindow, the escalation window (TimeSpan).')
+param dndSoftBounceEscalationWindow string = '14.00:00:00'
+
+@description('Dnd:DefaultTenant, tenant for events that name no sending domain; empty = such events go to poison.')
+param dndDefaultTenant string = ''
+
+@description('Dnd:ContactIdVariable, the Mailgun user-variable that carries the platform\'s contact id.')
+param dndContactIdVariable string = 'contactId'
+
+@description('Dnd:SenderIssueBucket, the time bucket of the sender-side failure counters (TimeSpan).')
+param dndSenderIssueBucket string = '00:10:00'
+
+@description('Dnd:SenderIssueWarningThreshold, sender-side failures per tenant and bucket that raise a warning.')
+param dndSenderIssueWarningThreshold int = 25
+
+@description('Dnd:MaxWriteAttempts, optimistic-concurrency attempts on one DND entry before the queue retries.')
+param dndMaxWriteAttempts int = 8
+
+@description('SuppressionExport:BlockSizeBytes, size of the blocks the export uploads (checkpoint granularity).')
+param suppressionExportBlockSizeBytes int = 4194304
+
+@description('NCRONTAB schedule of the nightly suppression export (UTC). Firing it several times a night lets large accounts finish.')
+param exportSchedule string = '0 0 2 * * *'
+
+@description('Inbound:MaxRequestBytes, largest inbound route post (Mailgun accepts 25 MB mails; form encoding inflates).')
+param inboundMaxRequestBytes int = 41943040
+
+@description('Inbound:RawRetentionDays, days the raw inbound mail is kept (blob metadata; apply a lifecycle rule).')
+param inboundRawRetentionDays int = 90
+
+@description('Inbound:MaxFieldChars, longest form field read from an inbound post.')
+param inboundMaxFieldChars int = 4194304
+
+@description('The Mailgun sending domain the export and the CLI work on (MailgunApi:Domains:0:Name). Add more as MailgunApi__Domains__1__Name... app settings.')
+param mailgunDomain string
+
+@description('Region of that domain: Us or Eu (MailgunApi:Domains:0:Region).')
+@allowed(['Us', 'Eu'])
+param mailgunDomainRegion string = 'Us'
+
+@description('MailgunApi:UsBaseUrl.')
+param mailgunApiUsBaseUrl string = 'https://api.mailgun.net'
+
+@description('MailgunApi:EuBaseUrl.')
+param mailgunApiEuBaseUrl string = 'https://api.eu.mailgun.net'
+
+@description('MailgunApi:AttemptTimeout (TimeSpan).')
+param mailgunApiAttemptTimeout string = '00:00:30'
+
+@description('MailgunApi:PageReadTimeout (TimeSpan).')
+param mailgunApiPageReadTimeout string = '00:02:00'
+
+@description('MailgunApi:MaxRetryAttempts.')
+param mailgunApiMaxRetryAttempts int = 6
+
+@description('MailgunApi:RetryBaseDelay (TimeSpan).')
+param mailgunApiRetryBaseDelay string = '00:00:02'
+
+@description('MailgunApi:MaxRetryDelay (TimeSpan).')
+param mailgunApiMaxRetryDelay string = '00:01:00'
+
+@description('MailgunApi:SuppressionPageSize (Mailgun allows up to 1000).')
+param mailgunApiSuppressionPageSize int = 1000
+
+@description('MailgunApi:EventPageSize (Mailgun allows up to 300).')
+param mailgunApiEventPageSize int = 300
+
+@description('Unsubscribe:BaseUrl, public URL of the unsubscribe function; empty = https://<app>.azurewebsites.net/api/unsubscribe.')
+param unsubscribeBaseUrl string = ''
+
+@description('Unsubscribe:MailtoAddress, optional mailto address added to List-Unsubscribe.')
+param unsubscribeMailtoAddress string = ''
+
 // ---------------------------------------------------------------------------------------------------------
 // Sizing and protection
 // ---------------------------------------------------------------------------------------------------------
@@ -196,8 +287,50 @@ var appSettings = {
   Storage__MaxRetries: string(storageMaxRetries)
   Storage__NetworkTimeout: storageNetworkTimeout
 
-  // Unsubscribe links (the option class that reads it lands with the unsubscribe feature).
-  Unsubscribe__LinkKey: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=unsubscribe-link-key)'
+  // ClassifierOptions (section "Classifier")
+  Classifier__MailboxFullIsPermanent: string(classifierMailboxFullIsPermanent)
+  Classifier__CarrierUnknownNumberIsSoft: string(classifierCarrierUnknownNumberIsSoft)
+  Classifier__GaveUpAfterRetriesIsPermanent: string(classifierGaveUpAfterRetriesIsPermanent)
+  Classifier__MaxScannedCharacters: string(classifierMaxScannedCharacters)
+
+  // DndOptions (section "Dnd")
+  Dnd__TemporaryDuration: dndTemporaryDuration
+  Dnd__SoftBounceEscalationCount: string(dndSoftBounceEscalationCount)
+  Dnd__SoftBounceEscalationWindow: dndSoftBounceEscalationWindow
+  // An empty value reads as "no default tenant" (events without a sending domain go to poison).
+  Dnd__DefaultTenant: empty(dndDefaultTenant) ? '' : dndDefaultTenant
+  Dnd__ContactIdVariable: dndContactIdVariable
+  Dnd__SenderIssueBucket: dndSenderIssueBucket
+  Dnd__SenderIssueWarningThreshold: string(dndSenderIssueWarningThreshold)
+  Dnd__MaxWriteAttempts: string(dndMaxWriteAttempts)
+
+  // Suppression export (SuppressionExportOptions, and the timer's %EXPORT_SCHEDULE%)
+  SuppressionExport__BlockSizeBytes: string(suppressionExportBlockSizeBytes)
+  EXPORT_SCHEDULE: exportSchedule
+
+  // InboundOptions (section "Inbound")
+  Inbound__MaxRequestBytes: string(inboundMaxRequestBytes)
+  Inbound__RawRetentionDays: string(inboundRawRetentionDays)
+  Inbound__MaxFieldChars: string(inboundMaxFieldChars)
+
+  // MailgunApiOptions (section "MailgunApi"); the API key is Mailgun__ApiKey above.
+  MailgunApi__Domains__0__Name: mailgunDomain
+  MailgunApi__Domains__0__Region: mailgunDomainRegion
+  MailgunApi__UsBaseUrl: mailgunApiUsBaseUrl
+  MailgunApi__EuBaseUrl: mailgunApiEuBaseUrl
+  MailgunApi__AttemptTimeout: mailgunApiAttemptTimeout
+  MailgunApi__PageReadTimeout: mailgunApiPageReadTimeout
+  MailgunApi__MaxRetryAttempts: string(mailgunApiMaxRetryAttempts)
+  MailgunApi__RetryBaseDelay: mailgunApiRetryBaseDelay
+  MailgunApi__MaxRetryDelay: mailgunApiMaxRetryDelay
+  MailgunApi__SuppressionPageSize: string(mailgunApiSuppressionPageSize)
+  MailgunApi__EventPageSize: string(mailgunApiEventPageSize)
+
+  // UnsubscribeOptions (section "Unsubscribe"): key id k1 names the Key Vault secret; rotate by adding k2.
+  Unsubscribe__Keys__k1: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=unsubscribe-link-key)'
+  Unsubscribe__ActiveKeyId: 'k1'
+  Unsubscribe__BaseUrl: empty(unsubscribeBaseUrl) ? 'https://${functionAppName}.azurewebsites.net/api/unsubscribe' : unsubscribeBaseUrl
+  Unsubscribe__MailtoAddress: empty(unsubscribeMailtoAddress) ? '' : unsubscribeMailtoAddress
 }
 
 // During a rotation only: a reference to a secret that does not exist would become a usable "key" of its own text.

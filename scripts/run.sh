@@ -14,8 +14,10 @@ command -v node >/dev/null || { echo "Node.js 20 or later is required (node not 
 if [ ! -f local.settings.json ]; then
   cp local.settings.sample.json local.settings.json
   key="local-dev-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-  sed -i "s/\"Mailgun__SigningKeys__primary\": \"\"/\"Mailgun__SigningKeys__primary\": \"$key\"/" local.settings.json
-  echo "Created local.settings.json with a random local signing key (Mailgun__SigningKeys__primary)." >&2
+  link_key="local-link-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+  sed -i -e "s/\"Mailgun__SigningKeys__primary\": \"\"/\"Mailgun__SigningKeys__primary\": \"$key\"/" \
+         -e "s/\"Unsubscribe__Keys__k1\": \"\"/\"Unsubscribe__Keys__k1\": \"$link_key\"/" local.settings.json
+  echo "Created local.settings.json with random local keys (Mailgun__SigningKeys__primary, Unsubscribe__Keys__k1)." >&2
   echo "Put your Mailgun HTTP webhook signing key there to receive real Mailgun traffic." >&2
 fi
 
@@ -34,7 +36,12 @@ out="functions/MailgunFunctions.App/bin/Debug/net10.0"
 [ -f "$out/functions.metadata" ] || { echo "Build output has no functions.metadata: the build is broken." >&2; exit 1; }
 echo "Built: $out ($(grep -c '"entryPoint"' "$out/functions.metadata") functions)." >&2
 
-# 4. The Functions host (Azure Functions Core Tools, 'func').
+# 4. Check what the host would check at start-up, without the host: every setting valid, storage reachable.
+check_env="$(node -e 'const v=require(process.argv[1]).Values; for (const [k,x] of Object.entries(v)) console.log(k+"="+x)' "$repo_root/local.settings.json")"
+(while IFS= read -r line; do export "$line"; done <<<"$check_env"
+ cd "$out" && dotnet MailgunFunctions.App.dll --check) || { echo "The start-up check failed: fix the setting it names in local.settings.json." >&2; exit 1; }
+
+# 5. The Functions host (Azure Functions Core Tools, 'func').
 func_bin="$(command -v func || true)"
 if [ -z "$func_bin" ]; then
   echo "Installing Azure Functions Core Tools (npm azure-functions-core-tools@4) into .tools/ ..." >&2
@@ -48,8 +55,8 @@ if [ -z "$func_bin" ]; then
 
 Azure Functions Core Tools ('func') could not be installed on this machine: its npm package downloads the
 real host from Microsoft's CDN during installation, and that download failed (no route to the CDN here).
-Everything before the host is done and checked: Azurite ran on 127.0.0.1:10000-10002, settings are in
-local.settings.json, and the app is built in $out.
+Everything before the host is done and checked: Azurite ran on 127.0.0.1:10000-10002, the settings in
+local.settings.json passed the app's start-up validation, storage answered, and the app is built in $out.
 Install Core Tools v4 another way (https://learn.microsoft.com/azure/azure-functions/functions-run-local),
 then run this command again; it starts 'func start' in $out.
 MSG

@@ -7,7 +7,6 @@ using MailgunFunctions.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -32,12 +31,7 @@ public static class IngestionLoad
         await using var app = builder.Build();
         var webhook = ActivatorUtilities.CreateInstance<EventsWebhook>(app.Services);
         app.MapPost("/api/mailgun/events", async (HttpContext context) =>
-        {
-            var result = (ContentResult)await webhook.RunAsync(context.Request, context.RequestAborted);
-            context.Response.StatusCode = result.StatusCode ?? 200;
-            context.Response.ContentType = result.ContentType;
-            await context.Response.WriteAsync(result.Content ?? "");
-        });
+            await FunctionResponses.WriteAsync(context, await webhook.RunAsync(context.Request, context.RequestAborted)));
         await app.StartAsync();
         string url = app.Urls.First() + "/api/mailgun/events";
 

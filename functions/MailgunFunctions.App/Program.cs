@@ -5,4 +5,11 @@ using Microsoft.Extensions.Hosting;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddMailgunFunctions(builder.Configuration);
-builder.Build().Run();
+var app = builder.Build();
+if (args.Contains("--check"))
+{
+    return await StartupCheck.RunAsync(app.Services, Console.Out);
+}
+
+app.Run();
+return 0;

@@ -3,6 +3,7 @@ using MailgunFunctions.Export;
 using MailgunFunctions.Inbound;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.MailgunApi;
+using MailgunFunctions.PlatformUnsubscribe;
 using MailgunFunctions.Processing;
 using MailgunFunctions.Signatures;
 using MailgunFunctions.Storage;
@@ -37,6 +38,7 @@ public static class CoreRegistration
         services.AddMailgunApi(configuration);
         services.AddSuppressionExport(configuration);
         services.AddInboundReplies(configuration);
+        services.AddPlatformUnsubscribe(configuration);
         return services;
     }
 }

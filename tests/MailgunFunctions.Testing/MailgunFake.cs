@@ -21,7 +21,7 @@ namespace MailgunFunctions.Testing;
 /// (<c>api</c> + key, 401 otherwise, also for domains it does not host, as Mailgun answers a domain of the other
 /// region), and injected faults (429 with a retry hint, 5xx) after a given number of pages.
 /// </summary>
-public sealed class MailgunFake : IAsyncDisposable
+public sealed partial class MailgunFake : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly string _expectedAuthorization;
@@ -104,6 +104,7 @@ public sealed class MailgunFake : IAsyncDisposable
         ClearFaults();
         RepeatNextFromPage = null;
         ForeignNextOrigin = null;
+        ResetSetup();
     }
 
     public bool ListContains(string domain, string list, string address) =>
@@ -130,6 +131,11 @@ public sealed class MailgunFake : IAsyncDisposable
     {
         string path = rawTarget.Split('?')[0];
         string[] segments = path.Trim('/').Split('/');
+        if (await AnswerSetupAsync(context, segments) is { } setupStatus)
+        {
+            return setupStatus;
+        }
+
         if (segments.Length < 3 || segments[0] != "v3")
         {
             return await WriteAsync(context, HttpStatusCode.NotFound, new JObject { ["message"] = "Not found" });

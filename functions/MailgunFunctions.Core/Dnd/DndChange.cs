@@ -216,6 +216,17 @@ public sealed record DndChange
         Actor = "inbound-reply",
     };
 
+    /// <summary>
+    /// The contact undid, on the platform's page, the unsubscribe their link set. A re-enable in the aggregate; callers
+    /// check first that nothing but the platform link put the address in DND (see PlatformUnsubscribeService).
+    /// </summary>
+    public static DndChange PlatformResubscribe(DateTimeOffset at, string reference, string? contactId = null) =>
+        Operator(DndChangeKind.Reenable, at, "platform-link", "The contact undid their unsubscribe on the platform's page (" + reference + ").", "platform-resubscribe") with
+        {
+            Source = DndChangeSource.PlatformLink,
+            ContactId = contactId,
+        };
+
     private static DndChange Operator(DndChangeKind kind, DateTimeOffset at, string actor, string reason, string rule)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(actor);

@@ -69,9 +69,11 @@ public sealed class DndOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (DefaultTenant is { } tenant && string.IsNullOrWhiteSpace(tenant))
+        // An empty value means unset: templates and the sample settings write empty strings for optional settings,
+        // and EventProcessor treats a blank default tenant as none.
+        if (DefaultTenant is { Length: > 0 } tenant && tenant.Trim().Length > 0 && tenant.Trim().Contains(' ', StringComparison.Ordinal))
         {
-            yield return new ValidationResult($"{Section}:{nameof(DefaultTenant)} is blank: remove it or set a sending domain.", [nameof(DefaultTenant)]);
+            yield return new ValidationResult($"{Section}:{nameof(DefaultTenant)} '{tenant}' is not a sending domain.", [nameof(DefaultTenant)]);
         }
     }
 }

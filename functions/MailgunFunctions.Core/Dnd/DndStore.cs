@@ -68,7 +68,19 @@ public sealed class DndStore
     {
         await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var response = await _entries.GetEntityIfExistsAsync<TableEntity>(DndKeys.TenantKey(tenant), DndKeys.AddressKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return response.HasValue ? DndEntryCodec.FromEntity(response.Value!) : null;
+        return response.HasValue ? DndEntryCodec.FromEntity(response.Value!) : await GetErasedAsync(tenant, address, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The suppression kept for an address whose personal data was erased (<see cref="DndErasure"/>), with the address
+    /// the caller gave, or null. A second point read, made only when the address has no plain row.
+    /// </summary>
+    private async Task<DndEntry?> GetErasedAsync(string tenant, string address, CancellationToken cancellationToken)
+    {
+        var erased = await _entries.GetEntityIfExistsAsync<TableEntity>(DndKeys.TenantKey(tenant), DndErasure.ErasedRowKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return erased.HasValue
+            ? DndEntryCodec.FromEntity(erased.Value!) with { Tenant = DndKeys.NormalizeTenant(tenant), Address = DndKeys.NormalizeAddress(address) }
+            : null;
     }
 
     /// <summary>The entry and its state now: what the platform asks before sending.</summary>
@@ -85,7 +97,10 @@ public sealed class DndStore
         string partition = DndKeys.TenantKey(tenant);
         await foreach (var e in _entries.QueryAsync<TableEntity>(x => x.PartitionKey == partition, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            yield return DndEntryCodec.FromEntity(e);
+            if (!DndErasure.IsErasedRow(e.RowKey))
+            {
+                yield return DndEntryCodec.FromEntity(e);
+            }
         }
     }
 
@@ -94,6 +109,24 @@ public sealed class DndStore
     {
         await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
         await foreach (var e in _entries.QueryAsync<TableEntity>(cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (!DndErasure.IsErasedRow(e.RowKey))
+            {
+                yield return DndEntryCodec.FromEntity(e);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The entries of one address in every tenant. The address is not a key (entries are keyed tenant, then address),
+    /// so this is a table scan with a server-side filter on the Address property: fine for an operator's lookup, not
+    /// for the sending path (which always knows the tenant).
+    /// </summary>
+    public async IAsyncEnumerable<DndEntry> FindByAddressAsync(string address, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        string normalized = DndKeys.NormalizeAddress(address);
+        await foreach (var e in _entries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"Address eq {normalized}"), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             yield return DndEntryCodec.FromEntity(e);
         }
@@ -155,7 +188,9 @@ public sealed class DndStore
         {
             DateTimeOffset now = _time.GetUtcNow();
             var response = await _entries.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken).ConfigureAwait(false);
-            DndEntry current = response.HasValue ? DndEntryCodec.FromEntity(response.Value!) : DndEntry.Empty(tenant, address);
+            // An erased address that comes back starts from the suppression kept for it, so it stays suppressed.
+            DndEntry current = response.HasValue ? DndEntryCodec.FromEntity(response.Value!)
+                : await GetErasedAsync(tenant, address, cancellationToken).ConfigureAwait(false) ?? DndEntry.Empty(tenant, address);
             DndEntry merged = current.Apply(change);
             DndStatus before = DndPolicy.Evaluate(current, now, _options);
             DndStatus after = DndPolicy.Evaluate(merged, now, _options);

@@ -47,6 +47,27 @@ public sealed class SenderIssueCounter
         return new DateTimeOffset(at.UtcTicks - (at.UtcTicks % size), TimeSpan.Zero);
     }
 
+    /// <summary>
+    /// The counters of a tenant's buckets starting in [<paramref name="from"/>, <paramref name="to"/>): one range query
+    /// over the tenant's partitions (the bucket start sorts as text), counter rows only. Rule key "" is a bucket's total.
+    /// </summary>
+    public async IAsyncEnumerable<(DateTimeOffset BucketStart, string Rule, string Code, long Count)> ListCountersAsync(string tenant, DateTimeOffset from, DateTimeOffset to,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        string low = Partition(tenant, BucketStart(from));
+        string high = Partition(tenant, BucketStart(to)) + "~";
+        string prefix = DndKeys.TenantKey(tenant) + "|";
+        string filter = TableClient.CreateQueryFilter($"PartitionKey ge {low} and PartitionKey lt {high} and (RowKey eq {TotalRow} or (RowKey ge 'c_' and RowKey lt 'c`'))");
+        await foreach (var e in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            var bucket = DateTimeOffset.ParseExact(e.PartitionKey[prefix.Length..], "yyyyMMdd'T'HHmm", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            yield return e.RowKey == TotalRow
+                ? (bucket, "", "", e.GetInt64("Count") ?? 0)
+                : (bucket, e.GetString("Rule") ?? "", e.GetString("Code") ?? "", e.GetInt64("Count") ?? 0);
+        }
+    }
+
     public async Task<SenderIssueCount> RecordAsync(string tenant, MailgunEvent e, Classification.Classification classification, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(e);

@@ -121,6 +121,119 @@ public sealed class MailgunApiClient
         return true;
     }
 
+    /// <summary>
+    /// The webhooks of a domain: Mailgun's subscription name (<c>permanent_fail</c>, <c>delivered</c>...) to its URLs.
+    /// <c>GET /v3/domains/{domain}/webhooks</c> answers <c>{"webhooks": {"name": {"urls": [...]}}}</c>.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> GetWebhooksAsync(string domain, CancellationToken cancellationToken = default)
+    {
+        var target = Resolve(domain);
+        var json = await GetJsonAsync(new Uri(target.BaseUrl, $"v3/domains/{target.Name}/webhooks"), target, cancellationToken).ConfigureAwait(false);
+        var result = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        if (json["webhooks"] is JObject hooks)
+        {
+            foreach (var (name, value) in hooks)
+            {
+                // Older answers carry a single "url" instead of the "urls" array.
+                var urls = value?["urls"] is JArray array ? array.Select(u => (string?)u).OfType<string>().ToArray()
+                    : value?["url"] is JValue single && (string?)single is { } one ? [one]
+                    : [];
+                result[name] = urls;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Creates (<c>POST</c>) or replaces (<c>PUT</c>) the URL of one webhook subscription of a domain.</summary>
+    public async Task SetWebhookAsync(string domain, string webhook, Uri url, bool exists, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var target = Resolve(domain);
+        var form = new List<KeyValuePair<string, string>> { new("url", url.AbsoluteUri) };
+        Uri endpoint;
+        if (exists)
+        {
+            endpoint = new Uri(target.BaseUrl, $"v3/domains/{target.Name}/webhooks/{Uri.EscapeDataString(webhook)}");
+        }
+        else
+        {
+            endpoint = new Uri(target.BaseUrl, $"v3/domains/{target.Name}/webhooks");
+            form.Insert(0, new("id", webhook));
+        }
+
+        using var response = await SendAsync(exists ? HttpMethod.Put : HttpMethod.Post, endpoint, target, allowNotFound: false, cancellationToken, new FormUrlEncodedContent(form)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every route of the account in the domain's region (routes are per account and region, not per domain),
+    /// paged by <c>skip</c>/<c>limit</c> until a short page.
+    /// </summary>
+    public async Task<IReadOnlyList<MailgunRoute>> ListRoutesAsync(string domain, CancellationToken cancellationToken = default)
+    {
+        const int limit = 100;
+        var target = Resolve(domain);
+        var routes = new List<MailgunRoute>();
+        for (int skip = 0; ; skip += limit)
+        {
+            var json = await GetJsonAsync(new Uri(target.BaseUrl, $"v3/routes?limit={limit}&skip={skip}"), target, cancellationToken).ConfigureAwait(false);
+            var items = json["items"] as JArray ?? [];
+            routes.AddRange(items.OfType<JObject>().Select(MailgunRoute.FromJson));
+            if (items.Count < limit)
+            {
+                return routes;
+            }
+        }
+    }
+
+    /// <summary>Creates a route (<c>POST /v3/routes</c>) or, with <paramref name="existingId"/>, replaces one (<c>PUT /v3/routes/{id}</c>).</summary>
+    public async Task SetRouteAsync(string domain, MailgunRoute route, string? existingId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        var target = Resolve(domain);
+        var form = new List<KeyValuePair<string, string>>
+        {
+            new("priority", route.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("description", route.Description),
+            new("expression", route.Expression),
+        };
+        form.AddRange(route.Actions.Select(a => new KeyValuePair<string, string>("action", a)));
+        var endpoint = existingId is null ? new Uri(target.BaseUrl, "v3/routes") : new Uri(target.BaseUrl, $"v3/routes/{Uri.EscapeDataString(existingId)}");
+        using var response = await SendAsync(existingId is null ? HttpMethod.Post : HttpMethod.Put, endpoint, target, allowNotFound: false, cancellationToken, new FormUrlEncodedContent(form)).ConfigureAwait(false);
+    }
+
+    /// <summary>The DNS records Mailgun expects for a domain (<c>GET /v4/domains/{domain}</c>: sending and receiving records).</summary>
+    public async Task<IReadOnlyList<MailgunDnsRecord>> GetDomainDnsRecordsAsync(string domain, CancellationToken cancellationToken = default)
+    {
+        var target = Resolve(domain);
+        var json = await GetJsonAsync(new Uri(target.BaseUrl, $"v4/domains/{target.Name}"), target, cancellationToken).ConfigureAwait(false);
+        var records = new List<MailgunDnsRecord>();
+        foreach (var (field, purpose) in new[] { ("sending_dns_records", "sending"), ("receiving_dns_records", "receiving") })
+        {
+            foreach (var r in (json[field] as JArray ?? []).OfType<JObject>())
+            {
+                records.Add(new MailgunDnsRecord(purpose, (string?)r["record_type"] ?? "", (string?)r["name"] ?? target.Name, (string?)r["value"] ?? "",
+                    (string?)r["priority"], (string?)r["valid"]));
+            }
+        }
+
+        return records;
+    }
+
+    private async Task<JObject> GetJsonAsync(Uri url, Target target, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, url, target, allowNotFound: false, cancellationToken).ConfigureAwait(false);
+        string text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return JObject.Parse(text);
+        }
+        catch (JsonReaderException)
+        {
+            throw new MailgunApiException($"Mailgun answered {PathForLogs(url)} with something that is not a JSON object.", response.StatusCode, target.Name);
+        }
+    }
+
     /// <summary>The non-empty pages from <paramref name="first"/> on, each with the URL of the page after it (null at the end).</summary>
     private async IAsyncEnumerable<(List<JObject> Items, Uri? Next)> StreamPagesAsync(Target target, string resource, Uri first, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -225,14 +338,14 @@ public sealed class MailgunApiClient
         return url;
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri url, Target target, bool allowNotFound, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri url, Target target, bool allowNotFound, CancellationToken cancellationToken, HttpContent? content = null)
     {
         if (string.IsNullOrWhiteSpace(_apiKey))
         {
             throw new MailgunApiException($"'{MailgunOptions.Section}__ApiKey' is not set: the Mailgun API needs the private API key.", domain: target.Name);
         }
 
-        using var request = new HttpRequestMessage(method, url);
+        using var request = new HttpRequestMessage(method, url) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("api:" + _apiKey)));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         HttpResponseMessage response;

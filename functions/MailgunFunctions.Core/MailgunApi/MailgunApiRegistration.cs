@@ -20,7 +20,10 @@ public static class MailgunApiRegistration
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<MailgunApiOptions>().Bind(configuration.GetSection(MailgunApiOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MailgunApiOptions>().Bind(configuration.GetSection(MailgunApiOptions.Section))
+            // A domain entry with an empty name is unset (local.settings.sample.json and templates carry empty slots).
+            .PostConfigure(o => o.Domains.RemoveAll(d => string.IsNullOrWhiteSpace(d.Name)))
+            .ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MailgunApiOptions>, MailgunApiOptionsValidator>());
 
         services.AddHttpClient<MailgunApiClient>(http =>

@@ -18,8 +18,8 @@ public sealed class UnsubscribeLinks(UnsubscribeTokenCodec codec, IOptions<Unsub
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(tenant);
         ArgumentException.ThrowIfNullOrWhiteSpace(address);
-        string baseUrl = options.Value.BaseUrl?.TrimEnd('/')
-            ?? throw new InvalidOperationException($"'{UnsubscribeOptions.Section}__BaseUrl' is not set: links need the public URL of the unsubscribe function.");
+        string baseUrl = string.IsNullOrWhiteSpace(options.Value.BaseUrl) ? throw new InvalidOperationException($"'{UnsubscribeOptions.Section}__BaseUrl' is not set: links need the public URL of the unsubscribe function.")
+            : options.Value.BaseUrl.TrimEnd('/');
         string token = codec.Create(new UnsubscribeRequest(tenant.Trim().ToLowerInvariant(), address.Trim(), contactId, campaign, time.GetUtcNow()));
         var url = new Uri($"{baseUrl}/{token}");
         string header = options.Value.MailtoAddress is { Length: > 0 } mailto

@@ -35,7 +35,7 @@ public sealed class UnsubscribeTokenCodec
 
     public UnsubscribeTokenCodec(IOptions<UnsubscribeOptions> options)
     {
-        _keys = options.Value.Keys.ToDictionary(
+        _keys = options.Value.ConfiguredKeys.ToDictionary(
             k => k.Key,
             k => (Derive(k.Value, "unsubscribe-token-encryption-v1"), Derive(k.Value, "unsubscribe-token-mac-v1")),
             StringComparer.Ordinal);

@@ -17,6 +17,7 @@ public static class DndProcessingRegistration
         services.AddOptions<DndOptions>().Bind(configuration.GetSection(DndOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<DndStore>();
         services.TryAddSingleton<SenderIssueCounter>();
+        services.TryAddSingleton<DndErasure>();
         services.TryAddSingleton<EventPoisonQueue>();
         services.TryAddSingleton<SentMessageLog>();
         services.TryAddSingleton<Inbound.IOutboundMessageLookup>(sp => sp.GetRequiredService<SentMessageLog>());

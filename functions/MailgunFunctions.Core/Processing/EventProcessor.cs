@@ -99,7 +99,7 @@ public sealed class EventProcessor
             return await PoisonAsync(messageText, "recipient_missing", $"{e.EventType} event {e.Id} names no recipient (nor a To header)", dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
-        string? tenant = e.SendingDomain is { Length: > 0 } domain ? domain : _options.DefaultTenant;
+        string? tenant = e.SendingDomain is { Length: > 0 } domain ? domain : _options.DefaultTenant?.Trim();
         if (string.IsNullOrWhiteSpace(tenant))
         {
             return await PoisonAsync(messageText, "tenant_unknown",

@@ -49,6 +49,9 @@ public static class StorageNames
     /// <summary>The same replies per tenant and contact, newest first (threaded replies only).</summary>
     public const string ContactRepliesTable = "ContactReplies";
 
+    /// <summary>Erasures on request (GDPR): PartitionKey = tenant, RowKey = inverted time + id; when, the note and counts, never the address.</summary>
+    public const string DndErasuresTable = "DndErasures";
+
     /// <summary>Messages we sent (from accepted/delivered events), so replies can be threaded: PartitionKey = tenant, RowKey = encoded message id.</summary>
     public const string SentMessagesTable = "SentMessages";
 }

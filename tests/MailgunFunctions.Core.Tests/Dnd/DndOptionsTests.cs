@@ -43,7 +43,7 @@ public class DndOptionsTests
     [TestCase("Dnd:SoftBounceEscalationCount", "33")]
     [TestCase("Dnd:SoftBounceEscalationCount", "1")]
     [TestCase("Dnd:TemporaryDuration", "00:00:10")]
-    [TestCase("Dnd:DefaultTenant", "  ")]
+    [TestCase("Dnd:DefaultTenant", "mg example com")]
     [TestCase("Dnd:ContactIdVariable", "")]
     public void Invalid_values_are_refused(string key, string value)
     {

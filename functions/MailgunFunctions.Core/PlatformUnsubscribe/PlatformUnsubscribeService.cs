@@ -1,0 +1,82 @@
+using System.Security.Cryptography;
+using System.Text;
+using MailgunFunctions.Dnd;
+
+namespace MailgunFunctions.PlatformUnsubscribe;
+
+/// <summary>What a click on the platform's page did.</summary>
+public enum LinkOutcome
+{
+    /// <summary>The address is now in DND because of this link.</summary>
+    Unsubscribed,
+    /// <summary>It already was (by this link, Mailgun's link, a bounce...): nothing changed, nothing recorded twice.</summary>
+    AlreadyUnsubscribed,
+    /// <summary>The undo cleared the unsubscribe: sending may resume.</summary>
+    Resubscribed,
+    /// <summary>The undo found another reason (bounce, complaint, Mailgun's own unsubscribe) and changed nothing.</summary>
+    StillBlocked,
+}
+
+/// <summary>
+/// The DND side of the platform's unsubscribe link, through the same store, policy and history as Mailgun's
+/// events (source "platform-link").
+/// </summary>
+public sealed class PlatformUnsubscribeService(DndStore store, TimeProvider time)
+{
+    /// <summary>
+    /// Unsubscribes at once. Idempotent in effect: when the address is already in permanent or locked DND, a click
+    /// (or a mailbox provider's repeated one-click POST) changes nothing and writes no history.
+    /// </summary>
+    public async Task<LinkOutcome> UnsubscribeAsync(UnsubscribeRequest request, string token, CancellationToken cancellationToken)
+    {
+        var (_, status) = await store.GetStatusAsync(request.Tenant, request.Address, cancellationToken).ConfigureAwait(false);
+        if (status.State >= DndState.Permanent)
+        {
+            return LinkOutcome.AlreadyUnsubscribed;
+        }
+
+        await store.ApplyAsync(request.Tenant, request.Address, DndChange.PlatformUnsubscribe(time.GetUtcNow(), Reference(token), request.ContactId), cancellationToken)
+            .ConfigureAwait(false);
+        return LinkOutcome.Unsubscribed;
+    }
+
+    /// <summary>
+    /// Clears the unsubscribe this link set, and only that: when anything else put the address in DND since its last
+    /// re-enable (a bounce, a complaint, Mailgun's own unsubscribe), nothing changes.
+    /// </summary>
+    public async Task<LinkOutcome> UndoAsync(UnsubscribeRequest request, string token, CancellationToken cancellationToken)
+    {
+        var (entry, status) = await store.GetStatusAsync(request.Tenant, request.Address, cancellationToken).ConfigureAwait(false);
+        if (entry is null || status.State == DndState.None)
+        {
+            return LinkOutcome.Resubscribed;
+        }
+
+        if (status.State == DndState.Locked)
+        {
+            return LinkOutcome.StillBlocked;
+        }
+
+        DateTimeOffset since = entry.LastReenable?.At ?? DateTimeOffset.MinValue;
+        await foreach (var record in store.HistoryAsync(request.Tenant, request.Address, cancellationToken).ConfigureAwait(false))
+        {
+            if (record.At <= since)
+            {
+                break;
+            }
+
+            bool blocks = record.Kind is DndChangeKind.Complaint or DndChangeKind.PermanentCause or DndChangeKind.SoftBounce;
+            if (blocks && record.Source != DndChangeSource.PlatformLink)
+            {
+                return LinkOutcome.StillBlocked;
+            }
+        }
+
+        await store.ApplyAsync(request.Tenant, request.Address, DndChange.PlatformResubscribe(time.GetUtcNow(), Reference(token), request.ContactId), cancellationToken)
+            .ConfigureAwait(false);
+        return LinkOutcome.Resubscribed;
+    }
+
+    /// <summary>A short, non-reversible reference to the link for the history (the token itself stays out of storage).</summary>
+    private static string Reference(string token) => "link " + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)))[..16];
+}

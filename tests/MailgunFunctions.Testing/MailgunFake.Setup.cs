@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Newtonsoft.Json.Linq;
+
+namespace MailgunFunctions.Testing;
+
+/// <summary>
+/// The account set-up endpoints: webhooks of a domain (<c>GET/POST /v3/domains/{d}/webhooks</c>, <c>PUT .../{name}</c>),
+/// routes (<c>GET/POST /v3/routes</c>, <c>PUT /v3/routes/{id}</c>, paged by skip/limit) and a domain's DNS records
+/// (<c>GET /v4/domains/{d}</c>). Same Basic auth as the rest of the fake.
+/// </summary>
+public sealed partial class MailgunFake
+{
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, string[]>> _webhooks = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, JObject> _domains = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<JObject> _routes = [];
+    private int _routeIds;
+
+    /// <summary>Hosts a domain for the set-up endpoints, with its webhooks (name to URLs).</summary>
+    public void SetWebhooks(string domain, IDictionary<string, string[]> webhooks) =>
+        _webhooks[domain] = new ConcurrentDictionary<string, string[]>(webhooks, StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, string[]> Webhooks(string domain) =>
+        _webhooks.TryGetValue(domain, out var hooks) ? new Dictionary<string, string[]>(hooks) : new Dictionary<string, string[]>();
+
+    /// <summary>The answer of <c>GET /v4/domains/{domain}</c> (sending_dns_records, receiving_dns_records).</summary>
+    public void SetDomain(string domain, JObject answer) => _domains[domain] = answer;
+
+    public void AddRoute(JObject route)
+    {
+        lock (_gate)
+        {
+            route["id"] ??= "route" + (++_routeIds);
+            _routes.Add(route);
+        }
+    }
+
+    public IReadOnlyList<JObject> Routes()
+    {
+        lock (_gate)
+        {
+            return _routes.Select(r => (JObject)r.DeepClone()).ToList();
+        }
+    }
+
+    private void ResetSetup()
+    {
+        _webhooks.Clear();
+        _domains.Clear();
+        lock (_gate)
+        {
+            _routes.Clear();
+        }
+    }
+
+    /// <summary>Null when the request is not for a set-up endpoint.</summary>
+    private async Task<int?> AnswerSetupAsync(HttpContext context, string[] s)
+    {
+        bool webhooks = s.Length >= 4 && s[0] == "v3" && s[1] == "domains" && s[3] == "webhooks";
+        bool routes = s.Length >= 2 && s[0] == "v3" && s[1] == "routes";
+        bool domain = s.Length == 3 && s[0] == "v4" && s[1] == "domains";
+        if (!webhooks && !routes && !domain)
+        {
+            return null;
+        }
+
+        string? name = webhooks || domain ? s[2] : null;
+        bool known = name is null || _webhooks.ContainsKey(name) || _domains.ContainsKey(name);
+        if (!string.Equals(context.Request.Headers.Authorization.ToString(), _expectedAuthorization, StringComparison.Ordinal) || !known)
+        {
+            Log(context, 401);
+            context.Response.StatusCode = 401;
+            await context.Response.WriteAsync("Forbidden");
+            return 401;
+        }
+
+        if (domain)
+        {
+            return await WriteAsync(context, _domains.TryGetValue(name!, out var answer) ? HttpStatusCode.OK : HttpStatusCode.NotFound,
+                answer ?? new JObject { ["message"] = "Domain not found" });
+        }
+
+        var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync() : null;
+        if (webhooks)
+        {
+            var hooks = _webhooks.GetOrAdd(name!, _ => new ConcurrentDictionary<string, string[]>(StringComparer.Ordinal));
+            if (HttpMethods.IsGet(context.Request.Method) && s.Length == 4)
+            {
+                var body = new JObject();
+                foreach (var (hook, urls) in hooks)
+                {
+                    body[hook] = new JObject { ["urls"] = new JArray(urls) };
+                }
+
+                return await WriteAsync(context, HttpStatusCode.OK, new JObject { ["webhooks"] = body });
+            }
+
+            if (HttpMethods.IsPost(context.Request.Method) && s.Length == 4 && form is not null)
+            {
+                string id = form["id"].ToString();
+                if (hooks.ContainsKey(id))
+                {
+                    return await WriteAsync(context, HttpStatusCode.BadRequest, new JObject { ["message"] = "Webhook already exists" });
+                }
+
+                hooks[id] = form["url"].ToArray()!;
+                return await WriteAsync(context, HttpStatusCode.OK, new JObject { ["message"] = "Webhook has been created" });
+            }
+
+            if (HttpMethods.IsPut(context.Request.Method) && s.Length == 5 && form is not null)
+            {
+                if (!hooks.ContainsKey(s[4]))
+                {
+                    return await WriteAsync(context, HttpStatusCode.NotFound, new JObject { ["message"] = "Webhook not found" });
+                }
+
+                hooks[s[4]] = form["url"].ToArray()!;
+                return await WriteAsync(context, HttpStatusCode.OK, new JObject { ["message"] = "Webhook has been updated" });
+            }
+
+            return await WriteAsync(context, HttpStatusCode.MethodNotAllowed, new JObject { ["message"] = "Method not allowed" });
+        }
+
+        if (HttpMethods.IsGet(context.Request.Method) && s.Length == 2)
+        {
+            int skip = int.TryParse(context.Request.Query["skip"], out int k) ? k : 0;
+            int limit = int.TryParse(context.Request.Query["limit"], out int l) ? l : 100;
+            var all = Routes();
+            return await WriteAsync(context, HttpStatusCode.OK, new JObject { ["total_count"] = all.Count, ["items"] = new JArray(all.Skip(skip).Take(limit)) });
+        }
+
+        if ((HttpMethods.IsPost(context.Request.Method) && s.Length == 2) || (HttpMethods.IsPut(context.Request.Method) && s.Length == 3))
+        {
+            var route = new JObject
+            {
+                ["priority"] = int.Parse(form!["priority"].ToString(), System.Globalization.CultureInfo.InvariantCulture),
+                ["description"] = form["description"].ToString(),
+                ["expression"] = form["expression"].ToString(),
+                ["actions"] = new JArray(form["action"].ToArray().OfType<string>().ToArray<object>()),
+            };
+            bool found = true;
+            lock (_gate)
+            {
+                if (s.Length == 3)
+                {
+                    int index = _routes.FindIndex(r => (string?)r["id"] == s[2]);
+                    found = index >= 0;
+                    if (found)
+                    {
+                        route["id"] = s[2];
+                        _routes[index] = route;
+                    }
+                }
+                else
+                {
+                    route["id"] = "route" + (++_routeIds);
+                    _routes.Add(route);
+                }
+            }
+
+            if (!found)
+            {
+                return await WriteAsync(context, HttpStatusCode.NotFound, new JObject { ["message"] = "Route not found" });
+            }
+
+            return await WriteAsync(context, HttpStatusCode.OK, new JObject { ["message"] = "Route has been created", ["route"] = route });
+        }
+
+        return await WriteAsync(context, HttpStatusCode.MethodNotAllowed, new JObject { ["message"] = "Method not allowed" });
+    }
+}

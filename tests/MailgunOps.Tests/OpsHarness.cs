@@ -1,0 +1,107 @@
+using MailgunFunctions.MailgunApi;
+using MailgunFunctions.Storage;
+using MailgunFunctions.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Newtonsoft.Json.Linq;
+
+namespace MailgunOps.Tests;
+
+/// <summary>The result of one in-process run of the CLI.</summary>
+public sealed record OpsRun(int ExitCode, string Stdout, string Stderr)
+{
+    public JObject Json => JObject.Parse(Stdout);
+
+    public IReadOnlyList<JObject> JsonLines => Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(JObject.Parse).ToList();
+
+    public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
+}
+
+/// <summary>
+/// Shared Azurite, one Mailgun fake and one DNS responder for the CLI tests. Each test uses its own domain
+/// (tenant), so the fixed tables never show one test's rows to another.
+/// </summary>
+public abstract class OpsHarness
+{
+    protected string Storage { get; private set; } = "";
+    protected MailgunFake Mailgun { get; private set; } = null!;
+    protected TestDnsServer Dns { get; private set; } = null!;
+    protected string Domain { get; private set; } = "";
+    protected string Work { get; private set; } = "";
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        Storage = await Azurite.SharedConnectionStringAsync();
+        Mailgun = await MailgunFake.StartAsync(TestSettings.ApiKey);
+        Dns = new TestDnsServer();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        await Mailgun.DisposeAsync();
+        await Dns.DisposeAsync();
+    }
+
+    [SetUp]
+    public void NewTenant()
+    {
+        Mailgun.Reset();
+        Dns.Clear();
+        Domain = $"t{Guid.NewGuid():N}"[..13] + ".example.com";
+        Work = Path.Combine(Path.GetTempPath(), "mailgun-ops-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Work);
+    }
+
+    [TearDown]
+    public void RemoveWork()
+    {
+        if (Directory.Exists(Work))
+        {
+            Directory.Delete(Work, recursive: true);
+        }
+    }
+
+    /// <summary>Runs the CLI with the test storage, API key and DNS server; Mailgun's base URLs point at the fake (or <paramref name="mailgunUrl"/>).</summary>
+    protected async Task<OpsRun> RunAsync(string[] args, string? apiKey = null, Uri? mailgunUrl = null, string? storage = null)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        string[] all = [.. args, "--storage", storage ?? Storage, "--api-key", apiKey ?? TestSettings.ApiKey, "--dns-server", Dns.Address];
+        int code = await Program.RunAsync(all, stdout, stderr, services =>
+        {
+            services.Configure<MailgunApiOptions>(o =>
+            {
+                o.UsBaseUrl = mailgunUrl ?? Mailgun.BaseUrl;
+                o.EuBaseUrl = mailgunUrl ?? Mailgun.BaseUrl;
+                o.MaxRetryAttempts = 0;
+                o.AttemptTimeout = TimeSpan.FromSeconds(10);
+            });
+            // Fail fast when a test points at storage that is down.
+            services.Configure<StorageOptions>(o =>
+            {
+                o.MaxRetries = 0;
+                o.NetworkTimeout = TimeSpan.FromSeconds(5);
+            });
+        });
+        return new OpsRun(code, stdout.ToString(), stderr.ToString());
+    }
+
+    protected Task<OpsRun> RunAsync(params string[] args) => RunAsync(args, null, null, null);
+
+    protected string WriteLines(params JObject[] lines)
+    {
+        string path = Path.Combine(Work, Guid.NewGuid().ToString("N") + ".jsonl");
+        File.WriteAllLines(path, lines.Select(l => l.ToString(Newtonsoft.Json.Formatting.None)));
+        return path;
+    }
+
+    /// <summary>Replays events into the store through the CLI itself (the same processing as the queue function).</summary>
+    protected async Task ReplayAsync(params JObject[] events)
+    {
+        var run = await RunAsync("replay", "--file", WriteLines(events), "--json");
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+    }
+
+    protected static DateTimeOffset Recent(int minutesAgo = 10) => DateTimeOffset.UtcNow.AddMinutes(-minutesAgo);
+}

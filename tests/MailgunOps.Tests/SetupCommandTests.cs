@@ -1,0 +1,137 @@
+using Newtonsoft.Json.Linq;
+
+namespace MailgunOps.Tests;
+
+[NonParallelizable]
+public sealed class SetupCommandTests : OpsHarness
+{
+    private const string EventsUrl = "https://app.example.net/api/mailgun/events";
+
+    [Test]
+    public async Task WebhooksAreCreatedOnceAndDifferentOnesReplaced()
+    {
+        Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]>
+        {
+            ["delivered"] = [EventsUrl],
+            ["clicked"] = ["https://old.example.net/hook"],
+            ["accepted"] = ["https://someone-else.example.net/hook"],
+        });
+
+        var first = await RunAsync("setup", "webhooks", "--domain", Domain, "--url", EventsUrl, "--json");
+        int writesAfterFirst = Writes();
+        var second = await RunAsync("setup", "webhooks", "--domain", Domain, "--url", EventsUrl, "--json");
+
+        Assert.That(first.ExitCode, Is.EqualTo(0), first.ToString());
+        var actions = ((JArray)first.Json["webhooks"]!).ToDictionary(w => (string)w["webhook"]!, w => (string)w["action"]!);
+        Assert.That(actions["delivered"], Is.EqualTo("unchanged"));
+        Assert.That(actions["clicked"], Is.EqualTo("updated"));
+        Assert.That(actions["permanent_fail"], Is.EqualTo("created"));
+        Assert.That(actions.Keys, Does.Not.Contain("accepted"));
+        var hooks = Mailgun.Webhooks(Domain);
+        foreach (string name in new[] { "delivered", "permanent_fail", "temporary_fail", "complained", "unsubscribed", "opened", "clicked" })
+        {
+            Assert.That(hooks[name], Is.EqualTo(new[] { EventsUrl }), name);
+        }
+
+        Assert.That(hooks["accepted"], Is.EqualTo(new[] { "https://someone-else.example.net/hook" }), "not ours to change");
+        Assert.That(((JArray)second.Json["webhooks"]!).Select(w => (string?)w["action"]), Is.All.EqualTo("unchanged"));
+        Assert.That(Writes(), Is.EqualTo(writesAfterFirst), "a second run changes nothing");
+    }
+
+    [Test]
+    public async Task WebhooksWithABadKeyFail()
+    {
+        Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]>());
+
+        var run = await RunAsync(["setup", "webhooks", "--domain", Domain, "--url", EventsUrl], apiKey: "wrong");
+
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Remote), run.ToString());
+        Assert.That(run.Stderr, Does.Contain("refused the API key"));
+    }
+
+    [Test]
+    public async Task WebhooksRejectARelativeUrl()
+    {
+        var run = await RunAsync("setup", "webhooks", "--domain", Domain, "--url", "/api/events");
+
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Usage));
+        Assert.That(run.Stderr, Does.Contain("--url"));
+    }
+
+    [Test]
+    public async Task RouteIsCreatedOnceThenLeftAloneThenUpdated()
+    {
+        Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]>());
+        Mailgun.AddRoute(new JObject { ["priority"] = 0, ["description"] = "someone else's", ["expression"] = "catch_all()", ["actions"] = new JArray("stop()") });
+
+        var first = await RunAsync("setup", "route", "--domain", Domain, "--url", "https://app.example.net/api/mailgun/inbound", "--json");
+        var second = await RunAsync("setup", "route", "--domain", Domain, "--url", "https://app.example.net/api/mailgun/inbound", "--json");
+        var moved = await RunAsync("setup", "route", "--domain", Domain, "--url", "https://new.example.net/api/mailgun/inbound", "--json");
+
+        Assert.That((string?)first.Json["action"], Is.EqualTo("created"), first.ToString());
+        Assert.That((string?)second.Json["action"], Is.EqualTo("unchanged"), second.ToString());
+        Assert.That((string?)moved.Json["action"], Is.EqualTo("updated"), moved.ToString());
+        var ours = Mailgun.Routes().Where(r => ((string?)r["description"])!.Contains(Domain, StringComparison.Ordinal)).ToList();
+        Assert.That(ours, Has.Count.EqualTo(1));
+        Assert.That((string?)ours[0]["expression"], Does.Contain(Domain.Replace(".", "\\.", StringComparison.Ordinal)));
+        Assert.That(ours[0]["actions"]!.Select(a => (string?)a), Is.EqualTo(new[] { "forward(\"https://new.example.net/api/mailgun/inbound\")", "stop()" }));
+        Assert.That(Mailgun.Routes(), Has.Count.EqualTo(2));
+    }
+
+    [Test]
+    public async Task CheckDnsReportsMissingAndWrongRecords()
+    {
+        Mailgun.SetDomain(Domain, new JObject
+        {
+            ["domain"] = new JObject { ["name"] = Domain },
+            ["sending_dns_records"] = new JArray(
+                Record("TXT", Domain, "v=spf1 include:mailgun.org ~all"),
+                Record("TXT", "pic._domainkey." + Domain, "k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"),
+                Record("CNAME", "email." + Domain, "mailgun.org")),
+            ["receiving_dns_records"] = new JArray(
+                Record("MX", Domain, "mxa.mailgun.org", "10"),
+                Record("MX", Domain, "mxb.mailgun.org", "10")),
+        });
+        Dns.Txt(Domain, "v=spf1 include:_spf.google.com include:mailgun.org ~all")
+            .Txt("pic._domainkey." + Domain, "k=rsa; p=SOMETHINGELSE")
+            .Mx(Domain, "mxa.mailgun.org.")
+            .Mx(Domain, "mxb.mailgun.org.");
+
+        var run = await RunAsync("setup", "check-dns", "--domain", Domain, "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Problems), run.ToString());
+        var status = ((JArray)run.Json["records"]!).ToDictionary(r => (string)r["type"]! + " " + (string)r["name"]! + " " + (string)r["expected"]!, r => (string)r["status"]!);
+        Assert.That(status[$"TXT {Domain} v=spf1 include:mailgun.org ~all"], Is.EqualTo("ok"));
+        Assert.That(status.Single(p => p.Key.Contains("_domainkey", StringComparison.Ordinal)).Value, Is.EqualTo("wrong"));
+        Assert.That(status[$"CNAME email.{Domain} mailgun.org"], Is.EqualTo("missing"));
+        Assert.That(status[$"MX {Domain} mxa.mailgun.org"], Is.EqualTo("ok"));
+        Assert.That((int?)run.Json["problems"], Is.EqualTo(2));
+
+        Dns.Cname("email." + Domain, "mailgun.org").Txt("pic._domainkey." + Domain, "k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC");
+        var fixedRun = await RunAsync("setup", "check-dns", "--domain", Domain);
+        Assert.That(fixedRun.ExitCode, Is.EqualTo(0), fixedRun.ToString());
+        Assert.That(fixedRun.Stdout, Does.Contain("all records found"));
+    }
+
+    [Test]
+    public async Task CheckDnsOfAnUnknownDomainFails()
+    {
+        Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]>());
+
+        var run = await RunAsync("setup", "check-dns", "--domain", Domain);
+
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Remote), run.ToString());
+        Assert.That(run.Stderr, Does.Contain("404"));
+    }
+
+    private int Writes() => Mailgun.Requests.Count(r => r.Method is "POST" or "PUT");
+
+    private static JObject Record(string type, string name, string value, string? priority = null) => new()
+    {
+        ["record_type"] = type,
+        ["name"] = name,
+        ["value"] = value,
+        ["priority"] = priority,
+        ["valid"] = "unknown",
+    };
+}

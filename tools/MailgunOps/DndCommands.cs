@@ -1,0 +1,332 @@
+using System.CommandLine;
+using MailgunFunctions.Classification;
+using MailgunFunctions.Dnd;
+using MailgunFunctions.MailgunApi;
+using Microsoft.Extensions.Options;
+
+namespace MailgunOps;
+
+/// <summary><c>dnd get|list|enable|forget|stats</c>: the DND store through <see cref="DndStore"/> and <see cref="DndPolicy"/> only.</summary>
+public static class DndCommands
+{
+    public static Command Build(OpsRuntime runtime)
+    {
+        var dnd = new Command("dnd", "Look at and change the Do-Not-Disturb state of addresses.");
+        dnd.Subcommands.Add(Get(runtime));
+        dnd.Subcommands.Add(List(runtime));
+        dnd.Subcommands.Add(Enable(runtime));
+        dnd.Subcommands.Add(DndForget.Build(runtime));
+        dnd.Subcommands.Add(Stats(runtime));
+        return dnd;
+    }
+
+    private static Command Get(OpsRuntime runtime)
+    {
+        var address = new Argument<string>("address") { Description = "The contact's email address." };
+        var domain = OpsCommands.Domain(false, "The sending domain; without it, every domain that has an entry for the address (a table scan).");
+        var command = new Command("get", "Show the DND entry of an address and its history, newest first.") { address, domain };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, null, null, async (ctx, token) =>
+        {
+            var store = ctx.Get<DndStore>();
+            var options = ctx.Get<IOptions<DndOptions>>().Value;
+            var now = ctx.Time.GetUtcNow();
+            string a = parse.GetValue(address)!;
+            var entries = new List<DndEntry>();
+            if (parse.GetValue(domain) is { Length: > 0 } d)
+            {
+                if (await store.GetAsync(d, a, token).ConfigureAwait(false) is { } entry)
+                {
+                    entries.Add(entry);
+                }
+            }
+            else
+            {
+                await foreach (var entry in store.FindByAddressAsync(a, token).ConfigureAwait(false))
+                {
+                    entries.Add(entry);
+                }
+            }
+
+            if (entries.Count == 0)
+            {
+                throw new OpsException(ExitCodes.NotFound, $"no DND entry for '{a}'" + (parse.GetValue(domain) is { Length: > 0 } dd ? $" in domain '{dd}'" : " in any domain"));
+            }
+
+            var views = new List<object>();
+            foreach (var entry in entries)
+            {
+                var history = new List<DndHistoryRecord>();
+                await foreach (var record in store.HistoryAsync(entry.Tenant, entry.Address, token).ConfigureAwait(false))
+                {
+                    history.Add(record);
+                }
+
+                views.Add(new { entry = View(entry, DndPolicy.Evaluate(entry, now, options)), history = history.Select(HistoryView).ToList() });
+                if (!ctx.Output.Json)
+                {
+                    PrintEntry(ctx.Output, entry, DndPolicy.Evaluate(entry, now, options), history);
+                }
+            }
+
+            if (ctx.Output.Json)
+            {
+                // With --domain one document {entry, history}; without, always {entries: [...]}, however many were found.
+                ctx.Output.Document(parse.GetValue(domain) is { Length: > 0 } ? views[0] : new { entries = views });
+            }
+
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    private static Command List(OpsRuntime runtime)
+    {
+        var domain = OpsCommands.Domain(true);
+        var state = new Option<string?>("--state") { Description = "Only entries in this state now." };
+        state.AcceptOnlyFromAmong("temporary", "permanent", "locked");
+        var reason = new Option<string?>("--reason") { Description = "Only entries whose state has this reason (complaint, soft-bounce, soft-bounce-escalation, or the rule of a permanent cause)." };
+        var command = new Command("list", "Stream the entries of a domain with their state now (JSON Lines with --json).") { domain, state, reason };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, null, null, async (ctx, token) =>
+        {
+            var store = ctx.Get<DndStore>();
+            var options = ctx.Get<IOptions<DndOptions>>().Value;
+            var now = ctx.Time.GetUtcNow();
+            string? wanted = parse.GetValue(state);
+            string? wantedReason = parse.GetValue(reason);
+            int[] widths = [40, 10, 28, 20, 20];
+            if (!ctx.Output.Json)
+            {
+                ctx.Output.StreamRow(["ADDRESS", "STATE", "REASON", "SINCE", "UNTIL"], widths);
+            }
+
+            int count = 0;
+            await foreach (var entry in store.ListAsync(parse.GetValue(domain)!, token).ConfigureAwait(false))
+            {
+                // The stored State column is the state when last written; a temporary DND may have ended since.
+                var status = DndPolicy.Evaluate(entry, now, options);
+                if ((wanted is not null && status.State.ToProductName() != wanted)
+                    || (wantedReason is not null && !string.Equals(status.Reason, wantedReason, StringComparison.OrdinalIgnoreCase)))
+                {
+                    continue;
+                }
+
+                count++;
+                if (ctx.Output.Json)
+                {
+                    ctx.Output.Line(View(entry, status));
+                }
+                else
+                {
+                    ctx.Output.StreamRow([entry.Address, status.State.ToProductName(), status.Reason, Output.Time(status.Since), Output.Time(status.Until)], widths);
+                }
+            }
+
+            if (!ctx.Output.Json)
+            {
+                ctx.Output.Progress($"{count} entries");
+            }
+
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    private static Command Enable(OpsRuntime runtime)
+    {
+        var address = new Argument<string>("address") { Description = "The contact's email address." };
+        var domain = OpsCommands.Domain(true);
+        var region = OpsCommands.Region();
+        var note = new Option<string>("--note") { Description = "Why (recorded in the history with the operator).", Required = true };
+        var overrideComplaint = new Option<bool>("--override-complaint") { Description = "Also clear a complaint lock (an audited admin override)." };
+        var actor = new Option<string?>("--actor") { Description = "Who does it (default: the OS user name)." };
+        var command = new Command("enable", "Re-enable an address: checks it, removes it from Mailgun's bounce, unsubscribe and complaint lists, then clears the DND.")
+        {
+            address, domain, region, note, overrideComplaint, actor,
+        };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, parse.GetValue(domain), parse.GetValue(region), async (ctx, token) =>
+        {
+            string a = DndKeys.NormalizeAddress(parse.GetValue(address)!);
+            string d = parse.GetValue(domain)!;
+            string why = parse.GetValue(note)!;
+            bool force = parse.GetValue(overrideComplaint);
+            if (string.IsNullOrWhiteSpace(why))
+            {
+                throw new OpsException(ExitCodes.Usage, "--note must say why the address is re-enabled");
+            }
+
+            var store = ctx.Get<DndStore>();
+            // Every refusal comes before any change, so a refused run leaves Mailgun and the store as they were.
+            var (entry, status) = await store.GetStatusAsync(d, a, token).ConfigureAwait(false);
+            if (entry is null)
+            {
+                throw new OpsException(ExitCodes.NotFound, $"no DND entry for '{a}' in domain '{d}'");
+            }
+
+            if (status.State == DndState.Locked && !force)
+            {
+                throw new OpsException(ExitCodes.Refused,
+                    $"'{a}' is locked: the contact complained (marked a message as spam) on {Output.Time(status.Since)}. Sending again needs the contact's renewed consent; if you have it, repeat with --override-complaint and a --note naming it.");
+            }
+
+            if (await new MailDns(ctx.DnsServer).ProblemWithAddressAsync(parse.GetValue(address)!, token).ConfigureAwait(false) is { } problem)
+            {
+                throw new OpsException(ExitCodes.Refused, $"refusing to re-enable: {problem}");
+            }
+
+            var api = ctx.Get<MailgunApiClient>();
+            var removed = new Dictionary<string, bool>();
+            foreach (var list in new[] { SuppressionList.Bounces, SuppressionList.Unsubscribes, SuppressionList.Complaints })
+            {
+                removed[list.PathSegment()] = await api.DeleteSuppressionAsync(d, list, a, token).ConfigureAwait(false);
+            }
+
+            string who = "cli:" + (parse.GetValue(actor) is { Length: > 0 } x ? x : Environment.UserName);
+            var result = await store.ReenableAsync(d, a, who, why, force, token).ConfigureAwait(false);
+            if (result.Outcome == DndApplyOutcome.Refused)
+            {
+                // A complaint arrived between our check and the write: the store's own rule decides.
+                throw new OpsException(ExitCodes.Refused, $"'{a}' became locked (a complaint) while re-enabling; nothing was cleared in the store");
+            }
+
+            var view = new
+            {
+                address = a,
+                domain = d,
+                outcome = DndNames.Of(result.Outcome),
+                previous = result.Previous.State.ToProductName(),
+                current = result.Current.State.ToProductName(),
+                mailgunRemoved = removed,
+                actor = who,
+                overrideComplaint = force,
+            };
+            if (ctx.Output.Json)
+            {
+                ctx.Output.Document(view);
+            }
+            else
+            {
+                ctx.Output.Text($"{a} in {d}: {view.previous} -> {view.current} ({view.outcome})");
+                ctx.Output.Text("Mailgun lists: " + string.Join(", ", removed.Select(p => $"{p.Key} {(p.Value ? "removed" : "not listed")}")));
+            }
+
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    private static Command Stats(OpsRuntime runtime)
+    {
+        var domain = OpsCommands.Domain(true);
+        var command = new Command("stats", "Counts per state and reason, new in the last day and week, and sender-side failure counters of the last day.") { domain };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, null, null, async (ctx, token) =>
+        {
+            string d = parse.GetValue(domain)!;
+            var options = ctx.Get<IOptions<DndOptions>>().Value;
+            var now = ctx.Time.GetUtcNow();
+            var byState = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            var byReason = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            long total = 0, newDay = 0, newWeek = 0;
+            await foreach (var entry in ctx.Get<DndStore>().ListAsync(d, token).ConfigureAwait(false))
+            {
+                total++;
+                var status = DndPolicy.Evaluate(entry, now, options);
+                byState[status.State.ToProductName()] = byState.GetValueOrDefault(status.State.ToProductName()) + 1;
+                if (status.State != DndState.None)
+                {
+                    byReason[status.Reason] = byReason.GetValueOrDefault(status.Reason) + 1;
+                    newDay += status.Since >= now.AddDays(-1) ? 1 : 0;
+                    newWeek += status.Since >= now.AddDays(-7) ? 1 : 0;
+                }
+            }
+
+            long senderTotal = 0;
+            var senderByRule = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            var buckets = new SortedDictionary<DateTimeOffset, long>();
+            await foreach (var (bucket, rule, code, count) in ctx.Get<SenderIssueCounter>().ListCountersAsync(d, now.AddDays(-1), now, token).ConfigureAwait(false))
+            {
+                if (rule.Length == 0)
+                {
+                    senderTotal += count;
+                    buckets[bucket] = count;
+                }
+                else
+                {
+                    senderByRule[rule + ":" + code] = senderByRule.GetValueOrDefault(rule + ":" + code) + count;
+                }
+            }
+
+            var view = new
+            {
+                domain = d,
+                at = now,
+                entries = total,
+                byState,
+                byReason,
+                newLastDay = newDay,
+                newLastWeek = newWeek,
+                senderIssuesLastDay = new { total = senderTotal, byRuleAndCode = senderByRule, busiestBucket = buckets.Count == 0 ? null : new { start = buckets.MaxBy(b => b.Value).Key, count = buckets.Values.Max() } },
+            };
+            if (ctx.Output.Json)
+            {
+                ctx.Output.Document(view);
+                return ExitCodes.Ok;
+            }
+
+            ctx.Output.Text($"{d}: {total} entries; new DND in the last day {newDay}, last week {newWeek}");
+            ctx.Output.Table(["STATE", "COUNT"], byState.Select(p => new[] { p.Key, p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+            ctx.Output.Table(["REASON", "COUNT"], byReason.Select(p => new[] { p.Key, p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+            ctx.Output.Text($"sender-side failures in the last day: {senderTotal}" + (view.senderIssuesLastDay.busiestBucket is { } b ? $" (busiest bucket {Output.Time(b.start)}: {b.count})" : ""));
+            ctx.Output.Table(["RULE:CODE", "COUNT"], senderByRule.Select(p => new[] { p.Key, p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    internal static object View(DndEntry entry, DndStatus status) => new
+    {
+        tenant = entry.Tenant,
+        address = entry.Address,
+        state = status.State.ToProductName(),
+        reason = status.Reason,
+        since = status.Since,
+        until = status.Until,
+        contactId = entry.Context?.ContactId,
+        lastEvent = entry.LastEvent is { } e ? new { type = e.Label, id = e.Detail, at = e.At } : null,
+        permanentCause = entry.LatestPermanentCause is { } p ? new { rule = p.Label, category = p.Detail, at = p.At } : null,
+        firstComplaintAt = entry.FirstComplaintAt,
+        latestComplaintAt = entry.LatestComplaintAt,
+        softBounces = entry.SoftBounces.Count,
+        lastReenable = entry.LastReenable is { } r ? new { at = r.At, note = r.Detail, actor = r.Actor } : null,
+        lastOverride = entry.LastOverride is { } o ? new { at = o.At, note = o.Detail, actor = o.Actor } : null,
+    };
+
+    private static object HistoryView(DndHistoryRecord h) => new
+    {
+        at = h.At,
+        source = DndHistoryRecord.SourceName(h.Source),
+        kind = DndNames.Of(h.Kind),
+        eventType = h.EventType,
+        eventId = h.EventId,
+        category = h.Category,
+        code = h.Code,
+        enhancedCode = h.EnhancedCode,
+        message = h.Message,
+        rule = h.Rule,
+        explanation = h.Explanation,
+        actor = h.Actor,
+        previousState = h.PreviousState.ToProductName(),
+        newState = h.NewState.ToProductName(),
+    };
+
+    private static void PrintEntry(Output output, DndEntry entry, DndStatus status, IReadOnlyList<DndHistoryRecord> history)
+    {
+        output.Text($"{entry.Address} in {entry.Tenant}: {status.State.ToProductName()} ({status.Reason})"
+            + (status.Since is { } s ? $" since {Output.Time(s)}" : "") + (status.Until is { } u ? $" until {Output.Time(u)}" : ""));
+        output.Text($"  contact id: {entry.Context?.ContactId ?? "-"}; last event: " + (entry.LastEvent is { } e ? $"{e.Label} {e.Detail} at {Output.Time(e.At)}" : "-"));
+        output.Table(["AT", "KIND", "SOURCE", "RULE", "STATE", "EXPLANATION"], history.Select(h => new[]
+        {
+            Output.Time(h.At), DndNames.Of(h.Kind), DndHistoryRecord.SourceName(h.Source), h.Rule,
+            $"{h.PreviousState.ToProductName()}->{h.NewState.ToProductName()}", h.Explanation,
+        }));
+    }
+}

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using MailgunFunctions.MailgunApi;
+
+namespace MailgunOps;
+
+/// <summary>The command tree: names and options exactly as issue 9 lists them, so scripts can rely on them.</summary>
+public static class OpsCommands
+{
+    public static RootCommand Build(OpsRuntime runtime)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        var root = new RootCommand("mailgun-ops: query and fix DND state, replay events and set Mailgun up, with the same code as the functions.");
+        root.Options.Add(runtime.Storage);
+        root.Options.Add(runtime.ApiKey);
+        root.Options.Add(runtime.Json);
+        root.Options.Add(runtime.DnsServer);
+        root.Options.Add(runtime.Verbose);
+        root.Subcommands.Add(DndCommands.Build(runtime));
+        root.Subcommands.Add(ClassifyCommand.Build(runtime));
+        foreach (var command in ReplayCommands.Build(runtime))
+        {
+            root.Subcommands.Add(command);
+        }
+
+        root.Subcommands.Add(PoisonCommands.Build(runtime));
+        root.Subcommands.Add(ExportCommand.Build(runtime));
+        root.Subcommands.Add(SetupCommands.Build(runtime));
+        return root;
+    }
+
+    public static Option<string> Domain(bool required, string description = "The Mailgun sending domain (the tenant).") =>
+        new("--domain") { Description = description, Required = required };
+
+    public static Option<MailgunRegion?> Region() =>
+        new("--region") { Description = "Mailgun region of --domain: us or eu (default: as configured in MailgunApi__Domains, else us).", CustomParser = ParseRegion };
+
+    private static MailgunRegion? ParseRegion(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string? token = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
+        switch (token?.Trim().ToLowerInvariant())
+        {
+            case "us":
+                return MailgunRegion.Us;
+            case "eu":
+                return MailgunRegion.Eu;
+            default:
+                result.AddError($"--region must be us or eu (got '{token}').");
+                return null;
+        }
+    }
+}

@@ -1,0 +1,224 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+using DnsClient;
+using DnsClient.Protocol;
+using MailgunFunctions.MailgunApi;
+
+namespace MailgunOps;
+
+/// <summary><c>setup webhooks|route|check-dns</c>: Mailgun's side of the product, idempotently (running twice changes nothing).</summary>
+public static class SetupCommands
+{
+    /// <summary>
+    /// The webhook subscriptions the product reads: both fail kinds (Mailgun names them apart, they arrive as
+    /// <c>failed</c>), complaints and unsubscribes for DND, delivered/opened/clicked as activity. Not <c>accepted</c>:
+    /// it carries nothing for DND and would double the traffic.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Webhooks = ["delivered", "permanent_fail", "temporary_fail", "complained", "unsubscribed", "opened", "clicked"];
+
+    public static Command Build(OpsRuntime runtime)
+    {
+        var setup = new Command("setup", "Set Mailgun up for the product: webhooks, the reply route, and a DNS check.");
+        setup.Subcommands.Add(WebhooksCommand(runtime));
+        setup.Subcommands.Add(RouteCommand(runtime));
+        setup.Subcommands.Add(CheckDns(runtime));
+        return setup;
+    }
+
+    private static Option<Uri> Url(string description) => new("--url")
+    {
+        Description = description,
+        Required = true,
+        CustomParser = r =>
+        {
+            string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp))
+            {
+                return uri;
+            }
+
+            r.AddError($"--url must be an absolute http(s) URL (got '{text}').");
+            return null!;
+        },
+    };
+
+    private static Command WebhooksCommand(OpsRuntime runtime)
+    {
+        var domain = OpsCommands.Domain(true);
+        var region = OpsCommands.Region();
+        var url = Url("The events webhook URL of the Functions app (…/api/mailgun/events).");
+        var command = new Command("webhooks", "Point every webhook the product uses at --url (creates missing ones, replaces different ones).") { domain, region, url };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, parse.GetValue(domain), parse.GetValue(region), async (ctx, token) =>
+        {
+            string d = parse.GetValue(domain)!;
+            var target = parse.GetValue(url)!;
+            var api = ctx.Get<MailgunApiClient>();
+            var existing = await api.GetWebhooksAsync(d, token).ConfigureAwait(false);
+            var results = new List<(string Webhook, string Action, string? Was)>();
+            foreach (string webhook in Webhooks)
+            {
+                if (existing.TryGetValue(webhook, out var urls) && urls.Count > 0)
+                {
+                    if (urls.Count == 1 && urls[0] == target.AbsoluteUri)
+                    {
+                        results.Add((webhook, "unchanged", null));
+                        continue;
+                    }
+
+                    await api.SetWebhookAsync(d, webhook, target, exists: true, token).ConfigureAwait(false);
+                    results.Add((webhook, "updated", string.Join(" ", urls)));
+                }
+                else
+                {
+                    await api.SetWebhookAsync(d, webhook, target, exists: false, token).ConfigureAwait(false);
+                    results.Add((webhook, "created", null));
+                }
+            }
+
+            if (ctx.Output.Json)
+            {
+                ctx.Output.Document(new { domain = d, url = target.AbsoluteUri, webhooks = results.Select(r => new { webhook = r.Webhook, action = r.Action, was = r.Was }) });
+            }
+            else
+            {
+                ctx.Output.Table(["WEBHOOK", "ACTION", "WAS"], results.Select(r => new[] { r.Webhook, r.Action, r.Was }));
+            }
+
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    /// <summary>The route's identity: setup finds its own route by this description, never by guessing from expressions.</summary>
+    public static string RouteDescription(string domain) => $"mailgun-functions replies for {domain.Trim().ToLowerInvariant()}";
+
+    private static Command RouteCommand(OpsRuntime runtime)
+    {
+        var domain = OpsCommands.Domain(true);
+        var region = OpsCommands.Region();
+        var url = Url("The inbound webhook URL of the Functions app (…/api/mailgun/inbound).");
+        var priority = new Option<int>("--priority") { Description = "Route priority, lower runs first (default 10).", DefaultValueFactory = _ => 10 };
+        var command = new Command("route", "Create the reply route: recipients of the domain, forward to --url, then stop.") { domain, region, url, priority };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, parse.GetValue(domain), parse.GetValue(region), async (ctx, token) =>
+        {
+            string d = parse.GetValue(domain)!.Trim().ToLowerInvariant();
+            var target = parse.GetValue(url)!;
+            // stop(): without it every other matching route (a catch-all) also runs and the reply is handled twice.
+            var wanted = new MailgunRoute(null, parse.GetValue(priority), RouteDescription(d),
+                $"match_recipient(\".*@{Regex.Escape(d)}\")", [$"forward(\"{target.AbsoluteUri}\")", "stop()"]);
+            var api = ctx.Get<MailgunApiClient>();
+            var existing = (await api.ListRoutesAsync(d, token).ConfigureAwait(false)).FirstOrDefault(r => r.Description == wanted.Description);
+            string action;
+            if (existing is null)
+            {
+                await api.SetRouteAsync(d, wanted, null, token).ConfigureAwait(false);
+                action = "created";
+            }
+            else if (existing.SameRuleAs(wanted))
+            {
+                action = "unchanged";
+            }
+            else
+            {
+                await api.SetRouteAsync(d, wanted, existing.Id, token).ConfigureAwait(false);
+                action = "updated";
+            }
+
+            if (ctx.Output.Json)
+            {
+                ctx.Output.Document(new { domain = d, action, id = existing?.Id, route = wanted });
+            }
+            else
+            {
+                ctx.Output.Text($"route {action}: priority {wanted.Priority}, {wanted.Expression} -> {string.Join(", ", wanted.Actions)}");
+            }
+
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    private static Command CheckDns(OpsRuntime runtime)
+    {
+        var domain = OpsCommands.Domain(true);
+        var region = OpsCommands.Region();
+        var command = new Command("check-dns", "Check in DNS the records Mailgun expects for the domain (SPF, DKIM, tracking CNAME, MX).") { domain, region };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, parse.GetValue(domain), parse.GetValue(region), async (ctx, token) =>
+        {
+            string d = parse.GetValue(domain)!;
+            var expected = await ctx.Get<MailgunApiClient>().GetDomainDnsRecordsAsync(d, token).ConfigureAwait(false);
+            var dns = new MailDns(ctx.DnsServer);
+            var results = new List<object>();
+            var rows = new List<string?[]>();
+            int problems = 0;
+            foreach (var record in expected)
+            {
+                var (status, found) = await CheckAsync(dns, record, token).ConfigureAwait(false);
+                problems += status == "ok" ? 0 : 1;
+                results.Add(new { purpose = record.Purpose, type = record.RecordType, name = record.Name, expected = record.Value, status, found, mailgunSays = record.Valid });
+                rows.Add([record.Purpose, record.RecordType, record.Name, Cut(record.Value), status, Cut(string.Join(" | ", found))]);
+            }
+
+            if (ctx.Output.Json)
+            {
+                ctx.Output.Document(new { domain = d, problems, records = results });
+            }
+            else
+            {
+                ctx.Output.Table(["PURPOSE", "TYPE", "NAME", "EXPECTED", "STATUS", "FOUND"], rows);
+                ctx.Output.Text(problems == 0 ? "all records found" : $"{problems} record(s) missing or wrong");
+            }
+
+            return problems == 0 ? ExitCodes.Ok : ExitCodes.Problems;
+        }, ct));
+        return command;
+    }
+
+    private static string Cut(string s) => s.Length <= 60 ? s : s[..59] + "…";
+
+    /// <summary>
+    /// ok, missing or wrong. SPF passes when the name's one <c>v=spf1</c> record includes every <c>include:</c> Mailgun
+    /// asks for (other includes are the owner's business); DKIM and other TXT must match exactly (DNS splits long
+    /// TXT values into strings: they are joined); CNAME and MX compare host names without the trailing dot.
+    /// </summary>
+    private static async Task<(string Status, List<string> Found)> CheckAsync(MailDns dns, MailgunDnsRecord record, CancellationToken token)
+    {
+        switch (record.RecordType.ToUpperInvariant())
+        {
+            case "TXT":
+            {
+                var found = (await dns.RecordsAsync(record.Name, QueryType.TXT, token).ConfigureAwait(false)).OfType<TxtRecord>().Select(t => string.Concat(t.Text)).ToList();
+                if (found.Count == 0)
+                {
+                    return ("missing", found);
+                }
+
+                if (record.Value.StartsWith("v=spf1", StringComparison.OrdinalIgnoreCase))
+                {
+                    var spf = found.Where(f => f.StartsWith("v=spf1", StringComparison.OrdinalIgnoreCase)).ToList();
+                    var includes = record.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(t => t.StartsWith("include:", StringComparison.OrdinalIgnoreCase));
+                    return (spf.Count == 1 && includes.All(i => spf[0].Split(' ').Contains(i, StringComparer.OrdinalIgnoreCase)) ? "ok" : spf.Count == 0 ? "missing" : "wrong", found);
+                }
+
+                return (found.Any(f => f == record.Value) ? "ok" : "wrong", found);
+            }
+
+            case "CNAME":
+            {
+                var found = (await dns.RecordsAsync(record.Name, QueryType.CNAME, token).ConfigureAwait(false)).OfType<CNameRecord>().Select(c => Host(c.CanonicalName.Value)).ToList();
+                return (found.Count == 0 ? "missing" : found.Contains(Host(record.Value)) ? "ok" : "wrong", found);
+            }
+
+            case "MX":
+            {
+                var found = (await dns.RecordsAsync(record.Name, QueryType.MX, token).ConfigureAwait(false)).OfType<MxRecord>().Select(m => Host(m.Exchange.Value)).ToList();
+                return (found.Count == 0 ? "missing" : found.Contains(Host(record.Value)) ? "ok" : "wrong", found);
+            }
+
+            default:
+                return ("unchecked", []);
+        }
+    }
+
+    private static string Host(string name) => name.Trim().TrimEnd('.').ToLowerInvariant();
+}
