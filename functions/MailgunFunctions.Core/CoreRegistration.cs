@@ -27,7 +27,7 @@ public static class CoreRegistration
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
-        services.TryAddSingleton(sp => new StorageClients(configuration, sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.TryAddSingleton(sp => new StorageClients(configuration, sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetServices<Azure.Core.Pipeline.HttpPipelinePolicy>()));
         services.TryAddSingleton(sp => new SignatureVerifier(sp.GetRequiredService<IOptions<MailgunOptions>>().Value.Keys));
         services.TryAddSingleton<WebhookAuthenticator>();
         services.TryAddSingleton<ReplayGuard>();

@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
@@ -15,17 +16,22 @@ namespace MailgunFunctions.Storage;
 /// </summary>
 public sealed class StorageClients
 {
-    public StorageClients(IConfiguration configuration, StorageOptions options)
+    /// <param name="policies">
+    /// Extra pipeline policies for every client, run once per attempt (after retries): used to count storage
+    /// requests (the cost driver in Azure) and to inject faults in reliability tests. None in production.
+    /// </param>
+    public StorageClients(IConfiguration configuration, StorageOptions options, IEnumerable<HttpPipelinePolicy>? policies = null)
     {
+        var extra = policies?.ToArray() ?? [];
         var section = configuration.GetSection(StorageNames.ConnectionSetting);
         string? connectionString = section.Value;
         var queueOptions = Configure(new QueueClientOptions
         {
             // The Functions queue trigger reads base64 (host.json messageEncoding); QueueClient sends plain text unless told.
             MessageEncoding = QueueMessageEncoding.Base64,
-        }, options);
-        var blobOptions = Configure(new BlobClientOptions(), options);
-        var tableOptions = Configure(new TableClientOptions(), options);
+        }, options, extra);
+        var blobOptions = Configure(new BlobClientOptions(), options, extra);
+        var tableOptions = Configure(new TableClientOptions(), options, extra);
 
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
@@ -56,9 +62,14 @@ public sealed class StorageClients
     public BlobServiceClient Blobs { get; }
     public TableServiceClient Tables { get; }
 
-    private static T Configure<T>(T clientOptions, StorageOptions options)
+    private static T Configure<T>(T clientOptions, StorageOptions options, HttpPipelinePolicy[] policies)
         where T : ClientOptions
     {
+        foreach (var policy in policies)
+        {
+            clientOptions.AddPolicy(policy, HttpPipelinePosition.PerRetry);
+        }
+
         clientOptions.Retry.MaxRetries = options.MaxRetries;
         clientOptions.Retry.NetworkTimeout = options.NetworkTimeout;
         clientOptions.Retry.Mode = RetryMode.Exponential;

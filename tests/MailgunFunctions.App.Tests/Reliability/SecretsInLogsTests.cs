@@ -1,0 +1,229 @@
+using System.Net;
+using System.Text;
+using Azure.Storage.Queues;
+using MailgunFunctions.App;
+using MailgunFunctions.Export;
+using MailgunFunctions.Processing;
+using MailgunFunctions.Storage;
+using MailgunFunctions.Testing;
+using Microsoft.AspNetCore.Mvc;
+using Newtonsoft.Json.Linq;
+
+namespace MailgunFunctions.Tests.Reliability;
+
+/// <summary>
+/// Every webhook path (accepted, every rejection, storage down), queue processing (processed, poisoned, storage down)
+/// and the suppression export (success, Mailgun refusing the key, Mailgun failing) run through the app's container
+/// with every log captured at Trace level: no configured secret (webhook signing keys, Mailgun API key and its Basic
+/// header, unsubscribe link keys) appears in any message, property or exception text.
+/// </summary>
+[Category("Reliability")]
+[NonParallelizable]
+public class SecretsInLogsTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+    private const string UnsubscribeKey = "unsub-key-0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    private const string OldUnsubscribeKey = "unsub-key-old-00112233445566778899aabbccdd";
+
+    [Test]
+    public async Task No_secret_is_ever_written_to_a_log()
+    {
+        string storage = await Azurite.SharedConnectionStringAsync();
+        var events = new QueueClient(storage, StorageNames.EventsQueue);
+        await events.CreateIfNotExistsAsync();
+        await events.ClearMessagesAsync();
+        await using var us = await MailgunFake.StartAsync(TestSettings.ApiKey);
+        await using var eu = await MailgunFake.StartAsync(TestSettings.ApiKey);
+        string domain = $"logs-{Guid.NewGuid():N}"[..13] + ".example.com";
+        us.SetList(domain, "bounces", [new JObject { ["address"] = "a@example.net", ["code"] = "550", ["error"] = "no such user", ["created_at"] = "Fri, 01 Jan 2021 10:00:00 UTC" }]);
+        foreach (string list in new[] { "complaints", "unsubscribes", "whitelists" })
+        {
+            us.SetList(domain, list, []);
+        }
+
+        var settings = new Dictionary<string, string?>
+        {
+            ["Unsubscribe:Keys:k1"] = UnsubscribeKey,
+            ["Unsubscribe:Keys:k0"] = OldUnsubscribeKey,
+            ["Unsubscribe:ActiveKeyId"] = "k1",
+            ["MailgunApi:UsBaseUrl"] = us.BaseUrl.AbsoluteUri,
+            ["MailgunApi:EuBaseUrl"] = eu.BaseUrl.AbsoluteUri,
+            ["MailgunApi:RetryBaseDelay"] = "00:00:00.010",
+            ["MailgunApi:MaxRetryDelay"] = "00:00:00.100",
+            ["MailgunApi:MaxRetryAttempts"] = "2",
+            ["MailgunApi:Domains:0:Name"] = domain,
+            ["MailgunApi:Domains:0:Region"] = "Us",
+        };
+
+        var logs = new List<CapturedLogs>();
+        int paths = 0;
+        foreach (string target in new[] { storage, Azurite.Unreachable() })
+        {
+            using var app = new AppServices(target, Now, settings);
+            logs.Add(app.Logs);
+            TestContext.Progress.WriteLine($"events webhook, {target[..40]}");
+            paths += await EventsWebhookPaths(app, target == storage);
+            TestContext.Progress.WriteLine("inbound webhook");
+            paths += await InboundWebhookPaths(app);
+            TestContext.Progress.WriteLine("processing");
+            paths += await ProcessingPaths(app, target == storage ? storage : null);
+            TestContext.Progress.WriteLine("export");
+            paths += await ExportPaths(app, domain, us);
+        }
+
+        string[] secrets =
+        [
+            TestSettings.SigningKey, TestSettings.NextSigningKey, TestSettings.ApiKey, UnsubscribeKey, OldUnsubscribeKey,
+            Convert.ToBase64String(Encoding.UTF8.GetBytes("api:" + TestSettings.ApiKey)),
+        ];
+        var entries = logs.SelectMany(l => l.Entries).ToList();
+        TestContext.Out.WriteLine($"{paths} paths, {entries.Count} log entries, {entries.Count(e => e.Text.Contains("Exception", StringComparison.Ordinal))} with exceptions");
+        Assert.Multiple(() =>
+        {
+            Assert.That(entries, Has.Count.GreaterThan(50), "the run logged");
+            Assert.That(entries.Select(e => e.Category), Has.Some.Contains("Export").And.Some.Contains("Processing").And.Some.Contains("Inbound"));
+            foreach (string secret in secrets)
+            {
+                var leaks = entries.Where(e => e.Text.Contains(secret, StringComparison.Ordinal)).Select(e => $"{e.Category}: {e.Text}").Take(3).ToList();
+                Assert.That(leaks, Is.Empty, $"a secret ({secret[..6]}…) was logged");
+            }
+        });
+    }
+
+    private static async Task<int> EventsWebhookPaths(AppServices app, bool realStorage)
+    {
+        var webhook = app.Function<EventsWebhook>();
+        var signedAt = Now.AddMinutes(-1);
+        var data = SignedWebhook.Failed("logs@example.com", signedAt);
+        string token = SignedWebhook.NewToken();
+        string[] bodies =
+        [
+            SignedWebhook.Body(data, signedAt, token),
+            SignedWebhook.Body(data, signedAt, token),                                                     // duplicate
+            SignedWebhook.Body(SignedWebhook.Failed("other@example.com", signedAt), signedAt, token),      // replay, swapped body
+            SignedWebhook.Body(data, signedAt, key: TestSettings.ApiKey),                                  // the API key as signing key
+            SignedWebhook.Body(data, signedAt, key: UnsubscribeKey),                                       // the unsubscribe key as signing key
+            SignedWebhook.Body(data, signedAt, key: "forged-key"),
+            SignedWebhook.Body(data, Now.AddDays(-1)),                                                     // stale (older than 12 h)
+            SignedWebhook.Body(data, Now.AddHours(1)),                                                     // future
+            SignedWebhook.Body(new JObject { ["event"] = "failed" }, signedAt),                            // invalid event
+            "{\"signature\":{\"timestamp\":\"1\"},",                                                       // malformed
+            "{}",
+            "{\"signature\":" + new string('[', 3000) + "}",
+        ];
+        var reasons = new List<string>();
+        async Task Send(Microsoft.AspNetCore.Http.HttpRequest request) =>
+            reasons.Add((string)JObject.Parse(((ContentResult)await webhook.RunAsync(request, CancellationToken.None)).Content!)["outcome"]!);
+        foreach (string body in bodies)
+        {
+            await Send(AppServices.Post(body));
+        }
+
+        await Send(AppServices.Post(bodies[0], "application/x-www-form-urlencoded"));
+        await Send(AppServices.Post(new byte[2 * 1024 * 1024]));
+        if (realStorage)
+        {
+            // The security cases of the issue, each with its documented answer.
+            Assert.That(reasons.Take(8).Append(reasons[^2]).Append(reasons[^1]).ToArray(), Is.EqualTo(new[]
+            {
+                "accepted", "duplicate", "token_replayed", "signature_invalid", "signature_invalid", "signature_invalid", "timestamp_stale",
+                "timestamp_in_future", "unsupported_media_type", "body_too_large",
+            }));
+        }
+
+        return bodies.Length + 2;
+    }
+
+    private static async Task<int> InboundWebhookPaths(AppServices app)
+    {
+        var webhook = app.Function<InboundWebhook>();
+        var fields = InboundPost.ParsedReply();
+        var posts = new List<(byte[] Body, string ContentType)>
+        {
+            InboundPost.UrlEncoded(InboundPost.Signed(fields, Now.AddMinutes(-1))),
+            InboundPost.Multipart(InboundPost.Signed(fields, Now.AddMinutes(-1)), []),
+            InboundPost.UrlEncoded(InboundPost.Signed(fields, Now.AddMinutes(-1), key: TestSettings.ApiKey)),
+            InboundPost.UrlEncoded(InboundPost.Signed(fields, Now.AddMinutes(-1), key: UnsubscribeKey)),
+            InboundPost.UrlEncoded(InboundPost.Signed(fields, Now.AddHours(-5))),
+            InboundPost.UrlEncoded(fields),
+            InboundPost.UrlEncoded(InboundPost.Signed([new("subject", "no recipient")], Now.AddMinutes(-1))),
+            (Encoding.UTF8.GetBytes("--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\ntrunc"), "multipart/form-data; boundary=x"),
+            (Encoding.UTF8.GetBytes("{}"), "application/json"),
+        };
+        foreach (var (body, contentType) in posts)
+        {
+            await webhook.RunAsync(AppServices.Post(body, contentType), CancellationToken.None);
+        }
+
+        return posts.Count;
+    }
+
+    private static async Task<int> ProcessingPaths(AppServices app, string? storage)
+    {
+        var processor = app.Get<EventProcessor>();
+        var messages = new List<string> { "not an envelope", "{\"v\":1}" };
+        if (storage is not null)
+        {
+            // What the webhook paths queued, processed as the queue trigger would.
+            var queue = new QueueClient(storage, StorageNames.EventsQueue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+            foreach (var m in (await queue.ReceiveMessagesAsync(32)).Value)
+            {
+                messages.Add(m.Body.ToString());
+                await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
+            }
+        }
+
+        foreach (string message in messages)
+        {
+            try
+            {
+                await processor.ProcessAsync(message, 1, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is Azure.RequestFailedException or AggregateException or HttpRequestException or IOException)
+            {
+                // Storage down: the host would retry the message; the failure is logged, which is what is checked.
+            }
+        }
+
+        return messages.Count;
+    }
+
+    private static async Task<int> ExportPaths(AppServices app, string domain, MailgunFake us)
+    {
+        var export = app.Get<SuppressionExport>();
+        int paths = 0;
+        foreach (string d in new[] { domain })
+        {
+            paths++;
+            TestContext.Progress.WriteLine($"export {d}");
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try
+            {
+                await export.ExportDomainAsync(d, DateOnly.FromDateTime(Now.UtcDateTime), timeout.Token);
+            }
+            catch (Exception ex) when (ex is not (NullReferenceException or ArgumentException))
+            {
+                // Refused key or storage down: logged, then raised for the timer to report.
+            }
+        }
+
+        foreach (var (status, day) in new[] { (HttpStatusCode.InternalServerError, 1), (HttpStatusCode.Unauthorized, 2) })
+        {
+            us.Fail(domain, "bounces", afterPages: 0, status, times: 10);
+            paths++;
+            TestContext.Progress.WriteLine($"export failing {status}");
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try
+            {
+                await export.ExportDomainAsync(domain, DateOnly.FromDateTime(Now.UtcDateTime).AddDays(day), timeout.Token);
+            }
+            catch (Exception ex) when (ex is not (NullReferenceException or ArgumentException))
+            {
+                // Mailgun failing (after its retries for a 500; at once for a refused key).
+            }
+
+            us.ClearFaults();
+        }
+        return paths;
+    }
+}

@@ -1,0 +1,246 @@
+using System.Text;
+using MailgunFunctions.App;
+using MailgunFunctions.Testing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Newtonsoft.Json.Linq;
+
+namespace MailgunFunctions.Tests.Reliability;
+
+/// <summary>
+/// Mutation fuzzing of both webhooks through their function classes (the whole path, storage included): random bytes,
+/// truncated and bit-flipped bodies, invalid UTF-8, wrong content types, huge fields, missing and duplicated form fields,
+/// bodies without Content-Length read in small chunks. Every answer must be a documented outcome with a reason: never a
+/// 500, never an exception. Seeded: the seed and case number are in every failure message.
+/// </summary>
+[Category("Reliability")]
+[NonParallelizable]
+public class WebhookFuzzTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+
+    private static readonly string?[] FormContentTypes =
+    [
+        null, "", "application/json", "text/plain", "multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=nope",
+        "multipart/mixed; boundary=x", "application/x-www-form-urlencoded; charset=utf-16", "application/x-www-form-urlencoded; charset=nonsense",
+        "APPLICATION/X-WWW-FORM-URLENCODED", "application/octet-stream", "form-data", ";;;", "multipart/form-data; boundary=\"" + new string('b', 200) + "\"",
+    ];
+
+    private static readonly string?[] JsonContentTypes =
+    [
+        "application/json", "application/json; charset=utf-8", "Application/JSON", "text/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+        "text/plain", null, "", "application/json; charset=latin1", "application/cloudevents+json",
+    ];
+
+    private static readonly byte[][] InvalidUtf8 = [[0xC3, 0x28], [0xFF], [0xED, 0xA0, 0x80], [0xF0, 0x28, 0x8C, 0x28], [0xC0, 0xAF], [0x00]];
+
+    [TestCase(false, 20_000, TestName = "Inbound webhook: 20,000 mutated posts with storage down")]
+    [TestCase(true, 1_000, TestName = "Inbound webhook: 1,000 mutated posts against Azurite")]
+    public async Task Inbound_webhook_answers_every_mutated_post_with_a_documented_outcome(bool realStorage, int cases)
+    {
+        cases = ReliabilityScale.Of(cases);
+        const int seed = 20261126;
+        var random = new Random(seed + (realStorage ? 1 : 0));
+        string storage = realStorage ? await Azurite.SharedConnectionStringAsync() : Azurite.Unreachable();
+        // A 1 MB limit (the smallest sensible is 64 KB) so the huge fields also meet the size check.
+        using var app = new AppServices(storage, Now, new Dictionary<string, string?> { ["Inbound:MaxRequestBytes"] = "1048576" });
+        var webhook = app.Function<InboundWebhook>();
+        var outcomes = new Dictionary<string, int>();
+        for (int i = 0; i < cases; i++)
+        {
+            var (body, contentType, chunked) = MutatedInboundPost(random);
+            string context = $"seed {seed}, case {i}, content type '{contentType}', {body.Length} bytes";
+            IActionResult result;
+            try
+            {
+                result = await webhook.RunAsync(Request(body, contentType, chunked, random), CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                Assert.Fail($"{context}: {ex}");
+                return;
+            }
+
+            Count(outcomes, Check((ContentResult)result, context));
+        }
+
+        TestContext.Out.WriteLine($"{cases} inbound cases: " + string.Join(", ", outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}")));
+        Assert.That(outcomes.Keys, Is.SupersetOf(realStorage
+            ? new[] { "200 accepted", "400 malformed_form", "401 signature_invalid", "406 not_a_form" }
+            : new[] { "503 storage_unavailable", "400 malformed_form", "401 signature_missing", "401 timestamp_stale", "406 not_a_form", "413 body_too_large" }), "the mutations reach many different outcomes");
+    }
+
+    [Test]
+    public async Task Events_webhook_answers_every_mutated_delivery_with_a_documented_outcome_against_Azurite()
+    {
+        int cases = ReliabilityScale.Of(3_000);
+        const int seed = 8;
+        var random = new Random(seed);
+        using var app = new AppServices(await Azurite.SharedConnectionStringAsync(), Now);
+        var webhook = app.Function<EventsWebhook>();
+        var outcomes = new Dictionary<string, int>();
+        for (int i = 0; i < cases; i++)
+        {
+            var data = SignedWebhook.Failed($"fuzz{random.Next(1000)}@example.com", Now.AddMinutes(-2));
+            byte[] body = Encoding.UTF8.GetBytes(SignedWebhook.Body(data, Now.AddMinutes(-1)));
+            body = MutateBytes(body, random, random.Next(6));
+            string? contentType = random.Next(3) == 0 ? JsonContentTypes[random.Next(JsonContentTypes.Length)] : "application/json";
+            bool chunked = random.Next(2) == 0;
+            string context = $"seed {seed}, case {i}, content type '{contentType}', {body.Length} bytes";
+            IActionResult result;
+            try
+            {
+                result = await webhook.RunAsync(Request(body, contentType, chunked, random), CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                Assert.Fail($"{context}: {ex}");
+                return;
+            }
+
+            Count(outcomes, Check((ContentResult)result, context));
+        }
+
+        TestContext.Out.WriteLine($"{cases} events cases: " + string.Join(", ", outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}")));
+        Assert.That(outcomes.Keys, Is.SupersetOf(new[] { "200 accepted", "400 malformed_json", "406 unsupported_media_type", "401 signature_invalid" }));
+    }
+
+    private static string Check(ContentResult result, string context)
+    {
+        var answer = JObject.Parse(result.Content!);
+        string reason = (string?)answer["outcome"] ?? "";
+        Assert.That(result.StatusCode, Is.Not.EqualTo(500).And.Not.Null, context);
+        Assert.That(ReliabilityScale.DocumentedReasons, Does.Contain(reason), context);
+        if (result.StatusCode != 200)
+        {
+            Assert.That((string?)answer["detail"], Is.Not.Null.And.Not.Empty, $"{context}: a rejection says why");
+        }
+
+        return $"{result.StatusCode} {reason}";
+    }
+
+    private static void Count(Dictionary<string, int> outcomes, string outcome) => outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
+
+    private string? _lastToken;
+
+    private (byte[] Body, string? ContentType, bool Chunked) MutatedInboundPost(Random random)
+    {
+        var fields = InboundPost.ParsedReply(subject: "Re: offer " + random.Next());
+        int kind = random.Next(10);
+        if (kind == 0)
+        {
+            // Pure noise.
+            byte[] noise = new byte[random.Next(0, 4096)];
+            random.NextBytes(noise);
+            return (noise, random.Next(2) == 0 ? "application/x-www-form-urlencoded" : "multipart/form-data; boundary=x", random.Next(2) == 0);
+        }
+
+        if (kind == 1)
+        {
+            // A huge field (occasionally past the intake's limit when sent chunked).
+            fields.Add(new("body-html", new string('h', random.Next(64 * 1024, 2 * 1024 * 1024))));
+        }
+
+        // Now and then a token already used (a Mailgun retry of the same post, or a replay with another body).
+        string? token = kind == 9 && _lastToken is not null ? _lastToken : null;
+        var signed = kind == 9
+            ? InboundPost.Signed(fields, Now.AddSeconds(-30), token)
+            : random.Next(5) == 0
+            ? InboundPost.Signed(fields, Now.AddMinutes(random.Next(2) == 0 ? -60 * 24 * 2 : 10))
+            : InboundPost.Signed(fields, Now.AddSeconds(-random.Next(0, 120)), key: random.Next(10) == 0 ? TestSettings.ApiKey : TestSettings.SigningKey);
+        if (kind == 2 && signed.Count > 0)
+        {
+            // Missing fields, signature ones included.
+            int drop = random.Next(1, 4);
+            for (int d = 0; d < drop && signed.Count > 0; d++)
+            {
+                signed.RemoveAt(random.Next(signed.Count));
+            }
+        }
+
+        if (kind == 3 && signed.Count > 0)
+        {
+            // Duplicated fields, with the same or another value.
+            var field = signed[random.Next(signed.Count)];
+            signed.Insert(random.Next(signed.Count + 1), new(field.Key, random.Next(2) == 0 ? field.Value : "other" + random.Next()));
+        }
+
+        _lastToken = signed.LastOrDefault(f => f.Key == "token").Value;
+        var (body, contentType) = random.Next(2) == 0
+            ? InboundPost.UrlEncoded(signed)
+            : InboundPost.Multipart(signed, random.Next(2) == 0 ? [] : [new InboundFile("attachment-1", "a.txt", "text/plain", Encoding.UTF8.GetBytes("hello"))]);
+        if (kind is >= 4 and < 9)
+        {
+            body = MutateBytes(body, random, random.Next(1, 6));
+        }
+
+        if (random.Next(6) == 0)
+        {
+            contentType = FormContentTypes[random.Next(FormContentTypes.Length)]!;
+        }
+
+        return (body, contentType, random.Next(3) == 0);
+    }
+
+    /// <summary>0: unchanged; 1: truncated; 2: bytes flipped; 3: invalid UTF-8 inserted; 4: a slice repeated; 5: nested brackets.</summary>
+    private static byte[] MutateBytes(byte[] body, Random random, int mutation)
+    {
+        var bytes = body.ToList();
+        switch (mutation)
+        {
+            case 1:
+                return body[..random.Next(body.Length)];
+            case 2:
+                for (int n = random.Next(1, 20); n > 0 && bytes.Count > 0; n--)
+                {
+                    bytes[random.Next(bytes.Count)] ^= (byte)(1 << random.Next(8));
+                }
+
+                break;
+            case 3:
+                bytes.InsertRange(random.Next(bytes.Count + 1), InvalidUtf8[random.Next(InvalidUtf8.Length)]);
+                break;
+            case 4:
+                int start = random.Next(bytes.Count), length = random.Next(Math.Min(512, bytes.Count - start) + 1);
+                bytes.InsertRange(random.Next(bytes.Count + 1), bytes.GetRange(start, length));
+                break;
+            case 5:
+                int depth = random.Next(10, 5000);
+                bytes.InsertRange(random.Next(bytes.Count + 1), Encoding.ASCII.GetBytes(new string('[', depth) + new string(']', depth)));
+                break;
+        }
+
+        return [.. bytes];
+    }
+
+    /// <summary>A request as the host hands it over; chunked ones have no Content-Length and arrive in small reads.</summary>
+    private static HttpRequest Request(byte[] body, string? contentType, bool chunked, Random random)
+    {
+        var request = AppServices.Post(body, contentType, sendContentLength: !chunked);
+        if (chunked)
+        {
+            request.Body = new ChunkedStream(body, random.Next(1, 4096));
+        }
+        else if (random.Next(20) == 0)
+        {
+            // A Content-Length that lies (a proxy or a truncated transfer).
+            request.ContentLength = Math.Max(0, body.Length + random.Next(-100, 100));
+        }
+
+        return request;
+    }
+
+    /// <summary>Returns at most <c>chunk</c> bytes per read, as a chunked transfer does.</summary>
+    private sealed class ChunkedStream(byte[] data, int chunk) : MemoryStream(data, writable: false)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, chunk));
+
+        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(buffer.Length, chunk)]);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            base.ReadAsync(buffer, offset, Math.Min(count, chunk), cancellationToken);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, chunk)], cancellationToken);
+    }
+}
