@@ -339,13 +339,11 @@ var appSettings = {
   Unsubscribe__ActiveKeyId: 'k1'
   Unsubscribe__BaseUrl: empty(unsubscribeBaseUrl) ? 'https://${functionAppName}.azurewebsites.net/api/unsubscribe' : unsubscribeBaseUrl
   Unsubscribe__MailtoAddress: empty(unsubscribeMailtoAddress) ? '' : unsubscribeMailtoAddress
+
   // SuppressionReconcilerOptions (section "SuppressionReconciliation")
   SuppressionReconciliation__MaxDndKeysInMemory: string(reconciliationMaxDndKeysInMemory)
   SuppressionReconciliation__MaxAllowlistEntries: string(reconciliationMaxAllowlistEntries)
   SuppressionReconciliation__ReviewFilterFalsePositiveRate: reconciliationReviewFilterFalsePositiveRate
-
-  // Unsubscribe links (the option class that reads it lands with the unsubscribe feature).
-  Unsubscribe__LinkKey: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=unsubscribe-link-key)'
 }
 
 // During a rotation only: a reference to a secret that does not exist would become a usable "key" of its own text.
