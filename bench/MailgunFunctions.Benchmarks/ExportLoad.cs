@@ -84,10 +84,17 @@ public static class ExportLoad
             ["error"] = error,
             ["created_at"] = "Fri, 01 Jan 2021 10:00:00 UTC",
         });
-        foreach (string list in new[] { "complaints", "unsubscribes", "whitelists" })
+        foreach (string list in new[] { "complaints", "unsubscribes" })
         {
             us.SetList(domain, list, []);
         }
+
+        // The generated addresses' domain is allowlisted, so the nightly reconciliation that follows the export re-reads
+        // the list but writes no DND entry: a million DND writes would measure Table Storage, not the export.
+        us.SetList(domain, "whitelists",
+        [
+            new JObject { ["value"] = "example.net", ["type"] = "domain", ["reason"] = "benchmark", ["createdAt"] = "Mon, 04 Jan 2021 10:00:00 UTC" },
+        ]);
 
         var settings = new Dictionary<string, string?>
         {
