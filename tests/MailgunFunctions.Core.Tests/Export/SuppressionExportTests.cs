@@ -15,69 +15,28 @@ namespace MailgunFunctions.Tests.Export;
 /// The export end to end: the Mailgun fake (real HTTP, US and EU) and Azurite (real Blob and Table clients).
 /// Each test uses its own domain names, so blobs and ExportRuns rows of other tests never match.
 /// </summary>
-[NonParallelizable]
-public class SuppressionExportTests
+public class SuppressionExportTests : ExportTestBed
 {
-    private static readonly DateOnly Day = new(2026, 11, 26);
-    private MailgunFake _us = null!;
-    private MailgunFake _eu = null!;
-    private string _storage = null!;
     private string _run = null!;
 
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _storage = await Azurite.SharedConnectionStringAsync();
-        _us = await MailgunFake.StartAsync(TestSettings.ApiKey);
-        _eu = await MailgunFake.StartAsync(TestSettings.ApiKey);
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        await _us.DisposeAsync();
-        await _eu.DisposeAsync();
-    }
-
     [SetUp]
-    public void Reset()
-    {
-        _us.Reset();
-        _eu.Reset();
-        _run = Guid.NewGuid().ToString("N")[..8];
-    }
+    public void NewRun() => _run = Guid.NewGuid().ToString("N")[..8];
 
     private string Domain(string name) => $"{name}-{_run}.example.com";
 
     private ServiceProvider Services((string Name, string Region)[] domains, Action<Dictionary<string, string?>>? change = null, Action<IServiceCollection>? extra = null, CapturedLogs? logs = null)
     {
-        var settings = ApiTestServices.Settings(_us, _eu, domains);
+        var settings = ApiTestServices.Settings(Us, Eu, domains);
         settings["MailgunApi:SuppressionPageSize"] = "100";
         change?.Invoke(settings);
-        return ApiTestServices.Build(_storage, settings, logs, extra);
+        return ApiTestServices.Build(Storage, settings, logs, extra);
     }
 
-    private static void Host(MailgunFake fake, string domain, IEnumerable<JObject>? bounces = null, IEnumerable<JObject>? complaints = null,
-        IEnumerable<JObject>? unsubscribes = null, IEnumerable<JObject>? allowlist = null)
-    {
-        fake.SetList(domain, "bounces", bounces ?? []);
-        fake.SetList(domain, "complaints", complaints ?? []);
-        fake.SetList(domain, "unsubscribes", unsubscribes ?? []);
-        fake.SetList(domain, "whitelists", allowlist ?? []);
-    }
-
-    private BlobContainerClient Container() => new BlobServiceClient(_storage).GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
-
-    private async Task<string?> ReadBlob(string name)
-    {
-        var blob = Container().GetBlobClient(name);
-        return await blob.ExistsAsync() ? (await blob.DownloadContentAsync()).Value.Content.ToString() : null;
-    }
 
     private async Task<List<string>> BlobNames(string domain)
     {
         var names = new List<string>();
-        await foreach (var item in Container().GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix: domain + "/", cancellationToken: default))
+        await foreach (var item in Exports().GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix: domain + "/", cancellationToken: default))
         {
             names.Add(item.Name);
         }
@@ -91,33 +50,33 @@ public class SuppressionExportTests
     public async Task Run_exports_every_list_of_several_US_and_EU_domains_to_final_blobs_with_status_and_summary()
     {
         string a = Domain("a"), b = Domain("b"), eu = Domain("eu");
-        Host(_us, a, bounces: ApiTestServices.Bounces(250), complaints: [ApiTestServices.Complaint("c1@example.net"), ApiTestServices.Complaint("c2@example.net")],
+        HostLists(Us, a, bounces: ApiTestServices.Bounces(250), complaints: [ApiTestServices.Complaint("c1@example.net"), ApiTestServices.Complaint("c2@example.net")],
             unsubscribes: [ApiTestServices.Unsubscribe("u@example.net", "*")], allowlist: [ApiTestServices.Allow("vip@example.net")]);
-        Host(_us, b, bounces: ApiTestServices.Bounces(5));
-        Host(_eu, eu, bounces: ApiTestServices.Bounces(120, "eu.example"), complaints: [ApiTestServices.Complaint("ce@eu.example")]);
+        HostLists(Us, b, bounces: ApiTestServices.Bounces(5));
+        HostLists(Eu, eu, bounces: ApiTestServices.Bounces(120, "eu.example"), complaints: [ApiTestServices.Complaint("ce@eu.example")]);
         var logs = new CapturedLogs();
         await using var services = Services([(a, "Us"), (b, "Us"), (eu, "Eu")], logs: logs);
 
         var summaries = await services.GetRequiredService<SuppressionExport>().RunAsync(Day, CancellationToken.None);
 
         Assert.That(summaries.Select(s => (s.Domain, s.Region, s.TotalRecords)), Is.EqualTo(new[] { (a, "Us", 254L), (b, "Us", 5L), (eu, "Eu", 121L) }));
-        string bounces = (await ReadBlob($"{a}/2026-11-26/bounces.csv"))!;
+        string bounces = (await ReadExportBlob($"{a}/2026-11-26/bounces.csv"))!;
         Assert.Multiple(async () =>
         {
             Assert.That(Lines(bounces), Has.Length.EqualTo(251));
             Assert.That(Lines(bounces)[0], Is.EqualTo("address,code,error,created_at"));
             Assert.That(Lines(bounces)[1], Is.EqualTo("user000000@example.net,550,550 5.1.1 No such user,Fri, 01 Jan 2021 10:00:00 UTC".Replace("Fri, 01 Jan 2021 10:00:00 UTC", "\"Fri, 01 Jan 2021 10:00:00 UTC\"", StringComparison.Ordinal)));
             Assert.That(Lines(bounces).Skip(1).Distinct().Count(), Is.EqualTo(250), "no duplicates across pages");
-            Assert.That(Lines((await ReadBlob($"{a}/2026-11-26/unsubscribes.csv"))!), Is.EqualTo(new[] { "address,tags,created_at", "u@example.net,\"[\"\"*\"\"]\",\"Sun, 03 Jan 2021 10:00:00 UTC\"" }));
-            Assert.That(Lines((await ReadBlob($"{a}/2026-11-26/whitelists.csv"))!)[0], Is.EqualTo("value,type,reason,createdAt"));
-            Assert.That(Lines((await ReadBlob($"{eu}/2026-11-26/bounces.csv"))!), Has.Length.EqualTo(121));
+            Assert.That(Lines((await ReadExportBlob($"{a}/2026-11-26/unsubscribes.csv"))!), Is.EqualTo(new[] { "address,tags,created_at", "u@example.net,\"[\"\"*\"\"]\",\"Sun, 03 Jan 2021 10:00:00 UTC\"" }));
+            Assert.That(Lines((await ReadExportBlob($"{a}/2026-11-26/whitelists.csv"))!)[0], Is.EqualTo("value,type,reason,createdAt"));
+            Assert.That(Lines((await ReadExportBlob($"{eu}/2026-11-26/bounces.csv"))!), Has.Length.EqualTo(121));
             Assert.That(await BlobNames(a), Is.EquivalentTo(new[] { "bounces", "complaints", "unsubscribes", "whitelists" }
                 .Concat(["dnd", "review-dnd-not-in-mailgun"])
                 .Select(l => $"{a}/2026-11-26/{l}.csv").Concat([$"{a}/2026-11-26/summary.json", $"{a}/2026-11-26/report.md"])), "no _partial blob left");
-            Assert.That(_us.Requests.Any(r => r.RawTarget.Contains(eu, StringComparison.Ordinal)), Is.False, "EU domain never asked on the US host");
+            Assert.That(Us.Requests.Any(r => r.RawTarget.Contains(eu, StringComparison.Ordinal)), Is.False, "EU domain never asked on the US host");
         });
 
-        var summary = ExportSummary.FromJson((await ReadBlob($"{a}/2026-11-26/summary.json"))!)!;
+        var summary = ExportSummary.FromJson((await ReadExportBlob($"{a}/2026-11-26/summary.json"))!)!;
         Assert.Multiple(() =>
         {
             Assert.That(summary.Lists.ToDictionary(l => l.Key, l => l.Value.Records),
@@ -142,13 +101,13 @@ public class SuppressionExportTests
     {
         string d = Domain("formula");
         string[] addresses = ["=cmd|' /C calc'!A0@example.net", "+1@example.net", "-x@example.net", "@at@example.net", "\ttab@example.net", "\rcr@example.net", "'quote@example.net", "plain@example.net"];
-        Host(_us, d, bounces: addresses.Select(x => ApiTestServices.Bounce(x, 550, error: "=HYPERLINK(\"http://evil\",\"click\"), really")));
+        HostLists(Us, d, bounces: addresses.Select(x => ApiTestServices.Bounce(x, 550, error: "=HYPERLINK(\"http://evil\",\"click\"), really")));
         var reread = new List<SuppressionRecord>();
         await using var services = Services([(d, "Us")], extra: s => s.AddSingleton<ISuppressionReconciler>(new RecordingReconciler(reread)));
 
         var summary = (await services.GetRequiredService<SuppressionExport>().RunAsync(Day, CancellationToken.None)).Single();
 
-        string csv = (await ReadBlob($"{d}/2026-11-26/bounces.csv"))!;
+        string csv = (await ReadExportBlob($"{d}/2026-11-26/bounces.csv"))!;
         Assert.Multiple(() =>
         {
             Assert.That(csv, Does.Contain("\r\n\"'=cmd|' /C calc'!A0@example.net\",550,").Or.Contain("\r\n'=cmd|' /C calc'!A0@example.net,550,"));
@@ -175,9 +134,9 @@ public class SuppressionExportTests
         string blockSize, long checkpointedRecords, int rerunRequests)
     {
         string d = Domain("crash");
-        Host(_us, d, bounces: ApiTestServices.Bounces(300), complaints: [ApiTestServices.Complaint("c@example.net")],
+        HostLists(Us, d, bounces: ApiTestServices.Bounces(300), complaints: [ApiTestServices.Complaint("c@example.net")],
             unsubscribes: Enumerable.Range(0, 500).Select(i => ApiTestServices.Unsubscribe($"u{i:D4}@example.net", "news")));
-        _us.Fail(d, "unsubscribes", afterPages: 2, HttpStatusCode.InternalServerError, times: int.MaxValue);
+        Us.Fail(d, "unsubscribes", afterPages: 2, HttpStatusCode.InternalServerError, times: int.MaxValue);
         await using var services = Services([(d, "Us")], s =>
         {
             s["MailgunApi:MaxRetryAttempts"] = "1";
@@ -192,9 +151,9 @@ public class SuppressionExportTests
         Assert.Multiple(async () =>
         {
             Assert.That(error!.Message, Does.Contain(d).And.Contain("500"));
-            Assert.That(await ReadBlob($"{d}/2026-11-26/unsubscribes.csv"), Is.Null, "a half-written list never gets its final name");
-            Assert.That(await ReadBlob($"{d}/2026-11-26/summary.json"), Is.Null);
-            Assert.That(await ReadBlob($"{d}/2026-11-26/bounces.csv"), Is.Not.Null);
+            Assert.That(await ReadExportBlob($"{d}/2026-11-26/unsubscribes.csv"), Is.Null, "a half-written list never gets its final name");
+            Assert.That(await ReadExportBlob($"{d}/2026-11-26/summary.json"), Is.Null);
+            Assert.That(await ReadExportBlob($"{d}/2026-11-26/bounces.csv"), Is.Not.Null);
             Assert.That(failed!.State, Is.EqualTo(ExportState.Failed));
             Assert.That(failed.Records, Is.EqualTo(checkpointedRecords), "records safely uploaded at the last checkpoint");
             Assert.That(failed.ResumeFrom, checkpointedRecords > 0 ? Does.Contain("page=next&address=u0199%40example.net") : Is.Null);
@@ -202,12 +161,12 @@ public class SuppressionExportTests
             Assert.That((await store.GetAsync(d, Day, null, CancellationToken.None))!.State, Is.EqualTo(ExportState.Failed));
         });
 
-        _us.ClearFaults();
-        int before = _us.Requests.Count;
+        Us.ClearFaults();
+        int before = Us.Requests.Count;
         var summary = (await export.RunAsync(Day, CancellationToken.None)).Single();
 
-        var rerun = _us.Requests.Skip(before).ToList();
-        string csv = (await ReadBlob($"{d}/2026-11-26/unsubscribes.csv"))!;
+        var rerun = Us.Requests.Skip(before).ToList();
+        string csv = (await ReadExportBlob($"{d}/2026-11-26/unsubscribes.csv"))!;
         var done = await store.GetAsync(d, Day, SuppressionList.Unsubscribes, CancellationToken.None);
         Assert.Multiple(async () =>
         {
@@ -229,8 +188,8 @@ public class SuppressionExportTests
     public async Task A_checkpoint_whose_uploaded_blocks_are_gone_is_not_trusted_and_the_list_starts_over()
     {
         string d = Domain("stale");
-        Host(_us, d, bounces: ApiTestServices.Bounces(300));
-        _us.Fail(d, "bounces", afterPages: 2, HttpStatusCode.InternalServerError, times: int.MaxValue);
+        HostLists(Us, d, bounces: ApiTestServices.Bounces(300));
+        Us.Fail(d, "bounces", afterPages: 2, HttpStatusCode.InternalServerError, times: int.MaxValue);
         await using var services = Services([(d, "Us")], s =>
         {
             s["MailgunApi:MaxRetryAttempts"] = "0";
@@ -243,39 +202,39 @@ public class SuppressionExportTests
         Assert.That(failed.Blocks, Has.Count.EqualTo(2));
         // As after a week (Azure drops uncommitted blocks) or a partial blob deleted by hand: one block is unknown.
         await store.SaveAsync(failed with { Blocks = [failed.Blocks[0], Convert.ToBase64String("000099-00000001"u8)] }, CancellationToken.None);
-        _us.ClearFaults();
-        int before = _us.Requests.Count;
+        Us.ClearFaults();
+        int before = Us.Requests.Count;
 
         await export.RunAsync(Day, CancellationToken.None);
 
-        string csv = (await ReadBlob($"{d}/2026-11-26/bounces.csv"))!;
+        string csv = (await ReadExportBlob($"{d}/2026-11-26/bounces.csv"))!;
         Assert.That(Lines(csv).Skip(1).Select(l => l.Split(',')[0]), Is.EqualTo(Enumerable.Range(0, 300).Select(i => $"user{i:D6}@example.net")));
-        Assert.That(_us.Requests.Skip(before).Count(r => r.RawTarget.Contains("/bounces", StringComparison.Ordinal)), Is.EqualTo(4), "pages 1-3 and the empty one");
+        Assert.That(Us.Requests.Skip(before).Count(r => r.RawTarget.Contains("/bounces", StringComparison.Ordinal)), Is.EqualTo(4), "pages 1-3 and the empty one");
     }
 
     [Test]
     public async Task A_rerun_of_a_finished_date_skips_every_list_and_a_deleted_final_blob_is_redone()
     {
         string d = Domain("rerun");
-        Host(_us, d, bounces: ApiTestServices.Bounces(3), complaints: [ApiTestServices.Complaint("c@example.net")]);
+        HostLists(Us, d, bounces: ApiTestServices.Bounces(3), complaints: [ApiTestServices.Complaint("c@example.net")]);
         await using var services = Services([(d, "Us")]);
         var export = services.GetRequiredService<SuppressionExport>();
         await export.RunAsync(Day, CancellationToken.None);
-        _us.SetList(d, "complaints", [ApiTestServices.Complaint("c@example.net"), ApiTestServices.Complaint("late@example.net")]);
-        int before = _us.Requests.Count;
-        string? summary = await ReadBlob($"{d}/2026-11-26/summary.json");
+        Us.SetList(d, "complaints", [ApiTestServices.Complaint("c@example.net"), ApiTestServices.Complaint("late@example.net")]);
+        int before = Us.Requests.Count;
+        string? summary = await ReadExportBlob($"{d}/2026-11-26/summary.json");
 
         await export.RunAsync(Day, CancellationToken.None);
 
-        Assert.That(_us.Requests.Count, Is.EqualTo(before), "nothing asked again");
-        Assert.That(await ReadBlob($"{d}/2026-11-26/summary.json"), Is.EqualTo(summary), "a finished domain is skipped whole, summary untouched");
-        Assert.That(Lines((await ReadBlob($"{d}/2026-11-26/complaints.csv"))!), Has.Length.EqualTo(2), "the finished export stands");
+        Assert.That(Us.Requests.Count, Is.EqualTo(before), "nothing asked again");
+        Assert.That(await ReadExportBlob($"{d}/2026-11-26/summary.json"), Is.EqualTo(summary), "a finished domain is skipped whole, summary untouched");
+        Assert.That(Lines((await ReadExportBlob($"{d}/2026-11-26/complaints.csv"))!), Has.Length.EqualTo(2), "the finished export stands");
 
-        await Container().DeleteBlobAsync($"{d}/2026-11-26/complaints.csv");
+        await Exports().DeleteBlobAsync($"{d}/2026-11-26/complaints.csv");
         await export.RunAsync(Day, CancellationToken.None);
 
-        Assert.That(Lines((await ReadBlob($"{d}/2026-11-26/complaints.csv"))!), Has.Length.EqualTo(3));
-        Assert.That(_us.Requests.Skip(before).All(r => r.RawTarget.Contains("/complaints", StringComparison.Ordinal)), Is.True);
+        Assert.That(Lines((await ReadExportBlob($"{d}/2026-11-26/complaints.csv"))!), Has.Length.EqualTo(3));
+        Assert.That(Us.Requests.Skip(before).All(r => r.RawTarget.Contains("/complaints", StringComparison.Ordinal)), Is.True);
     }
 
     [Test]
@@ -283,18 +242,18 @@ public class SuppressionExportTests
     {
         string d = Domain("delta");
         var old = new DateTimeOffset(2021, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        Host(_us, d, bounces: [ApiTestServices.Bounce("old1@example.net", 550, at: old), ApiTestServices.Bounce("old2@example.net", "421", at: old)]);
+        HostLists(Us, d, bounces: [ApiTestServices.Bounce("old1@example.net", 550, at: old), ApiTestServices.Bounce("old2@example.net", "421", at: old)]);
         await using var services = Services([(d, "Us")]);
         var export = services.GetRequiredService<SuppressionExport>();
         await export.RunAsync(Day.AddDays(-1), CancellationToken.None);
         var fresh = DateTimeOffset.UtcNow.AddHours(1);
-        _us.SetList(d, "bounces", [ApiTestServices.Bounce("old1@example.net", 550, at: old), ApiTestServices.Bounce("new1@example.net", 552, at: fresh),
+        Us.SetList(d, "bounces", [ApiTestServices.Bounce("old1@example.net", 550, at: old), ApiTestServices.Bounce("new1@example.net", 552, at: fresh),
             ApiTestServices.Bounce("new2@example.net", 552, at: fresh)]);
-        _us.SetList(d, "complaints", [ApiTestServices.Complaint("newc@example.net", fresh)]);
+        Us.SetList(d, "complaints", [ApiTestServices.Complaint("newc@example.net", fresh)]);
 
         var summary = (await export.RunAsync(Day, CancellationToken.None)).Single();
 
-        var stored = ExportSummary.FromJson((await ReadBlob($"{d}/2026-11-26/summary.json"))!)!;
+        var stored = ExportSummary.FromJson((await ReadExportBlob($"{d}/2026-11-26/summary.json"))!)!;
         Assert.Multiple(() =>
         {
             Assert.That(stored, Is.Not.Null);
@@ -313,8 +272,8 @@ public class SuppressionExportTests
     public async Task A_domain_with_a_refused_key_fails_the_run_clearly_while_the_other_domains_are_exported()
     {
         string good = Domain("good"), wrongRegion = Domain("wrong");
-        Host(_us, good, bounces: ApiTestServices.Bounces(2));
-        Host(_eu, wrongRegion, bounces: ApiTestServices.Bounces(2));
+        HostLists(Us, good, bounces: ApiTestServices.Bounces(2));
+        HostLists(Eu, wrongRegion, bounces: ApiTestServices.Bounces(2));
         await using var services = Services([(wrongRegion, "Us"), (good, "Us")]);
 
         var error = Assert.ThrowsAsync<SuppressionExportException>(() => services.GetRequiredService<SuppressionExport>().RunAsync(Day, CancellationToken.None));
@@ -323,7 +282,7 @@ public class SuppressionExportTests
         {
             Assert.That(error!.Message, Does.Contain("Mailgun__ApiKey").And.Contain("MailgunApi__Domains__0__Region").And.Contain(wrongRegion));
             Assert.That(error.InnerExceptions.Single(), Is.TypeOf<MailgunApiException>());
-            Assert.That(await ReadBlob($"{good}/2026-11-26/summary.json"), Is.Not.Null);
+            Assert.That(await ReadExportBlob($"{good}/2026-11-26/summary.json"), Is.Not.Null);
             Assert.That((await services.GetRequiredService<ExportRunStore>().GetAsync(wrongRegion, Day, null, CancellationToken.None))!.State, Is.EqualTo(ExportState.Failed));
         });
     }
@@ -332,7 +291,7 @@ public class SuppressionExportTests
     public async Task Without_a_reconciler_the_summary_and_report_say_not_configured_and_a_warning_is_logged()
     {
         string d = Domain("norec");
-        Host(_us, d, bounces: ApiTestServices.Bounces(3));
+        HostLists(Us, d, bounces: ApiTestServices.Bounces(3));
         var logs = new CapturedLogs();
         await using var services = Services([(d, "Us")], logs: logs, extra: s => s.RemoveAll<ISuppressionReconciler>());
 
@@ -342,8 +301,8 @@ public class SuppressionExportTests
         {
             Assert.That(summary.Reconciliation, Is.EqualTo("not-configured"));
             Assert.That(summary.ReconciliationCounts, Is.Null);
-            Assert.That(await ReadBlob($"{d}/2026-11-26/report.md"), Does.Contain("Not done (not-configured)."));
-            Assert.That(await ReadBlob($"{d}/2026-11-26/dnd.csv"), Is.Null);
+            Assert.That(await ReadExportBlob($"{d}/2026-11-26/report.md"), Does.Contain("Not done (not-configured)."));
+            Assert.That(await ReadExportBlob($"{d}/2026-11-26/dnd.csv"), Is.Null);
             Assert.That(logs.Entries.Count(e => e.Text.Contains("no reconciler is registered", StringComparison.Ordinal)), Is.EqualTo(1));
         });
     }

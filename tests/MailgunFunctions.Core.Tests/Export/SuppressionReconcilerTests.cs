@@ -15,53 +15,23 @@ namespace MailgunFunctions.Tests.Export;
 /// Blob and Table clients, the app's own registration). Each test uses its own domain, which is also the DND tenant,
 /// so DND partitions, blobs and ExportRuns rows of other tests never match.
 /// </summary>
-[NonParallelizable]
-public class SuppressionReconcilerTests
+public class SuppressionReconcilerTests : ExportTestBed
 {
-    private static readonly DateOnly Day = new(2026, 11, 26);
-    private MailgunFake _us = null!;
-    private MailgunFake _eu = null!;
-    private string _storage = null!;
     private string _domain = null!;
 
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _storage = await Azurite.SharedConnectionStringAsync();
-        _us = await MailgunFake.StartAsync(TestSettings.ApiKey);
-        _eu = await MailgunFake.StartAsync(TestSettings.ApiKey);
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        await _us.DisposeAsync();
-        await _eu.DisposeAsync();
-    }
-
     [SetUp]
-    public void Reset()
-    {
-        _us.Reset();
-        _eu.Reset();
-        _domain = $"rec-{Guid.NewGuid():N}"[..12] + ".example.com";
-    }
+    public void NewDomain() => _domain = $"rec-{Guid.NewGuid():N}"[..12] + ".example.com";
 
     private ServiceProvider Services(string maxDndKeys = "1000000", CapturedLogs? logs = null)
     {
-        var settings = ApiTestServices.Settings(_us, _eu, (_domain, "Us"));
+        var settings = ApiTestServices.Settings(Us, Eu, (_domain, "Us"));
         settings["MailgunApi:SuppressionPageSize"] = "2";
         settings["SuppressionReconciliation:MaxDndKeysInMemory"] = maxDndKeys;
-        return ApiTestServices.Build(_storage, settings, logs);
+        return ApiTestServices.Build(Storage, settings, logs);
     }
 
-    private void Host(IEnumerable<JObject> bounces, IEnumerable<JObject> complaints, IEnumerable<JObject> unsubscribes, IEnumerable<JObject> allowlist)
-    {
-        _us.SetList(_domain, "bounces", bounces);
-        _us.SetList(_domain, "complaints", complaints);
-        _us.SetList(_domain, "unsubscribes", unsubscribes);
-        _us.SetList(_domain, "whitelists", allowlist);
-    }
+    private void Host(IEnumerable<JObject> bounces, IEnumerable<JObject> complaints, IEnumerable<JObject> unsubscribes, IEnumerable<JObject> allowlist) =>
+        HostLists(Us, _domain, bounces, complaints, unsubscribes, allowlist);
 
     private void HostMixedDomain() => Host(
         bounces:
@@ -84,13 +54,7 @@ public class SuppressionReconcilerTests
         await dnd.ApplyAsync(_domain, "ours-only@example.net", DndChange.PlatformUnsubscribe(new DateTimeOffset(2025, 6, 1, 0, 0, 0, TimeSpan.Zero), "link-2"), CancellationToken.None);
     }
 
-    private BlobContainerClient Container() => new BlobServiceClient(_storage).GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
-
-    private async Task<string?> ReadBlob(string file)
-    {
-        var blob = Container().GetBlobClient($"{_domain}/2026-11-26/{file}");
-        return await blob.ExistsAsync() ? (await blob.DownloadContentAsync()).Value.Content.ToString() : null;
-    }
+    private Task<string?> ReadBlob(string file) => ReadExportBlob($"{_domain}/2026-11-26/{file}");
 
     private static async Task<List<DndHistoryRecord>> History(DndStore dnd, string tenant, string address)
     {
@@ -223,7 +187,7 @@ public class SuppressionReconcilerTests
         var entryBefore = await dnd.GetAsync(_domain, "angry@example.net", CancellationToken.None);
 
         // As if the run died after the summary: the report is missing, so the domain is not complete and runs again.
-        await Container().GetBlobClient($"{_domain}/2026-11-26/report.md").DeleteAsync();
+        await Exports().GetBlobClient($"{_domain}/2026-11-26/report.md").DeleteAsync();
         var rerun = await export.ExportDomainAsync(_domain, Day, CancellationToken.None);
 
         Assert.Multiple(async () =>
