@@ -366,20 +366,22 @@ public sealed class EventWebhookIntake
     };
 
 
+    /// <summary>
+    /// Two storage requests: the token claim, then the send. A retry with the same token and body (after a 503, or a
+    /// Mailgun duplicate) is queued again: processing is idempotent (history keyed by event, entries merged as a join),
+    /// so a second copy changes nothing, while marking each claim "queued" after the send would cost a third request on
+    /// every event to save work on rare retries. The inbound webhook does mark, because its duplicates are expensive.
+    /// </summary>
     private async Task<IntakeResult> QueueAsync(PreparedEvent prepared, long started, CancellationToken cancellationToken)
     {
         var header = prepared.Header!;
         try
         {
             var claim = await _replayGuard.ClaimAsync(header.Token, header.BodySha256, header.EventId, header.ReceivedAt, cancellationToken).ConfigureAwait(false);
-            switch (claim)
+            if (claim == TokenClaim.BodyMismatch)
             {
-                case TokenClaim.BodyMismatch:
-                    IngestionLog.TokenReplayed(_logger, ReplayGuard.KeyOf(header.Token)[..16], header.EventId);
-                    return Reject(IntakeResult.TokenReplayed);
-                case TokenClaim.AlreadyQueued:
-                    Log(header, IntakeResult.Duplicate, started);
-                    return IntakeResult.Duplicate;
+                IngestionLog.TokenReplayed(_logger, ReplayGuard.KeyOf(header.Token)[..16], header.EventId);
+                return Reject(IntakeResult.TokenReplayed);
             }
 
             await _queue.SendAsync(prepared, cancellationToken).ConfigureAwait(false);
@@ -388,16 +390,6 @@ public sealed class EventWebhookIntake
         {
             IngestionLog.StorageUnavailable(_logger, ex, header.EventType, header.EventId);
             return IntakeResult.StorageUnavailable;
-        }
-
-        try
-        {
-            await _replayGuard.MarkQueuedAsync(header.Token, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
-        {
-            // The event is durable; answering 200 is right. A Mailgun retry would queue it again, harmlessly.
-            IngestionLog.MarkQueuedFailed(_logger, ex, header.EventId);
         }
 
         Log(header, IntakeResult.Accepted, started);

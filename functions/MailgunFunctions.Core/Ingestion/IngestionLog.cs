@@ -17,6 +17,4 @@ internal static partial class IngestionLog
     [LoggerMessage(1004, LogLevel.Error, "Storage unavailable while queueing Mailgun {EventType} event {EventId}; answered 503 so Mailgun retries")]
     public static partial void StorageUnavailable(ILogger logger, Exception exception, string eventType, string eventId);
 
-    [LoggerMessage(1005, LogLevel.Warning, "Mailgun event {EventId} is queued but its token could not be marked queued; a retry will queue it again (processing is idempotent)")]
-    public static partial void MarkQueuedFailed(ILogger logger, Exception exception, string eventId);
 }

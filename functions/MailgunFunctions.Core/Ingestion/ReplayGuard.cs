@@ -11,9 +11,9 @@ public enum TokenClaim
 {
     /// <summary>First time this token is seen: queue the event.</summary>
     New,
-    /// <summary>Seen with the same body but never confirmed queued (an earlier attempt failed): queue it again.</summary>
+    /// <summary>Seen with the same body, not marked queued (an earlier attempt failed, or the caller never marks): queue it again.</summary>
     RetryOfUnqueued,
-    /// <summary>Seen with the same body and already queued: a retry, answer 200 without queueing.</summary>
+    /// <summary>Seen with the same body and marked queued (<see cref="ReplayGuard.MarkQueuedAsync"/>): a retry, answer 200 without queueing.</summary>
     AlreadyQueued,
     /// <summary>Seen with a different body: the signature block was replayed onto another body.</summary>
     BodyMismatch,
@@ -23,6 +23,8 @@ public enum TokenClaim
 /// Remembers every accepted webhook token with a hash of its body. Mailgun's signature covers only timestamp
 /// and token, so a captured signature block could be replayed with any body: each token is accepted for one
 /// body only. The insert is atomic (Table Storage answers 409 to a second insert of the same key).
+/// The events webhook only claims (a re-queued event is cheap and processing is idempotent); the inbound webhook also
+/// marks each claim queued after the send, because queueing a reply twice stores and parses the raw mail twice.
 /// Table: <c>WebhookTokens</c>, PartitionKey = SHA-256 of the token (tokens may hold characters keys forbid), RowKey = "".
 /// </summary>
 public sealed class ReplayGuard
