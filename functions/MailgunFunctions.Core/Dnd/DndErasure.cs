@@ -56,30 +56,23 @@ public sealed class DndErasure
         var plain = await entries.GetEntityIfExistsAsync<TableEntity>(partition, DndKeys.AddressKey(normalized), cancellationToken: cancellationToken).ConfigureAwait(false);
         var kept = DndState.None;
         string? contactId = null;
+        bool entryKept = plain.HasValue;
         if (plain.HasValue)
         {
-            var entry = DndEntryCodec.FromEntity(plain.Value!);
-            contactId = entry.Context?.ContactId;
-            var stripped = Strip(entry);
-            var status = DndPolicy.Evaluate(stripped, now, _options);
-            kept = status.State;
-            var row = DndEntryCodec.ToEntity(stripped, status, now);
-            row.RowKey = ErasedRowKey(normalized);
-            row.Remove("Address");
-            row.Remove("Tenant");
-            row["Address"] = "(erased)";
-            row["Tenant"] = DndKeys.NormalizeTenant(tenant);
-            // Written before the plain row goes, so the suppression is never missing. Replace is right for a second erasure:
-            // a plain row that came back was merged onto the earlier hashed row, so it holds every fact that row held.
-            await entries.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-            await entries.DeleteEntityAsync(plain.Value!.PartitionKey, plain.Value.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+            // Processors skip the erasure row of tenants without a marker: mark, and give every processor time to see it,
+            // before the plain row goes (the argument is in ErasureMarks).
+            var marks = _tables.GetTableClient(StorageNames.DndErasuresTable);
+            await marks.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+            await ErasureMarks.MarkAsync(marks, partition, now, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(ErasureMarks.EraseWait, cancellationToken).ConfigureAwait(false);
+            (kept, contactId) = await MoveToErasedRowAsync(entries, partition, normalized, tenant, cancellationToken).ConfigureAwait(false);
         }
 
         int history = await DeletePartitionAsync(StorageNames.DndHistoryTable, DndKeys.HistoryPartition(tenant, normalized), cancellationToken).ConfigureAwait(false);
         var (replies, contactReplies, raw) = await EraseRepliesAsync(tenant, normalized, contactId, cancellationToken).ConfigureAwait(false);
         int sent = await DeleteWhereAsync(StorageNames.SentMessagesTable, TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Recipient eq {normalized}"), cancellationToken).ConfigureAwait(false);
         int senderRows = await StripSenderIssuesAsync(partition, normalized, cancellationToken).ConfigureAwait(false);
-        if (!plain.HasValue && history + replies + contactReplies + raw + sent + senderRows == 0)
+        if (!entryKept && history + replies + contactReplies + raw + sent + senderRows == 0)
         {
             return null;
         }
@@ -96,7 +89,52 @@ public sealed class DndErasure
             ["Replies"] = replies + contactReplies,
             ["RawMessages"] = raw,
         }, cancellationToken).ConfigureAwait(false);
-        return new DndErasureResult(id, now, plain.HasValue, kept, history, replies, contactReplies, raw, sent, senderRows);
+        return new DndErasureResult(id, now, entryKept, kept, history, replies, contactReplies, raw, sent, senderRows);
+    }
+
+    /// <summary>
+    /// Replaces the plain row by its stripped copy under the hashed key. The plain row is read again after the wait and
+    /// deleted with its ETag: a processor that changed it meanwhile makes the delete fail, and the move is redone with
+    /// its change, so nothing written during the wait is lost.
+    /// </summary>
+    private async Task<(DndState Kept, string? ContactId)> MoveToErasedRowAsync(TableClient entries, string partition, string address, string tenant, CancellationToken cancellationToken)
+    {
+        var kept = DndState.None;
+        string? contactId = null;
+        while (true)
+        {
+            var plain = await entries.GetEntityIfExistsAsync<TableEntity>(partition, DndKeys.AddressKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!plain.HasValue)
+            {
+                // Another erasure of the same address finished first.
+                return (kept, contactId);
+            }
+
+            var now = _time.GetUtcNow();
+            var entry = DndEntryCodec.FromEntity(plain.Value!);
+            contactId = entry.Context?.ContactId ?? contactId;
+            var stripped = Strip(entry);
+            var status = DndPolicy.Evaluate(stripped, now, _options);
+            kept = status.State;
+            var row = DndEntryCodec.ToEntity(stripped, status, now);
+            row.RowKey = ErasedRowKey(address);
+            row.Remove("Address");
+            row.Remove("Tenant");
+            row["Address"] = "(erased)";
+            row["Tenant"] = DndKeys.NormalizeTenant(tenant);
+            // Written before the plain row goes, so the suppression is never missing. Replace is right for a second erasure:
+            // a plain row that came back was merged onto the earlier hashed row, so it holds every fact that row held.
+            await entries.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await entries.DeleteEntityAsync(plain.Value!.PartitionKey, plain.Value.RowKey, plain.Value.ETag, cancellationToken).ConfigureAwait(false);
+                return (kept, contactId);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412)
+            {
+                // Changed since the read: move it again with the change.
+            }
+        }
     }
 
     /// <summary>Only what decides the DND state, without anything that identifies or describes the person.</summary>

@@ -30,8 +30,8 @@ public sealed record DndHistoryRecord
 
     /// <summary>
     /// True when the entry already reflected the change when this record was written: an older event than what the
-    /// entry holds, or a re-delivery after an attempt that stopped between the entry write and this record. The
-    /// previous state is then the state at that time.
+    /// entry holds (or one a newer change covers). The previous state is then the state at that time. Records are
+    /// written before their entry, so a re-delivery after a stop between the two never produces one of these.
     /// </summary>
     public bool EntryUnchanged { get; init; }
 

@@ -32,12 +32,15 @@ public sealed class DndWriteConflictException(string message) : Exception(messag
 /// address (one request per lookup, one partition per domain). <c>DndHistory</c>: PartitionKey = tenant|address,
 /// RowKey = inverted event time + change hash (newest first, and a second insert of one change is a 409).
 /// Writes are read-merge-write with ETags, so concurrent processors never lose each other's changes; the merge is
-/// a join, so a retry after a conflict, or a re-delivered message, cannot double anything.
+/// a join, so a retry after a conflict, or a re-delivered message, cannot double anything. A change's history record
+/// is inserted before its entry write. Storage requests for one change: the point read, the history insert, the entry
+/// write (plus, for a never-seen address, a marker read every few seconds per tenant, see <see cref="ErasureMarks"/>).
 /// </summary>
 public sealed class DndStore
 {
     private readonly TableClient _entries;
     private readonly TableClient _history;
+    private readonly ErasureMarks _erasureMarks;
     private readonly CreateOnce _created;
     private readonly TimeProvider _time;
     private readonly DndOptions _options;
@@ -53,10 +56,13 @@ public sealed class DndStore
     {
         _entries = tables.GetTableClient(StorageNames.DndEntriesTable);
         _history = tables.GetTableClient(StorageNames.DndHistoryTable);
+        var erasures = tables.GetTableClient(StorageNames.DndErasuresTable);
+        _erasureMarks = new ErasureMarks(erasures);
         _created = new CreateOnce(async ct =>
         {
             await _entries.CreateIfNotExistsAsync(ct).ConfigureAwait(false);
             await _history.CreateIfNotExistsAsync(ct).ConfigureAwait(false);
+            await erasures.CreateIfNotExistsAsync(ct).ConfigureAwait(false);
         });
         _time = time;
         _options = options.Value;
@@ -73,10 +79,16 @@ public sealed class DndStore
 
     /// <summary>
     /// The suppression kept for an address whose personal data was erased (<see cref="DndErasure"/>), with the address
-    /// the caller gave, or null. A second point read, made only when the address has no plain row.
+    /// the caller gave, or null. Called only when the address has no plain row; a second point read only for tenants
+    /// that have had an erasure (<see cref="ErasureMarks"/>).
     /// </summary>
     private async Task<DndEntry?> GetErasedAsync(string tenant, string address, CancellationToken cancellationToken)
     {
+        if (!await _erasureMarks.MayHaveErasuresAsync(DndKeys.TenantKey(tenant), cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
         var erased = await _entries.GetEntityIfExistsAsync<TableEntity>(DndKeys.TenantKey(tenant), DndErasure.ErasedRowKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
         return erased.HasValue
             ? DndEntryCodec.FromEntity(erased.Value!) with { Tenant = DndKeys.NormalizeTenant(tenant), Address = DndKeys.NormalizeAddress(address) }
@@ -184,6 +196,9 @@ public sealed class DndStore
         string partition = DndKeys.TenantKey(tenant);
         string row = DndKeys.AddressKey(address);
 
+        // The record this call inserted, kept to correct its states if a retry after a conflict computes others.
+        DndHistoryRecord? inserted = null;
+        bool existed = false;
         for (int attempt = 1; ; attempt++)
         {
             DateTimeOffset now = _time.GetUtcNow();
@@ -197,11 +212,37 @@ public sealed class DndStore
 
             if (response.HasValue && merged.Equals(current))
             {
-                // Already reflected: an older event, or a re-delivery. If an earlier attempt stopped before its history
-                // record, this writes it; a plain duplicate gets a 409 and writes nothing.
-                bool recorded = change.HasDndMeaning && await AddHistoryAsync(merged, change, after.State, after, now, entryUnchanged: true, cancellationToken).ConfigureAwait(false);
+                // Already reflected: an older event, or a re-delivery. Its record is written once (a duplicate gets a 409);
+                // an older event's record says the entry was unchanged, with the state at that time as its previous state.
+                bool recorded = inserted is not null
+                    || (change.HasDndMeaning && await AddHistoryAsync(Record(merged, change, after.State, after, now, entryUnchanged: true), cancellationToken).ConfigureAwait(false));
                 Log(change, merged, before, after, "unchanged", recorded ? "written" : "none");
                 return new DndApplyResult(DndApplyOutcome.Unchanged, merged, before, after, recorded);
+            }
+
+            if (change.HasDndMeaning)
+            {
+                // History before the entry: a stop between the two leaves a record whose change the redelivery applies
+                // (its insert is then a 409), so recovery ends exactly as a clean run. The other order would leave an
+                // entry holding the change and no way to know the state before it. If the entry write never succeeds,
+                // the message ends in the poison queue and the record stays, describing a change the entry lacks.
+                var record = Record(merged, change, before.State, after, now, entryUnchanged: false);
+                if (inserted is null && !existed)
+                {
+                    if (await AddHistoryAsync(record, cancellationToken).ConfigureAwait(false))
+                    {
+                        inserted = record;
+                    }
+                    else
+                    {
+                        existed = true;
+                    }
+                }
+                else if (inserted is not null && (inserted.PreviousState, inserted.NewState) != (record.PreviousState, record.NewState))
+                {
+                    await _history.UpdateEntityAsync(record.ToEntity(), ETag.All, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                    inserted = record;
+                }
             }
 
             var entity = DndEntryCodec.ToEntity(merged, after, now);
@@ -216,9 +257,10 @@ public sealed class DndStore
                     await _entries.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+            catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
             {
-                // 409: another processor created the entry first; 412: it changed since our read. Merge again on fresh data.
+                // 409: another processor created the entry first; 412: it changed since our read; 404: an erasure deleted
+                // it since our read. Merge again on fresh data.
                 DndLog.WriteConflict(_logger, partition, DndKeys.Hash(row, 12), attempt, ex.Status);
                 if (attempt >= _options.MaxWriteAttempts)
                 {
@@ -230,36 +272,36 @@ public sealed class DndStore
                 continue;
             }
 
-            bool written = change.HasDndMeaning && await AddHistoryAsync(merged, change, before.State, after, now, entryUnchanged: false, cancellationToken).ConfigureAwait(false);
-            Log(change, merged, before, after, "written", written ? "written" : change.HasDndMeaning ? "existed" : "none");
-            return new DndApplyResult(DndApplyOutcome.Applied, merged, before, after, written);
+            Log(change, merged, before, after, "written", inserted is not null ? "written" : change.HasDndMeaning ? "existed" : "none");
+            return new DndApplyResult(DndApplyOutcome.Applied, merged, before, after, inserted is not null);
         }
     }
 
-    private async Task<bool> AddHistoryAsync(DndEntry entry, DndChange change, DndState previous, DndStatus current, DateTimeOffset now, bool entryUnchanged, CancellationToken cancellationToken)
+    private static DndHistoryRecord Record(DndEntry entry, DndChange change, DndState previous, DndStatus current, DateTimeOffset now, bool entryUnchanged) => new()
     {
-        var record = new DndHistoryRecord
-        {
-            Tenant = entry.Tenant,
-            Address = entry.Address,
-            ChangeKey = change.Key,
-            At = change.At,
-            Source = change.Source,
-            Kind = change.Kind,
-            EventId = change.EventId,
-            EventType = change.EventType,
-            Category = change.Category is { } category ? DndNames.Of(category) : null,
-            Code = change.Code,
-            EnhancedCode = change.EnhancedCode,
-            Message = change.Message,
-            Rule = change.Rule,
-            Explanation = change.Explanation,
-            Actor = change.Actor,
-            PreviousState = previous,
-            NewState = current.State,
-            RecordedAt = now,
-            EntryUnchanged = entryUnchanged,
-        };
+        Tenant = entry.Tenant,
+        Address = entry.Address,
+        ChangeKey = change.Key,
+        At = change.At,
+        Source = change.Source,
+        Kind = change.Kind,
+        EventId = change.EventId,
+        EventType = change.EventType,
+        Category = change.Category is { } category ? DndNames.Of(category) : null,
+        Code = change.Code,
+        EnhancedCode = change.EnhancedCode,
+        Message = change.Message,
+        Rule = change.Rule,
+        Explanation = change.Explanation,
+        Actor = change.Actor,
+        PreviousState = previous,
+        NewState = current.State,
+        RecordedAt = now,
+        EntryUnchanged = entryUnchanged,
+    };
+
+    private async Task<bool> AddHistoryAsync(DndHistoryRecord record, CancellationToken cancellationToken)
+    {
         try
         {
             await _history.AddEntityAsync(record.ToEntity(), cancellationToken).ConfigureAwait(false);

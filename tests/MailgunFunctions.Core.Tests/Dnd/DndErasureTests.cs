@@ -1,8 +1,13 @@
+using System.Diagnostics;
+using Azure.Core;
 using Azure.Data.Tables;
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Storage;
+using MailgunFunctions.Testing;
 using MailgunFunctions.Tests.Processing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using static MailgunFunctions.Tests.Dnd.DndTestEvents;
 
 namespace MailgunFunctions.Tests.Dnd;
@@ -68,6 +73,60 @@ public class DndErasureTests
             Assert.That(applied.Current.State, Is.EqualTo(DndState.Locked));
             Assert.That(refused.Outcome, Is.EqualTo(DndApplyOutcome.Refused));
         });
+    }
+
+    [Test]
+    public async Task A_processor_that_just_learned_the_tenant_has_no_erasures_still_finds_an_erasure_made_meanwhile()
+    {
+        // The processor's cache says "no erasures" (fresh) when the erasure starts; it keeps applying events to the
+        // address, as fast as it can, while the erasure marks the tenant, waits and moves the row. At no point may the
+        // address be seen without its complaint, and afterwards the plain row (re-created by the processor) holds it.
+        await Store.ApplyAsync(_harness.Tenant, Address, Complaint(T0), default);
+        var erasing = Erasure.EraseAsync(_harness.Tenant, Address, "req-race", default);
+        var states = new List<DndState>();
+        int i = 0;
+        while (!erasing.IsCompleted)
+        {
+            states.Add((await Store.ApplyAsync(_harness.Tenant, Address, Delivered(T0.AddMinutes(++i)), default)).Current.State);
+            // A pause lets the erasure's read-move-delete fit between two writes (each write makes its delete start over).
+            await Task.Delay(20);
+        }
+
+        var result = await erasing;
+        var after = await Store.ApplyAsync(_harness.Tenant, Address, Delivered(T0.AddDays(1)), default);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result!.EntryKept, Is.True);
+            Assert.That(states, Has.Count.GreaterThan(10), "the processor kept writing during the erasure");
+            Assert.That(states, Has.All.EqualTo(DndState.Locked));
+            Assert.That(after.Current.State, Is.EqualTo(DndState.Locked));
+            Assert.That(after.Entry.FirstComplaintAt, Is.EqualTo(T0));
+        });
+    }
+
+    [Test]
+    public async Task A_never_seen_address_of_a_tenant_without_erasures_costs_three_requests_and_one_marker_read_per_tenant()
+    {
+        var counter = new StorageRequestCounter();
+        var options = new TableClientOptions();
+        options.AddPolicy(counter, HttpPipelinePosition.PerRetry);
+        var store = new DndStore(new TableServiceClient(await Azurite.SharedConnectionStringAsync(), options), _harness.Time,
+            Options.Create(new DndOptions()), NullLogger<DndStore>.Instance);
+        await store.ApplyAsync(ProcessingHarness.NewTenant(), Address, Hard(T0), default); // creates the tables
+        counter.Reset();
+
+        const int addresses = 6;
+        var clock = Stopwatch.StartNew();
+        for (int n = 0; n < addresses; n++)
+        {
+            await store.ApplyAsync(_harness.Tenant, $"new{n}@example.net", Hard(T0), default);
+        }
+
+        // One marker read for the tenant, then its cached answer, re-read only if the run outlived the cache's lifetime.
+        long markerReads = 1 + (long)(clock.Elapsed / ErasureMarks.CacheLifetime);
+        Assert.That(counter.Requests, Is.InRange(3 * addresses + 1, 3 * addresses + markerReads),
+            "per address: the point read, the history insert, the entry insert");
     }
 
     [Test]
