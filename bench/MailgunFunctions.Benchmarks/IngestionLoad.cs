@@ -16,7 +16,7 @@ namespace MailgunFunctions.Benchmarks;
 /// <summary>
 /// Harness 2: the events webhook served over real HTTP (Kestrel hosting the function class) against Azurite, at
 /// 1, 8 and 64 concurrent senders; the floor is raw QueueClient.SendMessageAsync of the same envelopes at the
-/// same concurrency, in the same run.
+/// same concurrency, in the same run. Every row has its CPU profile, split between this process and Azurite.
 /// </summary>
 public static class IngestionLoad
 {
@@ -38,21 +38,26 @@ public static class IngestionLoad
         var intake = app.Services.GetRequiredService<EventWebhookIntake>();
         var floorQueue = new QueueClient(azurite.ConnectionString, "bench-floor", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         await floorQueue.CreateIfNotExistsAsync();
+        var cpu = new CpuProfile(azurite);
 
         var report = new StringBuilder();
-        report.AppendLine("| Senders | Webhook req/s | Floor msg/s | Ratio (goal ≥ 0.8) | Webhook p50 ms | Webhook p99 ms | Floor p99 ms | Non-200 |");
-        report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        report.AppendLine($"| Senders | | Events/s | Ratio to floor (webhook goal ≥ 0.8) | p50 ms | p99 ms | Failed (webhook: non-200) | {LoadStats.CpuHeaders} |");
+        report.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
 
         // Warm up both paths (JIT, connections, table and queue creation).
-        await SendWebhooks(http, url, Bodies(50), 4);
+        await SendWebhooks(http, url, Bodies(50), 4, cpu);
+
         foreach (int senders in new[] { 1, 8, 64 })
         {
-            var bodies = Bodies(requestsPerLevel);
-            var envelopes = bodies.Select(b => { using var p = intake.Prepare(b); return new BinaryData(p.EnvelopeJson.ToArray()); }).ToArray();
-            var floor = await LoadStats.RunAsync(envelopes.Length, senders, async i => { await floorQueue.SendMessageAsync(envelopes[i]); return true; });
-            var webhookRun = await SendWebhooks(http, url, Bodies(requestsPerLevel), senders);
-            report.AppendLine($"| {senders} | {webhookRun.PerSecond:F0} | {floor.PerSecond:F0} | {webhookRun.PerSecond / floor.PerSecond:F2} | {webhookRun.Percentile(50):F1} | {webhookRun.Percentile(99):F1} | {floor.Percentile(99):F1} | {webhookRun.Failures} |");
+            var envelopes = Bodies(requestsPerLevel).Select(b => { using var p = intake.Prepare(b); return new BinaryData(p.EnvelopeJson.ToArray()); }).ToArray();
+            var floor = await LoadStats.RunAsync(envelopes.Length, senders, cpu, async i => { await floorQueue.SendMessageAsync(envelopes[i]); return true; });
+            var webhookRun = await SendWebhooks(http, url, Bodies(requestsPerLevel), senders, cpu);
+
+            void Row(string name, LoadStats run) => report.AppendLine(
+                $"| {senders} | {name} | {run.PerSecond:F0} | {run.PerSecond / floor.PerSecond:F2} | {run.Percentile(50):F1} | {run.Percentile(99):F1} | {run.Failures} | {run.CpuCells} |");
+            Row("webhook (claim, send, mark queued)", webhookRun);
+            Row("floor: raw queue send", floor);
             Console.WriteLine($"ingestion: {senders} senders done");
         }
 
@@ -60,8 +65,8 @@ public static class IngestionLoad
         return report.ToString();
     }
 
-    private static Task<LoadStats> SendWebhooks(HttpClient http, string url, byte[][] bodies, int senders) =>
-        LoadStats.RunAsync(bodies.Length, senders, async i =>
+    private static Task<LoadStats> SendWebhooks(HttpClient http, string url, byte[][] bodies, int senders, CpuProfile cpu) =>
+        LoadStats.RunAsync(bodies.Length, senders, cpu, async i =>
         {
             using var content = new ByteArrayContent(bodies[i]);
             content.Headers.ContentType = new("application/json");

@@ -13,7 +13,7 @@ namespace MailgunFunctions.Benchmarks;
 /// Harness 3: N queued envelopes (distinct hard bounces, the bounce-storm case) processed by EventProcessor, the
 /// queue function's whole code, against Azurite; the floor is the minimum storage work per event done raw with
 /// TableClient (the conditional history insert plus the DND upsert) at the same concurrency, in the same run. Both
-/// count their storage requests with a pipeline policy.
+/// count their storage requests with a pipeline policy, and every run has its CPU profile (this process and Azurite).
 /// </summary>
 public static class ProcessingLoad
 {
@@ -55,10 +55,11 @@ public static class ProcessingLoad
             await FloorEvent(floorEntries, floorHistory, $"warm{i}@example.com");
         }
 
+        var cpu = new CpuProfile(azurite);
         var envelopes = Envelopes("contact", events);
         counter.Reset();
         int notProcessed = 0;
-        var run = await LoadStats.RunAsync(events, Concurrency, async i =>
+        var run = await LoadStats.RunAsync(events, Concurrency, cpu, async i =>
         {
             var result = await processor.ProcessAsync(envelopes[i], 1, CancellationToken.None);
             if (result.Outcome != EventOutcome.Processed)
@@ -71,7 +72,7 @@ public static class ProcessingLoad
         double processorRequests = counter.Requests / (double)events;
 
         counter.Reset();
-        var floor = await LoadStats.RunAsync(events, Concurrency, async i =>
+        var floor = await LoadStats.RunAsync(events, Concurrency, cpu, async i =>
         {
             await FloorEvent(floorEntries, floorHistory, $"contact{i}@example.com");
             return true;
@@ -80,7 +81,7 @@ public static class ProcessingLoad
 
         // The floor plus the point read the processor does before its write: how much of the gap is that one request.
         counter.Reset();
-        var floorWithRead = await LoadStats.RunAsync(events, Concurrency, async i =>
+        var floorWithRead = await LoadStats.RunAsync(events, Concurrency, cpu, async i =>
         {
             await floorEntries.GetEntityIfExistsAsync<TableEntity>("mg.example.com", $"read{i}@example.com");
             await FloorEvent(floorEntries, floorHistory, $"read{i}@example.com");
@@ -91,11 +92,11 @@ public static class ProcessingLoad
         return new StringBuilder()
             .AppendLine($"{events} distinct hard bounces, {Concurrency} concurrent messages (the queue trigger's batch size).")
             .AppendLine()
-            .AppendLine("| | Events/s | Ratio (goal ≥ 0.7) | p50 ms | p99 ms | Storage requests per event | Not processed |")
-            .AppendLine("|---|---:|---:|---:|---:|---:|---:|")
-            .AppendLine($"| EventProcessor | {run.PerSecond:F0} | {run.PerSecond / floor.PerSecond:F2} | {run.Percentile(50):F1} | {run.Percentile(99):F1} | {processorRequests:F2} | {notProcessed} |")
-            .AppendLine($"| floor: raw history insert + DND upsert | {floor.PerSecond:F0} | 1.00 | {floor.Percentile(50):F1} | {floor.Percentile(99):F1} | {floorRequests:F2} | 0 |")
-            .AppendLine($"| for comparison: floor + the point read before the write | {floorWithRead.PerSecond:F0} | {floorWithRead.PerSecond / floor.PerSecond:F2} | {floorWithRead.Percentile(50):F1} | {floorWithRead.Percentile(99):F1} | {floorWithReadRequests:F2} | 0 |")
+            .AppendLine($"| | Events/s | Ratio (goal ≥ 0.7) | p50 ms | p99 ms | Storage requests per event | Not processed | {LoadStats.CpuHeaders} |")
+            .AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+            .AppendLine($"| EventProcessor | {run.PerSecond:F0} | {run.PerSecond / floor.PerSecond:F2} | {run.Percentile(50):F1} | {run.Percentile(99):F1} | {processorRequests:F2} | {notProcessed} | {run.CpuCells} |")
+            .AppendLine($"| floor: raw history insert + DND upsert | {floor.PerSecond:F0} | 1.00 | {floor.Percentile(50):F1} | {floor.Percentile(99):F1} | {floorRequests:F2} | 0 | {floor.CpuCells} |")
+            .AppendLine($"| for comparison: floor + the point read before the write | {floorWithRead.PerSecond:F0} | {floorWithRead.PerSecond / floor.PerSecond:F2} | {floorWithRead.Percentile(50):F1} | {floorWithRead.Percentile(99):F1} | {floorWithReadRequests:F2} | 0 | {floorWithRead.CpuCells} |")
             .ToString();
     }
 
