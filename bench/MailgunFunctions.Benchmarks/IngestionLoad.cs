@@ -73,7 +73,7 @@ public static class IngestionLoad
 
             void Row(string name, LoadStats run) => report.AppendLine(
                 $"| {senders} | {name} | {run.PerSecond:F0} | {run.PerSecond / floor.PerSecond:F2} | {run.Percentile(50):F1} | {run.Percentile(99):F1} | {run.Failures} | {run.CpuCells} |");
-            Row("webhook (claim, send, mark queued)", webhookRun);
+            Row("events webhook over HTTP", webhookRun);
             Row("floor: raw queue send", floor);
             Row("floor + token claim", floorWithClaim);
             Console.WriteLine($"ingestion: {senders} senders done");
