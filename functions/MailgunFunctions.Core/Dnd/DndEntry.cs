@@ -144,6 +144,29 @@ public sealed record DndEntry
         return entry;
     }
 
+    /// <summary>
+    /// The join of two entries of one address (each field by the rule <see cref="Apply"/> uses): what an entry holding the
+    /// changes of both would hold. Used to fold an erased address's kept suppression into a row written without it.
+    /// </summary>
+    public DndEntry Join(DndEntry other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return this with
+        {
+            FirstComplaintAt = other.FirstComplaintAt is { } first ? Min(FirstComplaintAt, first) : FirstComplaintAt,
+            LatestComplaintAt = other.LatestComplaintAt is { } latest ? Max(LatestComplaintAt, latest) : LatestComplaintAt,
+            LatestPermanentCause = DndMark.Latest(LatestPermanentCause, other.LatestPermanentCause),
+            SoftBounces = other.SoftBounces.Aggregate(SoftBounces, AddSoftBounce),
+            LastDeliveredAt = other.LastDeliveredAt is { } delivered ? Max(LastDeliveredAt, delivered) : LastDeliveredAt,
+            LastOpenedAt = other.LastOpenedAt is { } opened ? Max(LastOpenedAt, opened) : LastOpenedAt,
+            LastClickedAt = other.LastClickedAt is { } clicked ? Max(LastClickedAt, clicked) : LastClickedAt,
+            LastReenable = DndMark.Latest(LastReenable, other.LastReenable),
+            LastOverride = DndMark.Latest(LastOverride, other.LastOverride),
+            LastEvent = DndMark.Latest(LastEvent, other.LastEvent),
+            Context = other.Context is { } context ? LatestContext(Context, context) : Context,
+        };
+    }
+
     public bool Equals(DndEntry? other) =>
         other is not null
         && Tenant == other.Tenant && Address == other.Address

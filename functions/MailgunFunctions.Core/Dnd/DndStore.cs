@@ -34,13 +34,16 @@ public sealed class DndWriteConflictException(string message) : Exception(messag
 /// Writes are read-merge-write with ETags, so concurrent processors never lose each other's changes; the merge is
 /// a join, so a retry after a conflict, or a re-delivered message, cannot double anything. A change's history record
 /// is inserted before its entry write. Storage requests for one change: the point read, the history insert, the entry
-/// write (plus, for a never-seen address, a marker read every few seconds per tenant, see <see cref="ErasureMarks"/>).
+/// write; for a tenant whose recent changes mostly found no entry (<see cref="NewAddressRate"/>), the history insert and
+/// the entry insert, with the read only if the insert meets an existing entry. Plus a marker read every few seconds per
+/// tenant (<see cref="ErasureMarks"/>).
 /// </summary>
 public sealed class DndStore
 {
     private readonly TableClient _entries;
     private readonly TableClient _history;
     private readonly ErasureMarks _erasureMarks;
+    private readonly NewAddressRate _newAddresses = new();
     private readonly CreateOnce _created;
     private readonly TimeProvider _time;
     private readonly DndOptions _options;
@@ -196,28 +199,54 @@ public sealed class DndStore
         string partition = DndKeys.TenantKey(tenant);
         string row = DndKeys.AddressKey(address);
 
-        // The record this call inserted, kept to correct its states if a retry after a conflict computes others.
+        // Insert first (no read) when this tenant's recent changes mostly found no entry, and only on a fresh answer that
+        // the tenant has no erasures (an erased address must start from its kept row, which only a read finds).
+        long? unmarkedSince = _newAddresses.InsertFirst(partition)
+            ? await _erasureMarks.UnmarkedSinceAsync(partition, cancellationToken).ConfigureAwait(false)
+            : null;
+        bool assumeNew = unmarkedSince is not null;
+
+        // The record this call inserted, kept to correct it if a later attempt computes other states for it.
         DndHistoryRecord? inserted = null;
         bool existed = false;
         for (int attempt = 1; ; attempt++)
         {
             DateTimeOffset now = _time.GetUtcNow();
-            var response = await _entries.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken).ConfigureAwait(false);
-            // An erased address that comes back starts from the suppression kept for it, so it stays suppressed.
-            DndEntry current = response.HasValue ? DndEntryCodec.FromEntity(response.Value!)
-                : await GetErasedAsync(tenant, address, cancellationToken).ConfigureAwait(false) ?? DndEntry.Empty(tenant, address);
+            NullableResponse<TableEntity>? response = null;
+            DndEntry current;
+            if (assumeNew)
+            {
+                current = DndEntry.Empty(tenant, address);
+            }
+            else
+            {
+                response = await _entries.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (attempt == 1)
+                {
+                    _newAddresses.Observe(partition, !response.HasValue);
+                }
+
+                // An erased address that comes back starts from the suppression kept for it, so it stays suppressed.
+                current = response.HasValue ? DndEntryCodec.FromEntity(response.Value!)
+                    : await GetErasedAsync(tenant, address, cancellationToken).ConfigureAwait(false) ?? DndEntry.Empty(tenant, address);
+            }
+
+            bool exists = response?.HasValue == true;
             DndEntry merged = current.Apply(change);
             DndStatus before = DndPolicy.Evaluate(current, now, _options);
             DndStatus after = DndPolicy.Evaluate(merged, now, _options);
 
-            if (response.HasValue && merged.Equals(current))
+            if (exists && merged.Equals(current))
             {
                 // Already reflected: an older event, or a re-delivery. Its record is written once (a duplicate gets a 409);
                 // an older event's record says the entry was unchanged, with the state at that time as its previous state.
-                bool recorded = inserted is not null
-                    || (change.HasDndMeaning && await AddHistoryAsync(Record(merged, change, after.State, after, now, entryUnchanged: true), cancellationToken).ConfigureAwait(false));
-                Log(change, merged, before, after, "unchanged", recorded ? "written" : "none");
-                return new DndApplyResult(DndApplyOutcome.Unchanged, merged, before, after, recorded);
+                if (change.HasDndMeaning)
+                {
+                    (inserted, existed) = await RecordAsync(Record(merged, change, after.State, after, now, entryUnchanged: true), inserted, existed, cancellationToken).ConfigureAwait(false);
+                }
+
+                Log(change, merged, before, after, "unchanged", inserted is not null ? "written" : "none");
+                return new DndApplyResult(DndApplyOutcome.Unchanged, merged, before, after, inserted is not null);
             }
 
             if (change.HasDndMeaning)
@@ -226,36 +255,28 @@ public sealed class DndStore
                 // (its insert is then a 409), so recovery ends exactly as a clean run. The other order would leave an
                 // entry holding the change and no way to know the state before it. If the entry write never succeeds,
                 // the message ends in the poison queue and the record stays, describing a change the entry lacks.
-                var record = Record(merged, change, before.State, after, now, entryUnchanged: false);
-                if (inserted is null && !existed)
-                {
-                    if (await AddHistoryAsync(record, cancellationToken).ConfigureAwait(false))
-                    {
-                        inserted = record;
-                    }
-                    else
-                    {
-                        existed = true;
-                    }
-                }
-                else if (inserted is not null && (inserted.PreviousState, inserted.NewState) != (record.PreviousState, record.NewState))
-                {
-                    await _history.UpdateEntityAsync(record.ToEntity(), ETag.All, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-                    inserted = record;
-                }
+                (inserted, existed) = await RecordAsync(Record(merged, change, before.State, after, now, entryUnchanged: false), inserted, existed, cancellationToken).ConfigureAwait(false);
             }
 
             var entity = DndEntryCodec.ToEntity(merged, after, now);
             try
             {
-                if (response.HasValue)
+                if (exists)
                 {
-                    await _entries.UpdateEntityAsync(entity, response.Value!.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                    await _entries.UpdateEntityAsync(entity, response!.Value!.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
                     await _entries.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
                 }
+            }
+            catch (RequestFailedException ex) when (assumeNew && ex.Status == 409)
+            {
+                // The address was known after all: read, merge and write as usual (the record is corrected if need be).
+                _newAddresses.Observe(partition, foundNoEntry: false);
+                assumeNew = false;
+                attempt--;
+                continue;
             }
             catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
             {
@@ -272,8 +293,86 @@ public sealed class DndStore
                 continue;
             }
 
+            if (assumeNew)
+            {
+                _newAddresses.Observe(partition, foundNoEntry: true);
+                if (!ErasureMarks.StillProves(unmarkedSince!.Value))
+                {
+                    // The insert returned too long after the marker read to rule out an erasure of this address before it.
+                    merged = await FoldInErasedAsync(tenant, address, partition, row, merged, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
             Log(change, merged, before, after, "written", inserted is not null ? "written" : change.HasDndMeaning ? "existed" : "none");
             return new DndApplyResult(DndApplyOutcome.Applied, merged, before, after, inserted is not null);
+        }
+    }
+
+    /// <summary>
+    /// Inserts the record, or, when this call inserted it before and an attempt since computed other states (a conflict,
+    /// or an insert-first guess that met an existing entry), rewrites it. A record that already existed (an earlier
+    /// delivery's) is left as it is.
+    /// </summary>
+    private async Task<(DndHistoryRecord? Inserted, bool Existed)> RecordAsync(DndHistoryRecord record, DndHistoryRecord? inserted, bool existed, CancellationToken cancellationToken)
+    {
+        if (existed)
+        {
+            return (null, true);
+        }
+
+        if (inserted is null)
+        {
+            return await AddHistoryAsync(record, cancellationToken).ConfigureAwait(false) ? (record, false) : (null, true);
+        }
+
+        if ((inserted.PreviousState, inserted.NewState, inserted.EntryUnchanged) != (record.PreviousState, record.NewState, record.EntryUnchanged))
+        {
+            await _history.UpdateEntityAsync(record.ToEntity(), ETag.All, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            return (record, false);
+        }
+
+        return (inserted, false);
+    }
+
+    /// <summary>
+    /// After an insert-first write that the erasure marker no longer covers (the insert took longer than the marker's
+    /// lifetime): if the address had been erased, joins the kept suppression into the row just written, so the address
+    /// stays suppressed. Practically never runs; exists so that a pause of the process cannot lose a suppression.
+    /// </summary>
+    private async Task<DndEntry> FoldInErasedAsync(string tenant, string address, string partition, string row, DndEntry written, CancellationToken cancellationToken)
+    {
+        var erased = await GetErasedAsync(tenant, address, cancellationToken).ConfigureAwait(false);
+        if (erased is null)
+        {
+            return written;
+        }
+
+        while (true)
+        {
+            DateTimeOffset now = _time.GetUtcNow();
+            var response = await _entries.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!response.HasValue)
+            {
+                // Moved by the erasure itself, which keeps what the row held.
+                return written.Join(erased);
+            }
+
+            var current = DndEntryCodec.FromEntity(response.Value!);
+            var joined = current.Join(erased);
+            if (joined.Equals(current))
+            {
+                return joined;
+            }
+
+            try
+            {
+                await _entries.UpdateEntityAsync(DndEntryCodec.ToEntity(joined, DndPolicy.Evaluate(joined, now, _options), now), response.Value!.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                return joined;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+            {
+                // Changed meanwhile: join again on fresh data.
+            }
         }
     }
 

@@ -25,6 +25,9 @@ internal sealed class ErasureMarks
     /// <summary>Short: each processor re-reads a tenant's marker at most this often; an erasure waits a little longer.</summary>
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(5);
 
+    /// <summary>Insert-first decides only on an answer younger than this, so the insert normally returns while it still proves.</summary>
+    public static readonly TimeSpan DecideWithin = CacheLifetime - TimeSpan.FromSeconds(2);
+
     /// <summary>Longer than <see cref="CacheLifetime"/> by a margin for the rate of two machines' clocks and for scheduling.</summary>
     public static readonly TimeSpan EraseWait = CacheLifetime + TimeSpan.FromSeconds(1);
 
@@ -47,6 +50,29 @@ internal sealed class ErasureMarks
             return known.Marked;
         }
 
+        return (await ReadAsync(tenantKey, cancellationToken).ConfigureAwait(false)).Marked;
+    }
+
+    /// <summary>
+    /// For writing a never-seen address's row without reading first: the start time of a "no marker" read young enough to
+    /// decide on (re-read when older than <see cref="DecideWithin"/>), or null for a marked tenant. After the insert,
+    /// <see cref="StillProves"/> says whether that answer still covers it.
+    /// </summary>
+    public async ValueTask<long?> UnmarkedSinceAsync(string tenantKey, CancellationToken cancellationToken)
+    {
+        if (!_known.TryGetValue(tenantKey, out var known) || (!known.Marked && Stopwatch.GetElapsedTime(known.ReadStartedAt) >= DecideWithin))
+        {
+            known = await ReadAsync(tenantKey, cancellationToken).ConfigureAwait(false);
+        }
+
+        return known.Marked ? null : known.ReadStartedAt;
+    }
+
+    /// <summary>Whether a "no marker" answer whose read started at <paramref name="readStartedAt"/> covers a write that has just returned.</summary>
+    public static bool StillProves(long readStartedAt) => Stopwatch.GetElapsedTime(readStartedAt) < CacheLifetime;
+
+    private async Task<(bool Marked, long ReadStartedAt)> ReadAsync(string tenantKey, CancellationToken cancellationToken)
+    {
         long started = Stopwatch.GetTimestamp();
         var marker = await _erasures.GetEntityIfExistsAsync<TableEntity>(tenantKey, MarkerRow, ["PartitionKey"], cancellationToken).ConfigureAwait(false);
         if (_known.Count >= MaxTenants)
@@ -54,8 +80,9 @@ internal sealed class ErasureMarks
             _known.Clear();
         }
 
-        _known[tenantKey] = (marker.HasValue, started);
-        return marker.HasValue;
+        var known = (marker.HasValue, started);
+        _known[tenantKey] = known;
+        return known;
     }
 
     /// <summary>Marks the tenant; the caller then waits <see cref="EraseWait"/> before deleting any plain row.</summary>

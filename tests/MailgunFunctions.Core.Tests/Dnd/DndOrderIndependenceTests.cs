@@ -25,6 +25,16 @@ public class DndOrderIndependenceTests
             && Clocks.All(now => DndPolicy.Evaluate(first, now, Options) == DndPolicy.Evaluate(second, now, Options));
     }
 
+    [FsCheck.NUnit.Property(Arbitrary = [typeof(DndArbitraries)], MaxTest = 300)]
+    public bool Joining_the_entries_of_two_parts_of_the_events_gives_the_entry_of_all_of_them(EventOrders orders)
+    {
+        int half = orders.First.Length / 2;
+        var left = Fold(orders.First[..half]);
+        var right = Fold(orders.First[half..]);
+        var all = Fold(orders.Second);
+        return left.Join(right).Equals(all) && right.Join(left).Equals(all) && all.Join(all).Equals(all);
+    }
+
     [Test]
     public void Property_input_really_reorders_and_duplicates()
     {
