@@ -6,8 +6,6 @@ using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
 using MailgunFunctions.Tests.Processing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using static MailgunFunctions.Tests.Dnd.DndTestEvents;
 
 namespace MailgunFunctions.Tests.Dnd;
@@ -119,10 +117,7 @@ public class DndErasureTests
     public async Task A_never_seen_address_of_a_tenant_without_erasures_costs_three_requests_and_one_marker_read_per_tenant()
     {
         var counter = new StorageRequestCounter();
-        var options = new TableClientOptions();
-        options.AddPolicy(counter, HttpPipelinePosition.PerRetry);
-        var store = new DndStore(new TableServiceClient(await Azurite.SharedConnectionStringAsync(), options), _harness.Time,
-            Options.Create(new DndOptions()), NullLogger<DndStore>.Instance);
+        var store = await _harness.StoreWithAsync(counter, HttpPipelinePosition.PerRetry);
         await store.ApplyAsync(ProcessingHarness.NewTenant(), Address, Hard(T0), default); // creates the tables
         counter.Reset();
 

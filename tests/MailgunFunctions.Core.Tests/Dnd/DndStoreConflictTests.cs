@@ -1,12 +1,8 @@
 using Azure.Core;
 using Azure.Core.Pipeline;
-using Azure.Data.Tables;
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Storage;
-using MailgunFunctions.Testing;
 using MailgunFunctions.Tests.Processing;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using static MailgunFunctions.Tests.Dnd.DndTestEvents;
 
 namespace MailgunFunctions.Tests.Dnd;
@@ -25,14 +21,9 @@ public class DndStoreConflictTests
     [TearDown]
     public async Task TearDown() => await _harness.DisposeAsync();
 
-    private async Task<DndStore> StoreWithCompetitorAsync(Queue<DndChange> competing, int maxWriteAttempts)
-    {
-        var options = new TableClientOptions();
-        options.Retry.MaxRetries = 0;
-        options.AddPolicy(new CompetingWriter(_harness.Store, _harness.Tenant, Address, competing), HttpPipelinePosition.PerCall);
-        var tables = new TableServiceClient(await Azurite.SharedConnectionStringAsync(), options);
-        return new DndStore(tables, _harness.Time, Options.Create(new DndOptions { MaxWriteAttempts = maxWriteAttempts }), NullLogger<DndStore>.Instance);
-    }
+    private Task<DndStore> StoreWithCompetitorAsync(Queue<DndChange> competing, int maxWriteAttempts) =>
+        _harness.StoreWithAsync(new CompetingWriter(_harness.Store, _harness.Tenant, Address, competing), HttpPipelinePosition.PerCall,
+            new DndOptions { MaxWriteAttempts = maxWriteAttempts });
 
     [Test]
     public async Task ApplyAsync_on_a_stale_etag_merges_again_and_keeps_both_changes()
@@ -102,11 +93,7 @@ public class DndStoreConflictTests
     [Test]
     public async Task A_stop_between_the_history_record_and_the_entry_write_recovers_exactly_as_a_clean_run()
     {
-        var options = new TableClientOptions();
-        options.Retry.MaxRetries = 0;
-        options.AddPolicy(new StopBeforeEntryWrite(), HttpPipelinePosition.PerCall);
-        var stopping = new DndStore(new TableServiceClient(await Azurite.SharedConnectionStringAsync(), options), _harness.Time,
-            Options.Create(new DndOptions()), NullLogger<DndStore>.Instance);
+        var stopping = await _harness.StoreWithAsync(new StopBeforeEntryWrite(), HttpPipelinePosition.PerCall);
         var hard = Hard(T0);
         string clean = ProcessingHarness.NewTenant();
         await _harness.Store.ApplyAsync(clean, Address, hard, default);

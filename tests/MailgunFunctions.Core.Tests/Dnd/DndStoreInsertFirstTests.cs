@@ -4,8 +4,6 @@ using MailgunFunctions.Dnd;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
 using MailgunFunctions.Tests.Processing;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using static MailgunFunctions.Tests.Dnd.DndTestEvents;
 
 namespace MailgunFunctions.Tests.Dnd;
@@ -29,13 +27,7 @@ public class DndStoreInsertFirstTests
     [TearDown]
     public async Task TearDown() => await _harness.DisposeAsync();
 
-    private async Task<DndStore> NewStoreAsync()
-    {
-        var options = new TableClientOptions();
-        options.AddPolicy(_counter, HttpPipelinePosition.PerRetry);
-        return new DndStore(new TableServiceClient(await Azurite.SharedConnectionStringAsync(), options), _harness.Time,
-            Options.Create(new DndOptions()), NullLogger<DndStore>.Instance);
-    }
+    private Task<DndStore> NewStoreAsync() => _harness.StoreWithAsync(_counter, HttpPipelinePosition.PerRetry);
 
     [Test]
     public void The_rate_starts_on_read_first_turns_to_insert_first_on_a_run_of_new_addresses_and_back_on_known_ones()

@@ -1,3 +1,6 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
 using MailgunFunctions.Classification;
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Ingestion;
@@ -5,6 +8,8 @@ using MailgunFunctions.Processing;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Newtonsoft.Json.Linq;
 
@@ -72,6 +77,19 @@ internal sealed class ProcessingHarness : IAsyncDisposable
         }
 
         return records;
+    }
+
+    /// <summary>
+    /// A store of its own on the shared Azurite (so with no learned rates or cached markers: it reads first), whose table
+    /// client runs <paramref name="policy"/> on every request and never retries, so each request the policy sees is one.
+    /// </summary>
+    public async Task<DndStore> StoreWithAsync(HttpPipelinePolicy policy, HttpPipelinePosition position, DndOptions? options = null)
+    {
+        var clientOptions = new TableClientOptions();
+        clientOptions.Retry.MaxRetries = 0;
+        clientOptions.AddPolicy(policy, position);
+        return new DndStore(new TableServiceClient(await Azurite.SharedConnectionStringAsync(), clientOptions), Time,
+            Options.Create(options ?? new DndOptions()), NullLogger<DndStore>.Instance);
     }
 
     public async ValueTask DisposeAsync() => await Services.DisposeAsync();
