@@ -5,39 +5,39 @@ namespace MailgunFunctions.Export;
 /// <summary>Structured log events of the suppression export. Never log addresses in bulk, the API key or whole CSVs.</summary>
 internal static partial class ExportLog
 {
-    [LoggerMessage(3001, LogLevel.Information, "Suppression export {Domain} {Date}: {List} already completed ({Records} records), skipped")]
+    [LoggerMessage(7001, LogLevel.Information, "Suppression export {Domain} {Date}: {List} already completed ({Records} records), skipped")]
     public static partial void ListSkipped(ILogger logger, string domain, string date, string list, long records);
 
-    [LoggerMessage(3002, LogLevel.Information, "Suppression export {Domain} {Date}: {List} started (attempt {Attempt})")]
+    [LoggerMessage(7002, LogLevel.Information, "Suppression export {Domain} {Date}: {List} started (attempt {Attempt})")]
     public static partial void ListStarted(ILogger logger, string domain, string date, string list, int attempt);
 
-    [LoggerMessage(3010, LogLevel.Information, "Suppression export {Domain} {Date}: {List} resumed from its checkpoint after {Records} records (attempt {Attempt})")]
+    [LoggerMessage(7010, LogLevel.Information, "Suppression export {Domain} {Date}: {List} resumed from its checkpoint after {Records} records (attempt {Attempt})")]
     public static partial void ListResumed(ILogger logger, string domain, string date, string list, int attempt, long records);
 
-    [LoggerMessage(3011, LogLevel.Information, "Suppression export {Domain} {Date}: already completed, skipped")]
+    [LoggerMessage(7011, LogLevel.Information, "Suppression export {Domain} {Date}: already completed, skipped")]
     public static partial void DomainSkipped(ILogger logger, string domain, string date);
 
-    [LoggerMessage(3003, LogLevel.Information, "Suppression export {Domain} {Date}: {List} completed with {Records} records into {Blob}")]
+    [LoggerMessage(7003, LogLevel.Information, "Suppression export {Domain} {Date}: {List} completed with {Records} records into {Blob}")]
     public static partial void ListCompleted(ILogger logger, string domain, string date, string list, long records, string blob);
 
-    [LoggerMessage(3004, LogLevel.Error, "Suppression export {Domain} {Date}: {List} failed after {Records} records; a rerun redoes it")]
+    [LoggerMessage(7004, LogLevel.Error, "Suppression export {Domain} {Date}: {List} failed after {Records} records; a rerun redoes it")]
     public static partial void ListFailed(ILogger logger, Exception exception, string domain, string date, string list, long records);
 
-    [LoggerMessage(3005, LogLevel.Information,
+    [LoggerMessage(7005, LogLevel.Information,
         "Suppression export summary {Domain} {Date}: bounces {Bounces}, complaints {Complaints}, unsubscribes {Unsubscribes}, allowlist {Allowlist}, " +
         "new since {PreviousExport}: {NewSincePrevious}, reconciliation {Reconciliation} (applied {ReconciledApplied}, already DND {ReconciledAlreadyDnd}, review {ReconciledReview}); {SummaryJson}")]
     public static partial void Summary(ILogger logger, string domain, string date, long bounces, long complaints, long unsubscribes, long allowlist,
         string? previousExport, long? newSincePrevious, string reconciliation, long? reconciledApplied, long? reconciledAlreadyDnd, long? reconciledReview, string summaryJson);
 
-    [LoggerMessage(3006, LogLevel.Warning, "Suppression export {Domain} {Date}: no reconciler is registered; Mailgun's lists are exported but not compared with the DND table")]
+    [LoggerMessage(7006, LogLevel.Warning, "Suppression export {Domain} {Date}: no reconciler is registered; Mailgun's lists are exported but not compared with the DND table")]
     public static partial void ReconciliationNotConfigured(ILogger logger, string domain, string date);
 
-    [LoggerMessage(3007, LogLevel.Error, "Suppression export {Domain} {Date} failed")]
+    [LoggerMessage(7007, LogLevel.Error, "Suppression export {Domain} {Date} failed")]
     public static partial void DomainFailed(ILogger logger, Exception exception, string domain, string date);
 
-    [LoggerMessage(3008, LogLevel.Warning, "Suppression export {Date}: no Mailgun domain is configured (MailgunApi__Domains__0__Name); nothing to export")]
+    [LoggerMessage(7008, LogLevel.Warning, "Suppression export {Date}: no Mailgun domain is configured (MailgunApi__Domains__0__Name); nothing to export")]
     public static partial void NoDomains(ILogger logger, string date);
 
-    [LoggerMessage(3009, LogLevel.Warning, "Suppression export {Domain} {Date}: could not record the failure in ExportRuns")]
+    [LoggerMessage(7009, LogLevel.Warning, "Suppression export {Domain} {Date}: could not record the failure in ExportRuns")]
     public static partial void StatusNotSaved(ILogger logger, Exception exception, string domain, string date);
 }
