@@ -34,7 +34,7 @@ public static class ProcessingLoad
     // enabling where it is the first filter applied"), so RowKey is matched by a linear scan of the partition's rows.
     private const int WarmRows = 50;
 
-    // Events of the load that warms Azurite up before any measured run (see RunAsync).
+    // Events of the load that warms each run's Azurite up before it is measured (see RunStorage).
     private const int AzuriteWarmUpEvents = 3000;
 
     // The tenant of the small-row floor's entries: the sample webhook's sending domain, as the processor keys its own.
@@ -45,15 +45,11 @@ public static class ProcessingLoad
 
     public static async Task<string> RunAsync(int events)
     {
-        await using var azurite = await Azurite.StartDedicatedAsync(persistent: false);
         var counter = new StorageRequestCounter();
         var bytes = new RequestBodyBytes();
-        var configuration = TestSettings.Configuration(azurite.ConnectionString, new Dictionary<string, string?> { ["Storage:MaxRetries"] = "2" });
-        await using var services = TestSettings.Services(configuration, (s, c) => s.AddMailgunCore(c), TimeProvider.System,
-            before: s => s.AddSingleton<HttpPipelinePolicy>(counter).AddSingleton<HttpPipelinePolicy>(bytes));
+        var sizes = new List<string>();
         await using var preparing = TestSettings.Services(TestSettings.Configuration(Azurite.Unreachable()), (s, c) => s.AddMailgunCore(c), new FakeTimeProvider(WebhookSamples.Now));
         var intake = preparing.GetRequiredService<EventWebhookIntake>();
-        var processor = services.GetRequiredService<EventProcessor>();
 
         static string[] Addresses(string prefix, int count) => Enumerable.Range(0, count).Select(i => $"{prefix}{i}@example.com").ToArray();
         string[] Envelopes(string[] addresses) => addresses.Select(address =>
@@ -62,94 +58,107 @@ public static class ProcessingLoad
             return Encoding.UTF8.GetString(prepared.EnvelopeJson.Span);
         }).ToArray();
 
-        // Warm-up: JIT, table creation, connections, and the processor's starting rows. Its tables are the app's (fixed
-        // names) in this run's own Azurite, so they hold nothing else: the processor runs first, from these rows only.
-        string? tenant = null;
         string[] warmAddresses = Addresses("warm", WarmRows);
-        foreach (string envelope in Envelopes(warmAddresses))
+        string[] addresses = Addresses("contact", events);
+        var envelopes = Envelopes(addresses);
+
+        async Task<Measured> Measure(RunStorage storage, string run, string entriesTable, string partition, Func<int, Task<bool>> operation)
         {
-            tenant = (await processor.ProcessAsync(envelope, 1, CancellationToken.None)).Tenant;
-        }
-
-        // Every floor run gets fresh tables warmed with the same rows as its own events, so none starts bigger because
-        // another ran before it. The small-row floors' tables are made now; the processor's rows are not known yet.
-        var floorOptions = new TableClientOptions();
-        floorOptions.AddPolicy(counter, Azure.Core.HttpPipelinePosition.PerRetry);
-        floorOptions.AddPolicy(bytes, Azure.Core.HttpPipelinePosition.PerRetry);
-        var floorTables = new TableServiceClient(azurite.ConnectionString, floorOptions);
-        var floor = await FloorTables.CreateAsync(floorTables, "BenchFloor", (tables, i) => FloorEvent(tables, warmAddresses[i]));
-        var floorWithRead = await FloorTables.CreateAsync(floorTables, "BenchFloorRead", (tables, i) => FloorEvent(tables, warmAddresses[i]));
-
-        // Uncounted, so looking at partition sizes adds nothing to the runs' storage requests.
-        var inspection = new TableServiceClient(azurite.ConnectionString);
-        string processorPartition = DndKeys.TenantKey(tenant ?? throw new InvalidOperationException("the warm-up events named no tenant"));
-        var sizes = new List<string>();
-        var cpu = new CpuProfile(azurite);
-
-        // Azurite's first requests under load cost it about twice the CPU of later ones (a small-row floor run first
-        // took 1.07 ms of Azurite CPU per event, the same run after the others 0.52), so whichever run came first paid
-        // for that warm-up, and it was always the processor. A throwaway load of the same shape (16 at a time; the point
-        // read, the insert and the upsert) on tables of its own, measured by nothing, leaves every run a warm Azurite:
-        // run in chunks of 1000 events on fresh tables, its Azurite CPU per event went 1.59, 1.01, 1.00, then 0.79-0.96.
-        var warmUpTables = await FloorTables.CreateAsync(floorTables, "BenchWarmUp", (tables, i) => FloorEvent(tables, warmAddresses[i]));
-        await LoadStats.RunAsync(AzuriteWarmUpEvents, Concurrency, cpu, async i =>
-        {
-            string address = $"azurite-warm-up{i}@example.com";
-            await warmUpTables.Entries.GetEntityIfExistsAsync<TableEntity>(FloorPartition, address);
-            await FloorEvent(warmUpTables, address);
-            return true;
-        });
-
-        async Task<Measured> Measure(string run, string entriesTable, string partition, Func<int, Task<bool>> operation)
-        {
-            var entries = inspection.GetTableClient(entriesTable);
+            var entries = storage.Inspection.GetTableClient(entriesTable);
             long before = await PartitionSizeAsync(entries, partition);
             counter.Reset();
             bytes.Reset();
-            var stats = await LoadStats.RunAsync(events, Concurrency, cpu, operation);
+            var stats = await LoadStats.RunAsync(events, Concurrency, storage.Cpu, operation);
             var measured = new Measured(stats, counter.Requests / (double)events, bytes.Bytes / (double)events);
             sizes.Add($"{run} {before} → {await PartitionSizeAsync(entries, partition)}");
             return measured;
         }
 
-        string[] addresses = Addresses("contact", events);
-        var envelopes = Envelopes(addresses);
+        // The processor, on its own warm Azurite. Its tables are the app's (fixed names), so they hold nothing else: its
+        // warm-up events (JIT, table creation, connections) are its starting rows.
+        Measured processorRun;
+        ProcessorRows written;
+        string processorPartition;
         int notProcessed = 0;
-        var processorRun = await Measure("EventProcessor", StorageNames.DndEntriesTable, processorPartition, async i =>
+        await using (var storage = await RunStorage.StartAsync(counter, bytes))
         {
-            var result = await processor.ProcessAsync(envelopes[i], 1, CancellationToken.None);
-            if (result.Outcome != EventOutcome.Processed)
+            var configuration = TestSettings.Configuration(storage.Azurite.ConnectionString, new Dictionary<string, string?> { ["Storage:MaxRetries"] = "2" });
+            await using var services = TestSettings.Services(configuration, (s, c) => s.AddMailgunCore(c), TimeProvider.System,
+                before: s => s.AddSingleton<HttpPipelinePolicy>(counter).AddSingleton<HttpPipelinePolicy>(bytes));
+            var processor = services.GetRequiredService<EventProcessor>();
+            string? tenant = null;
+            foreach (string envelope in Envelopes(warmAddresses))
             {
-                Interlocked.Increment(ref notProcessed);
+                tenant = (await processor.ProcessAsync(envelope, 1, CancellationToken.None)).Tenant;
             }
 
-            return result.Outcome == EventOutcome.Processed;
-        });
+            processorPartition = DndKeys.TenantKey(tenant ?? throw new InvalidOperationException("the warm-up events named no tenant"));
+            processorRun = await Measure(storage, "EventProcessor", StorageNames.DndEntriesTable, processorPartition, async i =>
+            {
+                var result = await processor.ProcessAsync(envelopes[i], 1, CancellationToken.None);
+                if (result.Outcome != EventOutcome.Processed)
+                {
+                    Interlocked.Increment(ref notProcessed);
+                }
 
-        // The goal's floor: the same data as the processor's, written with the fewest requests. Read back (uncounted)
-        // every row the processor wrote, its warm-up's included, so this floor starts from the same 50-row partition.
-        var written = await ProcessorRows.ReadAsync(inspection, tenant, warmAddresses, addresses);
-        var rows = await FloorTables.CreateAsync(floorTables, "BenchRows", (tables, i) => RowsEvent(tables, written.Warm[i]));
-        var rowsRun = await Measure("floor of the processor's rows", rows.Entries.Name, processorPartition, async i =>
-        {
-            await RowsEvent(rows, written.Run[i]);
-            return true;
-        });
+                return result.Outcome == EventOutcome.Processed;
+            });
 
-        var floorRun = await Measure("small-row floor", floor.Entries.Name, FloorPartition, async i =>
-        {
-            await FloorEvent(floor, addresses[i]);
-            return true;
-        });
+            // Read back (uncounted) every row the processor wrote, its warm-up's included, for the floor of the same data.
+            written = await ProcessorRows.ReadAsync(storage.Inspection, tenant, warmAddresses, addresses);
+        }
 
-        // The small-row floor plus the point read the processor does before its write: what that one request costs.
-        var floorWithReadRun = await Measure("small-row floor + read", floorWithRead.Entries.Name, FloorPartition, async i =>
+        // The goal's floor: the same data as the processor's, written with the fewest requests, from the same 50 rows.
+        Measured rowsRun;
+        await using (var storage = await RunStorage.StartAsync(counter, bytes))
         {
-            string address = addresses[i];
-            await floorWithRead.Entries.GetEntityIfExistsAsync<TableEntity>(FloorPartition, address);
-            await FloorEvent(floorWithRead, address);
-            return true;
-        });
+            var rows = await FloorTables.CreateAsync(storage.Counted, "BenchRows", (tables, i) => RowsEvent(tables, written.Warm[i]));
+            rowsRun = await Measure(storage, "floor of the processor's rows", rows.Entries.Name, processorPartition, async i =>
+            {
+                await RowsEvent(rows, written.Run[i]);
+                return true;
+            });
+        }
+
+        // The same rows with the entry inserted instead of upserted: what the processor's insert-first order sends for a
+        // never-seen address. On Azurite an upsert finds the entity twice (insertOrUpdateTableEntity looks it up, then
+        // insertTableEntity or updateTableEntity does again), each a scan of the partition, where an insert finds it once;
+        // so this, not the upsert floor, is the like-for-like measure of the processor's own overhead.
+        Measured rowsInsertRun;
+        await using (var storage = await RunStorage.StartAsync(counter, bytes))
+        {
+            var rows = await FloorTables.CreateAsync(storage.Counted, "BenchRowsInsert", (tables, i) => RowsEvent(tables, written.Warm[i], upsert: false));
+            rowsInsertRun = await Measure(storage, "the processor's rows inserted", rows.Entries.Name, processorPartition, async i =>
+            {
+                await RowsEvent(rows, written.Run[i], upsert: false);
+                return true;
+            });
+        }
+
+        Measured floorRun;
+        await using (var storage = await RunStorage.StartAsync(counter, bytes))
+        {
+            var floor = await FloorTables.CreateAsync(storage.Counted, "BenchFloor", (tables, i) => FloorEvent(tables, warmAddresses[i]));
+            floorRun = await Measure(storage, "small-row floor", floor.Entries.Name, FloorPartition, async i =>
+            {
+                await FloorEvent(floor, addresses[i]);
+                return true;
+            });
+        }
+
+        // The small-row floor plus the point read the processor does before its write (when it reads first): what that costs.
+        Measured floorWithReadRun;
+        await using (var storage = await RunStorage.StartAsync(counter, bytes))
+        {
+            var floorWithRead = await FloorTables.CreateAsync(storage.Counted, "BenchFloorRead", (tables, i) => FloorEvent(tables, warmAddresses[i]));
+            floorWithReadRun = await Measure(storage, "small-row floor + read", floorWithRead.Entries.Name, FloorPartition, async i =>
+            {
+                string address = addresses[i];
+                await floorWithRead.Entries.GetEntityIfExistsAsync<TableEntity>(FloorPartition, address);
+                await FloorEvent(floorWithRead, address);
+                return true;
+            });
+        }
 
         string Row(string name, Measured m, int failed) =>
             $"| {name} | {m.Run.PerSecond:F0} | {m.Run.PerSecond / rowsRun.Run.PerSecond:F2} | {m.Run.PerSecond / floorRun.Run.PerSecond:F2} | {m.Run.Percentile(50):F1} | {m.Run.Percentile(99):F1} | {m.Requests:F2} | {m.Bytes:F0} | {failed} | {m.Run.CpuCells} |";
@@ -162,17 +171,66 @@ public static class ProcessingLoad
             .AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             .AppendLine(Row("EventProcessor", processorRun, notProcessed))
             .AppendLine(Row("floor: the processor's own rows, raw history insert + DND upsert", rowsRun, 0))
+            .AppendLine(Row("for comparison: the processor's own rows, raw history insert + entry insert (what insert-first sends)", rowsInsertRun, 0))
             .AppendLine(Row("for comparison: floor with small hand-made rows", floorRun, 0))
             .AppendLine(Row("for comparison: floor + the point read before the write (small hand-made rows)", floorWithReadRun, 0))
             .AppendLine()
             .AppendLine("Ratio (goal ≥ 0.7) = events/s over those of the floor of the processor's own rows (the same rows, written with the fewest requests); the next column divides by the small-row floor's instead.")
             .AppendLine($"{written.Summary}")
-            .AppendLine($"Azurite CPU ms per storage request: {AzuritePerRequest("EventProcessor", processorRun)}; {AzuritePerRequest("floor of its rows", rowsRun)}; {AzuritePerRequest("small-row floor", floorRun)}; {AzuritePerRequest("small-row floor + read", floorWithReadRun)}.")
-            .AppendLine($"Rows in the DND entries partition every point operation scans, at the start → end of each run (each on its own tables): {string.Join("; ", sizes)}.")
+            .AppendLine($"Azurite CPU ms per storage request: {AzuritePerRequest("EventProcessor", processorRun)}; {AzuritePerRequest("floor of its rows", rowsRun)}; {AzuritePerRequest("its rows inserted", rowsInsertRun)}; {AzuritePerRequest("small-row floor", floorRun)}; {AzuritePerRequest("small-row floor + read", floorWithReadRun)}.")
+            .AppendLine($"Rows in the DND entries partition every point operation scans, at the start → end of each run (each run on its own fresh, warmed Azurite): {string.Join("; ", sizes)}.")
             .ToString();
     }
 
     private sealed record Measured(LoadStats Run, double Requests, double Bytes);
+
+    /// <summary>
+    /// One run's own Azurite, started fresh and warmed the same way for every run. Azurite gets slower as it holds more
+    /// (its store lives in the node heap) and its first thousands of requests cost it about twice the CPU of later ones,
+    /// so runs sharing one instance were biased by their order: in one full run the processor, measured first, reached
+    /// twice the speed of the floors measured after it on the same instance. A throwaway load (16 at a time; a point
+    /// read, an insert and an upsert of small rows on tables of its own, measured by nothing) warms each instance.
+    /// </summary>
+    private sealed class RunStorage : IAsyncDisposable
+    {
+        private RunStorage(Azurite azurite, TableServiceClient counted)
+        {
+            Azurite = azurite;
+            Counted = counted;
+            Inspection = new TableServiceClient(azurite.ConnectionString);
+            Cpu = new CpuProfile(azurite);
+        }
+
+        public Azurite Azurite { get; }
+
+        /// <summary>Counts its requests and request bytes (for the floors' own writes).</summary>
+        public TableServiceClient Counted { get; }
+
+        /// <summary>Uncounted, so looking at partition sizes and reading rows back adds nothing to a run's figures.</summary>
+        public TableServiceClient Inspection { get; }
+
+        public CpuProfile Cpu { get; }
+
+        public static async Task<RunStorage> StartAsync(StorageRequestCounter counter, RequestBodyBytes bytes)
+        {
+            var azurite = await Azurite.StartDedicatedAsync(persistent: false);
+            var options = new TableClientOptions();
+            options.AddPolicy(counter, HttpPipelinePosition.PerRetry);
+            options.AddPolicy(bytes, HttpPipelinePosition.PerRetry);
+            var storage = new RunStorage(azurite, new TableServiceClient(azurite.ConnectionString, options));
+            var warmUp = await FloorTables.CreateAsync(storage.Inspection, "BenchWarmUp", (_, _) => Task.CompletedTask);
+            await LoadStats.RunAsync(AzuriteWarmUpEvents, Concurrency, storage.Cpu, async i =>
+            {
+                string address = $"azurite-warm-up{i}@example.com";
+                await warmUp.Entries.GetEntityIfExistsAsync<TableEntity>(FloorPartition, address);
+                await FloorEvent(warmUp, address);
+                return true;
+            });
+            return storage;
+        }
+
+        public ValueTask DisposeAsync() => Azurite.DisposeAsync();
+    }
 
     /// <summary>A floor run's own entries and history tables, warmed with the rows every run starts from.</summary>
     private sealed record FloorTables(TableClient Entries, TableClient History)
@@ -249,7 +307,7 @@ public static class ProcessingLoad
     }
 
     /// <summary>The processor's rows of one event, raw: its history record(s) inserted (a 409 for a duplicate), then the entry upserted.</summary>
-    private static async Task RowsEvent(FloorTables tables, EventRows rows)
+    private static async Task RowsEvent(FloorTables tables, EventRows rows, bool upsert = true)
     {
         foreach (var record in rows.History)
         {
@@ -258,7 +316,7 @@ public static class ProcessingLoad
 
         if (rows.Entry is { } entry)
         {
-            await tables.Entries.UpsertEntityAsync(entry, TableUpdateMode.Replace);
+            await (upsert ? tables.Entries.UpsertEntityAsync(entry, TableUpdateMode.Replace) : tables.Entries.AddEntityAsync(entry));
         }
     }
 
