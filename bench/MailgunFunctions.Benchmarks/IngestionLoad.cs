@@ -18,64 +18,70 @@ namespace MailgunFunctions.Benchmarks;
 /// <summary>
 /// Harness 2: the events webhook served over real HTTP (Kestrel hosting the function class) against Azurite, at
 /// 1, 8 and 64 concurrent senders; the floor is raw QueueClient.SendMessageAsync of the same envelopes at the
-/// same concurrency, in the same run. A second comparison, "floor + token claim", adds the raw insert of the app's
+/// same concurrency, in the same run (each row on its own fresh, warmed Azurite). A second comparison, "floor + token claim", adds the raw insert of the app's
 /// token claim row before the send: the least a webhook that must reject replayed tokens can do (2 storage requests).
 /// Every row has its CPU profile, split between this process and Azurite.
 /// </summary>
 public static class IngestionLoad
 {
-    // Unmeasured token inserts and queue sends before the first measured run.
+    // Unmeasured token inserts and queue sends that warm each run's Azurite before it is measured.
     private const int AzuriteWarmUpEvents = 3000;
 
     public static async Task<string> RunAsync(int requestsPerLevel)
     {
-        await using var azurite = await Azurite.StartDedicatedAsync(persistent: false);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddMailgunFunctions(TestSettings.Configuration(azurite.ConnectionString, new Dictionary<string, string?> { ["Storage:MaxRetries"] = "2" }));
-        await using var app = builder.Build();
-        var webhook = ActivatorUtilities.CreateInstance<EventsWebhook>(app.Services);
-        app.MapPost("/api/mailgun/events", async (HttpContext context) =>
-            await FunctionResponses.WriteAsync(context, await webhook.RunAsync(context.Request, context.RequestAborted)));
-        await app.StartAsync();
-        string url = app.Urls.First() + "/api/mailgun/events";
-
-        var intake = app.Services.GetRequiredService<EventWebhookIntake>();
-        var floorQueue = new QueueClient(azurite.ConnectionString, "bench-floor", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
-        await floorQueue.CreateIfNotExistsAsync();
-        // Its own table, so the webhook's WebhookTokens rows and these never meet; each claim is its own partition in both.
-        var floorTokens = new TableClient(azurite.ConnectionString, "BenchFloorTokens");
-        await floorTokens.CreateIfNotExistsAsync();
-        var cpu = new CpuProfile(azurite);
-
+        // Envelopes are built by the app's own intake, without storage.
+        await using var preparing = TestSettings.Services(TestSettings.Configuration(Azurite.Unreachable()), (s, c) => s.AddMailgunFunctions(c), TimeProvider.System);
+        var intake = preparing.GetRequiredService<EventWebhookIntake>();
         var report = new StringBuilder();
         report.AppendLine($"| Senders | | Events/s | Ratio to floor (webhook goal ≥ 0.8) | p50 ms | p99 ms | Failed (webhook: non-200) | {LoadStats.CpuHeaders} |");
         report.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
 
-        // Warm up all paths (JIT, connections, table and queue creation), then Azurite itself: its first few thousand
-        // requests cost it about twice the CPU of later ones, which would otherwise slow whichever run comes first.
-        await SendWebhooks(http, url, Bodies(50), 4, cpu);
-        var warm = Bodies(AzuriteWarmUpEvents).Select(b => ClaimAndEnvelope(intake, b)).ToArray();
-        await LoadStats.RunAsync(warm.Length, 16, cpu, async i =>
-        {
-            await FloorWithClaim(floorTokens, floorQueue, warm[i].Claim, warm[i].Envelope);
-            return true;
-        });
-
         foreach (int senders in new[] { 1, 8, 64 })
         {
-            var envelopes = Bodies(requestsPerLevel).Select(b => ClaimAndEnvelope(intake, b).Envelope).ToArray();
-            var floor = await LoadStats.RunAsync(envelopes.Length, senders, cpu, async i => { await floorQueue.SendMessageAsync(envelopes[i]); return true; });
-            var claimed = Bodies(requestsPerLevel).Select(b => ClaimAndEnvelope(intake, b)).ToArray();
-            var floorWithClaim = await LoadStats.RunAsync(claimed.Length, senders, cpu, async i =>
+            LoadStats floor;
+            await using (var azurite = await StartWarmAsync(intake))
             {
-                await FloorWithClaim(floorTokens, floorQueue, claimed[i].Claim, claimed[i].Envelope);
-                return true;
-            });
-            var webhookRun = await SendWebhooks(http, url, Bodies(requestsPerLevel), senders, cpu);
+                var queue = await QueueAsync(azurite, "bench-floor");
+                var envelopes = Bodies(requestsPerLevel).Select(b => ClaimAndEnvelope(intake, b).Envelope).ToArray();
+                floor = await LoadStats.RunAsync(envelopes.Length, senders, new CpuProfile(azurite), async i => { await queue.SendMessageAsync(envelopes[i]); return true; });
+            }
+
+            LoadStats floorWithClaim;
+            await using (var azurite = await StartWarmAsync(intake))
+            {
+                var queue = await QueueAsync(azurite, "bench-floor");
+                // Its own table; each claim is its own partition, as in the app's WebhookTokens.
+                var tokens = new TableClient(azurite.ConnectionString, "BenchFloorTokens");
+                await tokens.CreateIfNotExistsAsync();
+                var claimed = Bodies(requestsPerLevel).Select(b => ClaimAndEnvelope(intake, b)).ToArray();
+                floorWithClaim = await LoadStats.RunAsync(claimed.Length, senders, new CpuProfile(azurite), async i =>
+                {
+                    await FloorWithClaim(tokens, queue, claimed[i].Claim, claimed[i].Envelope);
+                    return true;
+                });
+            }
+
+            LoadStats webhookRun;
+            await using (var azurite = await StartWarmAsync(intake))
+            {
+                var builder = WebApplication.CreateSlimBuilder();
+                builder.WebHost.UseUrls("http://127.0.0.1:0");
+                builder.Logging.ClearProviders();
+                builder.Services.AddSingleton(TimeProvider.System);
+                builder.Services.AddMailgunFunctions(TestSettings.Configuration(azurite.ConnectionString, new Dictionary<string, string?> { ["Storage:MaxRetries"] = "2" }));
+                await using var app = builder.Build();
+                var webhook = ActivatorUtilities.CreateInstance<EventsWebhook>(app.Services);
+                app.MapPost("/api/mailgun/events", async (HttpContext context) =>
+                    await FunctionResponses.WriteAsync(context, await webhook.RunAsync(context.Request, context.RequestAborted)));
+                await app.StartAsync();
+                string url = app.Urls.First() + "/api/mailgun/events";
+                var cpu = new CpuProfile(azurite);
+                // The app's first requests: JIT, connections, table and queue creation.
+                await SendWebhooks(http, url, Bodies(50), 4, cpu);
+                webhookRun = await SendWebhooks(http, url, Bodies(requestsPerLevel), senders, cpu);
+                await app.StopAsync();
+            }
 
             void Row(string name, LoadStats run) => report.AppendLine(
                 $"| {senders} | {name} | {run.PerSecond:F0} | {run.PerSecond / floor.PerSecond:F2} | {run.Percentile(50):F1} | {run.Percentile(99):F1} | {run.Failures} | {run.CpuCells} |");
@@ -85,8 +91,35 @@ public static class IngestionLoad
             Console.WriteLine($"ingestion: {senders} senders done");
         }
 
-        await app.StopAsync();
+        report.AppendLine().AppendLine("Each row ran on its own freshly started Azurite, warmed first by "
+            + $"{AzuriteWarmUpEvents} unmeasured token inserts and queue sends (16 at a time) on a table and queue of its own.");
         return report.ToString();
+    }
+
+    /// <summary>
+    /// A fresh Azurite for one run, warmed: its first few thousand requests cost it about twice the CPU of later ones,
+    /// and it slows as it holds more, so runs sharing one instance would be biased by their order.
+    /// </summary>
+    private static async Task<Azurite> StartWarmAsync(EventWebhookIntake intake)
+    {
+        var azurite = await Azurite.StartDedicatedAsync(persistent: false);
+        var queue = await QueueAsync(azurite, "bench-warm-up");
+        var tokens = new TableClient(azurite.ConnectionString, "BenchWarmUpTokens");
+        await tokens.CreateIfNotExistsAsync();
+        var warm = Bodies(AzuriteWarmUpEvents).Select(b => ClaimAndEnvelope(intake, b)).ToArray();
+        await LoadStats.RunAsync(warm.Length, 16, new CpuProfile(azurite), async i =>
+        {
+            await FloorWithClaim(tokens, queue, warm[i].Claim, warm[i].Envelope);
+            return true;
+        });
+        return azurite;
+    }
+
+    private static async Task<QueueClient> QueueAsync(Azurite azurite, string name)
+    {
+        var queue = new QueueClient(azurite.ConnectionString, name, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        await queue.CreateIfNotExistsAsync();
+        return queue;
     }
 
     /// <summary>The app's token claim (ReplayGuard's row, same keys and properties) and the envelope of one body, built before a run as the floor's envelopes are.</summary>

@@ -16,11 +16,14 @@ public static class ResultsNotes
            send. It used to make three (a "queued" mark after the send); that mark only saved work on a retry after a 200, which
            processing already makes a no-op, so it was removed. The "floor + token claim" rows measure the least any webhook that
            rejects replayed tokens can do (raw insert + raw send, no HTTP): on this setup it reaches only about 0.55-0.75 of the
-           raw send, so the goal of 0.8 cannot be met by a replay-safe webhook here. The profile columns say why: at 8 and 64
-           senders both processes together use the two cores, Azurite's single JavaScript thread spends about 0.3 ms per token
-           insert on top of the send, and our process adds the HTTP client and Kestrel (both in the benchmark process) on top
-           of the SDK calls. Compare the webhook with "floor + token claim" to see our own overhead (HTTP, validation, envelope).
+           raw send, so the goal of 0.8 cannot be met by a replay-safe webhook here: **missed, by design**. The profile columns
+           say why: Azurite's single JavaScript thread spends about 0.3 ms per token insert on top of the send, and at 8 and 64
+           senders it is the bottleneck. The webhook over HTTP reaches about 0.95 of "floor + token claim" at 8 and 64 senders:
+           our own overhead (HTTP client and Kestrel, both in the benchmark process, validation, the envelope) is small.
            At 1 sender the run is latency-bound: neither process is busy, and CPU per event is inflated by wake-ups.
+           Each row runs on its own freshly started Azurite, warmed first with unmeasured requests: Azurite's first thousands
+           of requests cost it about twice the CPU of later ones, and it slows as it holds more, so rows sharing one instance
+           were biased by their order.
            The classifier row is the mean per event over the whole bounce corpus (one corpus event per call, cycling); the DND
            decision row is `DndChange.FromEvent` + `DndEntry.Apply` (onto an entry that already has a soft bounce) +
            `DndPolicy.Evaluate`, the CPU part of applying one event.
@@ -33,6 +36,10 @@ public static class ResultsNotes
            plus a point read are kept for comparison, with their own ratio column, so nothing is hidden. Storage requests per
            event are counted by an Azure.Core pipeline policy added to every client (StorageClients takes extra
            `HttpPipelinePolicy` services from DI), retries included.
+           The "processor's rows inserted" row sends what the processor's insert-first order sends (history insert, entry
+           insert) raw: it is the like-for-like measure of our own overhead. The processor can beat the upsert floor on Azurite
+           because an upsert finds the entity twice there (`insertOrUpdateTableEntity` looks it up, then the insert or update
+           does again), each a scan of the tenant's partition, where an insert finds it once; in Azure both are one request.
            What changed to meet the goal (earlier runs measured 0.36-0.65 of the small-row floor at 4 requests per event):
            the erasure-row read for never-seen addresses is skipped for tenants without GDPR erasures (a per-tenant marker,
            see README "GDPR erasure design"), and for a tenant whose recent changes mostly found no entry (a bounce storm of new
@@ -40,10 +47,10 @@ public static class ResultsNotes
            addresses the processor reads first (3 requests), because a blind write would let a late soft bounce overwrite a
            complaint; a wrong insert-first guess costs a 409 and the read. The remaining gap to the floor is our CPU (the
            processor parses, classifies and evaluates each event) on two cores shared with Azurite.
-           How the harness keeps the runs comparable: Azurite is warmed with a few thousand unmeasured requests first (its
-           first thousands of requests cost it about twice the CPU of later ones, which used to penalise whichever run came
-           first), and every run starts from a 50-row partition, because Azurite's LokiJS store uses only the PartitionKey
-           index for a point lookup and scans the partition for the RowKey (all of a tenant's entries share one partition).
+           How the harness keeps the runs comparable: every run has its own freshly started Azurite, warmed with a few
+           thousand unmeasured requests (as for ingestion), and starts from a 50-row partition, because Azurite's LokiJS store
+           uses only the PartitionKey index for a point lookup and scans the partition for the RowKey (all of a tenant's
+           entries share one partition), so its point operations slow down as a partition grows.
         4. Export. One suppression list of N records paged from the Mailgun fake (a real HTTP server in the same process) into
            a block blob by `SuppressionExport`. Each size runs in its own child process, because a process's peak working set
            never goes down: sizes measured one after the other in one process would hide each other. Peak working set is the
