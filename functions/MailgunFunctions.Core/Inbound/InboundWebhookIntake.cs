@@ -112,7 +112,7 @@ public sealed class InboundWebhookIntake
     {
         try
         {
-            var claim = await _replayGuard.ClaimAsync(envelope.Token, envelope.BodySha256, "inbound:" + messageId, envelope.ReceivedAt, cancellationToken).ConfigureAwait(false);
+            var claim = await _replayGuard.ClaimAsync(envelope.Token, envelope.BodySha256, "inbound:" + messageId, envelope.SignedAt, envelope.ReceivedAt, cancellationToken).ConfigureAwait(false);
             switch (claim)
             {
                 case TokenClaim.BodyMismatch:
@@ -133,7 +133,7 @@ public sealed class InboundWebhookIntake
 
         try
         {
-            await _replayGuard.MarkQueuedAsync(envelope.Token, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await _replayGuard.MarkQueuedAsync(envelope.Token, envelope.SignedAt, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
         {

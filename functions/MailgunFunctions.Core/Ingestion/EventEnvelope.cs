@@ -133,4 +133,8 @@ public static class EnvelopeCodec
 }
 
 /// <summary>The envelope's fields other than the event itself.</summary>
-public sealed record EnvelopeHeader(DateTimeOffset ReceivedAt, string Token, string SigningKeyId, string BodySha256, string EventType, string EventId);
+public sealed record EnvelopeHeader(DateTimeOffset ReceivedAt, string Token, string SigningKeyId, string BodySha256, string EventType, string EventId)
+{
+    /// <summary>The signature's timestamp, which picks the token store's table (not written to the envelope).</summary>
+    public DateTimeOffset SignedAt { get; init; }
+}

@@ -178,7 +178,10 @@ public sealed class EventWebhookIntake
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(span, hash);
         var header = new EnvelopeHeader(authentication.CheckedAt, Encoding.UTF8.GetString(token[..scan.TokenLength]), authentication.Key.Id,
-            Convert.ToHexStringLower(hash), scan.EventType!.ToLowerInvariant(), scan.EventId!);
+            Convert.ToHexStringLower(hash), scan.EventType!.ToLowerInvariant(), scan.EventId!)
+        {
+            SignedAt = authentication.SignedAt,
+        };
         var eventData = body.Slice(offset + scan.EventDataStart, scan.EventDataLength);
 
         var output = new PooledBufferWriter(eventData.Length + 1024);
@@ -377,7 +380,7 @@ public sealed class EventWebhookIntake
         var header = prepared.Header!;
         try
         {
-            var claim = await _replayGuard.ClaimAsync(header.Token, header.BodySha256, header.EventId, header.ReceivedAt, cancellationToken).ConfigureAwait(false);
+            var claim = await _replayGuard.ClaimAsync(header.Token, header.BodySha256, header.EventId, header.SignedAt, header.ReceivedAt, cancellationToken).ConfigureAwait(false);
             if (claim == TokenClaim.BodyMismatch)
             {
                 IngestionLog.TokenReplayed(_logger, ReplayGuard.KeyOf(header.Token)[..16], header.EventId);

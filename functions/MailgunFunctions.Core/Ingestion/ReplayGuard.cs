@@ -1,8 +1,12 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using MailgunFunctions.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace MailgunFunctions.Ingestion;
 
@@ -25,23 +29,37 @@ public enum TokenClaim
 /// body only. The insert is atomic (Table Storage answers 409 to a second insert of the same key).
 /// The events webhook only claims (a re-queued event is cheap and processing is idempotent); the inbound webhook also
 /// marks each claim queued after the send, because queueing a reply twice stores and parses the raw mail twice.
-/// Table: <c>WebhookTokens</c>, PartitionKey = SHA-256 of the token (tokens may hold characters keys forbid), RowKey = "".
+/// Tables: one per UTC day of the <b>signed</b> timestamp, <c>WebhookTokens{yyyyMMdd}</c>: a replay carries the timestamp
+/// it was signed with, so it always meets the table of its first delivery, whenever it arrives. A token can only be
+/// accepted inside the freshness window, so a day's table is useless once that window has passed it, and it is dropped
+/// whole (one request, instead of deleting rows one by one) when a later day's table is first used.
+/// PartitionKey = SHA-256 of the token (tokens may hold characters keys forbid), RowKey = "".
 /// </summary>
 public sealed class ReplayGuard
 {
     private const string Queued = "queued";
     private const string Reserved = "reserved";
-    private readonly TableClient _table;
-    private readonly CreateOnce _created;
+    private readonly TableServiceClient _tables;
+    private readonly WebhookOptions _options;
+    private readonly ILogger<ReplayGuard> _logger;
+    private readonly ConcurrentDictionary<string, CreateOnce> _created = new(StringComparer.Ordinal);
 
-    public ReplayGuard(StorageClients clients)
+    public ReplayGuard(StorageClients clients, IOptions<WebhookOptions> options, ILogger<ReplayGuard> logger)
     {
-        _table = clients.Tables.GetTableClient(StorageNames.WebhookTokensTable);
-        _created = new CreateOnce(ct => _table.CreateIfNotExistsAsync(ct));
+        _tables = clients.Tables;
+        _options = options.Value;
+        _logger = logger;
     }
 
-    public async Task<TokenClaim> ClaimAsync(string token, string bodySha256, string eventId, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The table of the tokens signed on the UTC day of <paramref name="signedAt"/>.</summary>
+    public static string TableFor(DateTimeOffset signedAt) =>
+        StorageNames.WebhookTokensTable + signedAt.UtcDateTime.ToString(DayFormat, CultureInfo.InvariantCulture);
+
+    private const string DayFormat = "yyyyMMdd";
+
+    public async Task<TokenClaim> ClaimAsync(string token, string bodySha256, string eventId, DateTimeOffset signedAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var (table, created) = TableOf(signedAt, now);
         var entity = new TableEntity(KeyOf(token), "")
         {
             ["BodySha256"] = bodySha256,
@@ -51,12 +69,12 @@ public sealed class ReplayGuard
         };
         try
         {
-            await _created.RunAsync(ct => _table.AddEntityAsync(entity, ct), cancellationToken).ConfigureAwait(false);
+            await created.RunAsync(ct => table.AddEntityAsync(entity, ct), cancellationToken).ConfigureAwait(false);
             return TokenClaim.New;
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
-            var existing = (await _table.GetEntityAsync<TableEntity>(entity.PartitionKey, "", cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+            var existing = (await table.GetEntityAsync<TableEntity>(entity.PartitionKey, "", cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
             if (!string.Equals(existing.GetString("BodySha256"), bodySha256, StringComparison.Ordinal))
             {
                 return TokenClaim.BodyMismatch;
@@ -66,11 +84,56 @@ public sealed class ReplayGuard
         }
     }
 
-    public async Task MarkQueuedAsync(string token, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task MarkQueuedAsync(string token, DateTimeOffset signedAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var update = new TableEntity(KeyOf(token), "") { ["State"] = Queued, ["QueuedAt"] = now };
-        await _table.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+        await _tables.GetTableClient(TableFor(signedAt)).UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
     }
 
-    internal static string KeyOf(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+    /// <summary>The PartitionKey of a token: lowercase hex SHA-256 of its UTF-8 text (README, "was this delivery received?").</summary>
+    public static string KeyOf(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
+    /// <summary>
+    /// The day's table, created on its first use in this process; that first use also drops the days no token can be
+    /// accepted for any more (older than the freshness window, with a day to spare).
+    /// </summary>
+    private (TableClient Table, CreateOnce Created) TableOf(DateTimeOffset signedAt, DateTimeOffset now)
+    {
+        var table = _tables.GetTableClient(TableFor(signedAt));
+        var created = _created.GetOrAdd(table.Name, _ => new CreateOnce(async ct =>
+        {
+            await table.CreateIfNotExistsAsync(ct).ConfigureAwait(false);
+            await DropExpiredAsync(now, ct).ConfigureAwait(false);
+        }));
+        return (table, created);
+    }
+
+    private async Task DropExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // Tokens signed before this day are refused as stale before they reach a claim.
+        string keepFrom = TableFor(now - _options.MaxSignatureAge - TimeSpan.FromDays(1));
+        string first = StorageNames.WebhookTokensTable + "0", last = StorageNames.WebhookTokensTable + ":";
+        foreach (string known in _created.Keys.Where(k => string.CompareOrdinal(k, keepFrom) < 0))
+        {
+            _created.TryRemove(known, out _);
+        }
+
+        try
+        {
+            await foreach (var item in _tables.QueryAsync(TableClient.CreateQueryFilter($"TableName ge {first} and TableName lt {last}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                // Same length and format, so ordinal order is date order; anything else is not ours to drop.
+                if (item.Name.Length == keepFrom.Length && string.CompareOrdinal(item.Name, keepFrom) < 0)
+                {
+                    await _tables.DeleteTableAsync(item.Name, cancellationToken).ConfigureAwait(false);
+                    IngestionLog.TokenTableDropped(_logger, item.Name);
+                }
+            }
+        }
+        catch (RequestFailedException ex)
+        {
+            // Housekeeping only: the claim goes on, and the next day's first claim tries again.
+            IngestionLog.TokenTableDropFailed(_logger, ex);
+        }
+    }
 }

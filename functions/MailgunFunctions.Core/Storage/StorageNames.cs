@@ -18,7 +18,10 @@ public static class StorageNames
     /// <summary>Claim check: event payloads too big for a queue message.</summary>
     public const string EventPayloadsContainer = "mailgun-event-payloads";
 
-    /// <summary>Every accepted webhook token with the hash of its body (replay defence).</summary>
+    /// <summary>
+    /// Every accepted webhook token with the hash of its body (replay defence): the prefix of one table per UTC day of
+    /// the signed timestamp, <c>WebhookTokens{yyyyMMdd}</c> (see ReplayGuard.TableFor).
+    /// </summary>
     public const string WebhookTokensTable = "WebhookTokens";
 
     /// <summary>One DND entry per (tenant, address): PartitionKey = tenant, RowKey = encoded address.</summary>

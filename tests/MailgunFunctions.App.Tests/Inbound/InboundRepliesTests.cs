@@ -4,6 +4,7 @@ using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using MailgunFunctions.App;
 using MailgunFunctions.Inbound;
+using MailgunFunctions.Ingestion;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
 using Microsoft.AspNetCore.Http;
@@ -289,7 +290,7 @@ public class InboundRepliesTests
         Assert.That((await Send(app, Post(post))).Status, Is.EqualTo(200));
 
         // As if marking the token queued had failed after the envelope was sent: the retry queues a second envelope.
-        var tokens = new TableClient(_storage, StorageNames.WebhookTokensTable);
+        var tokens = new TableClient(_storage, ReplayGuard.TableFor(Now));
         string key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
         await tokens.UpdateEntityAsync(new TableEntity(key, "") { ["State"] = "reserved" }, Azure.ETag.All, TableUpdateMode.Merge);
         app.Time.Advance(TimeSpan.FromHours(2));

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using MailgunFunctions.App;
 using MailgunFunctions.Dnd;
@@ -130,6 +131,61 @@ public class EventsWebhookTests
         Assert.That((string?)answer["outcome"], Is.EqualTo("token_replayed"));
         Assert.That(app.Logs.Entries.Any(e => e.Level == LogLevel.Warning && e.Text.Contains("SECURITY")), Is.True);
         Assert.That((await DrainQueue(app)).Select(e => e.EventType), Is.EqualTo(new[] { "delivered" }));
+    }
+
+    [Test]
+    public async Task A_replay_after_midnight_meets_the_token_table_of_its_signing_day()
+    {
+        var lateEvening = new DateTimeOffset(2026, 11, 26, 23, 58, 0, TimeSpan.Zero);
+        using var app = new AppServices(_storage, lateEvening);
+        string token = SignedWebhook.NewToken();
+        string original = SignedWebhook.Body(SignedWebhook.Simple("delivered", "night@example.com", lateEvening), lateEvening, token);
+        string forged = SignedWebhook.Body(SignedWebhook.Simple("unsubscribed", "victim@example.com", lateEvening), lateEvening, token);
+
+        var first = await Send(app, AppServices.Post(original));
+        app.Time.Advance(TimeSpan.FromMinutes(45));
+        var replay = await Send(app, AppServices.Post(forged));
+
+        var signingDay = new TableClient(_storage, ReplayGuard.TableFor(lateEvening));
+        Assert.Multiple(async () =>
+        {
+            Assert.That(first.Status, Is.EqualTo(200));
+            Assert.That((replay.Status, (string?)replay.Body["outcome"]), Is.EqualTo((401, "token_replayed")));
+            Assert.That(ReplayGuard.TableFor(lateEvening), Is.EqualTo("WebhookTokens20261126"));
+            Assert.That((await signingDay.GetEntityIfExistsAsync<TableEntity>(ReplayGuard.KeyOf(token), "")).HasValue, Is.True);
+        });
+    }
+
+    [Test]
+    public async Task The_first_claim_of_a_day_drops_the_token_tables_no_token_can_be_accepted_for_any_more()
+    {
+        await using var storage = await Azurite.StartDedicatedAsync(persistent: false);
+        var tables = new TableServiceClient(storage.ConnectionString);
+        // Default window 12 h: at noon on the 26th, tokens signed on the 25th can still arrive; the 24th's cannot.
+        string[] existing = ["WebhookTokens20261120", "WebhookTokens20261124", "WebhookTokens20261125", "WebhookTokens", "WebhookTokensArchive"];
+        foreach (string name in existing)
+        {
+            await tables.CreateTableIfNotExistsAsync(name);
+        }
+
+        using var app = new AppServices(storage.ConnectionString, Now);
+        var answer = await Send(app, AppServices.Post(SignedWebhook.Body(SignedWebhook.Simple("delivered", "a@example.com", Now), Now)));
+
+        var left = new List<string>();
+        await foreach (var table in tables.QueryAsync())
+        {
+            left.Add(table.Name);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(answer.Status, Is.EqualTo(200));
+            Assert.That(left.Where(n => n.StartsWith("WebhookTokens", StringComparison.Ordinal)), Is.EquivalentTo(new[]
+            {
+                "WebhookTokens20261125", "WebhookTokens20261126", "WebhookTokens", "WebhookTokensArchive",
+            }));
+            Assert.That(app.Logs.Entries.Count(e => e.Text.Contains("Dropped the expired webhook token table", StringComparison.Ordinal)), Is.EqualTo(2));
+        });
     }
 
     [Test]
