@@ -104,7 +104,7 @@ param exportSchedule string = '0 0 2 * * *'
 @description('Inbound:MaxRequestBytes, largest inbound route post (Mailgun accepts 25 MB mails; form encoding inflates).')
 param inboundMaxRequestBytes int = 41943040
 
-@description('Inbound:RawRetentionDays, days the raw inbound mail is kept (blob metadata; apply a lifecycle rule).')
+@description('Inbound:RawRetentionDays, days the raw inbound mail is kept (blob metadata, and the storage lifecycle rule that deletes it).')
 param inboundRawRetentionDays int = 90
 
 @description('Inbound:MaxFieldChars, longest form field read from an inbound post.')
@@ -219,6 +219,8 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     skuName: storageSku
     deploymentContainerName: deploymentContainerName
+    inboundRawContainerName: 'mailgun-inbound-raw'
+    inboundRawRetentionDays: inboundRawRetentionDays
   }
 }
 

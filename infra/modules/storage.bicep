@@ -19,6 +19,13 @@ param skuName string
 @description('Blob container that holds the Flex Consumption deployment package.')
 param deploymentContainerName string
 
+@description('Blob container of the raw inbound mail (the app\'s StorageNames.InboundRawContainer).')
+param inboundRawContainerName string
+
+@description('Days raw inbound mail is kept (the app\'s Inbound:RawRetentionDays): the lifecycle rule deletes older blobs.')
+@minValue(1)
+param inboundRawRetentionDays int
+
 resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
   name: name
   location: location
@@ -60,6 +67,37 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   name: deploymentContainerName
   properties: {
     publicAccess: 'None'
+  }
+}
+
+// Raw replies are personal data: kept only as long as the app's setting says (each blob also carries a
+// retainuntil metadata entry for people reading it; the rule is what deletes).
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-06-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          enabled: true
+          name: 'mailgun-inbound-raw-retention'
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: ['blockBlob']
+              prefixMatch: ['${inboundRawContainerName}/']
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterCreationGreaterThan: inboundRawRetentionDays
+                }
+              }
+            }
+          }
+        }
+      ]
+    }
   }
 }
 

@@ -39,6 +39,24 @@ public sealed partial class SecurityTemplateTests
     }
 
     [Test]
+    public void RawInboundMail_IsDeletedByALifecycleRule_AfterTheAppsRetentionDays()
+    {
+        var rule = template.ResourcesOfType("Microsoft.Storage/storageAccounts/managementPolicies").Single()["properties"]!["policy"]!["rules"]!.AsArray().Single()!;
+        var storage = template.Module("storage")["properties"]!["parameters"]!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((bool?)rule["enabled"], Is.True);
+            Assert.That(rule["definition"]!["filters"]!["prefixMatch"]!.AsArray().Select(p => (string?)p), Is.EqualTo(new[] { "[format('{0}/', parameters('inboundRawContainerName'))]" }));
+            Assert.That((string?)rule["definition"]!["actions"]!["baseBlob"]!["delete"]!["daysAfterCreationGreaterThan"], Is.EqualTo("[parameters('inboundRawRetentionDays')]"));
+            // The module gets the app's container name and the very parameter the app's setting is made from.
+            Assert.That((string?)storage["inboundRawContainerName"]!["value"], Is.EqualTo(MailgunFunctions.Storage.StorageNames.InboundRawContainer));
+            Assert.That(ArmTemplate.ParameterOf((string)storage["inboundRawRetentionDays"]!["value"]!), Is.EqualTo("inboundRawRetentionDays"));
+            Assert.That(ArmTemplate.ParameterOf(template.AppSettings["Inbound__RawRetentionDays"]), Is.EqualTo("inboundRawRetentionDays"));
+        });
+    }
+
+    [Test]
     public void Template_NeverReadsAnAccountKey()
     {
         string json = template.Root.ToJsonString();
