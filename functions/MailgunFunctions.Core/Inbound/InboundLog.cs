@@ -28,4 +28,7 @@ internal static partial class InboundLog
 
     [LoggerMessage(5008, LogLevel.Warning, "Reply {ReplyId} asks to unsubscribe but is flagged as spam by Mailgun; recorded without a DND")]
     public static partial void SpamUnsubscribeIgnored(ILogger logger, string replyId);
+
+    [LoggerMessage(5009, LogLevel.Warning, "Bounce report {ReplyId} in {Tenant} changes no DND: it {Why} (stored as a reply for review)")]
+    public static partial void BounceReportNotApplied(ILogger logger, string replyId, string tenant, string why);
 }

@@ -1,3 +1,4 @@
+using MailgunFunctions.Dnd;
 using MailgunFunctions.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -72,7 +73,7 @@ public sealed class InboundProcessor(
         {
             if (await outbound.FindAsync(reply.Tenant, messageId, cancellationToken).ConfigureAwait(false) is { } sent)
             {
-                return reply with { OutboundMessageId = sent.MessageId, ContactId = sent.ContactId };
+                return reply with { OutboundMessageId = sent.MessageId, ContactId = sent.ContactId, OutboundRecipient = sent.Recipient };
             }
         }
 
@@ -86,6 +87,15 @@ public sealed class InboundProcessor(
         {
             foreach (var status in reply.DeliveryStatus.Where(s => s.IsPermanentFailure))
             {
+                // Anyone can mail the reply address a report naming any address: only a report that returns a message we
+                // sent, and names that message's recipient, may bounce it. Others are stored for people to read.
+                if (reply.OutboundRecipient is not { Length: > 0 } recipient
+                    || !string.Equals(DndKeys.NormalizeAddress(recipient), DndKeys.NormalizeAddress(status.Address), StringComparison.Ordinal))
+                {
+                    InboundLog.BounceReportNotApplied(logger, reply.ReplyId[..16], reply.Tenant, reply.IsThreaded ? "names another address than the returned message's recipient" : "returns no message we sent");
+                    continue;
+                }
+
                 await dnd.ApplyHardBounceFromDsnAsync(reply.Tenant, status.Address, status.Status, status.Diagnostic, reply.SourceId, reply.ReceivedAt, cancellationToken).ConfigureAwait(false);
                 bounces++;
             }

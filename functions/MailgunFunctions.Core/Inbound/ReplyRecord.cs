@@ -66,6 +66,9 @@ public sealed record ReplyRecord
     /// <summary>Set when the reply answers an outbound message we know (<see cref="IOutboundMessageLookup"/>).</summary>
     public string? OutboundMessageId { get; init; }
     public string? ContactId { get; init; }
+
+    /// <summary>The address the threaded outbound message was sent to: the only address a bounce report may bounce.</summary>
+    public string? OutboundRecipient { get; init; }
     public bool IsThreaded => OutboundMessageId is not null;
 
     /// <summary>Blob name of the raw payload in <c>mailgun-inbound-raw</c>.</summary>

@@ -45,10 +45,10 @@ public class ReplyWiringTests
         }
     }
 
-    private async Task Deliver(AppServices app)
+    private async Task Deliver(AppServices app, string recipient = "jane@example.org")
     {
         // The message the reply answers, as Mailgun reports its delivery (message-id without angle brackets).
-        var delivered = SignedWebhook.Simple("delivered", "jane@example.org", Now.AddHours(-1), domain: _tenant);
+        var delivered = SignedWebhook.Simple("delivered", recipient, Now.AddHours(-1), domain: _tenant);
         delivered["message"]!["headers"]!["message-id"] = InboundMessages.OutboundId;
         delivered["user-variables"] = new JObject { ["contactId"] = "contact-77" };
         var request = AppServices.Post(SignedWebhook.Body(delivered, Now));
@@ -93,12 +93,33 @@ public class ReplyWiringTests
     }
 
     [Test]
-    public async Task A_bounce_report_sent_as_a_reply_is_a_hard_bounce_of_the_address_it_names()
+    public async Task A_bounce_report_of_a_delivered_message_is_a_hard_bounce_of_its_recipient()
     {
         using var app = new AppServices(_storage, Now);
+        await Deliver(app, "gone@example.net");
         await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("gone@example.net"), "reply@" + _tenant, from: "MAILER-DAEMON@mx1.example.net"));
 
         var (_, status) = await app.Get<DndStore>().GetStatusAsync(_tenant, "gone@example.net", CancellationToken.None);
         Assert.That(status.State, Is.EqualTo(DndState.Permanent));
+    }
+
+    [Test]
+    public async Task A_forged_bounce_report_cannot_silence_an_address()
+    {
+        // Anyone can mail the reply address. One report returns no message we sent; the other returns a real one (sent to
+        // jane) but names another address: neither may put the address it names in DND.
+        using var app = new AppServices(_storage, Now);
+        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("victim@example.net"), "reply@" + _tenant, from: "MAILER-DAEMON@mx1.example.net"));
+        await Deliver(app);
+        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("victim@example.net"), "reply@" + _tenant, from: "MAILER-DAEMON@mx2.example.net"));
+
+        var (entry, status) = await app.Get<DndStore>().GetStatusAsync(_tenant, "victim@example.net", CancellationToken.None);
+        var replies = await app.Get<ReplyStore>().ListAsync(_tenant, CancellationToken.None).ToListAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That((entry, status.State), Is.EqualTo(((DndEntry?)null, DndState.None)));
+            Assert.That(replies.Select(r => r.GetString("Kind")), Is.EqualTo(new[] { "Bounce", "Bounce" }), "both stored for people to read");
+            Assert.That(app.Logs.Entries.Count(e => e.Text.Contains("changes no DND", StringComparison.Ordinal)), Is.EqualTo(2));
+        });
     }
 }
