@@ -8,12 +8,13 @@ public sealed class SetupCommandTests : OpsHarness
     private const string EventsUrl = "https://app.example.net/api/mailgun/events";
 
     [Test]
-    public async Task WebhooksAreCreatedOnceAndDifferentOnesReplaced()
+    public async Task WebhooksAreCreatedOnceAndOurUrlIsAddedBesideOtherIntegrations()
     {
         Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]>
         {
             ["delivered"] = [EventsUrl],
-            ["clicked"] = ["https://old.example.net/hook"],
+            ["clicked"] = ["https://analytics.example.net/hook"],
+            ["opened"] = ["https://app.example.net/api/mailgun/events?code=old-key", "https://analytics.example.net/hook"],
             ["accepted"] = ["https://someone-else.example.net/hook"],
         });
 
@@ -23,19 +24,55 @@ public sealed class SetupCommandTests : OpsHarness
 
         Assert.That(first.ExitCode, Is.EqualTo(0), first.ToString());
         var actions = ((JArray)first.Json["webhooks"]!).ToDictionary(w => (string)w["webhook"]!, w => (string)w["action"]!);
-        Assert.That(actions["delivered"], Is.EqualTo("unchanged"));
-        Assert.That(actions["clicked"], Is.EqualTo("updated"));
-        Assert.That(actions["permanent_fail"], Is.EqualTo("created"));
-        Assert.That(actions.Keys, Does.Not.Contain("accepted"));
         var hooks = Mailgun.Webhooks(Domain);
-        foreach (string name in new[] { "delivered", "permanent_fail", "temporary_fail", "complained", "unsubscribed", "opened", "clicked" })
+        Assert.Multiple(() =>
         {
-            Assert.That(hooks[name], Is.EqualTo(new[] { EventsUrl }), name);
-        }
+            Assert.That(actions["delivered"], Is.EqualTo("unchanged"));
+            Assert.That(actions["clicked"], Is.EqualTo("added"));
+            Assert.That(actions["opened"], Is.EqualTo("updated"), "the same endpoint with another function key is ours");
+            Assert.That(actions["permanent_fail"], Is.EqualTo("created"));
+            Assert.That(actions.Keys, Does.Not.Contain("accepted"));
+            foreach (string name in new[] { "delivered", "permanent_fail", "temporary_fail", "complained", "unsubscribed" })
+            {
+                Assert.That(hooks[name], Is.EqualTo(new[] { EventsUrl }), name);
+            }
 
-        Assert.That(hooks["accepted"], Is.EqualTo(new[] { "https://someone-else.example.net/hook" }), "not ours to change");
-        Assert.That(((JArray)second.Json["webhooks"]!).Select(w => (string?)w["action"]), Is.All.EqualTo("unchanged"));
-        Assert.That(Writes(), Is.EqualTo(writesAfterFirst), "a second run changes nothing");
+            Assert.That(hooks["clicked"], Is.EqualTo(new[] { "https://analytics.example.net/hook", EventsUrl }), "another integration's URL is kept");
+            Assert.That(hooks["opened"], Is.EqualTo(new[] { EventsUrl, "https://analytics.example.net/hook" }), "replaced in place");
+            Assert.That(hooks["accepted"], Is.EqualTo(new[] { "https://someone-else.example.net/hook" }), "not ours to change");
+            Assert.That(((JArray)second.Json["webhooks"]!).Select(w => (string?)w["action"]), Is.All.EqualTo("unchanged"));
+            Assert.That(Writes(), Is.EqualTo(writesAfterFirst), "a second run changes nothing");
+        });
+    }
+
+    [Test]
+    public async Task WebhooksReplaceLeavesOnlyOurUrl()
+    {
+        Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]> { ["clicked"] = ["https://old-app.example.net/api/mailgun/events", EventsUrl] });
+
+        var run = await RunAsync("setup", "webhooks", "--domain", Domain, "--url", EventsUrl, "--replace", "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(((JArray)run.Json["webhooks"]!).Single(w => (string?)w["webhook"] == "clicked")["action"]!.ToString(), Is.EqualTo("replaced"));
+        Assert.That(Mailgun.Webhooks(Domain)["clicked"], Is.EqualTo(new[] { EventsUrl }));
+    }
+
+    [Test]
+    public async Task WebhooksWithNoRoomForOurUrlRefuseBeforeWritingAnything()
+    {
+        string[] full = ["https://a.example.net/hook", "https://b.example.net/hook", "https://c.example.net/hook"];
+        Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]> { ["complained"] = full });
+        int writesBefore = Writes();
+
+        var run = await RunAsync("setup", "webhooks", "--domain", Domain, "--url", EventsUrl);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Refused), run.ToString());
+            Assert.That(run.Stderr, Does.Contain("complained").And.Contain("--replace"));
+            Assert.That(Writes(), Is.EqualTo(writesBefore), "no webhook was created or changed");
+            Assert.That(Mailgun.Webhooks(Domain)["complained"], Is.EqualTo(full));
+        });
     }
 
     [Test]

@@ -42,52 +42,77 @@ public static class SetupCommands
         },
     };
 
+    /// <summary>Mailgun keeps at most this many URLs per webhook subscription.</summary>
+    public const int MaxUrlsPerWebhook = 3;
+
     private static Command WebhooksCommand(OpsRuntime runtime)
     {
         var domain = OpsCommands.Domain(true);
         var region = OpsCommands.Region();
         var url = Url("The events webhook URL of the Functions app (…/api/mailgun/events).");
-        var command = new Command("webhooks", "Point every webhook the product uses at --url (creates missing ones, replaces different ones).") { domain, region, url };
+        var replace = new Option<bool>("--replace") { Description = "Make --url the only URL of each webhook (removes other integrations' URLs)." };
+        var command = new Command("webhooks", "Add --url to every webhook the product uses, keeping other integrations' URLs (creates missing webhooks).") { domain, region, url, replace };
         command.SetAction((parse, ct) => runtime.RunAsync(parse, parse.GetValue(domain), parse.GetValue(region), async (ctx, token) =>
         {
             string d = parse.GetValue(domain)!;
             var target = parse.GetValue(url)!;
             var api = ctx.Get<MailgunApiClient>();
             var existing = await api.GetWebhooksAsync(d, token).ConfigureAwait(false);
-            var results = new List<(string Webhook, string Action, string? Was)>();
-            foreach (string webhook in Webhooks)
+            // Plan everything first: a webhook that cannot take our URL refuses the run before anything is written.
+            var plans = Webhooks.Select(w => PlanWebhook(w, existing.GetValueOrDefault(w) ?? [], target, parse.GetValue(replace))).ToList();
+            if (plans.Where(p => p.Urls.Count > MaxUrlsPerWebhook).Select(p => $"{p.Webhook} ({string.Join(" ", p.Was)})").ToList() is { Count: > 0 } full)
             {
-                if (existing.TryGetValue(webhook, out var urls) && urls.Count > 0)
-                {
-                    if (urls.Count == 1 && urls[0] == target.AbsoluteUri)
-                    {
-                        results.Add((webhook, "unchanged", null));
-                        continue;
-                    }
+                throw new OpsException(ExitCodes.Refused,
+                    $"these webhooks already have {MaxUrlsPerWebhook} other URLs, Mailgun's limit: {string.Join("; ", full)}. Remove one in Mailgun, or repeat with --replace to keep only --url.");
+            }
 
-                    await api.SetWebhookAsync(d, webhook, target, exists: true, token).ConfigureAwait(false);
-                    results.Add((webhook, "updated", string.Join(" ", urls)));
-                }
-                else
-                {
-                    await api.SetWebhookAsync(d, webhook, target, exists: false, token).ConfigureAwait(false);
-                    results.Add((webhook, "created", null));
-                }
+            foreach (var plan in plans.Where(p => p.Action != "unchanged"))
+            {
+                await api.SetWebhookAsync(d, plan.Webhook, plan.Urls, exists: plan.Was.Count > 0, token).ConfigureAwait(false);
             }
 
             if (ctx.Output.Json)
             {
-                ctx.Output.Document(new { domain = d, url = target.AbsoluteUri, webhooks = results.Select(r => new { webhook = r.Webhook, action = r.Action, was = r.Was }) });
+                ctx.Output.Document(new { domain = d, url = target.AbsoluteUri, webhooks = plans.Select(p => new { webhook = p.Webhook, action = p.Action, was = p.Was.Count == 0 ? null : string.Join(" ", p.Was), urls = p.Urls }) });
             }
             else
             {
-                ctx.Output.Table(["WEBHOOK", "ACTION", "WAS"], results.Select(r => new[] { r.Webhook, r.Action, r.Was }));
+                ctx.Output.Table(["WEBHOOK", "ACTION", "WAS", "NOW"], plans.Select(p => new[] { p.Webhook, p.Action, string.Join(" ", p.Was), string.Join(" ", p.Urls) }));
             }
 
             return ExitCodes.Ok;
         }, ct));
         return command;
     }
+
+    private sealed record WebhookPlan(string Webhook, string Action, IReadOnlyList<string> Was, IReadOnlyList<string> Urls);
+
+    /// <summary>
+    /// The URLs one webhook should have. A URL of the same endpoint (scheme, host and path: only the function key in the
+    /// query differs, e.g. after a key rotation) is ours and is replaced in place; other integrations' URLs are kept
+    /// unless <paramref name="replace"/>.
+    /// </summary>
+    private static WebhookPlan PlanWebhook(string webhook, IReadOnlyList<string> was, Uri target, bool replace)
+    {
+        string wanted = target.AbsoluteUri;
+        // In place, so a second run (or a run that only changes the key) keeps the order Mailgun has.
+        var urls = replace ? [wanted] : was.Select(u => SameEndpoint(u, target) ? wanted : u).Distinct(StringComparer.Ordinal).ToList();
+        if (!urls.Contains(wanted, StringComparer.Ordinal))
+        {
+            urls.Add(wanted);
+        }
+
+        string action = was.Count == 0 ? "created"
+            : was.SequenceEqual(urls, StringComparer.Ordinal) ? "unchanged"
+            : replace && was.Any(u => !SameEndpoint(u, target)) ? "replaced"
+            : was.Any(u => SameEndpoint(u, target)) ? "updated"
+            : "added";
+        return new WebhookPlan(webhook, action, was, urls);
+    }
+
+    private static bool SameEndpoint(string url, Uri target) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri)
+        && Uri.Compare(uri, target, UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0;
 
     /// <summary>The route's identity: setup finds its own route by this description, never by guessing from expressions.</summary>
     public static string RouteDescription(string domain) => $"mailgun-functions replies for {domain.Trim().ToLowerInvariant()}";

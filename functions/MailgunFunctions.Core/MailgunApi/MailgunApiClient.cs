@@ -145,12 +145,13 @@ public sealed class MailgunApiClient
         return result;
     }
 
-    /// <summary>Creates (<c>POST</c>) or replaces (<c>PUT</c>) the URL of one webhook subscription of a domain.</summary>
-    public async Task SetWebhookAsync(string domain, string webhook, Uri url, bool exists, CancellationToken cancellationToken = default)
+    /// <summary>Creates (<c>POST</c>) or replaces (<c>PUT</c>) the URLs (at most 3, Mailgun's limit) of one webhook subscription of a domain.</summary>
+    public async Task SetWebhookAsync(string domain, string webhook, IReadOnlyList<string> urls, bool exists, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(url);
+        ArgumentNullException.ThrowIfNull(urls);
+        ArgumentOutOfRangeException.ThrowIfZero(urls.Count);
         var target = Resolve(domain);
-        var form = new List<KeyValuePair<string, string>> { new("url", url.AbsoluteUri) };
+        var form = urls.Select(u => new KeyValuePair<string, string>("url", u)).ToList();
         Uri endpoint;
         if (exists)
         {
