@@ -1,6 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using MailgunFunctions.App;
@@ -33,42 +35,54 @@ public static class IngestionLoad
         await using var preparing = TestSettings.Services(TestSettings.Configuration(Azurite.Unreachable()), (s, c) => s.AddMailgunFunctions(c), TimeProvider.System);
         var intake = preparing.GetRequiredService<EventWebhookIntake>();
         var report = new StringBuilder();
-        report.AppendLine($"| Senders | | Events/s | Ratio to floor (webhook goal ≥ 0.8) | p50 ms | p99 ms | Failed (webhook: non-200) | {LoadStats.CpuHeaders} |");
-        report.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+        report.AppendLine($"| Senders | | Events/s | Ratio to floor (webhook goal ≥ 0.8) | p50 ms | p99 ms | Storage requests per event | Failed (webhook: non-200) | {LoadStats.CpuHeaders} |");
+        report.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        // Counts every storage request of the measured runs (the app's clients take it from DI, the floors' from options).
+        var counter = new StorageRequestCounter();
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
 
         foreach (int senders in new[] { 1, 8, 64 })
         {
             LoadStats floor;
+            double floorRequests;
             await using (var azurite = await StartWarmAsync(intake))
             {
-                var queue = await QueueAsync(azurite, "bench-floor");
+                var queue = await QueueAsync(azurite, "bench-floor", counter);
                 var envelopes = Bodies(requestsPerLevel).Select(b => ClaimAndEnvelope(intake, b).Envelope).ToArray();
+                counter.Reset();
                 floor = await LoadStats.RunAsync(envelopes.Length, senders, new CpuProfile(azurite), async i => { await queue.SendMessageAsync(envelopes[i]); return true; });
+                floorRequests = counter.Requests / (double)requestsPerLevel;
             }
 
             LoadStats floorWithClaim;
+            double floorWithClaimRequests;
             await using (var azurite = await StartWarmAsync(intake))
             {
-                var queue = await QueueAsync(azurite, "bench-floor");
+                var queue = await QueueAsync(azurite, "bench-floor", counter);
                 // Its own table; each claim is its own partition, as in the app's WebhookTokens.
-                var tokens = new TableClient(azurite.ConnectionString, "BenchFloorTokens");
+                var tableOptions = new TableClientOptions();
+                tableOptions.AddPolicy(counter, HttpPipelinePosition.PerRetry);
+                var tokens = new TableClient(azurite.ConnectionString, "BenchFloorTokens", tableOptions);
                 await tokens.CreateIfNotExistsAsync();
                 var claimed = Bodies(requestsPerLevel).Select(b => ClaimAndEnvelope(intake, b)).ToArray();
+                counter.Reset();
                 floorWithClaim = await LoadStats.RunAsync(claimed.Length, senders, new CpuProfile(azurite), async i =>
                 {
                     await FloorWithClaim(tokens, queue, claimed[i].Claim, claimed[i].Envelope);
                     return true;
                 });
+                floorWithClaimRequests = counter.Requests / (double)requestsPerLevel;
             }
 
             LoadStats webhookRun;
+            double webhookRequests;
             await using (var azurite = await StartWarmAsync(intake))
             {
                 var builder = WebApplication.CreateSlimBuilder();
                 builder.WebHost.UseUrls("http://127.0.0.1:0");
                 builder.Logging.ClearProviders();
                 builder.Services.AddSingleton(TimeProvider.System);
+                builder.Services.AddSingleton<HttpPipelinePolicy>(counter);
                 builder.Services.AddMailgunFunctions(TestSettings.Configuration(azurite.ConnectionString, new Dictionary<string, string?> { ["Storage:MaxRetries"] = "2" }));
                 await using var app = builder.Build();
                 var webhook = ActivatorUtilities.CreateInstance<EventsWebhook>(app.Services);
@@ -79,15 +93,17 @@ public static class IngestionLoad
                 var cpu = new CpuProfile(azurite);
                 // The app's first requests: JIT, connections, table and queue creation.
                 await SendWebhooks(http, url, Bodies(50), 4, cpu);
+                counter.Reset();
                 webhookRun = await SendWebhooks(http, url, Bodies(requestsPerLevel), senders, cpu);
+                webhookRequests = counter.Requests / (double)requestsPerLevel;
                 await app.StopAsync();
             }
 
-            void Row(string name, LoadStats run) => report.AppendLine(
-                $"| {senders} | {name} | {run.PerSecond:F0} | {run.PerSecond / floor.PerSecond:F2} | {run.Percentile(50):F1} | {run.Percentile(99):F1} | {run.Failures} | {run.CpuCells} |");
-            Row("events webhook over HTTP", webhookRun);
-            Row("floor: raw queue send", floor);
-            Row("floor + token claim", floorWithClaim);
+            void Row(string name, LoadStats run, double requests) => report.AppendLine(
+                $"| {senders} | {name} | {run.PerSecond:F0} | {run.PerSecond / floor.PerSecond:F2} | {run.Percentile(50):F1} | {run.Percentile(99):F1} | {requests:F2} | {run.Failures} | {run.CpuCells} |");
+            Row("events webhook over HTTP", webhookRun, webhookRequests);
+            Row("floor: raw queue send", floor, floorRequests);
+            Row("floor + token claim", floorWithClaim, floorWithClaimRequests);
             Console.WriteLine($"ingestion: {senders} senders done");
         }
 
@@ -103,7 +119,7 @@ public static class IngestionLoad
     private static async Task<Azurite> StartWarmAsync(EventWebhookIntake intake)
     {
         var azurite = await Azurite.StartDedicatedAsync(persistent: false);
-        var queue = await QueueAsync(azurite, "bench-warm-up");
+        var queue = await QueueAsync(azurite, "bench-warm-up", counter: null);
         var tokens = new TableClient(azurite.ConnectionString, "BenchWarmUpTokens");
         await tokens.CreateIfNotExistsAsync();
         var warm = Bodies(AzuriteWarmUpEvents).Select(b => ClaimAndEnvelope(intake, b)).ToArray();
@@ -115,9 +131,15 @@ public static class IngestionLoad
         return azurite;
     }
 
-    private static async Task<QueueClient> QueueAsync(Azurite azurite, string name)
+    private static async Task<QueueClient> QueueAsync(Azurite azurite, string name, StorageRequestCounter? counter)
     {
-        var queue = new QueueClient(azurite.ConnectionString, name, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        if (counter is not null)
+        {
+            options.AddPolicy(counter, HttpPipelinePosition.PerRetry);
+        }
+
+        var queue = new QueueClient(azurite.ConnectionString, name, options);
         await queue.CreateIfNotExistsAsync();
         return queue;
     }
