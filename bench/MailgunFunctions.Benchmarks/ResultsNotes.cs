@@ -18,7 +18,7 @@ public static class ResultsNotes
            rejects replayed tokens can do (raw insert + raw send, no HTTP): on this setup it reaches only about 0.55-0.75 of the
            raw send, so the goal of 0.8 cannot be met by a replay-safe webhook here: **missed, by design**. The profile columns
            say why: Azurite's single JavaScript thread spends about 0.3 ms per token insert on top of the send, and at 8 and 64
-           senders it is the bottleneck. The webhook over HTTP reaches about 0.95 of "floor + token claim" at 8 and 64 senders:
+           senders it is the bottleneck. The webhook over HTTP reaches 0.8 to 1 of "floor + token claim" (it varies between runs):
            our own overhead (HTTP client and Kestrel, both in the benchmark process, validation, the envelope) is small.
            At 1 sender the run is latency-bound: neither process is busy, and CPU per event is inflated by wake-ups.
            Each row runs on its own freshly started Azurite, warmed first with unmeasured requests: Azurite's first thousands
