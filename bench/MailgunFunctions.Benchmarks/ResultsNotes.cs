@@ -9,6 +9,9 @@ public static class ResultsNotes
         1. Hot path. Floor = one HMAC-SHA256 over the body plus one `Utf8JsonReader` pass over it. Goals: the webhook's whole
            CPU path (signature, validation, envelope) within 4x the floor and under 4 KB allocated per event; the classifier
            under 1 µs per event.
+           The classifier row is the mean per event over the whole bounce corpus (one corpus event per call, cycling); the DND
+           decision row is `DndChange.FromEvent` + `DndEntry.Apply` (onto an entry that already has a soft bounce) +
+           `DndPolicy.Evaluate`, the CPU part of applying one event.
         2. Ingestion. Floor = raw `QueueClient.SendMessageAsync` of the same envelopes at the same concurrency against the same
            Azurite. Goal: at least 0.8 of the floor's throughput. The webhook makes two storage requests per event where the floor
            makes one: the token claim (an insert of the token with the body's SHA-256, which must come before the send, because
@@ -24,14 +27,11 @@ public static class ResultsNotes
            Each row runs on its own freshly started Azurite, warmed first with unmeasured requests: Azurite's first thousands
            of requests cost it about twice the CPU of later ones, and it slows as it holds more, so rows sharing one instance
            were biased by their order.
-           The classifier row is the mean per event over the whole bounce corpus (one corpus event per call, cycling); the DND
-           decision row is `DndChange.FromEvent` + `DndEntry.Apply` (onto an entry that already has a soft bounce) +
-           `DndPolicy.Evaluate`, the CPU part of applying one event.
         3. Processing. `EventProcessor.ProcessAsync` (the queue function's whole code: open the envelope, parse, classify,
            insert the history record, write the DND entry) on N distinct hard bounces, 16 at a time (the queue trigger's batch
            size). Floor = the least storage work per event for the same data, raw `TableClient`: the conditional history insert
            plus an unconditional upsert of the entry, using the very rows the processor wrote (read back after its run, so the
-           floor sends the same bytes: see the bytes column), same concurrency, same Azurite. Goal: at least 0.7 of that floor.
+           floor sends the same bytes: see the bytes column), same concurrency. Goal: at least 0.7 of that floor.
            The floor with small hand-made rows (7 and 10 properties against the product's 22 and 20) and the small-row floor
            plus a point read are kept for comparison, with their own ratio column, so nothing is hidden. Storage requests per
            event are counted by an Azure.Core pipeline policy added to every client (StorageClients takes extra
@@ -45,7 +45,7 @@ public static class ResultsNotes
            see README "GDPR erasure design"), and for a tenant whose recent changes mostly found no entry (a bounce storm of new
            addresses) the store inserts first instead of reading first: 2 requests per event, the floor's count. For known
            addresses the processor reads first (3 requests), because a blind write would let a late soft bounce overwrite a
-           complaint; a wrong insert-first guess costs a 409 and the read. The remaining gap to the floor is our CPU (the
+           complaint; a wrong insert-first guess costs a 409 and the read. Against the like-for-like row, what is left is our CPU (the
            processor parses, classifies and evaluates each event) on two cores shared with Azurite.
            How the harness keeps the runs comparable: every run has its own freshly started Azurite, warmed with a few
            thousand unmeasured requests (as for ingestion), and starts from a 50-row partition, because Azurite's LokiJS store
