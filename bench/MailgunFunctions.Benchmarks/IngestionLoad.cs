@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using Azure.Core;
 using Azure.Core.Pipeline;
@@ -144,19 +143,12 @@ public static class IngestionLoad
         return queue;
     }
 
-    /// <summary>The app's token claim (ReplayGuard's row, same keys and properties) and the envelope of one body, built before a run as the floor's envelopes are.</summary>
+    /// <summary>The app's token claim row (`ReplayGuard.ClaimRow`, the very row a claim inserts) and the envelope of one body, built before a run as the floor's envelopes are.</summary>
     private static (TableEntity Claim, BinaryData Envelope) ClaimAndEnvelope(EventWebhookIntake intake, byte[] body)
     {
         using var prepared = intake.Prepare(body);
         var header = prepared.Header ?? throw new InvalidOperationException($"the sample webhook was rejected: {prepared.Rejection}");
-        var claim = new TableEntity(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(header.Token))), "")
-        {
-            ["BodySha256"] = header.BodySha256,
-            ["EventId"] = header.EventId,
-            ["State"] = "reserved",
-            ["FirstSeenAt"] = header.ReceivedAt,
-        };
-        return (claim, new BinaryData(prepared.EnvelopeJson.ToArray()));
+        return (ReplayGuard.ClaimRow(header.Token, header.BodySha256, header.EventId, header.ReceivedAt), new BinaryData(prepared.EnvelopeJson.ToArray()));
     }
 
     /// <summary>Claim first, then send: a replayed token must be refused before its event can be queued.</summary>

@@ -42,7 +42,8 @@ public sealed class ReplayGuard
     private readonly TableServiceClient _tables;
     private readonly WebhookOptions _options;
     private readonly ILogger<ReplayGuard> _logger;
-    private readonly ConcurrentDictionary<string, CreateOnce> _created = new(StringComparer.Ordinal);
+    // One client and one create-once per day, so a claim costs no table name formatting and no new client.
+    private readonly ConcurrentDictionary<DateOnly, DayTable> _days = new();
 
     public ReplayGuard(StorageClients clients, IOptions<WebhookOptions> options, ILogger<ReplayGuard> logger)
     {
@@ -59,14 +60,8 @@ public sealed class ReplayGuard
 
     public async Task<TokenClaim> ClaimAsync(string token, string bodySha256, string eventId, DateTimeOffset signedAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var (table, created) = TableOf(signedAt, now);
-        var entity = new TableEntity(KeyOf(token), "")
-        {
-            ["BodySha256"] = bodySha256,
-            ["EventId"] = eventId,
-            ["State"] = Reserved,
-            ["FirstSeenAt"] = now,
-        };
+        var (table, created) = DayOf(signedAt, now);
+        var entity = ClaimRow(token, bodySha256, eventId, now);
         try
         {
             await created.RunAsync(ct => table.AddEntityAsync(entity, ct), cancellationToken).ConfigureAwait(false);
@@ -87,35 +82,47 @@ public sealed class ReplayGuard
     public async Task MarkQueuedAsync(string token, DateTimeOffset signedAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var update = new TableEntity(KeyOf(token), "") { ["State"] = Queued, ["QueuedAt"] = now };
-        await _tables.GetTableClient(TableFor(signedAt)).UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+        await DayOf(signedAt, now).Table.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The PartitionKey of a token: lowercase hex SHA-256 of its UTF-8 text (README, "was this delivery received?").</summary>
     public static string KeyOf(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
+    /// <summary>The row a claim inserts (public so the benchmark's floor inserts exactly this).</summary>
+    public static TableEntity ClaimRow(string token, string bodySha256, string eventId, DateTimeOffset now) => new(KeyOf(token), "")
+    {
+        ["BodySha256"] = bodySha256,
+        ["EventId"] = eventId,
+        ["State"] = Reserved,
+        ["FirstSeenAt"] = now,
+    };
+
+    private sealed record DayTable(TableClient Table, CreateOnce Created);
+
     /// <summary>
     /// The day's table, created on its first use in this process; that first use also drops the days no token can be
     /// accepted for any more (older than the freshness window, with a day to spare).
     /// </summary>
-    private (TableClient Table, CreateOnce Created) TableOf(DateTimeOffset signedAt, DateTimeOffset now)
-    {
-        var table = _tables.GetTableClient(TableFor(signedAt));
-        var created = _created.GetOrAdd(table.Name, _ => new CreateOnce(async ct =>
+    private DayTable DayOf(DateTimeOffset signedAt, DateTimeOffset now) =>
+        _days.GetOrAdd(DateOnly.FromDateTime(signedAt.UtcDateTime), static (_, state) =>
         {
-            await table.CreateIfNotExistsAsync(ct).ConfigureAwait(false);
-            await DropExpiredAsync(now, ct).ConfigureAwait(false);
-        }));
-        return (table, created);
-    }
+            var table = state.Guard._tables.GetTableClient(TableFor(state.SignedAt));
+            return new DayTable(table, new CreateOnce(async ct =>
+            {
+                await table.CreateIfNotExistsAsync(ct).ConfigureAwait(false);
+                await state.Guard.DropExpiredAsync(state.Now, ct).ConfigureAwait(false);
+            }));
+        }, (Guard: this, SignedAt: signedAt, Now: now));
 
     private async Task DropExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         // Tokens signed before this day are refused as stale before they reach a claim.
-        string keepFrom = TableFor(now - _options.MaxSignatureAge - TimeSpan.FromDays(1));
+        var oldestKept = now - _options.MaxSignatureAge - TimeSpan.FromDays(1);
+        string keepFrom = TableFor(oldestKept);
         string first = StorageNames.WebhookTokensTable + "0", last = StorageNames.WebhookTokensTable + ":";
-        foreach (string known in _created.Keys.Where(k => string.CompareOrdinal(k, keepFrom) < 0))
+        foreach (var day in _days.Keys.Where(d => d < DateOnly.FromDateTime(oldestKept.UtcDateTime)))
         {
-            _created.TryRemove(known, out _);
+            _days.TryRemove(day, out _);
         }
 
         try
