@@ -51,29 +51,7 @@ public class SuppressionExportMemoryTests
         await using var services = ApiTestServices.Build(storage, settings);
         var export = services.GetRequiredService<SuppressionExport>();
 
-        long baseline = GC.GetTotalMemory(forceFullCollection: true);
-        long peak = baseline;
-        using var stop = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                // A forced full collection measures what is live, not garbage waiting for the next GC.
-                peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true));
-                try
-                {
-                    await Task.Delay(250, stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        });
-
-        var summary = await export.ExportDomainAsync(domain, new DateOnly(2026, 11, 26), CancellationToken.None);
-        await stop.CancelAsync();
-        await sampler;
+        var (summary, baseline, peak) = await LiveHeapPeak.MeasureAsync(() => export.ExportDomainAsync(domain, new DateOnly(2026, 11, 26), CancellationToken.None));
 
         var blob = new BlobServiceClient(storage).GetBlobContainerClient(StorageNames.SuppressionExportsContainer).GetBlobClient($"{domain}/2026-11-26/bounces.csv");
         long size = (await blob.GetPropertiesAsync()).Value.ContentLength;

@@ -54,28 +54,7 @@ public class SuppressionReconcilerMemoryTests
         await using var services = ApiTestServices.Build(storage, settings);
         var export = services.GetRequiredService<SuppressionExport>();
 
-        long baseline = GC.GetTotalMemory(forceFullCollection: true);
-        long peak = baseline;
-        using var stop = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true));
-                try
-                {
-                    await Task.Delay(250, stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        });
-
-        var summary = await export.ExportDomainAsync(domain, new DateOnly(2026, 11, 26), CancellationToken.None);
-        await stop.CancelAsync();
-        await sampler;
+        var (summary, baseline, peak) = await LiveHeapPeak.MeasureAsync(() => export.ExportDomainAsync(domain, new DateOnly(2026, 11, 26), CancellationToken.None));
 
         var container = new BlobServiceClient(storage).GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
         long dndSize = (await container.GetBlobClient($"{domain}/2026-11-26/dnd.csv").GetPropertiesAsync()).Value.ContentLength;
