@@ -1,5 +1,6 @@
 using MailgunFunctions.Classification;
 using MailgunFunctions.Events;
+using MailgunFunctions.Testing;
 using Newtonsoft.Json.Linq;
 
 namespace MailgunFunctions.Tests.Classification;
@@ -32,7 +33,7 @@ public class BounceCorpusTests
     [TestCaseSource(nameof(Corpus))]
     public void Corpus_line_gets_the_expected_category_and_dnd(JObject line)
     {
-        var result = Classifier.Classify(ToEvent(line));
+        var result = Classifier.Classify(BounceCorpusLine.ToEvent(line));
 
         string[] expected = ((string)line["expect"]!).Split('/');
         Assert.Multiple(() =>
@@ -61,7 +62,7 @@ public class BounceCorpusTests
             Reason = (string?)line["reason"],
         };
 
-        Assert.That(Classifier.Classify(flags), Is.EqualTo(Classifier.Classify(ToEvent(line))));
+        Assert.That(Classifier.Classify(flags), Is.EqualTo(Classifier.Classify(BounceCorpusLine.ToEvent(line))));
     }
 
     [Test]
@@ -74,17 +75,5 @@ public class BounceCorpusTests
             Assert.That(categories, Is.EquivalentTo(Enum.GetValues<BounceCategory>().Select(c => c.ToProductName())));
             Assert.That(Lines.Value.Select(l => (string)l["name"]!), Is.Unique);
         });
-    }
-
-    private static MailgunEvent ToEvent(JObject line)
-    {
-        var data = (JObject)line.DeepClone();
-        data.Remove("name");
-        data.Remove("expect");
-        data.Remove("rule");
-        data["id"] = "corpus-event";
-        data["timestamp"] = 1767225600.25;
-        data["recipient"] ??= "someone@example.org";
-        return MailgunEventParser.Parse(data);
     }
 }
