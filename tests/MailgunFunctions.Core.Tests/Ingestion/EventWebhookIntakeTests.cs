@@ -117,6 +117,19 @@ public class EventWebhookIntakeTests
     }
 
     [Test]
+    public async Task Lone_surrogate_escapes_in_property_names_are_400_malformed_json()
+    {
+        var body = JObject.Parse(Valid());
+        ((JObject)body["signature"]!)["NAME-A"] = "x";
+        ((JObject)body["event-data"]!)["NAME-B"] = "y";
+        body["NAME-C"] = 1;
+        string text = body.ToString(Newtonsoft.Json.Formatting.None).Replace("NAME-A", "\\ud800", StringComparison.Ordinal)
+            .Replace("NAME-B", "\\udfff", StringComparison.Ordinal).Replace("NAME-C", "x\\ud800", StringComparison.Ordinal);
+        var result = await Accept(text);
+        Assert.That((result.StatusCode, result.Reason), Is.EqualTo((400, "malformed_json")), "a name is text as much as a value");
+    }
+
+    [Test]
     public async Task A_surrogate_pair_escape_is_text_and_does_not_stop_the_event()
     {
         var body = JObject.Parse(Valid());
