@@ -218,7 +218,7 @@ public sealed class EventWebhookIntake
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             // Duplicate top-level names: the last one wins, as in every JSON reader the processor uses.
-            if (reader.ValueTextEquals("signature"u8))
+            if (NameIs(ref reader, "signature"u8))
             {
                 reader.Read();
                 scan.SignatureIsObject = reader.TokenType == JsonTokenType.StartObject;
@@ -232,7 +232,7 @@ public sealed class EventWebhookIntake
                     reader.Skip();
                 }
             }
-            else if (reader.ValueTextEquals("event-data"u8))
+            else if (NameIs(ref reader, "event-data"u8))
             {
                 reader.Read();
                 scan.EventDataLength = 0;
@@ -267,17 +267,17 @@ public sealed class EventWebhookIntake
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("timestamp"u8))
+            if (NameIs(ref reader, "timestamp"u8))
             {
                 reader.Read();
                 scan.TimestampLength = CopyScalar(ref reader, timestamp);
             }
-            else if (reader.ValueTextEquals("token"u8))
+            else if (NameIs(ref reader, "token"u8))
             {
                 reader.Read();
                 scan.TokenLength = CopyScalar(ref reader, token);
             }
-            else if (reader.ValueTextEquals("signature"u8))
+            else if (NameIs(ref reader, "signature"u8))
             {
                 reader.Read();
                 scan.SignatureLength = CopyScalar(ref reader, signature);
@@ -295,23 +295,23 @@ public sealed class EventWebhookIntake
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("event"u8))
+            if (NameIs(ref reader, "event"u8))
             {
                 reader.Read();
                 scan.EventType = ScalarText(ref reader);
             }
-            else if (reader.ValueTextEquals("id"u8))
+            else if (NameIs(ref reader, "id"u8))
             {
                 reader.Read();
                 scan.EventId = ScalarText(ref reader);
             }
-            else if (reader.ValueTextEquals("timestamp"u8))
+            else if (NameIs(ref reader, "timestamp"u8))
             {
                 reader.Read();
                 scan.EventTimestamp = reader.TokenType switch
                 {
                     JsonTokenType.Number when reader.TryGetDouble(out double d) => d,
-                    JsonTokenType.String when double.TryParse(reader.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
+                    JsonTokenType.String when double.TryParse(Text(ref reader), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
                     _ => null,
                 };
             }
@@ -344,6 +344,10 @@ public sealed class EventWebhookIntake
                 {
                     return TooLong;
                 }
+                catch (InvalidOperationException ex)
+                {
+                    throw UnpairedSurrogate(ex);
+                }
 
             case JsonTokenType.Number:
                 if (reader.ValueSpan.Length > destination.Length)
@@ -361,13 +365,45 @@ public sealed class EventWebhookIntake
     /// <summary>Strings, and numbers and booleans as their text (as <see cref="MailgunEventParser"/> reads them); null otherwise.</summary>
     private static string? ScalarText(ref Utf8JsonReader reader) => reader.TokenType switch
     {
-        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.String => Text(ref reader),
         JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
         JsonTokenType.True => "True",
         JsonTokenType.False => "False",
         _ => null,
     };
 
+    /// <summary>Whether the property name is <paramref name="name"/>; a name with an unpaired surrogate escape is malformed JSON.</summary>
+    private static bool NameIs(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
+    {
+        try
+        {
+            return reader.ValueTextEquals(name);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw UnpairedSurrogate(ex);
+        }
+    }
+
+    /// <summary>The unescaped text of a string token; an unpaired surrogate escape is malformed JSON, not an exception.</summary>
+    private static string Text(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw UnpairedSurrogate(ex);
+        }
+    }
+
+    /// <summary>
+    /// "\ud800" alone (or a low surrogate first) is valid JSON syntax but no UTF-16 text: the reader only finds out when it
+    /// unescapes, so every string the single pass reads goes through here and the body is answered 400 like any malformed JSON.
+    /// </summary>
+    private static JsonException UnpairedSurrogate(InvalidOperationException inner) =>
+        new("a string holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff), which is no text", inner);
 
     /// <summary>
     /// Two storage requests: the token claim, then the send. A retry with the same token and body (after a 503, or a
