@@ -20,6 +20,31 @@ public class SuppressionCsvTests
     public void Neutralise_prefixes_formula_triggers_with_a_quote(string value, string expected) =>
         Assert.That(SuppressionCsv.Neutralise(value), Is.EqualTo(expected));
 
+    [TestCase(" =1+1", "' =1+1", TestName = "Neutralise: a formula after a leading space")]
+    [TestCase("\u00a0=1+1", "'\u00a0=1+1", TestName = "Neutralise: a formula after a no-break space")]
+    [TestCase("\u3000=1+1", "'\u3000=1+1", TestName = "Neutralise: a formula after an ideographic space")]
+    [TestCase("\u200b=1+1", "'\u200b=1+1", TestName = "Neutralise: a formula after a zero-width space")]
+    [TestCase("\n=1+1", "'\n=1+1", TestName = "Neutralise: a formula after a line feed")]
+    [TestCase("\uff1d1+1", "'\uff1d1+1", TestName = "Neutralise: full-width equals sign")]
+    [TestCase("\uff0b1", "'\uff0b1", TestName = "Neutralise: full-width plus sign")]
+    [TestCase("\uff0d1", "'\uff0d1", TestName = "Neutralise: full-width hyphen-minus")]
+    [TestCase("\uff20SUM(1)", "'\uff20SUM(1)", TestName = "Neutralise: full-width commercial at")]
+    [TestCase("\ufe661", "'\ufe661", TestName = "Neutralise: small equals sign")]
+    [TestCase("\u22121", "'\u22121", TestName = "Neutralise: minus sign")]
+    [TestCase("a =1", "a =1", TestName = "Neutralise: a formula character later in the value is text")]
+    public void Neutralise_looks_past_leading_white_space_and_knows_full_width_formula_characters(string value, string expected) =>
+        Assert.That(SuppressionCsv.Neutralise(value), Is.EqualTo(expected));
+
+    [TestCase("550;=1+1")]
+    [TestCase("a\t=1+1")]
+    [TestCase("plain@example.net")]
+    [TestCase("550")]
+    public void Every_text_cell_is_quoted_so_no_locale_separator_splits_it(string value)
+    {
+        string line = SuppressionCsv.Line(value, "x");
+        Assert.That(line, Is.EqualTo("\"" + value + "\",\"x\"\r\n"));
+    }
+
     [Test]
     public void Row_quotes_commas_quotes_and_line_breaks_as_RFC_4180_says()
     {
