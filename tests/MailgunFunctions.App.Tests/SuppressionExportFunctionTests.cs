@@ -50,6 +50,6 @@ public class SuppressionExportFunctionTests
         var container = new BlobServiceClient(storage).GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
         Assert.That((await container.GetBlobClient($"{domain}/2026-11-27/summary.json").ExistsAsync()).Value, Is.True);
         Assert.That((await container.GetBlobClient($"{domain}/2026-11-27/bounces.csv").DownloadContentAsync()).Value.Content.ToString(),
-            Does.Contain("a@example.net,550,no,"));
+            Does.Contain("\"a@example.net\",\"550\",\"no\","));
     }
 }

@@ -122,7 +122,7 @@ public class SuppressionReconcilerTests : ExportTestBed
         Assert.That(Lines(review), Is.EqualTo(new[]
         {
             "address,state,reasons,since,until,last_event,last_event_at",
-            "ours-only@example.net,permanent,platform-unsubscribe (unsubscribe),2025-06-01T00:00:00.000Z,,,",
+            "\"ours-only@example.net\",\"permanent\",\"platform-unsubscribe (unsubscribe)\",\"2025-06-01T00:00:00.000Z\",,,",
         }));
     }
 
@@ -143,10 +143,10 @@ public class SuppressionReconcilerTests : ExportTestBed
             Assert.That(lines[0], Is.EqualTo("address,state,reasons,since,until,last_event,last_event_at"));
             Assert.That(lines, Has.Length.EqualTo(7), "six entries: four applied, two of our own");
             // Addresses are stored normalised (lower case); the leading '=' gets the quote of SuppressionCsv's rule.
-            Assert.That(lines, Does.Contain("'=cmd|' /c calc'!a0@example.net,permanent,mailgun-suppression-bounces (hard-bounce),2021-01-01T10:00:00.000Z,,,"));
-            Assert.That(lines, Does.Contain("angry@example.net,locked,complaint,2021-01-02T10:00:00.000Z,,,"));
-            Assert.That(lines, Does.Contain("already@example.net,permanent,platform-unsubscribe (unsubscribe),2025-05-01T00:00:00.000Z,,,"));
-            Assert.That(csv, Does.Not.Contain("\n=").And.Not.Contain(",="));
+            Assert.That(lines, Does.Contain("\"'=cmd|' /c calc'!a0@example.net\",\"permanent\",\"mailgun-suppression-bounces (hard-bounce)\",\"2021-01-01T10:00:00.000Z\",,,"));
+            Assert.That(lines, Does.Contain("\"angry@example.net\",\"locked\",\"complaint\",\"2021-01-02T10:00:00.000Z\",,,"));
+            Assert.That(lines, Does.Contain("\"already@example.net\",\"permanent\",\"platform-unsubscribe (unsubscribe)\",\"2025-05-01T00:00:00.000Z\",,,"));
+            Assert.That(csv, Does.Not.Contain("\n=").And.Not.Contain(",=").And.Not.Contain("\"="));
             Assert.That(await ReadBlob("_partial/dnd.csv"), Is.Null, "the partial file is gone once committed");
         });
     }
