@@ -45,12 +45,12 @@ public class ReplyWiringTests
         }
     }
 
-    private async Task Deliver(AppServices app, string recipient = "jane@example.org")
+    private async Task Deliver(AppServices app, string recipient = "jane@example.org", string contactId = "contact-77")
     {
         // The message the reply answers, as Mailgun reports its delivery (message-id without angle brackets).
         var delivered = SignedWebhook.Simple("delivered", recipient, Now.AddHours(-1), domain: _tenant);
         delivered["message"]!["headers"]!["message-id"] = InboundMessages.OutboundId;
-        delivered["user-variables"] = new JObject { ["contactId"] = "contact-77" };
+        delivered["user-variables"] = new JObject { ["contactId"] = contactId };
         var request = AppServices.Post(SignedWebhook.Body(delivered, Now));
         await app.Function<EventsWebhook>().RunAsync(request, CancellationToken.None);
         await Drain(_events, m => app.Function<EventProcessorFunction>().RunAsync(m, CancellationToken.None));
@@ -73,6 +73,51 @@ public class ReplyWiringTests
 
         var row = await app.Get<ReplyStore>().ListAsync(_tenant, CancellationToken.None).SingleAsync();
         Assert.That((row.GetBoolean("Threaded"), row.GetString("ContactId")), Is.EqualTo(((bool?)true, "contact-77")));
+    }
+
+    /// <summary>
+    /// A batch send gives every recipient the same Message-Id: the record of sent messages must keep one row per recipient,
+    /// or the last delivery processed decides whose contact a reply gets and whose address a bounce report may bounce.
+    /// </summary>
+    [Test]
+    public async Task Replies_and_bounce_reports_of_a_batch_sharing_one_message_id_reach_their_own_recipient()
+    {
+        using var app = new AppServices(_storage, Now);
+        await Deliver(app, "alice@example.org", "contact-alice");
+        await Deliver(app, "bob@example.org", "contact-bob");
+
+        await Reply(app, InboundPost.ParsedReply(from: "Alice <alice@example.org>", recipient: "reply@" + _tenant, inReplyTo: $"<{InboundMessages.OutboundId}>"));
+        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("alice@example.org"), "reply@" + _tenant, from: "MAILER-DAEMON@mx1.example.net"));
+
+        var replies = await app.Get<ReplyStore>().ListAsync(_tenant, CancellationToken.None).ToListAsync();
+        var store = app.Get<DndStore>();
+        Assert.Multiple(async () =>
+        {
+            Assert.That(replies.Single(r => r.GetString("Kind") == "Human").GetString("ContactId"), Is.EqualTo("contact-alice"));
+            Assert.That(replies.Single(r => r.GetString("Kind") == "Bounce").GetString("ContactId"), Is.EqualTo("contact-alice"));
+            Assert.That((await store.GetStatusAsync(_tenant, "alice@example.org", CancellationToken.None)).Status.State, Is.EqualTo(DndState.Permanent));
+            Assert.That((await store.GetStatusAsync(_tenant, "bob@example.org", CancellationToken.None)).Status.State, Is.EqualTo(DndState.None));
+        });
+    }
+
+    /// <summary>Rows written before the recipient was part of the key (one row per Message-Id) still thread their own recipient.</summary>
+    [Test]
+    public async Task A_sent_message_row_of_the_old_layout_still_threads_its_recipient_and_no_other()
+    {
+        using var app = new AppServices(_storage, Now);
+        var table = new Azure.Data.Tables.TableClient(_storage, StorageNames.SentMessagesTable);
+        await table.CreateIfNotExistsAsync();
+        await table.UpsertEntityAsync(new Azure.Data.Tables.TableEntity(DndKeys.TenantKey(_tenant), DndKeys.Encode(InboundMessages.OutboundId))
+        {
+            ["MessageId"] = InboundMessages.OutboundId, ["Recipient"] = "gone@example.net", ["ContactId"] = "contact-old", ["SentAt"] = Now.AddDays(-3),
+        });
+
+        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("victim@example.net"), "reply@" + _tenant, from: "MAILER-DAEMON@mx1.example.net"));
+        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("gone@example.net"), "reply@" + _tenant, from: "MAILER-DAEMON@mx2.example.net"));
+
+        var store = app.Get<DndStore>();
+        Assert.That((await store.GetStatusAsync(_tenant, "gone@example.net", CancellationToken.None)).Status.State, Is.EqualTo(DndState.Permanent));
+        Assert.That((await store.GetStatusAsync(_tenant, "victim@example.net", CancellationToken.None)).Status.State, Is.EqualTo(DndState.None));
     }
 
     [Test]
