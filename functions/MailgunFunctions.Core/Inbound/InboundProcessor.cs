@@ -24,6 +24,9 @@ public sealed class InboundProcessor(
     /// <summary>Long References chains are mostly old history; the messages we sent are near the end.</summary>
     private const int MaxThreadLookups = 10;
 
+    /// <summary>A report lists its recipients; real ones fail one or a few. More are not looked up (nor acted on).</summary>
+    private const int MaxConcernedAddresses = 10;
+
     private static readonly HashSet<string> NotKept = new(StringComparer.OrdinalIgnoreCase) { "body-mime" };
 
     /// <summary>Processes the message; returns the stored reply, or null when the message went to poison.</summary>
@@ -67,17 +70,47 @@ public sealed class InboundProcessor(
         }
     }
 
+    /// <summary>
+    /// Ties the reply to the message it answers. The addresses it concerns (its sender; a report's recipients) are looked up
+    /// with each candidate message id: a match is a message we sent to that address (<see cref="ReplyRecord.ConfirmedRecipients"/>),
+    /// the only addresses the reply may change. A reply from an address no copy went to (an alias, a forward) is threaded only
+    /// when the message had a single recipient, so a batch sharing one message id never lends it another contact.
+    /// </summary>
     private async Task<ReplyRecord> ThreadAsync(ReplyRecord reply, CancellationToken cancellationToken)
     {
-        foreach (string messageId in reply.ThreadCandidates().Take(MaxThreadLookups))
+        var candidates = reply.ThreadCandidates().Take(MaxThreadLookups).ToList();
+        var concerned = (reply.Kind == ReplyKind.Bounce ? reply.DeliveryStatus.Select(s => s.Address) : reply.From is { } from ? [from] : [])
+            .Select(DndKeys.NormalizeAddress).Where(a => a.Length > 0).Distinct(StringComparer.Ordinal).Take(MaxConcernedAddresses).ToList();
+        OutboundMessage? threaded = null;
+        var confirmed = new List<string>();
+        foreach (string address in concerned)
         {
-            if (await outbound.FindAsync(reply.Tenant, messageId, cancellationToken).ConfigureAwait(false) is { } sent)
+            foreach (string messageId in candidates)
             {
-                return reply with { OutboundMessageId = sent.MessageId, ContactId = sent.ContactId, OutboundRecipient = sent.Recipient };
+                if (await outbound.FindAsync(reply.Tenant, messageId, address, cancellationToken).ConfigureAwait(false) is { } sent)
+                {
+                    confirmed.Add(address);
+                    threaded ??= sent;
+                    break;
+                }
             }
         }
 
-        return reply;
+        if (threaded is null)
+        {
+            foreach (string messageId in candidates)
+            {
+                var recipients = await outbound.FindRecipientsAsync(reply.Tenant, messageId, 2, cancellationToken).ConfigureAwait(false);
+                if (recipients.Count > 0)
+                {
+                    threaded = recipients.Count == 1 ? recipients[0] : null;
+                    break;
+                }
+            }
+        }
+
+        reply = reply with { ConfirmedRecipients = confirmed };
+        return threaded is null ? reply : reply with { OutboundMessageId = threaded.MessageId, ContactId = threaded.ContactId, OutboundRecipient = threaded.Recipient };
     }
 
     private async Task<int> ActAsync(ReplyRecord reply, CancellationToken cancellationToken)
@@ -88,11 +121,10 @@ public sealed class InboundProcessor(
             foreach (var status in reply.DeliveryStatus.Where(s => s.IsPermanentFailure))
             {
                 // Anyone can mail the reply address a report naming any address: only a report that returns a message we
-                // sent, and names that message's recipient, may bounce it. Others are stored for people to read.
-                if (reply.OutboundRecipient is not { Length: > 0 } recipient
-                    || !string.Equals(DndKeys.NormalizeAddress(recipient), DndKeys.NormalizeAddress(status.Address), StringComparison.Ordinal))
+                // sent to the address it names may bounce it. Others are stored for people to read.
+                if (!reply.ConfirmedRecipients.Contains(DndKeys.NormalizeAddress(status.Address), StringComparer.Ordinal))
                 {
-                    InboundLog.BounceReportNotApplied(logger, reply.ReplyId[..16], reply.Tenant, reply.IsThreaded ? "names another address than the returned message's recipient" : "returns no message we sent");
+                    InboundLog.BounceReportNotApplied(logger, reply.ReplyId[..16], reply.Tenant, reply.IsThreaded ? "names an address the returned message was not sent to" : "returns no message we sent");
                     continue;
                 }
 

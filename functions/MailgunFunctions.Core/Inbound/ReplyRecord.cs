@@ -67,8 +67,14 @@ public sealed record ReplyRecord
     public string? OutboundMessageId { get; init; }
     public string? ContactId { get; init; }
 
-    /// <summary>The address the threaded outbound message was sent to: the only address a bounce report may bounce.</summary>
+    /// <summary>The address the threaded outbound message was sent to.</summary>
     public string? OutboundRecipient { get; init; }
+
+    /// <summary>
+    /// The addresses this reply concerns (its sender; a report's recipients), normalised, to which a message it threads to was
+    /// sent: the only addresses it may change the DND of. Found by threading; not stored.
+    /// </summary>
+    public IReadOnlyList<string> ConfirmedRecipients { get; init; } = [];
     public bool IsThreaded => OutboundMessageId is not null;
 
     /// <summary>Blob name of the raw payload in <c>mailgun-inbound-raw</c>.</summary>
