@@ -15,7 +15,8 @@ public sealed record InboundFormSelection(Func<string, bool> KeepField, int MaxF
 /// The fields of a Mailgun route post, read from a seekable copy of the request body. Both encodings Mailgun
 /// uses are streamed (urlencoded, and multipart when the mail has attachments): only selected fields are held
 /// in memory, each cut at a maximum length; <c>body-mime</c> is decoded into a temporary file.
-/// When a field repeats, the last value wins: legacy user variables can collide with field names.
+/// When a field repeats, the indexer gives the last value (legacy user variables can collide with field names) and
+/// <see cref="Values"/> gives every value (a sender can add its own copy of a header Mailgun posts as a field).
 /// </summary>
 public sealed class InboundForm : IDisposable
 {
@@ -25,21 +26,32 @@ public sealed class InboundForm : IDisposable
     /// </summary>
     private const int MaxReportPartBytes = 64 * 1024;
 
-    private readonly Dictionary<string, string> _fields = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, List<string>> _fields = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<InboundAttachment> _attachments = [];
 
     private InboundForm()
     {
     }
 
-    public IReadOnlyDictionary<string, string> Fields => _fields;
-
     public IReadOnlyList<InboundAttachment> Attachments => _attachments;
 
     /// <summary>The decoded <c>body-mime</c> (raw MIME route), positioned at its start; null for parsed routes.</summary>
     public Stream? BodyMime { get; private set; }
 
-    public string? this[string name] => _fields.TryGetValue(name, out string? value) ? value : null;
+    public string? this[string name] => _fields.TryGetValue(name, out var values) ? values[^1] : null;
+
+    /// <summary>Every value of a field, in the order posted; empty when it was not posted.</summary>
+    public IReadOnlyList<string> Values(string name) => _fields.TryGetValue(name, out var values) ? values : [];
+
+    private void Add(string name, string value)
+    {
+        if (!_fields.TryGetValue(name, out var values))
+        {
+            _fields[name] = values = [];
+        }
+
+        values.Add(value);
+    }
 
     /// <summary>True for the two content types Mailgun routes post; <paramref name="boundary"/> is set for multipart.</summary>
     public static bool IsForm(string? contentType, out string? boundary)
@@ -115,7 +127,7 @@ public sealed class InboundForm : IDisposable
             {
                 if (sink is CappedBuffer buffer)
                 {
-                    _fields[key] = buffer.ToText(selection.MaxFieldChars);
+                    Add(key, buffer.ToText(selection.MaxFieldChars));
                 }
             },
             cancellationToken).ConfigureAwait(false);
@@ -156,7 +168,7 @@ public sealed class InboundForm : IDisposable
                 {
                     var buffer = new CappedBuffer(selection.MaxFieldChars * 4L);
                     await section.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-                    _fields[name] = buffer.ToText(selection.MaxFieldChars);
+                    Add(name, buffer.ToText(selection.MaxFieldChars));
                 }
                 else
                 {

@@ -36,7 +36,7 @@ public sealed class InboundProcessor(
         {
             var envelope = InboundEnvelope.Deserialize(messageText);
             var reply = await ReadAsync(envelope, cancellationToken).ConfigureAwait(false);
-            reply = await ThreadAsync(reply, cancellationToken).ConfigureAwait(false);
+            reply = Verify(await ThreadAsync(reply, cancellationToken).ConfigureAwait(false));
             bool added = await store.AddAsync(reply, cancellationToken).ConfigureAwait(false);
             int bounces = await ActAsync(reply, cancellationToken).ConfigureAwait(false);
             InboundLog.Processed(logger, reply.ReplyId[..16], reply.Tenant, reply.Kind, reply.IsThreaded, reply.UnsubscribeLine is not null, bounces, added ? "new" : "already stored");
@@ -113,6 +113,29 @@ public sealed class InboundProcessor(
         return threaded is null ? reply : reply with { OutboundMessageId = threaded.MessageId, ContactId = threaded.ContactId, OutboundRecipient = threaded.Recipient };
     }
 
+    public const string UnsubscribeApplied = "applied";
+    public const string UnsubscribeReview = "review";
+    public const string UnsubscribeSpam = "spam";
+
+    /// <summary>
+    /// Anyone can mail the reply address with any From. A human reply's unsubscribe request is acted on only when something
+    /// shows it comes from that address: it answers a message we sent to it, or Mailgun authenticated it for the From domain
+    /// (<see cref="SenderAuthentication"/>); a spam-flagged one never. Otherwise it is stored for review, visibly.
+    /// </summary>
+    private static ReplyRecord Verify(ReplyRecord reply)
+    {
+        string? verifiedBy = reply.From is { } from && reply.ConfirmedRecipients.Contains(DndKeys.NormalizeAddress(from), StringComparer.Ordinal)
+            ? "threaded"
+            : reply.SenderAuthenticatedBy;
+        reply = reply with { SenderVerifiedBy = verifiedBy };
+        if (reply.Kind != ReplyKind.Human || reply.UnsubscribeLine is null || reply.From is null)
+        {
+            return reply;
+        }
+
+        return reply with { UnsubscribeState = reply.IsSpam ? UnsubscribeSpam : verifiedBy is not null ? UnsubscribeApplied : UnsubscribeReview };
+    }
+
     private async Task<int> ActAsync(ReplyRecord reply, CancellationToken cancellationToken)
     {
         int bounces = 0;
@@ -132,16 +155,20 @@ public sealed class InboundProcessor(
                 bounces++;
             }
         }
-        else if (reply.Kind == ReplyKind.Human && reply.UnsubscribeLine is { } line && reply.From is { } from)
+        else if (reply.UnsubscribeLine is { } line && reply.From is { } from)
         {
-            if (reply.IsSpam)
+            switch (reply.UnsubscribeState)
             {
-                // A spam-flagged message may forge From: it must not silence the contact it names.
-                InboundLog.SpamUnsubscribeIgnored(logger, reply.ReplyId[..16]);
-            }
-            else
-            {
-                await dnd.ApplyUnsubscribeFromReplyAsync(reply.Tenant, from, line, reply.SourceId, reply.ReceivedAt, cancellationToken).ConfigureAwait(false);
+                case UnsubscribeApplied:
+                    await dnd.ApplyUnsubscribeFromReplyAsync(reply.Tenant, from, line, reply.SourceId, reply.ReceivedAt, cancellationToken).ConfigureAwait(false);
+                    break;
+                case UnsubscribeSpam:
+                    // A spam-flagged message may forge From: it must not silence the contact it names.
+                    InboundLog.SpamUnsubscribeIgnored(logger, reply.ReplyId[..16]);
+                    break;
+                default:
+                    InboundLog.UnsubscribeForReview(logger, reply.ReplyId[..16], reply.Tenant);
+                    break;
             }
         }
 

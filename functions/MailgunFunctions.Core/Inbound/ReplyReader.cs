@@ -34,8 +34,10 @@ public static class ReplyReader
     private static ReplyRecord FromParsedFields(InboundForm form, ReplyRecord basics)
     {
         var headers = MessageHeaders(form["message-headers"]);
-        string? Header(string name) =>
-            headers.FirstOrDefault(h => h.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Value ?? form[name];
+        // Every copy of a header: from message-headers, and the fields Mailgun posts per header (a sender may add its own copies).
+        IReadOnlyList<string> Headers(string name) =>
+            [.. headers.Where(h => h.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value), .. form.Values(name)];
+        string? Header(string name) => Headers(name).FirstOrDefault();
 
         string text;
         string source;
@@ -75,7 +77,7 @@ public static class ReplyReader
             TextSource = source,
             Attachments = form.Attachments.Select(a => new ReplyAttachment(a.FileName, a.Size)).ToArray(),
         };
-        return Classify(record, Header, form["sender"], IsDeliveryReport(Header("Content-Type")), deliveryStatus, ReturnedMessageId(returned));
+        return Classify(record, Headers, form, IsDeliveryReport(Header("Content-Type")), deliveryStatus, ReturnedMessageId(returned));
     }
 
     private static async Task<ReplyRecord> FromMimeAsync(InboundForm form, Stream mime, ReplyRecord basics, CancellationToken cancellationToken)
@@ -93,7 +95,8 @@ public static class ReplyReader
 
         using (message)
         {
-            string? Header(string name) => message.Headers[name] ?? form[name];
+            IReadOnlyList<string> Headers(string name) =>
+                [.. message.Headers.Where(h => h.Field.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value), .. form.Values(name)];
 
             string text;
             string source;
@@ -143,17 +146,27 @@ public static class ReplyReader
             // MimeKit keeps the top-level Content-Type on the body entity, not in message.Headers.
             bool isReport = message.Body is MultipartReport report
                 && string.Equals(report.ReportType, "delivery-status", StringComparison.OrdinalIgnoreCase);
-            return Classify(record, Header, form["sender"], isReport, deliveryStatus, returnedMessageId);
+            return Classify(record, Headers, form, isReport, deliveryStatus, returnedMessageId);
         }
     }
 
-    private static ReplyRecord Classify(ReplyRecord record, Func<string, string?> header, string? envelopeSender, bool isReport, string? deliveryStatus, string? returnedMessageId)
+    private static ReplyRecord Classify(ReplyRecord record, Func<string, IReadOnlyList<string>> headers, InboundForm form, bool isReport, string? deliveryStatus, string? returnedMessageId)
     {
-        bool isSpam = string.Equals(header("X-Mailgun-Sflag")?.Trim(), "Yes", StringComparison.OrdinalIgnoreCase);
-        double? score = double.TryParse(header("X-Mailgun-Sscore")?.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double s) ? s : null;
-        record = record with { IsSpam = isSpam, SpamScore = score };
+        string? header(string name) => headers(name).FirstOrDefault();
+        // A sender can add its own "X-Mailgun-Sflag: No" beside Mailgun's verdict: any copy saying Yes makes it spam, and
+        // the highest score counts.
+        bool isSpam = headers("X-Mailgun-Sflag").Any(v => v.Trim().Equals("Yes", StringComparison.OrdinalIgnoreCase));
+        double? score = headers("X-Mailgun-Sscore")
+            .Select(v => double.TryParse(v.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double s) && double.IsFinite(s) ? s : (double?)null)
+            .Max();
+        record = record with
+        {
+            IsSpam = isSpam,
+            SpamScore = score,
+            SenderAuthenticatedBy = SenderAuthentication.VerifiedBy(headers, record.From, form.Values("sender")),
+        };
 
-        if (isReport || IsMailSystem(record.From) || IsMailSystem(envelopeSender))
+        if (isReport || IsMailSystem(record.From) || form.Values("sender").Any(IsMailSystem))
         {
             // Only a real multipart/report is read for recipients: a free-text bounce cannot be trusted to name the right address.
             return record with

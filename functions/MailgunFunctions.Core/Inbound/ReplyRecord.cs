@@ -49,6 +49,7 @@ public sealed record ReplyRecord
     public string TextSource { get; init; } = "plain";
 
     public IReadOnlyList<ReplyAttachment> Attachments { get; init; } = [];
+    /// <summary>Whether any copy of Mailgun's <c>X-Mailgun-Sflag</c> says Yes.</summary>
     public bool IsSpam { get; init; }
     public double? SpamScore { get; init; }
     public ReplyKind Kind { get; init; }
@@ -62,6 +63,21 @@ public sealed record ReplyRecord
 
     /// <summary>For a human reply asking to unsubscribe: the line that asked.</summary>
     public string? UnsubscribeLine { get; init; }
+
+    /// <summary>"dkim" or "spf" when Mailgun authenticated the message for its From domain (<see cref="SenderAuthentication"/>).</summary>
+    public string? SenderAuthenticatedBy { get; init; }
+
+    /// <summary>
+    /// What shows the reply comes from its From address: "threaded" (it answers a message we sent to that address), "dkim" or
+    /// "spf" (Mailgun's verdict for the From domain); null when nothing does. Set by <see cref="InboundProcessor"/>.
+    /// </summary>
+    public string? SenderVerifiedBy { get; init; }
+
+    /// <summary>
+    /// For an unsubscribe request: "applied" (DND set), "review" (nothing shows it comes from its From address: stored for a
+    /// person to decide, no DND) or "spam" (Mailgun flagged it: no DND). Null when the reply asks nothing.
+    /// </summary>
+    public string? UnsubscribeState { get; init; }
 
     /// <summary>Set when the reply answers an outbound message we know (<see cref="IOutboundMessageLookup"/>).</summary>
     public string? OutboundMessageId { get; init; }

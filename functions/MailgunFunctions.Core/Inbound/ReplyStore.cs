@@ -136,6 +136,8 @@ public sealed class ReplyStore
             .Select(s => new { address = Cut(s.Address, 320), action = Cut(s.Action, 40), status = Cut(s.Status, 40), diagnostic = Cut(s.Diagnostic, 500) })),
         ["ReturnedMessageId"] = Cut(reply.ReturnedMessageId, MaxShortChars),
         ["Unsubscribe"] = reply.UnsubscribeLine,
+        ["UnsubscribeState"] = reply.UnsubscribeState,
+        ["SenderVerifiedBy"] = reply.SenderVerifiedBy,
         ["Threaded"] = reply.IsThreaded,
         ["OutboundMessageId"] = reply.OutboundMessageId,
         ["ContactId"] = reply.ContactId,

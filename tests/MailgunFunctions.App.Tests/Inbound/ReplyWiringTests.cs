@@ -125,6 +125,7 @@ public class ReplyWiringTests
     public async Task An_unsubscribe_reply_puts_the_address_in_dnd_once_with_the_quoted_line()
     {
         using var app = new AppServices(_storage, Now);
+        await Deliver(app); // the reply answers a message we sent to jane: that shows it comes from her
         var post = InboundPost.UrlEncoded(InboundPost.Signed(InboundPost.ParsedReply(recipient: "reply@" + _tenant, strippedText: "Please unsubscribe me.\n\nJane"), Now));
         await Reply(app, post);
         // Mailgun retries the same post: one reply, one DND change.
