@@ -40,6 +40,11 @@ public enum DndChangeKind
     Reenable,
     /// <summary>Audited admin override: clears everything up to its time, the lock included.</summary>
     AdminOverride,
+    /// <summary>
+    /// A bounce recorded but not applied: Mailgun's allowlist holds the address or its domain (<see cref="Allowlist.Exempt"/>).
+    /// Written to the history only; the entry keeps no cause from it.
+    /// </summary>
+    Exempted,
 }
 
 /// <summary>
@@ -81,7 +86,10 @@ public sealed record DndChange
 
     /// <summary>Whether the change is about DND (and so writes a history record); activity does not.</summary>
     public bool HasDndMeaning => Kind is DndChangeKind.Complaint or DndChangeKind.PermanentCause or DndChangeKind.SoftBounce
-        or DndChangeKind.Reenable or DndChangeKind.AdminOverride;
+        or DndChangeKind.Reenable or DndChangeKind.AdminOverride or DndChangeKind.Exempted;
+
+    /// <summary>The same change, recorded but not applied (<see cref="DndChangeKind.Exempted"/>); <paramref name="why"/> leads its explanation.</summary>
+    public DndChange Exempted(string why) => this with { Kind = DndChangeKind.Exempted, Explanation = Cut(why + Explanation, MaxMessageLength) };
 
     /// <summary>
     /// The identity of a Mailgun event: its id alone repeats across days, so type, id, timestamp (ms) and the

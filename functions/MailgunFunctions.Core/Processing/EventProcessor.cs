@@ -38,12 +38,13 @@ public sealed class EventProcessor
     private readonly SenderIssueCounter _senderIssues;
     private readonly EventPoisonQueue _poison;
     private readonly SentMessageLog _sentMessages;
+    private readonly MailgunAllowlists _allowlists;
     private readonly DndOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<EventProcessor> _logger;
 
     public EventProcessor(EventQueue queue, IEventClassifier classifier, DndStore store, SenderIssueCounter senderIssues, EventPoisonQueue poison,
-        SentMessageLog sentMessages, IOptions<DndOptions> options, TimeProvider time, ILogger<EventProcessor> logger)
+        SentMessageLog sentMessages, MailgunAllowlists allowlists, IOptions<DndOptions> options, TimeProvider time, ILogger<EventProcessor> logger)
     {
         _queue = queue;
         _classifier = classifier;
@@ -51,6 +52,7 @@ public sealed class EventProcessor
         _senderIssues = senderIssues;
         _poison = poison;
         _sentMessages = sentMessages;
+        _allowlists = allowlists;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -129,6 +131,8 @@ public sealed class EventProcessor
             return new EventProcessingResult(EventOutcome.Skipped, Tenant: tenant, Address: address, Classification: classification, SenderIssue: senderIssue);
         }
 
+        // Mailgun's allowlist keeps an address off its bounce list: a bounce of it is recorded, not applied.
+        change = await _allowlists.ExemptAsync(tenant, address, change, cancellationToken).ConfigureAwait(false);
         var applied = await _store.ApplyAsync(tenant, address, change, cancellationToken).ConfigureAwait(false);
         ProcessingLog.Processed(_logger, e.EventType, e.Id, tenant, classification.Category.ToString(), classification.Rule,
             $"{applied.Outcome} {applied.Previous.State}->{applied.Current.State}");
