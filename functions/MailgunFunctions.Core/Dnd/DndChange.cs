@@ -150,7 +150,9 @@ public sealed record DndChange
             EnhancedCode = classification.EnhancedCode ?? e.DeliveryStatus?.EnhancedCode,
             Message = message,
             Rule = classification.Rule,
-            Explanation = classification.Explanation,
+            Explanation = classification.Category == BounceCategory.Unsubscribe && e.EventType == "unsubscribed"
+                ? classification.Explanation + UnsubscribeScope.Note(e.Tags)
+                : classification.Explanation,
             ContactId = e.UserVariables.TryGetValue(contactIdVariable, out string? contact) && contact.Length > 0 ? Cut(contact, MaxUserVariableLength) : null,
             Tags = e.Tags.Take(MaxTags).Select(t => Cut(t, MaxTagLength)).ToArray(),
             UserVariables = Bounded(e.UserVariables),
@@ -241,7 +243,8 @@ public sealed record DndChange
     /// <c>created_at</c> text, so every nightly reconciliation of the same entry is the same change (one history record);
     /// <paramref name="at"/> is that <c>created_at</c> parsed (the caller picks a fixed fallback when it is unreadable).
     /// </summary>
-    public static DndChange FromMailgunSuppression(string list, string address, DateTimeOffset at, string? createdAt, string? code = null, string? error = null)
+    public static DndChange FromMailgunSuppression(string list, string address, DateTimeOffset at, string? createdAt, string? code = null, string? error = null,
+        IReadOnlyList<string>? tags = null)
     {
         ArgumentNullException.ThrowIfNull(list);
         ArgumentNullException.ThrowIfNull(address);
@@ -264,7 +267,7 @@ public sealed record DndChange
             EnhancedCode = code is { Length: > 0 } c && !int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? Cut(c, 32) : null,
             Message = error is { Length: > MaxMessageLength } ? error[..MaxMessageLength] : error,
             Rule = "mailgun-suppression-" + list,
-            Explanation = $"Mailgun lists the address on its {list} suppression list (reconciliation of the nightly export).",
+            Explanation = $"Mailgun lists the address on its {list} suppression list (reconciliation of the nightly export)." + UnsubscribeScope.Note(tags ?? []),
             Actor = "mailgun-suppression",
         };
     }

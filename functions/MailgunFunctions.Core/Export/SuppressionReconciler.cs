@@ -108,7 +108,7 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
         // Mailgun's created_at is the change's time: a later operator re-enable or admin override still wins, as for any cause.
         // Unreadable dates take the export's day: a fixed time, so the change (and its key) is the same on every rerun of it.
         DateTimeOffset at = record.CreatedAtUtc ?? new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-        var change = DndChange.FromMailgunSuppression(list.PathSegment(), address, at, record.CreatedAt, record.Code, record.Error);
+        var change = DndChange.FromMailgunSuppression(list.PathSegment(), address, at, record.CreatedAt, record.Code, record.Error, record.Tags);
 
         // The allowlist rule (Allowlist.Exempt), as everywhere: a bounce recorded before the address was allowlisted must not
         // DND it either; complaints and unsubscribes are the contact's own wish and are not exempt. Mailgun's list entry is
@@ -118,10 +118,10 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
             return Allowlisted;
         }
 
-        // An unsubscribe from some tags only still lets other mail through at Mailgun; DND is per address, so it is not one.
-        if (list == SuppressionList.Unsubscribes && record.Tags.Count > 0 && !record.Tags.Contains("*"))
+        // An unsubscribe from some tags only is a DND like any other (UnsubscribeScope); counted apart as well, for the report.
+        if (list == SuppressionList.Unsubscribes && UnsubscribeScope.IsTagScoped(record.Tags))
         {
-            return TagScoped;
+            counts[TagScoped]++;
         }
 
         DndState target = list == SuppressionList.Complaints ? DndState.Locked : DndState.Permanent;
