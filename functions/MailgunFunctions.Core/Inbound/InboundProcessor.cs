@@ -27,8 +27,6 @@ public sealed class InboundProcessor(
     /// <summary>A report lists its recipients; real ones fail one or a few. More are not looked up (nor acted on).</summary>
     private const int MaxConcernedAddresses = 10;
 
-    private static readonly HashSet<string> NotKept = new(StringComparer.OrdinalIgnoreCase) { "body-mime" };
-
     /// <summary>Processes the message; returns the stored reply, or null when the message went to poison.</summary>
     public async Task<ReplyRecord?> ProcessAsync(string queueMessageId, string messageText, CancellationToken cancellationToken)
     {
@@ -38,6 +36,11 @@ public sealed class InboundProcessor(
             var reply = await ReadAsync(envelope, cancellationToken).ConfigureAwait(false);
             reply = Verify(await ThreadAsync(reply, cancellationToken).ConfigureAwait(false));
             bool added = await store.AddAsync(reply, cancellationToken).ConfigureAwait(false);
+            if (reply.ReadLimit is { } limit)
+            {
+                InboundLog.ReadLimited(logger, reply.ReplyId[..16], reply.Tenant, limit);
+            }
+
             int bounces = await ActAsync(reply, cancellationToken).ConfigureAwait(false);
             InboundLog.Processed(logger, reply.ReplyId[..16], reply.Tenant, reply.Kind, reply.IsThreaded, reply.UnsubscribeLine is not null, bounces, added ? "new" : "already stored");
             return reply;
@@ -56,8 +59,7 @@ public sealed class InboundProcessor(
         InboundForm form;
         try
         {
-            var selection = new InboundFormSelection(name => !NotKept.Contains(name), options.Value.MaxFieldChars, ExtractBodyMime: true);
-            form = await InboundForm.ReadAsync(payload, envelope.ContentType, selection, cancellationToken).ConfigureAwait(false);
+            form = await InboundForm.ReadAsync(payload, envelope.ContentType, ReplyReader.Selection(options.Value.MaxFieldChars), cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidDataException ex)
         {

@@ -48,7 +48,17 @@ public sealed record ReplyRecord
     /// <summary>"mailgun" when Mailgun's stripped-text was used, "plain" / "html" when our own stripping was.</summary>
     public string TextSource { get; init; } = "plain";
 
+    /// <summary>The first attachments (at most <see cref="InboundForm.MaxAttachmentsKept"/>).</summary>
     public IReadOnlyList<ReplyAttachment> Attachments { get; init; } = [];
+
+    /// <summary>Every attachment of the reply, also those not described in <see cref="Attachments"/>.</summary>
+    public int AttachmentCount { get; init; }
+
+    /// <summary>
+    /// Set when the raw message broke a <see cref="MimeLimits"/> limit ("more than 1000 MIME parts"...): the reply was read from
+    /// its top-level headers and Mailgun's fields only; the raw payload keeps everything.
+    /// </summary>
+    public string? ReadLimit { get; init; }
     /// <summary>Whether any copy of Mailgun's <c>X-Mailgun-Sflag</c> says Yes.</summary>
     public bool IsSpam { get; init; }
     public double? SpamScore { get; init; }

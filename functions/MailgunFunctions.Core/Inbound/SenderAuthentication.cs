@@ -22,6 +22,9 @@ public static partial class SenderAuthentication
     public const string Dkim = "dkim";
     public const string Spf = "spf";
 
+    /// <summary>The headers <see cref="VerifiedBy"/> reads.</summary>
+    public static readonly IReadOnlyList<string> HeadersRead = ["X-Mailgun-Dkim-Check-Result", "X-Mailgun-Spf", "DKIM-Signature"];
+
     /// <summary>"dkim" or "spf" when Mailgun's verdict passed for the From domain, else null.</summary>
     /// <param name="headers">Every value of a header, by name (case-insensitive).</param>
     public static string? VerifiedBy(Func<string, IReadOnlyList<string>> headers, string? fromAddress, IReadOnlyList<string> envelopeSenders)

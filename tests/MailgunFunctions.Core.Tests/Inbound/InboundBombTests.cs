@@ -46,39 +46,38 @@ public class InboundBombTests
     [TearDown]
     public void TearDown() => _services.Dispose();
 
+    /// <summary>A case: how to build the post, the limit the reply must record (null: read whole), and how its stored text starts.</summary>
+    private static TestCaseData Case(string name, Func<string, (byte[], string)> build, string? limit, string textStart) =>
+        new TestCaseData(name, build, limit, textStart).SetName("Bomb: " + name);
+
     public static IEnumerable<TestCaseData> Bombs()
     {
-        yield return new TestCaseData("raw MIME: 100,000 parts", (Func<string, (byte[], string)>)(r => Mime(r, ManyParts(100_000)))).SetName("Bomb: raw MIME with 100,000 parts");
-        yield return new TestCaseData("raw MIME: a 10 MB header", (Func<string, (byte[], string)>)(r => Mime(r, Headers("X-Huge: " + new string('h', 10 * 1024 * 1024) + "\r\n", "Just one header.")))).SetName("Bomb: raw MIME with a 10 MB header");
-        yield return new TestCaseData("raw MIME: 10,000 header fields", (Func<string, (byte[], string)>)(r => Mime(r, Headers(string.Concat(Enumerable.Range(0, 10_000).Select(i => $"X-Filler-{i}: value {i}\r\n")), "Many headers.")))).SetName("Bomb: raw MIME with 10,000 header fields");
-        yield return new TestCaseData("raw MIME: multiparts nested 100 deep", (Func<string, (byte[], string)>)(r => Mime(r, Nested(100)))).SetName("Bomb: raw MIME with multiparts nested 100 deep");
-        yield return new TestCaseData("raw MIME: a 25 MB body of one line", (Func<string, (byte[], string)>)(r => Mime(r, Headers("", "Unsubscribe " + new string('a', 25 * 1024 * 1024))))).SetName("Bomb: raw MIME with a 25 MB body of one line");
-        yield return new TestCaseData("parsed form: 20,000 attachment parts", (Func<string, (byte[], string)>)(r => InboundPost.Multipart(Signed(InboundPost.ParsedReply(recipient: r)),
-            Enumerable.Range(0, 20_000).Select(i => new InboundFile($"attachment-{i + 1}", $"f{i}.txt", "text/plain", [(byte)'x'])))))
-            .SetName("Bomb: parsed form with 20,000 attachment parts");
-        yield return new TestCaseData("parsed form: 10,000 header fields", (Func<string, (byte[], string)>)(r => InboundPost.UrlEncoded(Signed(InboundPost.ParsedReply(recipient: r,
-            extraHeaders: Enumerable.Range(0, 10_000).Select(i => ($"X-Filler-{i}", $"value {i}")))))))
-            .SetName("Bomb: parsed form with 10,000 header fields");
-        yield return new TestCaseData("parsed form: a 10 MB header", (Func<string, (byte[], string)>)(r => InboundPost.UrlEncoded(Signed(InboundPost.ParsedReply(recipient: r,
-            extraHeaders: [("X-Huge", new string('h', 10 * 1024 * 1024))])))))
-            .SetName("Bomb: parsed form with a 10 MB header");
-        yield return new TestCaseData("parsed form: a 25 MB body-plain of one line", (Func<string, (byte[], string)>)(r => InboundPost.UrlEncoded(Signed(InboundPost.ParsedReply(recipient: r,
-            bodyPlain: "Unsubscribe " + new string('a', 25 * 1024 * 1024), strippedText: null)))))
-            .SetName("Bomb: parsed form with a 25 MB body-plain of one line");
+        yield return Case("raw MIME: 100,000 parts", r => Mime(r, ManyParts(100_000)), "more than 1000 MIME parts", "");
+        yield return Case("raw MIME: a 10 MB header", r => Mime(r, Headers("X-Huge: " + new string('h', 10 * 1024 * 1024) + "\r\n", "Just one header.")), "a header field over 64 KiB", "");
+        yield return Case("raw MIME: 10,000 header fields", r => Mime(r, Headers(string.Concat(Enumerable.Range(0, 10_000).Select(i => $"X-Filler-{i}: value {i}\r\n")), "Many headers.")), null, "Many headers.");
+        yield return Case("raw MIME: multiparts nested 100 deep", r => Mime(r, Nested(100)), null, "Deep inside.");
+        yield return Case("raw MIME: a 25 MB body of one line", r => Mime(r, Headers("", "Unsubscribe " + new string('a', 25 * 1024 * 1024))), null, "Unsubscribe aaaa");
+        yield return Case("parsed form: 20,000 attachment parts", r => InboundPost.Multipart(Signed(InboundPost.ParsedReply(recipient: r)),
+            Enumerable.Range(0, 20_000).Select(i => new InboundFile($"attachment-{i + 1}", $"f{i}.txt", "text/plain", [(byte)'x']))), null, "Thanks, that works for me.");
+        yield return Case("parsed form: 10,000 header fields", r => InboundPost.UrlEncoded(Signed(InboundPost.ParsedReply(recipient: r,
+            extraHeaders: Enumerable.Range(0, 10_000).Select(i => ($"X-Filler-{i}", $"value {i}"))))), null, "Thanks, that works for me.");
+        yield return Case("parsed form: a 10 MB header", r => InboundPost.UrlEncoded(Signed(InboundPost.ParsedReply(recipient: r,
+            extraHeaders: [("X-Huge", new string('h', 10 * 1024 * 1024))]))), null, "Thanks, that works for me.");
+        yield return Case("parsed form: a 25 MB body-plain of one line", r => InboundPost.UrlEncoded(Signed(InboundPost.ParsedReply(recipient: r,
+            bodyPlain: "Unsubscribe " + new string('a', 25 * 1024 * 1024), strippedText: null))), null, "Unsubscribe aaaa");
         // Text bombs for the readers' regular expressions: unclosed quote blocks in HTML, and a first line of separators.
-        yield return new TestCaseData("parsed form: HTML of 40,000 unclosed blockquotes and styles", (Func<string, (byte[], string)>)(r =>
+        yield return Case("parsed form: HTML of 40,000 unclosed blockquotes and styles", r =>
         {
             var fields = InboundPost.ParsedReply(recipient: r, bodyPlain: "", strippedText: null);
             fields.Add(new("body-html", "<p>Unsubscribe</p>" + string.Concat(Enumerable.Repeat("<blockquote><style x", 40_000)) + "<div " + new string('a', 100_000)));
             return InboundPost.UrlEncoded(Signed(fields));
-        })).SetName("Bomb: parsed form with HTML of 40,000 unclosed blockquotes and styles");
-        yield return new TestCaseData("parsed form: a first line of 100,000 commas", (Func<string, (byte[], string)>)(r => InboundPost.UrlEncoded(Signed(InboundPost.ParsedReply(recipient: r,
-            strippedText: "please" + string.Concat(Enumerable.Repeat(", ", 100_000)) + "x")))))
-            .SetName("Bomb: parsed form with a first line of 100,000 commas");
+        }, null, "Unsubscribe");
+        yield return Case("parsed form: a first line of 100,000 commas", r => InboundPost.UrlEncoded(Signed(InboundPost.ParsedReply(recipient: r,
+            strippedText: "please" + string.Concat(Enumerable.Repeat(", ", 100_000)) + "x"))), null, "please, ,");
     }
 
     [TestCaseSource(nameof(Bombs))]
-    public async Task A_bomb_is_answered_stored_and_kept_within_bounded_memory(string name, Func<string, (byte[] Body, string ContentType)> build)
+    public async Task A_bomb_is_answered_stored_and_kept_within_bounded_memory(string name, Func<string, (byte[] Body, string ContentType)> build, string? limit, string textStart)
     {
         var (body, contentType) = build("reply@" + _tenant);
         var intake = _services.GetRequiredService<InboundWebhookIntake>();
@@ -104,6 +103,12 @@ public class InboundBombTests
         {
             Assert.That(reply, Is.Not.Null, "stored as a reply, not parked");
             Assert.That(rows, Has.Count.EqualTo(1), "one reply row");
+            Assert.That(rows[0].GetString("ReadLimit"), Is.EqualTo(limit), "the limit the message broke, recorded on the reply");
+            Assert.That(rows[0].GetString("Text") ?? "", Does.StartWith(textStart), "what should be read is read");
+            if (name.Contains("attachment parts", StringComparison.Ordinal))
+            {
+                Assert.That(rows[0].GetInt32("AttachmentCount"), Is.EqualTo(20_000), "every part counted, though only the first are listed");
+            }
             Assert.That(rawKept, Is.True, "the raw payload is kept whole");
             Assert.That(intakePeak - intakeBaseline, Is.LessThan(MaxHeapGrowth), "webhook live heap growth");
             Assert.That(peak - baseline, Is.LessThan(MaxHeapGrowth), "processing live heap growth");
