@@ -56,6 +56,9 @@ public sealed record DndChange
     /// <summary>Longest message text kept in history (Table strings hold 32K characters; a bounce text is rarely over 1K).</summary>
     public const int MaxMessageLength = 1024;
 
+    /// <summary>Longest explanation kept: the classifier's and the rules' own words, with the tags an unsubscribe names.</summary>
+    public const int MaxExplanationLength = 4096;
+
     public required DndChangeSource Source { get; init; }
     public required DndChangeKind Kind { get; init; }
 
@@ -147,12 +150,12 @@ public sealed record DndChange
             MessageId = e.MessageId is { Length: > 0 } m ? Cut(m, MaxMessageLength) : null,
             Category = classification.Category,
             Code = classification.Code ?? e.DeliveryStatus?.Code,
-            EnhancedCode = classification.EnhancedCode ?? e.DeliveryStatus?.EnhancedCode,
+            EnhancedCode = classification.EnhancedCode ?? (e.DeliveryStatus?.EnhancedCode is { } enhanced ? Cut(enhanced, 32) : null),
             Message = message,
             Rule = classification.Rule,
-            Explanation = classification.Category == BounceCategory.Unsubscribe && e.EventType == "unsubscribed"
+            Explanation = Cut(classification.Category == BounceCategory.Unsubscribe && e.EventType == "unsubscribed"
                 ? classification.Explanation + UnsubscribeScope.Note(e.Tags)
-                : classification.Explanation,
+                : classification.Explanation, MaxExplanationLength),
             ContactId = e.UserVariables.TryGetValue(contactIdVariable, out string? contact) && contact.Length > 0 ? Cut(contact, MaxUserVariableLength) : null,
             Tags = e.Tags.Take(MaxTags).Select(t => Cut(t, MaxTagLength)).ToArray(),
             UserVariables = Bounded(e.UserVariables),

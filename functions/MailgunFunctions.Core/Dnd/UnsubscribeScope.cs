@@ -17,7 +17,9 @@ public static class UnsubscribeScope
     public static IReadOnlyList<string> LimitingTags(IEnumerable<string> tags)
     {
         ArgumentNullException.ThrowIfNull(tags);
-        return tags.Where(t => t.Length > 0 && t != "*").Distinct(StringComparer.Ordinal).Take(DndChange.MaxTags).ToList();
+        // Tags are the sender's free text: as many and as long as the history keeps of them elsewhere.
+        return tags.Where(t => t.Length > 0 && t != "*").Select(t => t.Length > DndChange.MaxTagLength ? t[..DndChange.MaxTagLength] : t)
+            .Distinct(StringComparer.Ordinal).Take(DndChange.MaxTags).ToList();
     }
 
     public static bool IsTagScoped(IEnumerable<string> tags) => LimitingTags(tags).Count > 0;

@@ -47,7 +47,7 @@ public sealed class InboundProcessor(
         }
         catch (InboundFormatException ex)
         {
-            InboundLog.Poisoned(logger, queueMessageId, ex.Reason, ex.Message);
+            InboundLog.Poisoned(logger, queueMessageId, ex.Reason, Processing.PoisonDetail.Cut(ex.Message));
             await queue.SendToPoisonAsync(queueMessageId, messageText, ex.Reason, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             return null;
         }

@@ -362,15 +362,23 @@ public sealed class EventWebhookIntake
         }
     }
 
-    /// <summary>Strings, and numbers and booleans as their text (as <see cref="MailgunEventParser"/> reads them); null otherwise.</summary>
+    /// <summary>
+    /// <c>event</c> and <c>id</c> exactly as <see cref="MailgunEventParser.IdentityText"/> reads them: a string, or an integer as its
+    /// digits; null otherwise (a float or a boolean is no identity).
+    /// </summary>
     private static string? ScalarText(ref Utf8JsonReader reader) => reader.TokenType switch
     {
         JsonTokenType.String => Text(ref reader),
-        JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
-        JsonTokenType.True => "True",
-        JsonTokenType.False => "False",
+        JsonTokenType.Number when IsInteger(reader.ValueSpan) => IntegerText(reader.ValueSpan),
         _ => null,
     };
+
+    /// <summary>A JSON number without fraction or exponent: Newtonsoft reads it as an integer (a BigInteger when it is long).</summary>
+    private static bool IsInteger(ReadOnlySpan<byte> number) => number.IndexOfAny((byte)'.', (byte)'e', (byte)'E') < 0;
+
+    /// <summary>The integer's digits as Newtonsoft prints it: "-0" is 0.</summary>
+    private static string IntegerText(ReadOnlySpan<byte> number) =>
+        System.Numerics.BigInteger.Parse(Encoding.ASCII.GetString(number), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Whether the property name is <paramref name="name"/>; a name with an unpaired surrogate escape is malformed JSON.</summary>
     private static bool NameIs(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)

@@ -101,6 +101,12 @@ public sealed class EventProcessor
             return await PoisonAsync(messageText, "recipient_missing", $"{e.EventType} event {e.Id} names no recipient (nor a To header)", dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
+        if (DndKeys.NormalizeAddress(e.Recipient).Length > DndKeys.MaxAddressLength)
+        {
+            return await PoisonAsync(messageText, "recipient_invalid", $"{e.EventType} event {e.Id} names a recipient of {e.Recipient.Length} characters, longer than any address",
+                dequeueCount, cancellationToken).ConfigureAwait(false);
+        }
+
         string? tenant = e.SendingDomain is { Length: > 0 } domain ? domain : _options.DefaultTenant?.Trim();
         if (string.IsNullOrWhiteSpace(tenant))
         {
@@ -110,6 +116,12 @@ public sealed class EventProcessor
         }
 
         tenant = DndKeys.NormalizeTenant(tenant);
+        if (tenant.Length > DndKeys.MaxDomainLength)
+        {
+            return await PoisonAsync(messageText, "tenant_unknown", $"{e.EventType} event {e.Id} names a sending domain of {tenant.Length} characters, longer than any domain",
+                dequeueCount, cancellationToken).ConfigureAwait(false);
+        }
+
         string address = DndKeys.NormalizeAddress(e.Recipient);
         var classification = _classifier.Classify(e);
 
@@ -141,6 +153,8 @@ public sealed class EventProcessor
 
     private async Task<EventProcessingResult> PoisonAsync(string messageText, string reason, string detail, long dequeueCount, CancellationToken cancellationToken)
     {
+        // A parser's message can quote the whole input (a 1 MB string value): the reason is enough, with the detail's start.
+        detail = PoisonDetail.Cut(detail);
         // Sent before returning: if this send fails, the exception makes the host retry and the message is not lost.
         await _poison.SendAsync(messageText, reason, detail, dequeueCount, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(messageText)))[..16];

@@ -29,8 +29,11 @@ public sealed class SentMessageLog : IOutboundMessageLookup
         _created = new CreateOnce(ct => _table.CreateIfNotExistsAsync(ct));
     }
 
-    /// <summary>Whether an event is worth recording: one per sent message (accepted, then delivered) is enough.</summary>
-    public static bool Records(MailgunEvent e) => e.MessageId is { Length: > 0 } && e.EventType is "accepted" or "delivered";
+    /// <summary>
+    /// Whether an event is worth recording: one per sent message (accepted, then delivered) is enough. A Message-Id longer than
+    /// a mail header line may be (998 characters, RFC 5322) belongs to no message a reply could answer.
+    /// </summary>
+    public static bool Records(MailgunEvent e) => e.MessageId is { Length: > 0 and <= 998 } && e.EventType is "accepted" or "delivered";
 
     /// <summary>The RowKey of one recipient's copy of a message. '|' is percent-encoded inside both parts, so it only separates.</summary>
     public static string RowKey(string messageId, string recipient) => MessagePrefix(messageId) + DndKeys.AddressKey(recipient);
