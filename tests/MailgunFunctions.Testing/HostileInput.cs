@@ -273,6 +273,161 @@ public static class HostileInput
             ("eventId", Text("x"), 80), ("eventData", Field(EventData), 80), ("payloadBlob", Text("2026/03/01/none.json", "../../etc/passwd", ""), 20)).Select(o => o.ToString())),
         (1, Value.Select(v => v.ToString())));
 
+    /// <summary>Text as a .NET string: ordinary, hostile (unpaired surrogates, controls, bidi overrides), long, or huge.</summary>
+    public static Gen<string> PlainText { get; } = Gen.Frequency(
+        (30, Gen.Elements("Thanks, that works for me.", "Unsubscribe", "Please remove me from your list.", "STOP", "baja", "", " ", "\r\n", "Re: offer",
+            "Jane Doe <jane@example.org>", "jane@example.org", "MAILER-DAEMON@mx.example.net", "<>", "=?utf-8?B?w6k=?=", "=?bogus?Q?x?=", "Yes", "No", "Pass", "Fail")),
+        (20, Gen.Elements("\ud800", "x\udfffy", "\u0000", "a\u0001b", "\u202eevil", "\ufeff", "é", "😀", "\r", "\n\n\n", "%", "%ZZ", "+", "&", "=", ";",
+            "--boundary", "\"quoted\"", "<b>html</b>", "<blockquote>", "Final-Recipient: rfc822; victim@example.net")),
+        (10, Gen.Choose(0, 60).SelectMany(n => Gen.Elements("a", " ", "@", "\n", ",", ";", "<", ">", "\ud800", "é").ArrayOf(n)).Select(string.Concat)),
+        (2, Gen.Choose(2_000, 100_000).Select(n => new string('b', n))),
+        (1, Gen.Constant(new string('B', 1_200_000))));
+
+    /// <summary>Bytes as a form carries them after percent-decoding: UTF-8 of a text, or bytes that are no UTF-8 at all.</summary>
+    private static Gen<byte[]> FormBytes { get; } = Gen.Frequency(
+        (10, PlainText.Select(t => Encoding.UTF8.GetBytes(t))),
+        (1, Gen.Elements<byte[]>([0xFF], [0xC3, 0x28], [0xED, 0xA0, 0x80], [0xF0, 0x28, 0x8C, 0x28], [0xC0, 0xAF], [0x00], [0xE2, 0x82])));
+
+    /// <summary>A generated raw MIME message: hostile headers, odd charsets and transfer encodings, nested and truncated parts, DSN parts.</summary>
+    public static Gen<string> Mime { get; } =
+        from sender in Gen.Elements("Jane <jane@example.org>", "\"=?utf-8?B?SmFuZQ==?=\" <jane@example.org>", "MAILER-DAEMON@mx.example.net", "<>", "", "a@b@c", "\ud800@example.org")
+        from subject in PlainText
+        from headers in Gen.Choose(0, 6).SelectMany(n => Gen.Elements("X-Mailgun-Sflag: Yes", "X-Mailgun-Sflag: No", "X-Mailgun-Spf: Pass", "X-Mailgun-Dkim-Check-Result: Pass",
+            "DKIM-Signature: v=1; d=example.org; b=x", "Auto-Submitted: auto-replied", "In-Reply-To: <20260303100200.1.ABCDEF@mg.example.com>", "References: <a@b> <c@d>",
+            "Message-ID: <m@example.org>", "Date: not a date", "X-Long: " + new string('l', 5000), "Bad Header Without Colon", " continuation first").ArrayOf(n))
+        from body in Gen.Frequency(
+            (4, PlainText.Select(t => "Content-Type: text/plain; charset=utf-8\r\n\r\n" + t)),
+            (1, PlainText.Select(t => "Content-Type: text/plain; charset=x-unknown\r\nContent-Transfer-Encoding: base64\r\n\r\n" + t + "!!!")),
+            (1, PlainText.Select(t => "Content-Type: text/html; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=ZZ<p>" + t + "=\r\n")),
+            (2, PlainText.Select(t => "Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\n" + t +
+                "\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; " + t + "\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n" +
+                "--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-Id: <" + t + ">\r\n\r\n--r--\r\n")),
+            (2, Gen.Choose(1, 8).Select(depth => string.Concat(Enumerable.Range(0, depth).Select(i => $"Content-Type: multipart/mixed; boundary=\"n{i}\"\r\n\r\n--n{i}\r\n"))
+                + "Content-Type: text/plain\r\n\r\nnested\r\n" + string.Concat(Enumerable.Range(0, depth).Reverse().Select(i => $"--n{i}--\r\n")))))
+        from cut in Gen.Frequency((5, Gen.Constant(-1)), (1, Gen.Choose(0, 400)))
+        select Cut($"From: {sender}\r\nSubject: {subject}\r\n" + string.Concat(headers.Select(h => h + "\r\n")) + "MIME-Version: 1.0\r\n" + body, cut);
+
+    private static string Cut(string text, int at) => at < 0 || at >= text.Length ? text : text[..at];
+
+    /// <summary>
+    /// The fields of a route post as Mailgun sends them (parsed, or raw MIME in <c>body-mime</c>), every field sometimes
+    /// hostile, missing, repeated or joined by strangers, with the signature fields (usually valid) last.
+    /// </summary>
+    public static Gen<List<KeyValuePair<string, byte[]>>> InboundFields(string recipient, DateTimeOffset signedAt, string key) =>
+        from raw in Gen.Frequency((3, Gen.Constant(false)), (1, Gen.Constant(true)))
+        from mime in Mime
+        from values in Gen.CollectToArray(Enumerable.Range(0, 8).Select(_ => FormBytes))
+        from headersJson in Gen.Frequency((3, Gen.Choose(0, 8).SelectMany(n => Gen.Zip(EscapedText, EscapedText).ArrayOf(n))
+            .Select(pairs => new RawJson.Arr(pairs.Select(p => (RawJson)new RawJson.Arr([new RawJson.Str(p.Item1), new RawJson.Str(p.Item2)])).ToList()).ToString())), (1, Value.Select(v => v.ToString())))
+        from headerNames in Gen.SubListOf("Message-Id", "In-Reply-To", "References", "X-Mailgun-Sflag", "X-Mailgun-Spf", "X-Mailgun-Dkim-Check-Result", "DKIM-Signature",
+            "Content-Type", "Auto-Submitted", "Precedence", "Sender", "From", "timestamp", "token")
+        from extras in Gen.Choose(0, 4).SelectMany(n => Gen.Zip(PlainText, FormBytes).ArrayOf(n))
+        from signedRecipient in Gen.Frequency((12, Gen.Constant(recipient)), (1, PlainText))
+        from age in Gen.Choose(0, 300)
+        from signature in Gen.Frequency((10, Gen.Constant(true)), (1, Gen.Constant(false)))
+        select InboundPost(raw, mime, values, headersJson, headerNames, extras, signedRecipient, signedAt.AddSeconds(-age), key, signature);
+
+    private static List<KeyValuePair<string, byte[]>> InboundPost(bool raw, string mime, byte[][] values, string headersJson, IEnumerable<string> headerNames,
+        (string, byte[])[] extras, string recipient, DateTimeOffset signedAt, string key, bool validSignature)
+    {
+        static KeyValuePair<string, byte[]> F(string name, byte[] value) => new(name, value);
+        var fields = new List<KeyValuePair<string, byte[]>> { F("recipient", Encoding.UTF8.GetBytes(recipient)), F("sender", values[0]), F("from", values[1]), F("subject", values[2]) };
+        if (raw)
+        {
+            fields.Add(F("body-mime", Encoding.UTF8.GetBytes(mime)));
+        }
+        else
+        {
+            fields.Add(F("body-plain", values[3]));
+            fields.Add(F("stripped-text", values[4]));
+            fields.Add(F("body-html", values[5]));
+            fields.Add(F("message-headers", Encoding.UTF8.GetBytes(headersJson)));
+            fields.AddRange(headerNames.Select((name, i) => F(name, values[(6 + i) % values.Length])));
+        }
+
+        fields.AddRange(extras.Select(e => F(e.Item1, e.Item2)));
+        string timestamp = signedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), token = SignedWebhook.NewToken();
+        fields.Add(F("timestamp", Encoding.UTF8.GetBytes(timestamp)));
+        fields.Add(F("token", Encoding.UTF8.GetBytes(token)));
+        fields.Add(F("signature", Encoding.UTF8.GetBytes(validSignature ? SignatureVerifier.Sign(key, timestamp, token) : new string('0', 64))));
+        return fields;
+    }
+
+    /// <summary>
+    /// Encodes fields as a route post: urlencoded byte by byte (so values can be bytes that are no UTF-8), or multipart with
+    /// the occasional file part (DSN parts among them).
+    /// </summary>
+    public static Gen<(byte[] Body, string ContentType)> InboundPostBody(string recipient, DateTimeOffset signedAt, string key) =>
+        from fields in InboundFields(recipient, signedAt, key)
+        from multipart in Gen.Elements(false, true)
+        from files in Gen.Choose(0, 3).SelectMany(n => Gen.Zip(Gen.Elements("application/pdf", "message/delivery-status", "text/rfc822-headers", "message/rfc822", "x/y; a=\"", ""), FormBytes).ArrayOf(n))
+        select multipart ? Multipart(fields, files) : (UrlEncode(fields), "application/x-www-form-urlencoded");
+
+    private static byte[] UrlEncode(List<KeyValuePair<string, byte[]>> fields)
+    {
+        var body = new List<byte>();
+        foreach (var (name, value) in fields)
+        {
+            if (body.Count > 0)
+            {
+                body.Add((byte)'&');
+            }
+
+            Percent(body, Encoding.UTF8.GetBytes(name));
+            body.Add((byte)'=');
+            Percent(body, value);
+        }
+
+        return [.. body];
+    }
+
+    private static void Percent(List<byte> body, byte[] bytes)
+    {
+        foreach (byte b in bytes)
+        {
+            if (b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9' or (byte)'-' or (byte)'.' or (byte)'_')
+            {
+                body.Add(b);
+            }
+            else
+            {
+                body.AddRange(Encoding.ASCII.GetBytes("%" + b.ToString("X2", CultureInfo.InvariantCulture)));
+            }
+        }
+    }
+
+    private static (byte[], string) Multipart(List<KeyValuePair<string, byte[]>> fields, (string ContentType, byte[] Content)[] files)
+    {
+        const string boundary = "----fuzzboundary7MA4YWxkTrZu0gW";
+        var body = new List<byte>();
+        void Text(string s) => body.AddRange(Encoding.UTF8.GetBytes(s));
+        foreach (var (name, value) in fields)
+        {
+            Text($"--{boundary}\r\nContent-Disposition: form-data; name=\"{name.Replace("\"", "%22", StringComparison.Ordinal).Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal)}\"\r\n\r\n");
+            body.AddRange(value);
+            Text("\r\n");
+        }
+
+        for (int i = 0; i < files.Length; i++)
+        {
+            Text($"--{boundary}\r\nContent-Disposition: form-data; name=\"attachment-{i + 1}\"; filename=\"f{i}\"\r\nContent-Type: {files[i].ContentType}\r\n\r\n");
+            body.AddRange(files[i].Content);
+            Text("\r\n");
+        }
+
+        Text($"--{boundary}--\r\n");
+        return ([.. body], "multipart/form-data; boundary=" + boundary);
+    }
+
+    /// <summary>Text for the unsubscribe link: a tenant, an address, a contact id or a campaign, ordinary or hostile.</summary>
+    public static Gen<string> LinkPart { get; } = Gen.Frequency((3, Gen.Elements("mg.example.com", "joan@example.com", "c-1", "spring", "")), (2, PlainText));
+
+    /// <summary>A form body posted to the unsubscribe link: the two real ones, and anything else.</summary>
+    public static Gen<string> UnsubscribeForm { get; } = Gen.Frequency(
+        (4, Gen.Elements("List-Unsubscribe=One-Click", "action=unsubscribe", "List-Unsubscribe=One-Click&action=unsubscribe", "action=unsubscribe&action=x",
+            "List-Unsubscribe=one-click", "", "%", "%FF%FE=%ED%A0%80", "a=b&&&=&", "action=%75nsubscribe")),
+        (1, PlainText));
+
     /// <summary>Draws <paramref name="count"/> samples of <paramref name="gen"/> for seed <paramref name="seed"/> (the same seed gives the same samples).</summary>
     public static T[] Sample<T>(Gen<T> gen, int seed, int count, int size = 20) =>
         // FsCheck's argument order here is (number of samples, seed, size).
