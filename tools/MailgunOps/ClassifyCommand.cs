@@ -24,7 +24,7 @@ public static class ClassifyCommand
         {
             file, code, enhanced, message, severity, reason, eventType,
         };
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, null, null, async (ctx, token) =>
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             var classifier = ctx.Get<BounceClassifier>();
             if (parse.GetValue(file) is { } input)

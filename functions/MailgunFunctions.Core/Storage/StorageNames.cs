@@ -57,4 +57,16 @@ public static class StorageNames
 
     /// <summary>Messages we sent (from accepted/delivered events), so replies can be threaded: PartitionKey = tenant, RowKey = encoded message id.</summary>
     public const string SentMessagesTable = "SentMessages";
+
+    /// <summary>The tenant registry: one row per tenant (PartitionKey = tenant id, RowKey = ""), secrets sealed (see SecretBox).</summary>
+    public const string TenantsTable = "Tenants";
+
+    /// <summary>Which tenant owns each sending domain: PartitionKey = lower-case domain, RowKey = "", <c>TenantId</c>. A domain belongs to one tenant.</summary>
+    public const string TenantDomainsTable = "TenantDomains";
+
+    /// <summary>Every change to a tenant: PartitionKey = tenant id, RowKey = inverted time + id; who, when, what (never a secret).</summary>
+    public const string TenantAuditTable = "TenantAudit";
+
+    /// <summary>Parent (primary) Mailgun accounts whose signing key verifies <c>parent-signature</c> for subaccount tenants: PartitionKey = id, RowKey = "".</summary>
+    public const string ParentAccountsTable = "MailgunParentAccounts";
 }
