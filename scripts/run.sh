@@ -15,9 +15,11 @@ if [ ! -f local.settings.json ]; then
   cp local.settings.sample.json local.settings.json
   key="local-dev-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
   link_key="local-link-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+  kek="local-kek-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
   sed -i -e "s/\"Mailgun__SigningKeys__primary\": \"\"/\"Mailgun__SigningKeys__primary\": \"$key\"/" \
-         -e "s/\"Unsubscribe__Keys__k1\": \"\"/\"Unsubscribe__Keys__k1\": \"$link_key\"/" local.settings.json
-  echo "Created local.settings.json with random local keys (Mailgun__SigningKeys__primary, Unsubscribe__Keys__k1)." >&2
+         -e "s/\"Unsubscribe__Keys__k1\": \"\"/\"Unsubscribe__Keys__k1\": \"$link_key\"/" \
+         -e "s/\"Tenants__KeyEncryptionKeys__k1\": \"\"/\"Tenants__KeyEncryptionKeys__k1\": \"$kek\"/" local.settings.json
+  echo "Created local.settings.json with random local keys (Mailgun__SigningKeys__primary, Unsubscribe__Keys__k1, Tenants__KeyEncryptionKeys__k1)." >&2
   echo "Put your Mailgun HTTP webhook signing key there to receive real Mailgun traffic." >&2
 fi
 
