@@ -82,7 +82,8 @@ internal static class HttpTriggers
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, host.Stopping);
         timeout.CancelAfter(HttpTimeout);
         // The invocation goes first: the worker's middleware waits for it to pair the forwarded request with.
-        var invocation = host.InvokeAsync(function, "This function was programmatically called via the host APIs.", input, metadata, invocationId, timeout.Token);
+        var invocation = host.InvokeAsync(function, "This function was programmatically called via the host APIs.", input, metadata, invocationId,
+            detail: $"{context.Request.Method} {function.Route}", cancellationToken: timeout.Token);
         var error = await forwarder.SendAsync(context, workerHttp.GetLeftPart(UriPartial.Authority), toWorker,
             new ForwarderRequestConfig { ActivityTimeout = HttpTimeout }, new InvocationTransformer(invocationId)).ConfigureAwait(false);
         var record = await invocation.ConfigureAwait(false);

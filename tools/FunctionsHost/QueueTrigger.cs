@@ -145,7 +145,8 @@ internal sealed class QueueTrigger : IAsyncDisposable
             }
 
             var (input, metadata) = TriggerData.Queue(_function, message, text);
-            var record = await _host.InvokeAsync(_function, $"New queue message detected on '{_queue.Name}'.", input, metadata).ConfigureAwait(false);
+            var record = await _host.InvokeAsync(_function, $"New queue message detected on '{_queue.Name}'.", input, metadata,
+                detail: $"message {message.MessageId}, delivery {message.DequeueCount}").ConfigureAwait(false);
             if (record.Succeeded)
             {
                 await _queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None).ConfigureAwait(false);

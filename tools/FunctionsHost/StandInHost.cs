@@ -68,6 +68,9 @@ public sealed class StandInHost : IAsyncDisposable
     /// <summary>Every finished invocation so far, in order of completion.</summary>
     public IReadOnlyList<InvocationRecord> Invocations => _invocations.ToArray();
 
+    /// <summary>The worker's process id (for diagnostics, and to check it is gone after a stop).</summary>
+    public int WorkerProcessId { get; private set; }
+
     /// <summary>Completes when the worker process exits, with its exit code.</summary>
     public Task<int> WorkerExited { get; private set; } = Task.FromResult(0);
 
@@ -214,6 +217,7 @@ public sealed class StandInHost : IAsyncDisposable
 
         _worker = WorkerProcess.Start(_options.AppDirectory, functionsUri, _workerId, Guid.NewGuid().ToString(), WorkerEnvironment());
         _worker.OutputLine += OnWorkerOutput;
+        WorkerProcessId = _worker.Id;
         AppDomain.CurrentDomain.ProcessExit += KillWorkerOnExit;
         WorkerExited = _worker.WaitForExitAsync(CancellationToken.None);
         StandInLog.WorkerStarted(_logger, _worker.Id, _options.AppDirectory);
@@ -285,7 +289,7 @@ public sealed class StandInHost : IAsyncDisposable
 
     /// <summary>Sends an invocation, waits for the worker's answer, logs and records it.</summary>
     internal async Task<InvocationRecord> InvokeAsync(HostedFunction function, string reason, ParameterBinding input, IDictionary<string, TypedData> triggerMetadata,
-        string? invocationId = null, CancellationToken cancellationToken = default)
+        string? invocationId = null, string? detail = null, CancellationToken cancellationToken = default)
     {
         invocationId ??= Guid.NewGuid().ToString();
         var started = DateTimeOffset.UtcNow;
@@ -324,7 +328,7 @@ public sealed class StandInHost : IAsyncDisposable
             (succeeded, error) = (false, "cancelled by the host");
         }
 
-        var record = new InvocationRecord(function.Name, invocationId, reason, started, watch.Elapsed, succeeded, error);
+        var record = new InvocationRecord(function.Name, invocationId, reason, detail, started, watch.Elapsed, succeeded, error);
         if (succeeded)
         {
             StandInLog.Succeeded(_logger, function.Name, invocationId, (long)record.Duration.TotalMilliseconds);

@@ -1,0 +1,85 @@
+using System.Text;
+using Azure.Storage.Queues;
+using MailgunFunctions.Ingestion;
+using MailgunFunctions.Storage;
+using MailgunFunctions.Testing;
+
+namespace MailgunFunctions.EndToEnd.Tests;
+
+/// <summary>
+/// A message whose processing keeps failing, through the real worker: the worker's table storage is down (its
+/// table endpoint points where nothing listens) while the queues work, so every delivery throws, and after
+/// host.json's maxDequeueCount deliveries the message lands, unchanged, in the poison queue.
+/// </summary>
+public class PoisonTests
+{
+    private RealWorker _worker = null!;
+    private string _storage = "";
+
+    [OneTimeSetUp]
+    public async Task StartWorker()
+    {
+        _storage = await Azurite.SharedConnectionStringAsync();
+        _worker = await RealWorker.StartAsync(storage: WithTablesDown(_storage));
+    }
+
+    [OneTimeTearDown]
+    public async Task StopWorker()
+    {
+        if (_worker is not null)
+        {
+            await _worker.DisposeAsync();
+        }
+    }
+
+    [TearDown]
+    public void ShowWorkerOnFailure()
+    {
+        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
+        {
+            TestContext.Out.WriteLine(_worker.Diagnostics());
+        }
+    }
+
+    [Test]
+    public async Task Message_failing_on_every_delivery_is_moved_to_poison_after_maxDequeueCount_deliveries()
+    {
+        var now = DateTimeOffset.UtcNow;
+        string text = EnvelopeCodec.Serialize(new EventEnvelope
+        {
+            ReceivedAt = now,
+            Token = SignedWebhook.NewToken(),
+            SigningKeyId = "primary",
+            BodySha256 = new string('a', 64),
+            EventType = "failed",
+            EventId = "poison-" + Guid.NewGuid().ToString("N"),
+            EventData = SignedWebhook.Failed($"p.{Guid.NewGuid():N}@example.net", now),
+        });
+        // Sent as the webhook sends it: base64, the encoding host.json's messageEncoding names.
+        var queue = new QueueClient(_storage, StorageNames.EventsQueue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        await queue.CreateIfNotExistsAsync();
+        string id = (await queue.SendMessageAsync(text)).Value.MessageId;
+
+        var poison = new QueueClient(_storage, StorageNames.EventsPoisonQueue);
+        await poison.CreateIfNotExistsAsync();
+        var copies = await _worker.EventuallyAsync(
+            async () => (await poison.PeekMessagesAsync(32)).Value.Select(m => Encoding.UTF8.GetString(Convert.FromBase64String(m.Body.ToString()))).Where(t => t == text).ToList(),
+            c => c.Count > 0, "the message in mailgun-events-poison");
+        var attempts = _worker.Host.Invocations.Where(i => i.FunctionName == "ProcessMailgunEvent" && i.Detail?.StartsWith($"message {id},", StringComparison.Ordinal) == true).ToList();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(copies, Has.Count.EqualTo(1), "one copy, the original text (base64 like every message the trigger reads)");
+            Assert.That(attempts.Select(a => a.Detail), Is.EqualTo(Enumerable.Range(1, 5).Select(n => $"message {id}, delivery {n}")), "host.json maxDequeueCount is 5");
+            Assert.That(attempts.All(a => !a.Succeeded && a.Error!.Length > 0), Is.True, "every delivery failed with the worker's error");
+            Assert.That((await queue.PeekMessagesAsync(32)).Value.Select(m => m.MessageId), Does.Not.Contain(id), "gone from the main queue");
+        });
+    }
+
+    /// <summary>The same storage with the table endpoint moved to a port where nothing listens.</summary>
+    private static string WithTablesDown(string connectionString)
+    {
+        string deadTables = Azurite.Unreachable().Split(';').Single(p => p.StartsWith("TableEndpoint=", StringComparison.Ordinal));
+        return string.Join(';', connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => p.StartsWith("TableEndpoint=", StringComparison.Ordinal) ? deadTables : p)) + ";";
+    }
+}
