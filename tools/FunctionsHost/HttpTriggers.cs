@@ -79,7 +79,8 @@ internal static class HttpTriggers
 
         string invocationId = Guid.NewGuid().ToString();
         var (input, metadata) = TriggerData.Http(function, context.Request);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, host.Stopping);
+        // Not tied to the host's stop: a stop lets requests in flight finish (Kestrel's own shutdown deadline bounds them).
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         timeout.CancelAfter(HttpTimeout);
         // The invocation goes first: the worker's middleware waits for it to pair the forwarded request with.
         var invocation = host.InvokeAsync(function, "This function was programmatically called via the host APIs.", input, metadata, invocationId,

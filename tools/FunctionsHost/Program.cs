@@ -59,7 +59,7 @@ public static class Program
                 stop.TrySetResult();
             });
             var ended = await Task.WhenAny(stop.Task, host.WorkerExited).ConfigureAwait(false);
-            return ended == host.WorkerExited ? 1 : 0;
+            return ended == stop.Task ? 0 : 1;
         }
         catch (Exception ex) when (ex is WorkerStartException or InvalidDataException or FileNotFoundException or InvalidOperationException)
         {

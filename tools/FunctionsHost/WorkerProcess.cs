@@ -13,6 +13,7 @@ internal sealed class WorkerProcess : IDisposable
 {
     private const int KeptLines = 200;
     private const string SetPriv = "/usr/bin/setpriv";
+    private const string SetSid = "/usr/bin/setsid";
     private readonly Process _process;
     private readonly ManualResetEventSlim _released = new();
     private readonly ConcurrentQueue<string> _lastLines = new();
@@ -37,13 +38,14 @@ internal sealed class WorkerProcess : IDisposable
         // Worker 2.x reads these four; the host passes the largest message size gRPC allows.
         arguments.AddRange(["--functions-uri", functionsUri.AbsoluteUri, "--functions-worker-id", workerId, "--functions-request-id", requestId,
             "--functions-grpc-max-message-length", int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        if (OperatingSystem.IsLinux() && File.Exists(SetPriv))
+        if (OperatingSystem.IsLinux() && File.Exists(SetPriv) && File.Exists(SetSid))
         {
             // The worker does not exit when its host disappears: have the kernel kill it if this process dies
-            // without stopping it (a test run killed, a crash). setpriv sets the signal and then execs the worker,
-            // so the pid stays the worker's.
-            arguments.InsertRange(0, ["--pdeathsig", "KILL", "--", executable]);
-            executable = SetPriv;
+            // without stopping it (a test run killed, a crash); setpriv sets the signal, then execs the worker.
+            // In its own session, so a Ctrl+C in the terminal reaches the host only, which then stops the worker
+            // as the real host does. Both exec in place (setsid forks only a group leader), so the pid is the worker's.
+            arguments.InsertRange(0, ["--wait", SetPriv, "--pdeathsig", "KILL", "--", executable]);
+            executable = SetSid;
         }
 
         var start = new ProcessStartInfo(executable)
