@@ -8,7 +8,7 @@ namespace MailgunFunctions.EndToEnd.Tests;
 public class HostLifecycleTests
 {
     [Test]
-    public async Task Missing_signing_key_stops_the_worker_at_start_up_with_a_message_naming_the_setting()
+    public void Missing_signing_key_stops_the_worker_at_start_up_with_a_message_naming_the_setting()
     {
         var overrides = new Dictionary<string, string?> { ["Mailgun__SigningKeys__primary"] = "", ["Mailgun__SigningKeys__next"] = "" };
 

@@ -12,41 +12,19 @@ namespace MailgunFunctions.EndToEnd.Tests;
 /// The HTTP functions and the queue functions behind them, through the real worker: routes, function keys,
 /// queue messages decoded and processed by the worker's DI-built processors, results read back from storage.
 /// </summary>
-public class PipelineTests
+public class PipelineTests : WorkerTests
 {
-    private RealWorker _worker = null!;
     private string _tenant = "";
-
-    [OneTimeSetUp]
-    public async Task StartWorker() => _worker = await RealWorker.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopWorker()
-    {
-        if (_worker is not null)
-        {
-            await _worker.DisposeAsync();
-        }
-    }
 
     [SetUp]
     public void NewTenant() => _tenant = $"e2e{Guid.NewGuid():N}"[..15] + ".example.com";
-
-    [TearDown]
-    public void ShowWorkerOnFailure()
-    {
-        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
-        {
-            TestContext.Out.WriteLine(_worker.Diagnostics());
-        }
-    }
 
     private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 
     private Task<DndStatus> DndAsync(string address) => DndStatusAsync(_tenant, address);
 
     private async Task<DndStatus> DndStatusAsync(string tenant, string address) =>
-        (await _worker.Get<DndStore>().GetStatusAsync(tenant, address, CancellationToken.None)).Status;
+        (await Worker.Get<DndStore>().GetStatusAsync(tenant, address, CancellationToken.None)).Status;
 
     [Test]
     public async Task Signed_failed_event_is_answered_200_queued_and_processed_into_a_permanent_DND_entry()
@@ -55,13 +33,13 @@ public class PipelineTests
         var now = DateTimeOffset.UtcNow;
         var eventData = SignedWebhook.Failed(recipient, now, domain: _tenant);
 
-        var response = await _worker.Http.PostAsync(_worker.WithKey("api/mailgun/events"), Json(SignedWebhook.Body(eventData, now)));
+        var response = await Worker.Http.PostAsync(Worker.WithKey("api/mailgun/events"), Json(SignedWebhook.Body(eventData, now)));
 
         string answer = await response.Content.ReadAsStringAsync();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), answer);
         Assert.That((string?)JObject.Parse(answer)["outcome"], Is.EqualTo("accepted"));
-        var status = await _worker.EventuallyAsync(() => DndAsync(recipient), s => s.State == DndState.Permanent, "the recipient's DND entry");
-        var processed = await _worker.Host.WaitForInvocationAsync(i => i.FunctionName == "ProcessMailgunEvent" && i.Succeeded, TimeSpan.FromSeconds(5));
+        var status = await Worker.EventuallyAsync(() => DndAsync(recipient), s => s.State == DndState.Permanent, "the recipient's DND entry");
+        var processed = await Worker.Host.WaitForInvocationAsync(i => i.FunctionName == "ProcessMailgunEvent" && i.Succeeded, TimeSpan.FromSeconds(5));
         Assert.Multiple(() =>
         {
             Assert.That(status.State, Is.EqualTo(DndState.Permanent));
@@ -77,14 +55,14 @@ public class PipelineTests
         var stderr = new StringWriter();
 
         int exit = await MailgunOps.Program.RunAsync(
-            ["webhook", "send-sample", "--url", new Uri(_worker.Host.BaseAddress, "api/mailgun/events").AbsoluteUri, "--event", "failed",
-             "--recipient", recipient, "--domain", _tenant, "--signing-key", TestSettings.SigningKey, "--function-key", _worker.Keys.DefaultHostKey!,
+            ["webhook", "send-sample", "--url", new Uri(Worker.Host.BaseAddress, "api/mailgun/events").AbsoluteUri, "--event", "failed",
+             "--recipient", recipient, "--domain", _tenant, "--signing-key", TestSettings.SigningKey, "--function-key", Worker.Keys.DefaultHostKey!,
              "--settings", "/nonexistent/local.settings.json", "--keys-file", "/nonexistent/local.keys.json"],
             stdout, stderr);
 
         Assert.That(exit, Is.EqualTo(0), $"{stdout}\n{stderr}");
         Assert.That(stdout.ToString(), Does.StartWith("200 ").And.Contain("accepted"));
-        await _worker.EventuallyAsync(() => DndAsync(recipient), s => s.State == DndState.Permanent, "the sample's DND entry");
+        await Worker.EventuallyAsync(() => DndAsync(recipient), s => s.State == DndState.Permanent, "the sample's DND entry");
     }
 
     [Test]
@@ -94,14 +72,14 @@ public class PipelineTests
         string body = SignedWebhook.Body(SignedWebhook.Failed($"k.{Guid.NewGuid():N}@example.net", now, domain: _tenant), now);
         var before = DateTimeOffset.UtcNow;
 
-        var missing = await _worker.Http.PostAsync("api/mailgun/events", Json(body));
-        var wrong = await _worker.Http.PostAsync("api/mailgun/events?code=not-a-key", Json(body));
-        var master = await _worker.Http.PostAsync($"api/mailgun/inbound?code={Uri.EscapeDataString(_worker.Keys.MasterKey)}", new StringContent(""));
+        var missing = await Worker.Http.PostAsync("api/mailgun/events", Json(body));
+        var wrong = await Worker.Http.PostAsync("api/mailgun/events?code=not-a-key", Json(body));
+        var master = await Worker.Http.PostAsync($"api/mailgun/inbound?code={Uri.EscapeDataString(Worker.Keys.MasterKey)}", new StringContent(""));
         using var headerRequest = new HttpRequestMessage(HttpMethod.Post, "api/mailgun/events") { Content = Json(body) };
-        headerRequest.Headers.Add("x-functions-key", _worker.Keys.DefaultHostKey);
-        var header = await _worker.Http.SendAsync(headerRequest);
+        headerRequest.Headers.Add("x-functions-key", Worker.Keys.DefaultHostKey);
+        var header = await Worker.Http.SendAsync(headerRequest);
         // Invocations are recorded when the worker's answer arrives, in order: once the keyed request's is there, any earlier one would be too.
-        await _worker.Host.WaitForInvocationAsync(i => i.FunctionName == "MailgunEvents" && i.StartedAt >= before, TimeSpan.FromSeconds(10), "of the keyed request");
+        await Worker.Host.WaitForInvocationAsync(i => i.FunctionName == "MailgunEvents" && i.StartedAt >= before, TimeSpan.FromSeconds(10), "of the keyed request");
 
         Assert.Multiple(async () =>
         {
@@ -110,7 +88,7 @@ public class PipelineTests
             Assert.That(wrong.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
             Assert.That(header.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a host key in x-functions-key");
             Assert.That(master.StatusCode, Is.Not.EqualTo(HttpStatusCode.Unauthorized), "the master key opens every function");
-            Assert.That(_worker.Host.Invocations.Count(i => i.FunctionName == "MailgunEvents" && i.StartedAt >= before), Is.EqualTo(1), "only the keyed request reached the worker");
+            Assert.That(Worker.Host.Invocations.Count(i => i.FunctionName == "MailgunEvents" && i.StartedAt >= before), Is.EqualTo(1), "only the keyed request reached the worker");
         });
     }
 
@@ -122,12 +100,12 @@ public class PipelineTests
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
 
-        var response = await _worker.Http.PostAsync(_worker.WithKey("api/mailgun/inbound"), content);
+        var response = await Worker.Http.PostAsync(Worker.WithKey("api/mailgun/inbound"), content);
 
         string answer = await response.Content.ReadAsStringAsync();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), answer);
-        var replies = await _worker.EventuallyAsync(
-            async () => await _worker.Get<ReplyStore>().ListAsync(_tenant, CancellationToken.None).ToListAsync(), r => r.Count > 0, "the stored reply");
+        var replies = await Worker.EventuallyAsync(
+            async () => await Worker.Get<ReplyStore>().ListAsync(_tenant, CancellationToken.None).ToListAsync(), r => r.Count > 0, "the stored reply");
         Assert.Multiple(() =>
         {
             Assert.That(replies, Has.Count.EqualTo(1));
@@ -141,10 +119,10 @@ public class PipelineTests
     {
         string address = $"joan.{Guid.NewGuid():N}@example.com";
         // The link as the sending side makes it (the Core's UnsubscribeLinks, same key), at this host's address.
-        string token = _worker.Get<UnsubscribeLinks>().Create(_tenant, address, "c-1").Url.Segments.Last();
+        string token = Worker.Get<UnsubscribeLinks>().Create(_tenant, address, "c-1").Url.Segments.Last();
         string link = "api/unsubscribe/" + token;
 
-        var page = await _worker.Http.GetAsync(link);
+        var page = await Worker.Http.GetAsync(link);
         string html = await page.Content.ReadAsStringAsync();
         Assert.Multiple(() =>
         {
@@ -154,11 +132,11 @@ public class PipelineTests
         });
         Assert.That((await DndAsync(address)).State, Is.EqualTo(DndState.None), "a GET never unsubscribes");
 
-        var done = await _worker.Http.PostAsync(link, new StringContent(UnsubscribeLinks.OneClickBody, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
+        var done = await Worker.Http.PostAsync(link, new StringContent(UnsubscribeLinks.OneClickBody, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
         Assert.That(done.StatusCode, Is.EqualTo(HttpStatusCode.OK), await done.Content.ReadAsStringAsync());
         Assert.That((await DndAsync(address)).State, Is.EqualTo(DndState.Permanent));
 
-        var undone = await _worker.Http.PostAsync(link + "/undo", new StringContent(""));
+        var undone = await Worker.Http.PostAsync(link + "/undo", new StringContent(""));
         Assert.Multiple(async () =>
         {
             Assert.That(await undone.Content.ReadAsStringAsync(), Does.Contain("You are subscribed again"));
@@ -169,10 +147,10 @@ public class PipelineTests
     [Test]
     public async Task Routes_match_only_their_template_and_methods()
     {
-        var unknown = await _worker.Http.GetAsync("api/mailgun/nothing-here");
-        var tooDeep = await _worker.Http.GetAsync("api/unsubscribe/a/b/c");
-        var wrongMethod = await _worker.Http.DeleteAsync("api/unsubscribe/some-token");
-        var noPrefix = await _worker.Http.GetAsync("unsubscribe/some-token");
+        var unknown = await Worker.Http.GetAsync("api/mailgun/nothing-here");
+        var tooDeep = await Worker.Http.GetAsync("api/unsubscribe/a/b/c");
+        var wrongMethod = await Worker.Http.DeleteAsync("api/unsubscribe/some-token");
+        var noPrefix = await Worker.Http.GetAsync("unsubscribe/some-token");
 
         Assert.Multiple(() =>
         {

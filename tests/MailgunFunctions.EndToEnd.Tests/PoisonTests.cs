@@ -11,34 +11,14 @@ namespace MailgunFunctions.EndToEnd.Tests;
 /// table endpoint points where nothing listens) while the queues work, so every delivery throws, and after
 /// host.json's maxDequeueCount deliveries the message lands, unchanged, in the poison queue.
 /// </summary>
-public class PoisonTests
+public class PoisonTests : WorkerTests
 {
-    private RealWorker _worker = null!;
     private string _storage = "";
 
-    [OneTimeSetUp]
-    public async Task StartWorker()
+    protected override async Task<RealWorker> StartAsync()
     {
         _storage = await Azurite.SharedConnectionStringAsync();
-        _worker = await RealWorker.StartAsync(storage: WithTablesDown(_storage));
-    }
-
-    [OneTimeTearDown]
-    public async Task StopWorker()
-    {
-        if (_worker is not null)
-        {
-            await _worker.DisposeAsync();
-        }
-    }
-
-    [TearDown]
-    public void ShowWorkerOnFailure()
-    {
-        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
-        {
-            TestContext.Out.WriteLine(_worker.Diagnostics());
-        }
+        return await RealWorker.StartAsync(storage: WithTablesDown(_storage));
     }
 
     [Test]
@@ -62,10 +42,10 @@ public class PoisonTests
 
         var poison = new QueueClient(_storage, StorageNames.EventsPoisonQueue);
         await poison.CreateIfNotExistsAsync();
-        var copies = await _worker.EventuallyAsync(
+        var copies = await Worker.EventuallyAsync(
             async () => (await poison.PeekMessagesAsync(32)).Value.Select(m => Encoding.UTF8.GetString(Convert.FromBase64String(m.Body.ToString()))).Where(t => t == text).ToList(),
             c => c.Count > 0, "the message in mailgun-events-poison");
-        var attempts = _worker.Host.Invocations.Where(i => i.FunctionName == "ProcessMailgunEvent" && i.Detail?.StartsWith($"message {id},", StringComparison.Ordinal) == true).ToList();
+        var attempts = Worker.Host.Invocations.Where(i => i.FunctionName == "ProcessMailgunEvent" && i.Detail?.StartsWith($"message {id},", StringComparison.Ordinal) == true).ToList();
 
         Assert.Multiple(async () =>
         {

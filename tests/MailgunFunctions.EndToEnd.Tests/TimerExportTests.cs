@@ -10,21 +10,19 @@ namespace MailgunFunctions.EndToEnd.Tests;
 /// The nightly export's timer through the real worker, against the Mailgun fake: on demand through the admin API,
 /// and on the schedule the worker's metadata names (%EXPORT_SCHEDULE%, resolved from the settings).
 /// </summary>
-public class TimerExportTests
+public class TimerExportTests : WorkerTests
 {
     private MailgunFake _mailgun = null!;
-    private RealWorker _worker = null!;
     private string _domain = "";
     private string _address = "";
 
-    [OneTimeSetUp]
-    public async Task StartWorker()
+    protected override async Task<RealWorker> StartAsync()
     {
         _mailgun = await MailgunFake.StartAsync(TestSettings.ApiKey);
         _domain = $"exp{Guid.NewGuid():N}"[..15] + ".example.com";
         _address = $"bounced.{Guid.NewGuid():N}@example.net";
         _mailgun.SetList(_domain, "bounces", [new JObject { ["address"] = _address, ["code"] = "550", ["error"] = "mailbox unknown", ["created_at"] = "Fri, 01 Jan 2021 10:00:00 UTC" }]);
-        _worker = await RealWorker.StartAsync(new Dictionary<string, string?>
+        return await RealWorker.StartAsync(new Dictionary<string, string?>
         {
             ["MailgunApi__UsBaseUrl"] = _mailgun.BaseUrl.AbsoluteUri,
             ["MailgunApi__EuBaseUrl"] = _mailgun.BaseUrl.AbsoluteUri,
@@ -35,25 +33,11 @@ public class TimerExportTests
     }
 
     [OneTimeTearDown]
-    public async Task StopWorker()
+    public async Task StopMailgun()
     {
-        if (_worker is not null)
-        {
-            await _worker.DisposeAsync();
-        }
-
         if (_mailgun is not null)
         {
             await _mailgun.DisposeAsync();
-        }
-    }
-
-    [TearDown]
-    public void ShowWorkerOnFailure()
-    {
-        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
-        {
-            TestContext.Out.WriteLine(_worker.Diagnostics());
         }
     }
 
@@ -65,18 +49,18 @@ public class TimerExportTests
             request.Headers.Add("x-functions-key", key);
         }
 
-        return _worker.Http.SendAsync(request);
+        return Worker.Http.SendAsync(request);
     }
 
     [Test]
     public async Task Admin_api_runs_the_export_now_reading_Mailgun_and_writing_the_domain_export()
     {
-        var response = await AdminRun("ExportSuppressions", _worker.Keys.MasterKey);
+        var response = await AdminRun("ExportSuppressions", Worker.Keys.MasterKey);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
 
-        var run = await _worker.Host.WaitForInvocationAsync(i => i.FunctionName == "ExportSuppressions" && i.Reason == "Manual", TimeSpan.FromSeconds(30), "of the manual export");
+        var run = await Worker.Host.WaitForInvocationAsync(i => i.FunctionName == "ExportSuppressions" && i.Reason == "Manual", TimeSpan.FromSeconds(30), "of the manual export");
         Assert.That(run.Succeeded, Is.True, run.Error);
-        var container = new BlobServiceClient(_worker.Storage).GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
+        var container = new BlobServiceClient(Worker.Storage).GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
         var csv = await container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, _domain + "/", CancellationToken.None).Where(b => b.Name.EndsWith("/bounces.csv", StringComparison.Ordinal)).FirstAsync();
         Assert.Multiple(async () =>
         {
@@ -90,9 +74,9 @@ public class TimerExportTests
     public async Task Admin_api_needs_the_master_key_and_a_known_non_HTTP_function()
     {
         var none = await AdminRun("ExportSuppressions", null);
-        var hostKey = await AdminRun("ExportSuppressions", _worker.Keys.DefaultHostKey);
-        var unknown = await AdminRun("NoSuchFunction", _worker.Keys.MasterKey);
-        var http = await AdminRun("MailgunEvents", _worker.Keys.MasterKey);
+        var hostKey = await AdminRun("ExportSuppressions", Worker.Keys.DefaultHostKey);
+        var unknown = await AdminRun("NoSuchFunction", Worker.Keys.MasterKey);
+        var http = await AdminRun("MailgunEvents", Worker.Keys.MasterKey);
 
         Assert.Multiple(() =>
         {
@@ -106,7 +90,7 @@ public class TimerExportTests
     [Test]
     public async Task Schedule_from_EXPORT_SCHEDULE_fires_the_timer()
     {
-        var run = await _worker.Host.WaitForInvocationAsync(i => i.FunctionName == "ExportSuppressions" && i.Reason.StartsWith("Timer fired", StringComparison.Ordinal),
+        var run = await Worker.Host.WaitForInvocationAsync(i => i.FunctionName == "ExportSuppressions" && i.Reason.StartsWith("Timer fired", StringComparison.Ordinal),
             TimeSpan.FromSeconds(15), "of the scheduled export");
 
         Assert.That(run.Succeeded, Is.True, run.Error);

@@ -13,7 +13,7 @@ namespace FunctionsHost;
 /// finished, makes a failed one visible again after <c>visibilityTimeout</c>, and moves it to <c>{queue}-poison</c>
 /// (unchanged) once it failed on its <c>maxDequeueCount</c>-th delivery, or arrives with more deliveries than that.
 /// </summary>
-internal sealed class QueueTrigger : IAsyncDisposable
+internal sealed class QueueTrigger : TriggerLoop
 {
     /// <summary>How long a received message stays invisible while its function runs (the extension's lease; not renewed here).</summary>
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(10);
@@ -26,11 +26,10 @@ internal sealed class QueueTrigger : IAsyncDisposable
     private readonly QueueSettings _settings;
     private readonly QueueClient _queue;
     private readonly QueueClient _poison;
-    private readonly CancellationTokenSource _stop;
-    private readonly Task _loop;
     private int _running;
 
     private QueueTrigger(StandInHost host, HostedFunction function, ILogger logger)
+        : base(host)
     {
         _host = host;
         _function = function;
@@ -42,26 +41,10 @@ internal sealed class QueueTrigger : IAsyncDisposable
         var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None };
         _queue = new QueueClient(connection, queueName, options);
         _poison = new QueueClient(connection, queueName + "-poison", options);
-        _stop = CancellationTokenSource.CreateLinkedTokenSource(host.Stopping);
-        _loop = Task.Run(() => PollAsync(_stop.Token));
+        StartLoop();
     }
 
     public static QueueTrigger Start(StandInHost host, HostedFunction function, ILogger logger) => new(host, function, logger);
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped while polling.
-        }
-
-        _stop.Dispose();
-    }
 
     /// <summary>The connection setting as the extension resolves it: the name itself, else <c>AzureWebJobs{name}</c>; none means AzureWebJobsStorage.</summary>
     internal static string ConnectionString(IReadOnlyDictionary<string, string> settings, string? connection)
@@ -78,7 +61,7 @@ internal sealed class QueueTrigger : IAsyncDisposable
         throw new InvalidOperationException($"the queue connection setting '{name}' is not set (the stand-in needs a connection string; identity-based connections are not supported)");
     }
 
-    private async Task PollAsync(CancellationToken stop)
+    protected override async Task RunAsync(CancellationToken stop)
     {
         var delay = MinimumPollingInterval;
         while (!stop.IsCancellationRequested)

@@ -9,25 +9,24 @@ namespace FunctionsHost;
 /// <c>hh:mm:ss</c> interval, after %NAME% was resolved from the settings) in UTC, <c>runOnStartup</c>, and runs on
 /// demand. Runs of one function never overlap, as the real host's singleton lock ensures.
 /// </summary>
-internal sealed class TimerTrigger : IAsyncDisposable
+internal sealed class TimerTrigger : TriggerLoop
 {
     private readonly StandInHost _host;
     private readonly Func<DateTimeOffset, DateTimeOffset> _next;
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
-    private readonly CancellationTokenSource _stop;
-    private readonly Task _loop;
+    private readonly bool _runOnStartup;
     private DateTimeOffset? _last;
 
     private TimerTrigger(StandInHost host, HostedFunction function, ILogger logger)
+        : base(host)
     {
         _host = host;
         Function = function;
         string schedule = function.Property("schedule") ?? throw new InvalidDataException($"function {function.Name}: the timer trigger has no schedule");
         _next = Parse(schedule, function.Name);
-        bool runOnStartup = string.Equals(function.Property("runOnStartup"), "true", StringComparison.OrdinalIgnoreCase);
-        _stop = CancellationTokenSource.CreateLinkedTokenSource(host.Stopping);
+        _runOnStartup = string.Equals(function.Property("runOnStartup"), "true", StringComparison.OrdinalIgnoreCase);
         StandInLog.TimerScheduled(logger, function.Name, schedule, _next(DateTimeOffset.UtcNow));
-        _loop = Task.Run(() => RunScheduleAsync(runOnStartup, _stop.Token));
+        StartLoop();
     }
 
     public HostedFunction Function { get; }
@@ -52,21 +51,6 @@ internal sealed class TimerTrigger : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped while waiting for the next occurrence.
-        }
-
-        _stop.Dispose();
-    }
-
     /// <summary>The next occurrence after a moment, for a schedule as the timer extension accepts it.</summary>
     internal static Func<DateTimeOffset, DateTimeOffset> Parse(string schedule, string functionName)
     {
@@ -86,9 +70,9 @@ internal sealed class TimerTrigger : IAsyncDisposable
         return after => new DateTimeOffset(cron.GetNextOccurrence(after.UtcDateTime), TimeSpan.Zero);
     }
 
-    private async Task RunScheduleAsync(bool runOnStartup, CancellationToken stop)
+    protected override async Task RunAsync(CancellationToken stop)
     {
-        if (runOnStartup)
+        if (_runOnStartup)
         {
             await RunAsync("Timer fired at start-up (runOnStartup)", stop).ConfigureAwait(false);
         }
