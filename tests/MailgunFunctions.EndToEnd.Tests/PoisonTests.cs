@@ -18,7 +18,8 @@ public class PoisonTests : WorkerTests
     protected override async Task<RealWorker> StartAsync()
     {
         _storage = await Azurite.SharedConnectionStringAsync();
-        return await RealWorker.StartAsync(storage: WithTablesDown(_storage));
+        // No storage retries inside an attempt: each delivery fails at once, and the host's retries are what is tested.
+        return await RealWorker.StartAsync(new Dictionary<string, string?> { ["Storage__MaxRetries"] = "0" }, WithTablesDown(_storage));
     }
 
     [Test]
@@ -54,6 +55,22 @@ public class PoisonTests : WorkerTests
             Assert.That(attempts.All(a => !a.Succeeded && a.Error!.Length > 0), Is.True, "every delivery failed with the worker's error");
             Assert.That((await queue.PeekMessagesAsync(32)).Value.Select(m => m.MessageId), Does.Not.Contain(id), "gone from the main queue");
         });
+    }
+
+    [Test]
+    public async Task Message_that_is_not_base64_goes_to_poison_unchanged_without_reaching_the_worker()
+    {
+        // Plain text where host.json's messageEncoding says base64: a producer that forgot the encoding.
+        string text = "{\"not\":\"base64\", \"id\":\"" + Guid.NewGuid().ToString("N") + "\"}";
+        var raw = new QueueClient(_storage, StorageNames.EventsQueue);
+        await raw.CreateIfNotExistsAsync();
+        string id = (await raw.SendMessageAsync(text)).Value.MessageId;
+
+        var poison = new QueueClient(_storage, StorageNames.EventsPoisonQueue);
+        await poison.CreateIfNotExistsAsync();
+        await Worker.EventuallyAsync(async () => (await poison.PeekMessagesAsync(32)).Value.Count(m => m.Body.ToString() == text), n => n == 1, "the raw message in mailgun-events-poison");
+
+        Assert.That(Worker.Host.Invocations.Where(i => i.Detail?.Contains(id, StringComparison.Ordinal) == true), Is.Empty, "the worker never got it");
     }
 
     /// <summary>The same storage with the table endpoint moved to a port where nothing listens.</summary>

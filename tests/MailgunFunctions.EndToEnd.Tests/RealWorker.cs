@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using FunctionsHost;
+using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,13 +42,17 @@ public sealed class RealWorker : IAsyncDisposable
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>
-    /// The worker's app settings: the tests' defaults (signing keys, API key, fail-fast storage), an unsubscribe link
+    /// The worker's app settings: the tests' defaults (signing keys, API key), an unsubscribe link
     /// key, a schedule for the export, and host.json overrides that make queue retries immediate and polling quick.
     /// A null in <paramref name="overrides"/> removes a setting.
     /// </summary>
     public static Dictionary<string, string> Settings(string storage, IDictionary<string, string?>? overrides = null)
     {
         var settings = TestSettings.Defaults(storage).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
+        // The app's own storage retries and timeout (the defaults' fail-fast values are for tests of storage that is down):
+        // a busy machine's Azurite must not turn a webhook into a 503 here.
+        settings.Remove("Storage__MaxRetries");
+        settings.Remove("Storage__NetworkTimeout");
         settings["Unsubscribe__Keys__k1"] = UnsubscribeLinkKey;
         settings["Unsubscribe__ActiveKeyId"] = "k1";
         settings["Unsubscribe__BaseUrl"] = "http://127.0.0.1/api/unsubscribe";
@@ -65,7 +70,9 @@ public sealed class RealWorker : IAsyncDisposable
     /// <summary>Starts the worker; throws (with the worker's own words) when it cannot start.</summary>
     public static async Task<RealWorker> StartAsync(IDictionary<string, string?>? overrides = null, string? storage = null)
     {
-        storage ??= await Azurite.SharedConnectionStringAsync();
+        string shared = await Azurite.SharedConnectionStringAsync();
+        storage ??= shared;
+        await EmptyAppQueuesAsync(shared);
         var settings = Settings(storage, overrides);
         var keys = FunctionKeys.Generate();
         var watch = Stopwatch.StartNew();
@@ -76,6 +83,20 @@ public sealed class RealWorker : IAsyncDisposable
         var worker = new RealWorker(host, keys, storage, configuration, watch.Elapsed);
         TestContext.Progress.WriteLine($"worker started in {worker.StartedIn.TotalMilliseconds:0} ms");
         return worker;
+    }
+
+    /// <summary>
+    /// Test projects share one Azurite: what earlier projects left on the app's queues would be processed (or, with
+    /// storage down, retried and poisoned) by this worker. Each worker starts on empty queues, as the other projects' tests do.
+    /// </summary>
+    private static async Task EmptyAppQueuesAsync(string storage)
+    {
+        foreach (string name in new[] { StorageNames.EventsQueue, StorageNames.EventsPoisonQueue, StorageNames.InboundQueue, StorageNames.InboundPoisonQueue })
+        {
+            var queue = new Azure.Storage.Queues.QueueClient(storage, name);
+            await queue.CreateIfNotExistsAsync();
+            await queue.ClearMessagesAsync();
+        }
     }
 
     public static StandInOptions Options(IReadOnlyDictionary<string, string> settings, FunctionKeys keys) => new()

@@ -29,6 +29,8 @@ internal static class HttpTriggers
     /// <summary>Azure's front end ends HTTP invocations after 230 s.</summary>
     private static readonly TimeSpan HttpTimeout = TimeSpan.FromSeconds(230);
 
+    private static readonly TimeSpan ForwardFailureGrace = TimeSpan.FromSeconds(5);
+
     public static WebApplication Build(StandInHost host, Uri? workerHttp, int port, ILoggerFactory loggers)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -87,6 +89,12 @@ internal static class HttpTriggers
             detail: $"{context.Request.Method} {function.Route}", cancellationToken: timeout.Token);
         var error = await forwarder.SendAsync(context, workerHttp.GetLeftPart(UriPartial.Authority), toWorker,
             new ForwarderRequestConfig { ActivityTimeout = HttpTimeout }, new InvocationTransformer(invocationId)).ConfigureAwait(false);
+        if (error != ForwarderError.None && !invocation.IsCompleted)
+        {
+            // The worker may never have seen the request its invocation waits for: give it a moment, then cancel.
+            timeout.CancelAfter(ForwardFailureGrace);
+        }
+
         var record = await invocation.ConfigureAwait(false);
         if (error != ForwarderError.None)
         {
