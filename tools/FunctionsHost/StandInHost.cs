@@ -418,7 +418,9 @@ public sealed class StandInHost : IAsyncDisposable
     private string LastWords()
     {
         var errors = _workerLogs.Where(l => l.Level >= LogLevel.Error).Select(l => l.ToString()).ToList();
-        var output = _worker?.LastLines.TakeLast(40).ToList() ?? [];
+        // Stack frames say where, the exception's own line says what: keep the latter.
+        var output = (_worker?.LastLines ?? []).Where(l => !l.TrimStart().StartsWith("at ", StringComparison.Ordinal) && !l.TrimStart().StartsWith("--- End of", StringComparison.Ordinal))
+            .TakeLast(20).ToList();
         var text = new StringBuilder();
         if (errors.Count > 0)
         {
