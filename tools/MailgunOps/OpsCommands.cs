@@ -25,6 +25,7 @@ public static class OpsCommands
         root.Subcommands.Add(PoisonCommands.Build(runtime));
         root.Subcommands.Add(ExportCommand.Build(runtime));
         root.Subcommands.Add(SetupCommands.Build(runtime));
+        root.Subcommands.Add(WebhookCommands.Build(runtime));
         return root;
     }
 
