@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MailgunFunctions.Classification;
 
 /// <summary>What a phrase in a server's answer says about who is at fault and for how long.</summary>
@@ -12,17 +14,50 @@ internal enum WordMeaning
     RateLimited,
     SenderRejected,
     RelayDenied,
+    MessageTooLarge,
+    Protocol,
+    ListMembership,
+    /// <summary>A policy or content refusal named only in general terms ("policy reasons", "content"): ours, weakly.</summary>
+    SenderPolicy,
+    /// <summary>A relay gave up after its retry window ("retry timeout exceeded", "could not be delivered for 5 days").</summary>
+    Expired,
     BlockedByRecipient,
     AccountDisabled,
+    Moved,
     DomainUnknown,
     UserUnknown,
     MailboxFull,
+    /// <summary>The recipient's side is overloaded or loops: receiving too fast, system storage, mail loop.</summary>
+    RecipientBusy,
     Greylisted,
+    /// <summary>General "try again later" words: they decide only what the codes leave open.</summary>
     Temporary,
+    /// <summary>General refusal words ("denied", "blocked", "refused", "rejected"): they name no cause.</summary>
+    Refused,
+    /// <summary>The refusal is about the recipient address ("Recipient address rejected:"), with no cause of its own.</summary>
+    RecipientRefused,
 }
 
 /// <summary>
-/// The most trusted phrase found in an answer: <see cref="Rank"/> is its row in the table (lower wins),
+/// The groups of causes, in the order they decide (see <see cref="BounceClassifier"/>): a sender-side cause outranks
+/// an expiry, which outranks the recipient's causes, and so on. Within a group the earlier table row wins.
+/// </summary>
+internal enum CauseGroup
+{
+    /// <summary>Mailgun's own suppression wording and a few provider markers so specific they outrank every other word.</summary>
+    Decisive,
+    Sender,
+    Expiry,
+    Recipient,
+    RecipientBusy,
+    WeakSender,
+    GenericRefusal,
+    RecipientRefused,
+    GenericTemporary,
+}
+
+/// <summary>
+/// A phrase found in an answer: <see cref="Rank"/> is its row in the table (lower wins within its group),
 /// <see cref="Text"/> the words as the answer wrote them (a prefix phrase extended to the end of its word).
 /// </summary>
 internal readonly record struct WordsMatch(int Rank, string? Text, WordMeaning Meaning)
@@ -32,45 +67,191 @@ internal readonly record struct WordsMatch(int Rank, string? Text, WordMeaning M
     public bool Found => Text is not null;
 }
 
+/// <summary>The best phrase of each <see cref="CauseGroup"/> found in an answer's texts.</summary>
+internal struct WordFindings
+{
+    public const int Groups = 9;
+
+    private Slots _slots;
+
+    public static WordFindings Empty
+    {
+        get
+        {
+            var f = default(WordFindings);
+            for (int g = 0; g < Groups; g++)
+            {
+                f._slots[g] = WordsMatch.None;
+            }
+
+            return f;
+        }
+    }
+
+    public readonly WordsMatch this[CauseGroup group] => _slots[(int)group];
+
+    public readonly bool Any
+    {
+        get
+        {
+            for (int g = 0; g < Groups; g++)
+            {
+                if (_slots[g].Found)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>The first group, in deciding order, that holds a phrase; <see cref="WordsMatch.None"/> if none.</summary>
+    public readonly WordsMatch Best
+    {
+        get
+        {
+            for (int g = 0; g < Groups; g++)
+            {
+                if (_slots[g].Found)
+                {
+                    return _slots[g];
+                }
+            }
+
+            return WordsMatch.None;
+        }
+    }
+
+    internal void Offer(CauseGroup group, in WordsMatch match)
+    {
+        if (match.Rank < _slots[(int)group].Rank)
+        {
+            _slots[(int)group] = match;
+        }
+    }
+
+    [InlineArray(Groups)]
+    private struct Slots
+    {
+        private WordsMatch _first;
+    }
+}
+
 /// <summary>
-/// The phrases mailbox providers, gateways and blocklists put in their answers, in order of trust: when one answer
-/// holds several ("550 5.7.1 ... blocked using zen.spamhaus.org"), the earlier row wins. Sender-side phrases come
-/// before recipient-side ones on purpose: a policy block worded about our IP must never silence a good contact.
-/// A trailing '*' makes a phrase a word prefix ("throttl*" matches throttled, throttling); otherwise a phrase must
-/// stand as whole words. Matching is case-insensitive, without lower-casing or copying the answer.
+/// The phrases mailbox providers, MTAs, gateways and blocklists put in their answers, each with its meaning; the meaning's
+/// <see cref="CauseGroup"/> says how much it decides. At one position of an answer the first matching row wins and covers
+/// its words, so "Recipient address rejected" is one phrase, not also "address rejected" and "rejected", and
+/// "not accepting mail from" is not also "mail from". A trailing '*' makes a phrase a word prefix ("throttl*" matches
+/// throttled, throttling); otherwise a phrase must stand as whole words. Matching is case-insensitive, without
+/// lower-casing or copying the answer.
 /// </summary>
 internal static class ResponseWords
 {
+    /// <summary>Rows that outrank every group: Mailgun's own wording and provider codes that name the cause exactly.</summary>
+    private static readonly HashSet<string> DecisivePhrases = new(StringComparer.Ordinal)
+    {
+        "previously bounced", "unsubscribed address", "unsubscribed recipient", "marked your messages as spam",
+        "resolver.rst.recipsizelimit", "resolver.adr.reciplimit", "resolver.adr*", "resolver.rst*", "senderfilterconfig", "gcdp",
+        // The recipient's own block list, named: whatever part of our message it matched ("Header From", "sender address").
+        "sender address blocked", "blocked senders", "blocked sender list", "receiver's blacklist", "recipient's blacklist", "user's blacklist",
+    };
+
     private static readonly (string Phrase, WordMeaning Meaning)[] Table =
     [
-        // Mailgun's own wording of its suppressions (codes 605, 606, 607).
+        // Decisive: Mailgun's own wording of its suppressions (codes 605, 606, 607) and exact provider markers.
         ("previously bounced", WordMeaning.PreviouslyBounced),
         ("unsubscribed address", WordMeaning.Unsubscribed),
         ("unsubscribed recipient", WordMeaning.Unsubscribed),
         ("marked your messages as spam", WordMeaning.Complained),
-
-        // Specific phrases that contain a more general one further down and mean something else.
-        ("insufficient system storage", WordMeaning.Temporary), // RFC 5321 452: the server's disk, not the mailbox
-        ("insufficient system resources", WordMeaning.Temporary),
-        ("receiving mail at a rate", WordMeaning.Temporary), // Gmail 4.2.1: the recipient gets too much mail
-        ("receiving mail too quickly", WordMeaning.Temporary),
-        ("user not listed", WordMeaning.UserUnknown), // Domino: "User not listed in public Name & Address Book"
-        ("resolver.adr.recipnotfound", WordMeaning.UserUnknown), // Exchange Online
-        ("resolver.adr.exrecipnotfound", WordMeaning.UserUnknown),
-        ("resolver.adr.reciplimit", WordMeaning.SenderRejected),
+        ("resolver.rst.recipsizelimit", WordMeaning.MessageTooLarge), // Exchange: too large for this recipient
+        ("resolver.adr.reciplimit", WordMeaning.RateLimited), // Exchange: too many recipients
+        ("resolver.adr*", WordMeaning.UserUnknown), // Exchange: the address does not resolve (RecipNotFound, BadPrimary...)
         ("resolver.rst*", WordMeaning.BlockedByRecipient), // Exchange: the recipient restricts who may write to it
+        ("senderfilterconfig", WordMeaning.BlockedByRecipient), // Exchange: the recipient's organisation filters our sender
+        ("gcdp", WordMeaning.BlockedByRecipient), // Gmail: a rule of the recipient domain's administrator
+
+        // Phrases that contain a word of another group and mean something else: they come first so they cover it.
+        ("insufficient system storage", WordMeaning.RecipientBusy), // RFC 5321 452: the server's disk, not the mailbox
+        ("insufficient system resources", WordMeaning.RecipientBusy),
+        ("receiving mail at a rate", WordMeaning.RecipientBusy), // Gmail 4.2.1 (also sent as 5.2.1): the recipient gets too much mail
+        ("receiving mail too quickly", WordMeaning.RecipientBusy),
+        ("receiving mail too fast", WordMeaning.RecipientBusy),
+        ("received too much email", WordMeaning.RecipientBusy),
+        ("received too much mail", WordMeaning.RecipientBusy),
+        ("receive limit", WordMeaning.RecipientBusy), // Exchange 5.2.121/122: the recipient's hourly limit
+        ("thread limit", WordMeaning.RecipientBusy),
+        ("target ip", WordMeaning.Temporary), // Exchange: "Primary target IP address responded with: 421 ..." (their IP, not ours)
+        ("user not listed", WordMeaning.UserUnknown), // Domino: "User not listed in public Name & Address Book"
+        ("not listed in", WordMeaning.UserUnknown), // Domino: "User x not listed in Domino Directory"
+        ("email quota", WordMeaning.RateLimited), // Gmail relay: our account's quota, not the mailbox's
+        ("sending quota", WordMeaning.RateLimited),
+        ("has too many messages", WordMeaning.MailboxFull), // web.de: "User has too many messages on the server"
+        ("too many messages on", WordMeaning.MailboxFull),
+        ("sender address blocked", WordMeaning.BlockedByRecipient), // Mimecast, Proofpoint: the recipient's blocked-senders policy
+        ("sender was not authenticated", WordMeaning.BlockedByRecipient), // Exchange 5.7.12: the organisation takes internal mail only
+        ("not authenticated for", WordMeaning.BlockedByRecipient),
         ("blocked senders", WordMeaning.BlockedByRecipient),
+        ("blocked sender list", WordMeaning.BlockedByRecipient),
+        ("receiver's blacklist", WordMeaning.BlockedByRecipient), // 163.com RP:RCL: the recipient's own block list
+        ("recipient's blacklist", WordMeaning.BlockedByRecipient),
+        ("user's blacklist", WordMeaning.BlockedByRecipient),
+        ("recipient's block*", WordMeaning.BlockedByRecipient),
         ("not accepting mail from", WordMeaning.BlockedByRecipient), // before "mail from" (our envelope)
         ("does not accept mail from", WordMeaning.BlockedByRecipient),
+        ("that you are sending to", WordMeaning.BlockedByRecipient), // Gmail: "the user or domain that you are sending to ... has a policy"
+        ("on the target address", WordMeaning.BlockedByRecipient), // Yandex: "Policy rejection on the target address"
         ("mailbox size", WordMeaning.MailboxFull), // before "size limit" (message size)
-        ("sender address rejected", WordMeaning.SenderRejected), // before "address rejected" and "domain not found"
+        ("mailbox name", WordMeaning.UserUnknown), // RFC 5321 553 "mailbox name not allowed"
+        ("sending for this account", WordMeaning.SenderRejected), // mail.ru: our account may not send
+        ("sender address*", WordMeaning.SenderRejected), // before "address rejected", "domain not found", "null mx"
         ("sender domain", WordMeaning.SenderRejected),
+        ("sending domain", WordMeaning.SenderRejected),
+        ("sender's domain", WordMeaning.SenderRejected),
+        ("domain of sender", WordMeaning.SenderRejected),
         ("sender account", WordMeaning.SenderRejected), // before "disabled" (the recipient's account)
+        ("outbound sender", WordMeaning.SenderRejected),
+        ("invalid sender", WordMeaning.SenderRejected),
+        ("sender was rejected", WordMeaning.SenderRejected),
+        ("sender refused", WordMeaning.SenderRejected),
         ("permanently deferred", WordMeaning.SenderBlocklist), // Yahoo TSS09
-        ("message expired", WordMeaning.Temporary), // the relay gave up after retrying: the cause was transient
-        ("delivery time expired", WordMeaning.Temporary),
         ("unknown local part", WordMeaning.UserUnknown), // Exim
         ("unknown local-part", WordMeaning.UserUnknown),
+        ("recipient verification failed", WordMeaning.UserUnknown),
+        ("recipient is not allowed", WordMeaning.RecipientRefused),
+        ("one or more recipients", WordMeaning.RecipientRefused), // Barracuda: "permanent failure for one or more recipients (x:blocked)"
+
+        // Expiry: a relay or Mailgun gave up after its retry window; the answers during the window were transient.
+        ("message expired", WordMeaning.Expired),
+        ("message has expired", WordMeaning.Expired),
+        ("delivery time expired", WordMeaning.Expired),
+        ("time expired", WordMeaning.Expired),
+        ("delivery expired", WordMeaning.Expired),
+        ("attempts expired", WordMeaning.Expired),
+        ("queue.expired", WordMeaning.Expired), // Exchange
+        ("retry timeout", WordMeaning.Expired), // Exim: "retry timeout exceeded"
+        ("retry time exceeded", WordMeaning.Expired),
+        ("retry period", WordMeaning.Expired),
+        ("failing for a long time", WordMeaning.Expired), // Exim
+        ("could not be delivered for", WordMeaning.Expired), // Postfix: "could not be delivered for more than 5 day(s)"
+        ("couldn't be delivered for", WordMeaning.Expired),
+        ("could not deliver message for", WordMeaning.Expired),
+        ("could not send message for", WordMeaning.Expired), // Sendmail warnings
+        ("cannot send message for", WordMeaning.Expired), // Sendmail: "Cannot send message for 5 days"
+        ("cannot send message within", WordMeaning.Expired),
+        ("undeliverable for", WordMeaning.Expired),
+        ("in the queue too long", WordMeaning.Expired), // qmail
+        ("queue too long", WordMeaning.Expired),
+        ("too long in queue", WordMeaning.Expired),
+        ("message is older than", WordMeaning.Expired),
+        ("older than", WordMeaning.Expired),
+        ("maximum delivery time", WordMeaning.Expired),
+        ("max delivery time", WordMeaning.Expired),
+        ("delivery temporarily suspended", WordMeaning.Expired), // Postfix's last reason when the queue lifetime ends
+        ("gave up", WordMeaning.Expired),
+        ("giving up", WordMeaning.Expired),
+        ("give up", WordMeaning.Expired),
+        ("abandoned", WordMeaning.Expired),
 
         // Greylisting: come back later, by design (Postfix words it as "Recipient address rejected: Greylisted").
         ("greylist*", WordMeaning.Greylisted),
@@ -80,7 +261,7 @@ internal static class ResponseWords
         ("grey list*", WordMeaning.Greylisted),
         ("gray list*", WordMeaning.Greylisted),
 
-        // Our sending rate, named outright (Gmail words it with "unsolicited", "DKIM domain" and "IP address" too).
+        // Our sending rate or volume, named outright.
         ("rate limit*", WordMeaning.RateLimited),
         ("rate-limit*", WordMeaning.RateLimited),
         ("ratelimit*", WordMeaning.RateLimited),
@@ -92,44 +273,68 @@ internal static class ResponseWords
         // Our authentication and DNS (RFC 7372 X.7.23-X.7.27 territory).
         ("dmarc", WordMeaning.SenderAuthentication),
         ("spf", WordMeaning.SenderAuthentication),
+        ("openspf", WordMeaning.SenderAuthentication),
         ("dkim", WordMeaning.SenderAuthentication),
         ("domainkeys", WordMeaning.SenderAuthentication),
         ("sender policy framework", WordMeaning.SenderAuthentication),
+        ("sender id", WordMeaning.SenderAuthentication),
         ("unauthenticated", WordMeaning.SenderAuthentication),
         ("not authenticated", WordMeaning.SenderAuthentication),
-        ("authentication*", WordMeaning.SenderAuthentication),
+        ("authenticat*", WordMeaning.SenderAuthentication),
+        ("auth", WordMeaning.SenderAuthentication),
+        ("credentials", WordMeaning.SenderAuthentication),
+        ("password", WordMeaning.SenderAuthentication),
+        ("log in", WordMeaning.SenderAuthentication),
+        ("login", WordMeaning.SenderAuthentication),
         ("spoof*", WordMeaning.SenderAuthentication),
+        ("forged", WordMeaning.SenderAuthentication),
         ("reverse dns", WordMeaning.SenderAuthentication),
         ("reverse-dns", WordMeaning.SenderAuthentication),
         ("rdns", WordMeaning.SenderAuthentication),
-        ("ptr record*", WordMeaning.SenderAuthentication),
+        ("ptr", WordMeaning.SenderAuthentication),
         ("reverse lookup", WordMeaning.SenderAuthentication),
+        ("reverse hostname", WordMeaning.SenderAuthentication),
+        ("find your hostname", WordMeaning.SenderAuthentication),
+        ("ipv6", WordMeaning.SenderAuthentication), // Microsoft: mail over IPv6 must pass SPF or DKIM
 
         // Our IP or domain on a blocklist (named lists and provider codes first).
         ("spamhaus", WordMeaning.SenderBlocklist),
         ("spamcop", WordMeaning.SenderBlocklist),
+        ("spamsource", WordMeaning.SenderBlocklist), // Yandex
         ("sorbs", WordMeaning.SenderBlocklist),
+        ("cloudmark", WordMeaning.SenderBlocklist),
+        ("senderscore", WordMeaning.SenderBlocklist),
+        ("senderbase", WordMeaning.SenderBlocklist),
+        ("trend micro", WordMeaning.SenderBlocklist),
+        ("mail-abuse", WordMeaning.SenderBlocklist),
         ("barracudacentral", WordMeaning.SenderBlocklist),
         ("barracuda reputation", WordMeaning.SenderBlocklist),
-        ("dnsbl", WordMeaning.SenderBlocklist),
+        ("ipcheck", WordMeaning.SenderBlocklist), // Proofpoint's lookup page
+        ("dnsbl*", WordMeaning.SenderBlocklist),
         ("rbl", WordMeaning.SenderBlocklist),
         ("blocked using", WordMeaning.SenderBlocklist),
+        ("blocked by ip", WordMeaning.SenderBlocklist),
         ("blocklist*", WordMeaning.SenderBlocklist),
         ("block list*", WordMeaning.SenderBlocklist),
         ("block listed", WordMeaning.SenderBlocklist),
         ("blacklist*", WordMeaning.SenderBlocklist),
         ("black list*", WordMeaning.SenderBlocklist),
         ("denylist*", WordMeaning.SenderBlocklist),
+        ("whitelist*", WordMeaning.SenderBlocklist), // "IP not in whitelist": our IP is not allowed
+        ("allowlist*", WordMeaning.SenderBlocklist),
         ("s3150", WordMeaning.SenderBlocklist), // Outlook.com: sending network on its block list
         ("s3140", WordMeaning.SenderBlocklist),
         ("tss0*", WordMeaning.SenderBlocklist), // Yahoo/AOL deferral codes about the sending IP
         ("ts0*", WordMeaning.SenderBlocklist),
-        ("bl000*", WordMeaning.SenderBlocklist), // Comcast blocklist codes
+        ("ipts0*", WordMeaning.SenderBlocklist),
+        ("bl00*", WordMeaning.SenderBlocklist), // Comcast, BlueTie blocklist codes
+        ("es0000*", WordMeaning.SenderBlocklist), // Comcast: dynamic/residential sending IP
         ("sc-00*", WordMeaning.SenderBlocklist), // Hotmail legacy reputation codes
         ("dy-00*", WordMeaning.SenderBlocklist), // Hotmail: dynamic IP ranges
         ("weren't sent", WordMeaning.SenderBlocklist), // Outlook.com: "messages from [ip] weren't sent"
         ("dynamic ip", WordMeaning.SenderBlocklist),
         ("dynamically", WordMeaning.SenderBlocklist),
+        ("residential", WordMeaning.SenderBlocklist),
         ("banned", WordMeaning.SenderBlocklist),
 
         // Our content.
@@ -139,14 +344,21 @@ internal static class ResponseWords
         ("unsolicited", WordMeaning.SpamContent),
         ("junk*", WordMeaning.SpamContent),
         ("bulk mail*", WordMeaning.SpamContent),
-        ("content*", WordMeaning.SpamContent),
         ("virus*", WordMeaning.SpamContent),
+        ("trojan", WordMeaning.SpamContent),
+        ("eicar*", WordMeaning.SpamContent),
+        ("infected", WordMeaning.SpamContent),
         ("malware", WordMeaning.SpamContent),
         ("phishing", WordMeaning.SpamContent),
-        ("suspicious", WordMeaning.SpamContent),
-        ("policy reasons", WordMeaning.SpamContent),
-        ("policy restriction*", WordMeaning.SpamContent),
+        ("heuristic*", WordMeaning.SpamContent),
+        ("unsafe", WordMeaning.SpamContent),
+        ("security issue", WordMeaning.SpamContent),
+        ("intent analysis", WordMeaning.SpamContent), // Barracuda
+        ("attachment*", WordMeaning.SpamContent),
+        ("invalidcontent", WordMeaning.SpamContent), // Exchange CAT.InvalidContent
         ("cs01", WordMeaning.SpamContent), // iCloud: content policy
+        ("cs02", WordMeaning.SpamContent),
+        ("hm08", WordMeaning.SpamContent),
         ("dt:spm", WordMeaning.SpamContent), // 163.com
 
         // Our sending rate.
@@ -155,27 +367,97 @@ internal static class ResponseWords
         ("too many messages", WordMeaning.RateLimited),
         ("too many connections", WordMeaning.RateLimited),
         ("too many concurrent", WordMeaning.RateLimited),
+        ("too many sessions", WordMeaning.RateLimited),
         ("too many emails", WordMeaning.RateLimited),
         ("too many mails", WordMeaning.RateLimited),
+        ("too many errors", WordMeaning.RateLimited),
+        ("too many error", WordMeaning.RateLimited),
+        ("too many failed", WordMeaning.RateLimited),
+        ("too many unwanted", WordMeaning.RateLimited),
+        ("too much mail from", WordMeaning.RateLimited), // Postfix
         ("sent too many", WordMeaning.RateLimited),
-        ("sending quota", WordMeaning.RateLimited),
+        ("sending too fast", WordMeaning.RateLimited),
+        ("too fast", WordMeaning.RateLimited),
         ("sending limit*", WordMeaning.RateLimited),
+        ("email limit", WordMeaning.RateLimited),
+        ("relay limit", WordMeaning.RateLimited), // Gmail SMTP relay limits of our account
+        ("daily limit", WordMeaning.RateLimited),
+        ("this hour", WordMeaning.RateLimited), // "Too many recipients received this hour"
+        ("per connection", WordMeaning.RateLimited),
         ("complaints", WordMeaning.RateLimited),
+
+        // Relaying: the server does not take mail for this domain from us (old MX, or it wants us to authenticate).
+        ("relay access", WordMeaning.RelayDenied),
+        ("relaying", WordMeaning.RelayDenied),
+        ("relay denied", WordMeaning.RelayDenied),
+        ("relay not", WordMeaning.RelayDenied),
+        ("relay prohibited", WordMeaning.RelayDenied),
+        ("not permitted to relay", WordMeaning.RelayDenied),
+        ("unable to relay", WordMeaning.RelayDenied),
+        ("do not relay", WordMeaning.RelayDenied),
+        ("cannot relay", WordMeaning.RelayDenied),
+        ("open relay", WordMeaning.RelayDenied),
+        ("tenantattribution", WordMeaning.RelayDenied), // Exchange Online 5.7.64
+        ("cannot deliver mail for", WordMeaning.RelayDenied), // Haraka: the domain is not one it serves
+        ("rcpthosts", WordMeaning.RelayDenied), // qmail: "that domain isn't in my list of allowed rcpthosts"
+
+        // Mailing lists that take posts from members only.
+        ("not a member", WordMeaning.ListMembership),
+        ("only members", WordMeaning.ListMembership),
+        ("members may post", WordMeaning.ListMembership),
+        ("allowed to post", WordMeaning.ListMembership),
+        ("permitted to post", WordMeaning.ListMembership),
+
+        // Our message's size.
+        ("message size", WordMeaning.MessageTooLarge),
+        ("message length", WordMeaning.MessageTooLarge),
+        ("too large", WordMeaning.MessageTooLarge),
+        ("too big", WordMeaning.MessageTooLarge),
+        ("size limit", WordMeaning.MessageTooLarge),
+        ("maximum size", WordMeaning.MessageTooLarge),
+        ("databytes", WordMeaning.MessageTooLarge), // qmail
+        ("mailsize", WordMeaning.MessageTooLarge),
+
+        // Our SMTP client's conversation or the message's format.
+        ("syntax error", WordMeaning.Protocol),
+        ("protocol violation", WordMeaning.Protocol),
+        ("synchronization", WordMeaning.Protocol), // Exim: "SMTP synchronization error"
+        ("unrecognized", WordMeaning.Protocol),
+        ("unimplemented", WordMeaning.Protocol),
+        ("command not implemented", WordMeaning.Protocol),
+        ("bad sequence", WordMeaning.Protocol),
+        ("mail first", WordMeaning.Protocol),
+        ("rcpt first", WordMeaning.Protocol),
+        ("pipelin*", WordMeaning.Protocol),
+        ("decode", WordMeaning.Protocol),
+        ("bare linefeed*", WordMeaning.Protocol),
+        ("barelinefeed*", WordMeaning.Protocol),
+        ("malformed address", WordMeaning.UserUnknown), // before "malformed" (our message)
+        ("malformed recipient", WordMeaning.UserUnknown),
+        ("malformed", WordMeaning.Protocol),
+        ("identity", WordMeaning.SenderRejected), // Gmail: "No identity changes permitted"
+        ("destination domains", WordMeaning.Protocol), // Gmail: "Multiple destination domains per transaction"
+        ("per transaction", WordMeaning.Protocol),
+        ("journaling", WordMeaning.SenderRejected),
 
         // Our envelope or message shape.
         ("sender rejected", WordMeaning.SenderRejected),
         ("sender verify", WordMeaning.SenderRejected),
         ("sender verification", WordMeaning.SenderRejected),
         ("envelope sender", WordMeaning.SenderRejected),
-        ("mail from", WordMeaning.SenderRejected),
-        ("helo", WordMeaning.SenderRejected),
-        ("ehlo", WordMeaning.SenderRejected),
-        ("message size", WordMeaning.SenderRejected),
-        ("message length", WordMeaning.SenderRejected),
-        ("too large", WordMeaning.SenderRejected),
-        ("too big", WordMeaning.SenderRejected),
-        ("size limit", WordMeaning.SenderRejected),
-        ("maximum size", WordMeaning.SenderRejected),
+        ("from address", WordMeaning.SenderRejected),
+        // HELO/EHLO only as the subject of a complaint: "(EHLO)" alone just names the SMTP stage of an answer.
+        ("helo command", WordMeaning.SenderRejected),
+        ("ehlo command", WordMeaning.SenderRejected),
+        ("helo name", WordMeaning.SenderRejected),
+        ("ehlo name", WordMeaning.SenderRejected),
+        ("helo host*", WordMeaning.SenderRejected),
+        ("ehlo host*", WordMeaning.SenderRejected),
+        ("helo/ehlo", WordMeaning.SenderRejected),
+        ("ehlo/helo", WordMeaning.SenderRejected),
+        ("helo argument", WordMeaning.SenderRejected),
+        ("invalid helo", WordMeaning.SenderRejected),
+        ("bad helo", WordMeaning.SenderRejected),
         ("too many recipients", WordMeaning.SenderRejected), // RFC 5321: a 552 for this is to be retried
         ("starttls", WordMeaning.SenderRejected),
         ("tls required", WordMeaning.SenderRejected),
@@ -187,6 +469,14 @@ internal static class ResponseWords
         ("message not allowed", WordMeaning.SenderRejected), // Yahoo's prefix for refusals of our message
         ("from header", WordMeaning.SenderRejected),
         ("from: header", WordMeaning.SenderRejected),
+        ("header from", WordMeaning.SenderRejected),
+        ("date header", WordMeaning.SenderRejected),
+        ("permissions to send", WordMeaning.SenderRejected),
+        ("send as", WordMeaning.SenderRejected),
+        ("authorized to send", WordMeaning.SenderRejected),
+        ("external forwarding", WordMeaning.SenderRejected),
+        ("unregistered domain*", WordMeaning.SenderRejected),
+        ("badmailfrom", WordMeaning.SenderRejected), // qmail
 
         // Our IP named in general terms: after the specific sender phrases so the rule says what was wrong.
         ("reputation", WordMeaning.SenderBlocklist),
@@ -200,6 +490,9 @@ internal static class ResponseWords
         ("sending ip", WordMeaning.SenderBlocklist),
         ("ip blocked", WordMeaning.SenderBlocklist),
         ("ip is blocked", WordMeaning.SenderBlocklist),
+        ("your host", WordMeaning.SenderBlocklist),
+        ("your location", WordMeaning.SenderBlocklist),
+        ("your network", WordMeaning.SenderBlocklist),
         ("network is on", WordMeaning.SenderBlocklist),
         ("is listed", WordMeaning.SenderBlocklist),
         ("are listed", WordMeaning.SenderBlocklist),
@@ -208,37 +501,55 @@ internal static class ResponseWords
         ("listed on", WordMeaning.SenderBlocklist),
         ("listed by", WordMeaning.SenderBlocklist),
 
-        // The recipient's domain does not take mail for the address (old MX, moved domain).
-        ("relay access", WordMeaning.RelayDenied),
-        ("relaying", WordMeaning.RelayDenied),
-        ("relay denied", WordMeaning.RelayDenied),
-        ("relay not", WordMeaning.RelayDenied),
-        ("not permitted to relay", WordMeaning.RelayDenied),
-        ("unable to relay", WordMeaning.RelayDenied),
-        ("do not relay", WordMeaning.RelayDenied),
-        ("cannot relay", WordMeaning.RelayDenied),
-        ("rcpthosts", WordMeaning.RelayDenied), // qmail: "that domain isn't in my list of allowed rcpthosts"
+        // Weak signs of our side: policy or content refusals in general terms, our envelope named in passing.
+        ("policy reasons", WordMeaning.SenderPolicy),
+        ("policy restriction*", WordMeaning.SenderPolicy),
+        ("policy violation", WordMeaning.SenderPolicy),
+        ("local policy", WordMeaning.SenderPolicy),
+        ("security polic*", WordMeaning.SenderPolicy),
+        ("policy", WordMeaning.SenderPolicy),
+        ("content*", WordMeaning.SenderPolicy),
+        ("suspicious", WordMeaning.SenderPolicy),
+        ("suspect", WordMeaning.SenderPolicy),
+        ("mail from", WordMeaning.SenderPolicy),
 
-        // The recipient (person or organisation) refuses us specifically.
+        // The recipient (person or organisation) refuses us specifically: a block the recipient set.
         ("blocked by the recipient", WordMeaning.BlockedByRecipient),
         ("blocked by recipient", WordMeaning.BlockedByRecipient),
         ("recipient has blocked", WordMeaning.BlockedByRecipient),
-        ("recipient's block*", WordMeaning.BlockedByRecipient),
+        ("user has blocked", WordMeaning.BlockedByRecipient),
+        ("has blocked you", WordMeaning.BlockedByRecipient),
+        ("blocked you", WordMeaning.BlockedByRecipient),
+        ("blocked the sender", WordMeaning.BlockedByRecipient),
         ("refused by recipient", WordMeaning.BlockedByRecipient),
         ("rejected by recipient", WordMeaning.BlockedByRecipient),
+        ("rejected by this user", WordMeaning.BlockedByRecipient),
+        ("rejected by destination", WordMeaning.BlockedByRecipient), // Zoho: the recipient domain's filters
         ("does not wish to receive", WordMeaning.BlockedByRecipient),
         ("administrative prohibition", WordMeaning.BlockedByRecipient),
+        ("envelope blocked", WordMeaning.BlockedByRecipient), // Mimecast: the recipient's blocked-senders entries
+        ("allowed senders", WordMeaning.BlockedByRecipient),
+        ("allowed-senders", WordMeaning.BlockedByRecipient),
+        ("delivery restriction*", WordMeaning.BlockedByRecipient),
+        ("delivery restricted", WordMeaning.BlockedByRecipient),
+        ("address is restricted", WordMeaning.BlockedByRecipient),
+        ("delivery not authorized", WordMeaning.BlockedByRecipient), // Exchange: the recipient accepts mail from some senders only
 
         // The mailbox exists no more or is switched off.
+        ("accountdisabled*", WordMeaning.AccountDisabled), // Exchange: AccountDisabledException
         ("disabled", WordMeaning.AccountDisabled),
         ("deactivated", WordMeaning.AccountDisabled),
         ("inactive", WordMeaning.AccountDisabled),
         ("suspended", WordMeaning.AccountDisabled),
+        ("frozen", WordMeaning.AccountDisabled),
+        ("discontinued", WordMeaning.AccountDisabled),
         ("account expired", WordMeaning.AccountDisabled),
         ("account has expired", WordMeaning.AccountDisabled),
         ("expired account", WordMeaning.AccountDisabled),
         ("account closed", WordMeaning.AccountDisabled),
         ("closed account", WordMeaning.AccountDisabled),
+        ("mailbox is blocked", WordMeaning.AccountDisabled),
+        ("account is blocked", WordMeaning.AccountDisabled),
         ("no longer active", WordMeaning.AccountDisabled),
         ("no longer in use", WordMeaning.AccountDisabled),
         ("no longer available", WordMeaning.AccountDisabled),
@@ -252,6 +563,12 @@ internal static class ResponseWords
         ("account has been removed", WordMeaning.AccountDisabled),
         ("mailbox has been removed", WordMeaning.AccountDisabled),
 
+        // The address moved.
+        ("has moved", WordMeaning.Moved),
+        ("user moved", WordMeaning.Moved),
+        ("no longer accepting", WordMeaning.Moved),
+        ("no longer accepts", WordMeaning.Moved),
+
         // The domain cannot receive mail at all.
         ("domain not found", WordMeaning.DomainUnknown),
         ("domain does not exist", WordMeaning.DomainUnknown),
@@ -260,6 +577,13 @@ internal static class ResponseWords
         ("no such domain", WordMeaning.DomainUnknown),
         ("unknown domain", WordMeaning.DomainUnknown),
         ("domain unknown", WordMeaning.DomainUnknown),
+        ("nonexistent domain", WordMeaning.DomainUnknown),
+        ("non-existent domain", WordMeaning.DomainUnknown),
+        ("nonexistentdomain", WordMeaning.DomainUnknown), // Exchange SMTPSEND.DNS.NonExistentDomain
+        ("infodomainnonexistent", WordMeaning.DomainUnknown),
+        ("non-existent host*", WordMeaning.DomainUnknown), // Exim: "all relevant MX records point to non-existent hosts"
+        ("find any host", WordMeaning.DomainUnknown), // qmail
+        ("find the recipient domain", WordMeaning.DomainUnknown), // Gmail 5.1.2
         ("host not found", WordMeaning.DomainUnknown),
         ("host unknown", WordMeaning.DomainUnknown),
         ("unknown host", WordMeaning.DomainUnknown),
@@ -280,7 +604,9 @@ internal static class ResponseWords
         ("unknown mailbox", WordMeaning.UserUnknown),
         ("mailbox unknown", WordMeaning.UserUnknown),
         ("address unknown", WordMeaning.UserUnknown),
+        ("addressee unknown", WordMeaning.UserUnknown),
         ("unknown address", WordMeaning.UserUnknown),
+        ("is unknown", WordMeaning.UserUnknown),
         ("unknown or illegal alias", WordMeaning.UserUnknown),
         ("no such user", WordMeaning.UserUnknown),
         ("no such mailbox", WordMeaning.UserUnknown),
@@ -294,21 +620,30 @@ internal static class ResponseWords
         ("mailbox not available", WordMeaning.UserUnknown),
         ("mailbox does not exist", WordMeaning.UserUnknown),
         ("mailbox doesn't exist", WordMeaning.UserUnknown),
+        ("mailbox cannot be accessed", WordMeaning.UserUnknown),
         ("no mailbox", WordMeaning.UserUnknown),
         ("user not found", WordMeaning.UserUnknown),
         ("recipient not found", WordMeaning.UserUnknown),
         ("account not found", WordMeaning.UserUnknown),
         ("address not found", WordMeaning.UserUnknown),
+        ("wasn't found", WordMeaning.UserUnknown),
         ("invalid recipient", WordMeaning.UserUnknown),
         ("invalid mailbox", WordMeaning.UserUnknown),
         ("invalid address", WordMeaning.UserUnknown),
+        ("address invalid", WordMeaning.UserUnknown),
         ("invalid user", WordMeaning.UserUnknown),
         ("invalid email", WordMeaning.UserUnknown),
         ("bad destination", WordMeaning.UserUnknown),
         ("bad recipient", WordMeaning.UserUnknown),
+        ("bad address", WordMeaning.UserUnknown),
+        ("address syntax", WordMeaning.UserUnknown),
+        ("qualified address", WordMeaning.UserUnknown), // Postfix: "need fully-qualified address"
+        ("possibly incorrect", WordMeaning.UserUnknown), // Mimecast: "Recipient email address is possibly incorrect"
+        ("address is incorrect", WordMeaning.UserUnknown),
         ("not a valid", WordMeaning.UserUnknown),
         ("does not exist", WordMeaning.UserUnknown),
         ("doesn't exist", WordMeaning.UserUnknown),
+        ("not exist*", WordMeaning.UserUnknown), // "user not exist", "recipient is not exist"
         ("no longer exists", WordMeaning.UserUnknown),
         ("does not have an account", WordMeaning.UserUnknown),
         ("doesn't have a", WordMeaning.UserUnknown), // Yahoo: "This user doesn't have a yahoo.com account"
@@ -317,14 +652,11 @@ internal static class ResponseWords
         ("not our customer", WordMeaning.UserUnknown), // Comcast
         ("unrouteable address", WordMeaning.UserUnknown),
         ("undeliverable address", WordMeaning.UserUnknown),
-        ("recipient address rejected", WordMeaning.UserUnknown),
-        ("address rejected", WordMeaning.UserUnknown),
-        ("recipient rejected", WordMeaning.UserUnknown),
+        ("unavailable mail user", WordMeaning.UserUnknown),
         ("recipnotfound", WordMeaning.UserUnknown),
-        ("malformed address", WordMeaning.UserUnknown),
-        ("malformed recipient", WordMeaning.UserUnknown),
         // The same in the languages European and Latin American servers answer in (ASCII forms only).
         ("unbekannt*", WordMeaning.UserUnknown), // Benutzer unbekannt, Empfaenger unbekannt
+        ("nicht bekannt", WordMeaning.UserUnknown),
         ("existiert nicht", WordMeaning.UserUnknown),
         ("utilisateur inconnu", WordMeaning.UserUnknown),
         ("destinataire inconnu", WordMeaning.UserUnknown),
@@ -341,29 +673,50 @@ internal static class ResponseWords
         ("mailbox is full", WordMeaning.MailboxFull),
         ("mailbox has exceeded", WordMeaning.MailboxFull),
         ("mailbox exceeded", WordMeaning.MailboxFull),
+        ("mailbox quota", WordMeaning.MailboxFull),
         ("inbox is full", WordMeaning.MailboxFull),
         ("inbox full", WordMeaning.MailboxFull),
         ("full mailbox", WordMeaning.MailboxFull),
         ("over quota", WordMeaning.MailboxFull),
         ("overquota", WordMeaning.MailboxFull),
         ("over the quota", WordMeaning.MailboxFull),
+        ("over the allowed quota", WordMeaning.MailboxFull),
         ("over its quota", WordMeaning.MailboxFull),
+        ("over storage", WordMeaning.MailboxFull),
         ("quota exceed*", WordMeaning.MailboxFull),
+        ("quotaexceeded*", WordMeaning.MailboxFull), // Exchange QuotaExceededException
         ("exceeded quota", WordMeaning.MailboxFull),
         ("exceeds quota", WordMeaning.MailboxFull),
         ("exceeded its quota", WordMeaning.MailboxFull),
         ("exceeded the quota", WordMeaning.MailboxFull),
         ("insufficient storage", WordMeaning.MailboxFull),
         ("exceeded storage", WordMeaning.MailboxFull),
+        ("exhausted allowed storage", WordMeaning.MailboxFull),
         ("out of storage", WordMeaning.MailboxFull),
         ("storage space", WordMeaning.MailboxFull),
         ("not enough space", WordMeaning.MailboxFull),
         ("postfach voll", WordMeaning.MailboxFull),
         ("postfach ist voll", WordMeaning.MailboxFull),
+        ("speichervolumen", WordMeaning.MailboxFull),
         ("casella piena", WordMeaning.MailboxFull),
+        ("pleine", WordMeaning.MailboxFull), // "boite du destinataire pleine"
         ("quota", WordMeaning.MailboxFull),
 
-        // Transient trouble on the receiving side.
+        // The recipient's system is overloaded or loops: not the address's fault, and not ours.
+        ("mail loop", WordMeaning.RecipientBusy),
+        ("routing loop", WordMeaning.RecipientBusy),
+        ("loop", WordMeaning.RecipientBusy),
+        ("loops", WordMeaning.RecipientBusy),
+        ("looping", WordMeaning.RecipientBusy),
+        ("hop count", WordMeaning.RecipientBusy),
+        ("hops", WordMeaning.RecipientBusy),
+        ("temporary lookup failure", WordMeaning.RecipientBusy),
+
+        // Transient trouble in general terms: decides only what the codes leave open.
+        ("temporarily rejected", WordMeaning.Temporary), // a refusal the server itself calls temporary (Gmail 451 4.3.0, qmail)
+        ("temporary rejected", WordMeaning.Temporary),
+        ("temporarily refused", WordMeaning.Temporary),
+        ("temporarily denied", WordMeaning.Temporary),
         ("try again", WordMeaning.Temporary),
         ("try later", WordMeaning.Temporary),
         ("retry later", WordMeaning.Temporary),
@@ -373,29 +726,66 @@ internal static class ResponseWords
         ("server busy", WordMeaning.Temporary),
         ("too busy", WordMeaning.Temporary),
         ("busy", WordMeaning.Temporary),
+        ("high load", WordMeaning.Temporary),
         ("timed out", WordMeaning.Temporary),
         ("timeout", WordMeaning.Temporary),
         ("connection refused", WordMeaning.Temporary),
         ("connection reset", WordMeaning.Temporary),
         ("connection dropped", WordMeaning.Temporary),
+        ("connection died", WordMeaning.Temporary),
         ("lost connection", WordMeaning.Temporary),
+        ("lost input connection", WordMeaning.Temporary),
+        ("read error", WordMeaning.Temporary),
         ("unable to connect", WordMeaning.Temporary),
         ("could not connect", WordMeaning.Temporary),
         ("service unavailable", WordMeaning.Temporary),
+        ("not available", WordMeaning.Temporary),
         ("local error", WordMeaning.Temporary),
+        ("query failed", WordMeaning.Temporary),
+        ("lookup failure", WordMeaning.Temporary),
+        ("lookup failed", WordMeaning.Temporary),
 
-        // General refusals, last: any more specific reason above wins.
-        ("blocked", WordMeaning.BlockedByRecipient),
-        ("access denied", WordMeaning.BlockedByRecipient),
-        ("denied", WordMeaning.BlockedByRecipient),
-        ("refused", WordMeaning.BlockedByRecipient),
-        ("not authorized", WordMeaning.BlockedByRecipient),
-        ("not authorised", WordMeaning.BlockedByRecipient),
-        ("prohibited", WordMeaning.BlockedByRecipient),
+        // The refusal names the recipient address, but no cause.
+        ("recipient address rejected", WordMeaning.RecipientRefused),
+        ("recipient rejected", WordMeaning.RecipientRefused),
+        ("recipient refused", WordMeaning.RecipientRefused),
+        ("address rejected", WordMeaning.RecipientRefused),
+
+        // General refusals, last: they name no cause, so they only settle what the codes leave open.
+        ("blocked", WordMeaning.Refused),
+        ("access denied", WordMeaning.Refused),
+        ("denied", WordMeaning.Refused),
+        ("refused", WordMeaning.Refused),
+        ("refuse", WordMeaning.Refused),
+        ("reject*", WordMeaning.Refused),
+        ("not authorized", WordMeaning.Refused),
+        ("not authorised", WordMeaning.Refused),
+        ("prohibited", WordMeaning.Refused),
+        ("not allowed", WordMeaning.Refused),
+        ("not permitted", WordMeaning.Refused),
+        ("not accepted", WordMeaning.Refused),
     ];
+
+    /// <summary>The group a meaning decides in, after <see cref="DecisivePhrases"/>.</summary>
+    internal static CauseGroup GroupOf(WordMeaning meaning) => meaning switch
+    {
+        WordMeaning.PreviouslyBounced or WordMeaning.Unsubscribed or WordMeaning.Complained => CauseGroup.Decisive,
+        WordMeaning.SenderAuthentication or WordMeaning.SenderBlocklist or WordMeaning.SpamContent or WordMeaning.RateLimited
+            or WordMeaning.SenderRejected or WordMeaning.RelayDenied or WordMeaning.MessageTooLarge or WordMeaning.Protocol
+            or WordMeaning.ListMembership => CauseGroup.Sender,
+        WordMeaning.Expired => CauseGroup.Expiry,
+        WordMeaning.BlockedByRecipient or WordMeaning.AccountDisabled or WordMeaning.Moved or WordMeaning.DomainUnknown
+            or WordMeaning.UserUnknown or WordMeaning.MailboxFull => CauseGroup.Recipient,
+        WordMeaning.RecipientBusy or WordMeaning.Greylisted => CauseGroup.RecipientBusy,
+        WordMeaning.SenderPolicy => CauseGroup.WeakSender,
+        WordMeaning.Refused => CauseGroup.GenericRefusal,
+        WordMeaning.RecipientRefused => CauseGroup.RecipientRefused,
+        _ => CauseGroup.GenericTemporary,
+    };
 
     private static readonly string[] Phrases = Array.ConvertAll(Table, row => row.Phrase.TrimEnd('*'));
     private static readonly bool[] IsPrefix = Array.ConvertAll(Table, row => row.Phrase.EndsWith('*'));
+    private static readonly CauseGroup[] Groups = Array.ConvertAll(Table, row => DecisivePhrases.Contains(row.Phrase) ? CauseGroup.Decisive : GroupOf(row.Meaning));
 
     // Phrases start at a word start, so only word starts are looked up, by a hash of their first three characters
     // (every phrase has at least three). This reads each character once, about 2.5 times faster than one
@@ -407,27 +797,30 @@ internal static class ResponseWords
 
     internal static int Count => Table.Length;
 
-    internal static (string Phrase, WordMeaning Meaning) Row(int rank) => (Phrases[rank], Table[rank].Meaning);
+    internal static (string Phrase, WordMeaning Meaning, CauseGroup Group) Row(int rank) => (Phrases[rank], Table[rank].Meaning, Groups[rank]);
 
-    /// <summary>The better of <paramref name="best"/> and the most trusted phrase in <paramref name="text"/>.</summary>
-    public static WordsMatch Find(ReadOnlySpan<char> text, WordsMatch best)
+    /// <summary>Adds the phrases of <paramref name="text"/> to <paramref name="findings"/>, the best of each group kept.</summary>
+    public static void Find(ReadOnlySpan<char> text, ref WordFindings findings)
     {
         bool previousIsWord = false;
-        for (int at = 0; at + 2 < text.Length && best.Rank > 0; at++)
+        int coveredUntil = 0;
+        for (int at = 0; at + 2 < text.Length; at++)
         {
             bool isWord = char.IsLetterOrDigit(text[at]);
-            if (isWord && !previousIsWord)
+            if (isWord && !previousIsWord && at >= coveredUntil)
             {
                 foreach (int rank in Buckets[KeyOf(text[at], text[at + 1], text[at + 2])])
                 {
-                    if (rank >= best.Rank)
-                    {
-                        break;
-                    }
-
                     if (MatchesAt(text, at, rank))
                     {
-                        best = new WordsMatch(rank, new string(AsWritten(text, at, rank)), Table[rank].Meaning);
+                        // The first row that matches here wins this position and covers its words.
+                        var written = AsWritten(text, at, rank);
+                        coveredUntil = at + written.Length;
+                        if (rank < findings[Groups[rank]].Rank)
+                        {
+                            findings.Offer(Groups[rank], new WordsMatch(rank, new string(written), Table[rank].Meaning));
+                        }
+
                         break;
                     }
                 }
@@ -435,8 +828,14 @@ internal static class ResponseWords
 
             previousIsWord = isWord;
         }
+    }
 
-        return best;
+    /// <summary>The findings of one text (tests and single answers).</summary>
+    public static WordFindings Find(ReadOnlySpan<char> text)
+    {
+        var findings = WordFindings.Empty;
+        Find(text, ref findings);
+        return findings;
     }
 
     private static int KeyOf(char a, char b, char c) => (((Lower(a) * 31) + Lower(b)) * 31 + Lower(c)) & BucketMask;

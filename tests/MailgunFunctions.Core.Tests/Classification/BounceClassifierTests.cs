@@ -200,8 +200,17 @@ public class BounceClassifierTests
     [TestCase("Client host [203.0.113.7] blocked using zen.spamhaus.org", BounceCategory.SenderIssue, "words-sender-blocklisted")]
     [TestCase("Message rejected as spam by Content Filtering", BounceCategory.SenderIssue, "words-content-rejected")]
     [TestCase("Too many messages from your server, slow down", BounceCategory.SenderIssue, "words-rate-limited")]
-    [TestCase("Message size exceeds the limit", BounceCategory.SenderIssue, "words-sender-rejected")]
-    [TestCase("Relay access denied", BounceCategory.HardBounce, "words-relay-denied")]
+    [TestCase("Message size exceeds the limit", BounceCategory.SenderIssue, "words-message-too-large")]
+    [TestCase("Relay access denied", BounceCategory.SenderIssue, "words-relay-denied")]
+    [TestCase("You are not a member of this list", BounceCategory.SenderIssue, "words-list-members-only")]
+    [TestCase("503 5.5.1 Bad sequence of commands", BounceCategory.SenderIssue, "words-protocol")]
+    [TestCase("Message not accepted for policy reasons", BounceCategory.SenderIssue, "words-sender-policy")]
+    [TestCase("User has moved; please try <x@example.net>", BounceCategory.HardBounce, "words-moved")]
+    [TestCase("The user you are trying to contact is receiving mail at a rate that prevents additional messages", BounceCategory.SoftBounce, "words-recipient-busy")]
+    [TestCase("retry timeout exceeded", BounceCategory.SoftBounce, "words-expired")]
+    [TestCase("Cannot send message for 5 days", BounceCategory.SoftBounce, "words-expired")]
+    [TestCase("<x@example.org>: Recipient address rejected: Access denied", BounceCategory.HardBounce, "words-recipient-refused")]
+    [TestCase("Access denied", BounceCategory.SenderIssue, "words-refused-without-cause")]
     [TestCase("The recipient has blocked your address", BounceCategory.Blocked, "words-blocked-by-recipient")]
     [TestCase("Account disabled", BounceCategory.HardBounce, "words-account-disabled")]
     [TestCase("Domain not found", BounceCategory.HardBounce, "words-domain-unknown")]
@@ -235,7 +244,7 @@ public class BounceClassifierTests
     [TestCase("5.4.4", 550, BounceCategory.HardBounce, "enhanced-5.4.x-routing")]
     [TestCase("5.6.0", 550, BounceCategory.SenderIssue, "enhanced-x.6.x-content")]
     [TestCase("5.5.1", 500, BounceCategory.SenderIssue, "enhanced-x.5.x-protocol")]
-    [TestCase("5.7.1", 550, BounceCategory.Blocked, "enhanced-5.7.x-blocked")]
+    [TestCase("5.7.1", 550, BounceCategory.SenderIssue, "enhanced-5.7.x-policy")]
     [TestCase("5.0.0", 550, BounceCategory.HardBounce, "smtp-550")]
     [TestCase("5.3.0", 551, BounceCategory.HardBounce, "smtp-551-user-not-local")]
     public void Enhanced_codes_by_class_and_subject_without_telling_words(string enhanced, int code, BounceCategory category, string rule)
@@ -289,7 +298,8 @@ public class BounceClassifierTests
     public void Delivery_time_expired_follows_the_gave_up_switch(bool permanent, BounceCategory category)
     {
         var classifier = new BounceClassifier(new ClassifierOptions { GaveUpAfterRetriesIsPermanent = permanent });
-        AssertResult(classifier.Classify(Failed(550, "5.4.7", "Delivery time expired")), category, "enhanced-x.4.7-expired");
+        AssertResult(classifier.Classify(Failed(550, "5.4.7", "Sorry")), category, "enhanced-x.4.7-expired");
+        AssertResult(classifier.Classify(Failed(550, null, "Delivery time expired")), category, "words-expired");
     }
 
     [TestCase(false, BounceCategory.SoftBounce)]
@@ -362,7 +372,8 @@ public class BounceClassifierTests
         }
     }
 
-    [TestCase(554, null, "Message rejected", BounceCategory.SenderIssue, "reason-espblock")]
+    [TestCase(554, null, "Sorry", BounceCategory.SenderIssue, "reason-espblock")]
+    [TestCase(550, null, "Sorry", BounceCategory.SenderIssue, "reason-espblock")]
     [TestCase(550, "5.7.1", "Delivery not authorized", BounceCategory.SenderIssue, "reason-espblock")]
     [TestCase(550, "5.1.1", "user unknown", BounceCategory.HardBounce, "enhanced-5.1.x")]
     [TestCase(550, null, "No such user", BounceCategory.HardBounce, "words-user-unknown")]
