@@ -731,7 +731,14 @@ public sealed class BounceClassifier : IEventClassifier
                 return null;
             }
 
+            // A DSN's Diagnostic-Code ("smtp; 550 5.1.1 ...") and Exchange's NDR text ("#550 5.1.1 ...") put a prefix first.
             var s = text.AsSpan().TrimStart();
+            if (s.StartsWith("smtp;", StringComparison.OrdinalIgnoreCase))
+            {
+                s = s[5..].TrimStart();
+            }
+
+            s = s.TrimStart('#');
             return s.Length >= 3 && s[0] is '4' or '5' && char.IsAsciiDigit(s[1]) && char.IsAsciiDigit(s[2])
                 && (s.Length == 3 || s[3] is ' ' or '-')
                 ? (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0')

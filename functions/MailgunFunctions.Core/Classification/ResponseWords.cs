@@ -155,6 +155,10 @@ internal static class ResponseWords
         "resolver.rst.recipsizelimit", "resolver.adr.reciplimit", "resolver.adr*", "resolver.rst*", "senderfilterconfig", "gcdp",
         // The recipient's own block list, named: whatever part of our message it matched ("Header From", "sender address").
         "sender address blocked", "blocked senders", "blocked sender list", "receiver's blacklist", "recipient's blacklist", "user's blacklist",
+        // The recipient's own choice, stated outright: it outranks whatever of ours it names ("does not accept mail from your IP").
+        "blocked by the recipient", "blocked by recipient", "recipient has blocked", "user has blocked", "has blocked you", "blocked the sender",
+        "refused by recipient", "rejected by recipient", "rejected by this user", "does not wish to receive", "not accepting mail from",
+        "does not accept mail from", "recipient's setting*", "recipient's filter*", "filtered by the recipient",
     };
 
     private static readonly (string Phrase, WordMeaning Meaning)[] Table =
@@ -217,7 +221,20 @@ internal static class ResponseWords
         ("permanently deferred", WordMeaning.SenderBlocklist), // Yahoo TSS09
         ("unknown local part", WordMeaning.UserUnknown), // Exim
         ("unknown local-part", WordMeaning.UserUnknown),
+        ("may not exist", WordMeaning.UserUnknown), // SmarterMail: "The account or domain may not exist, they may be blacklisted, or ..."
+        ("may be blacklisted", WordMeaning.RecipientRefused), // ... a list of guesses, not a statement about our IP
+        ("recipient's setting*", WordMeaning.BlockedByRecipient), // mobile carriers: the recipient's own reception filter
+        ("recipient's filter*", WordMeaning.BlockedByRecipient),
+        ("filtered by the recipient", WordMeaning.BlockedByRecipient),
+        ("recipient addresses rejected", WordMeaning.RecipientRefused),
         ("recipient verification failed", WordMeaning.UserUnknown),
+        ("verification failed", WordMeaning.SenderRejected), // Exim: "Verification failed for <sender>"
+        ("no route found", WordMeaning.DomainUnknown), // Domino: "No route found to domain"
+        ("no route to host", WordMeaning.Temporary),
+        ("storage limit", WordMeaning.MailboxFull), // before "size limit" and "limit" words
+        ("mailbox limit", WordMeaning.MailboxFull),
+        ("mailbox exceeds", WordMeaning.MailboxFull),
+        ("still undelivered", WordMeaning.Expired), // Sendmail: "Warning: message still undelivered after 4 hours"
         ("recipient is not allowed", WordMeaning.RecipientRefused),
         ("one or more recipients", WordMeaning.RecipientRefused), // Barracuda: "permanent failure for one or more recipients (x:blocked)"
 
@@ -296,6 +313,11 @@ internal static class ResponseWords
         ("reverse hostname", WordMeaning.SenderAuthentication),
         ("find your hostname", WordMeaning.SenderAuthentication),
         ("ipv6", WordMeaning.SenderAuthentication), // Microsoft: mail over IPv6 must pass SPF or DKIM
+        ("tls is required", WordMeaning.SenderAuthentication),
+        ("encryption required", WordMeaning.SenderAuthentication),
+        ("requires encryption", WordMeaning.SenderAuthentication),
+        ("not verified", WordMeaning.SenderAuthentication), // "Email address is not verified" (our sending identity)
+        ("identities failed", WordMeaning.SenderAuthentication),
 
         // Our IP or domain on a blocklist (named lists and provider codes first).
         ("spamhaus", WordMeaning.SenderBlocklist),
@@ -331,6 +353,12 @@ internal static class ResponseWords
         ("es0000*", WordMeaning.SenderBlocklist), // Comcast: dynamic/residential sending IP
         ("sc-00*", WordMeaning.SenderBlocklist), // Hotmail legacy reputation codes
         ("dy-00*", WordMeaning.SenderBlocklist), // Hotmail: dynamic IP ranges
+        ("ou-00*", WordMeaning.SenderBlocklist), // Outlook.com: sending IP blocked
+        ("rp-00*", WordMeaning.RateLimited), // Hotmail: "some messages from x weren't sent... limits per hour"
+        ("rtr:*", WordMeaning.SenderBlocklist), // AOL's legacy reputation codes (RTR:BL, RTR:GE...)
+        ("rly:*", WordMeaning.SenderBlocklist),
+        ("dyn:*", WordMeaning.SenderBlocklist),
+        ("hvu:*", WordMeaning.SenderBlocklist),
         ("weren't sent", WordMeaning.SenderBlocklist), // Outlook.com: "messages from [ip] weren't sent"
         ("dynamic ip", WordMeaning.SenderBlocklist),
         ("dynamically", WordMeaning.SenderBlocklist),
@@ -407,6 +435,7 @@ internal static class ResponseWords
         ("members may post", WordMeaning.ListMembership),
         ("allowed to post", WordMeaning.ListMembership),
         ("permitted to post", WordMeaning.ListMembership),
+        ("permission to post", WordMeaning.ListMembership), // Google Groups
 
         // Our message's size.
         ("message size", WordMeaning.MessageTooLarge),
@@ -435,6 +464,11 @@ internal static class ResponseWords
         ("malformed address", WordMeaning.UserUnknown), // before "malformed" (our message)
         ("malformed recipient", WordMeaning.UserUnknown),
         ("malformed", WordMeaning.Protocol),
+        ("line too long", WordMeaning.Protocol),
+        ("invalid header*", WordMeaning.Protocol),
+        ("invalid mime", WordMeaning.Protocol),
+        ("8-bit", WordMeaning.Protocol),
+        ("8bit", WordMeaning.Protocol),
         ("identity", WordMeaning.SenderRejected), // Gmail: "No identity changes permitted"
         ("destination domains", WordMeaning.Protocol), // Gmail: "Multiple destination domains per transaction"
         ("per transaction", WordMeaning.Protocol),
@@ -466,6 +500,10 @@ internal static class ResponseWords
         ("rfc5322", WordMeaning.SenderRejected),
         ("rfc compliant", WordMeaning.SenderRejected), // Yahoo: "Headers are not RFC compliant"
         ("rfc-compliant", WordMeaning.SenderRejected),
+        ("rfc 2822", WordMeaning.SenderRejected),
+        ("rfc2822", WordMeaning.SenderRejected),
+        ("rfc 822", WordMeaning.SenderRejected),
+        ("authorized recipients", WordMeaning.SenderRejected), // Mailgun sandbox: only authorized recipients
         ("message not allowed", WordMeaning.SenderRejected), // Yahoo's prefix for refusals of our message
         ("from header", WordMeaning.SenderRejected),
         ("from: header", WordMeaning.SenderRejected),
@@ -542,6 +580,12 @@ internal static class ResponseWords
         ("inactive", WordMeaning.AccountDisabled),
         ("suspended", WordMeaning.AccountDisabled),
         ("frozen", WordMeaning.AccountDisabled),
+        ("inactivity", WordMeaning.AccountDisabled),
+        ("mailbox is locked", WordMeaning.AccountDisabled),
+        ("account is locked", WordMeaning.AccountDisabled),
+        ("mailbox has been blocked", WordMeaning.AccountDisabled),
+        ("account is unavailable", WordMeaning.UserUnknown),
+        ("account unavailable", WordMeaning.UserUnknown),
         ("discontinued", WordMeaning.AccountDisabled),
         ("account expired", WordMeaning.AccountDisabled),
         ("account has expired", WordMeaning.AccountDisabled),
@@ -593,6 +637,10 @@ internal static class ResponseWords
         ("unrouteable domain", WordMeaning.DomainUnknown),
         ("unroutable domain", WordMeaning.DomainUnknown),
         ("does not accept mail", WordMeaning.DomainUnknown), // RFC 7505 null MX wording
+        ("does not accept email", WordMeaning.DomainUnknown),
+        ("does not receive mail", WordMeaning.DomainUnknown),
+        ("unable to route", WordMeaning.DomainUnknown),
+        ("no mail host*", WordMeaning.DomainUnknown),
         ("not accepting mail", WordMeaning.DomainUnknown),
         ("nxdomain", WordMeaning.DomainUnknown),
 
@@ -627,6 +675,11 @@ internal static class ResponseWords
         ("account not found", WordMeaning.UserUnknown),
         ("address not found", WordMeaning.UserUnknown),
         ("wasn't found", WordMeaning.UserUnknown),
+        ("was not found", WordMeaning.UserUnknown),
+        ("couldn't be found", WordMeaning.UserUnknown),
+        ("could not be found", WordMeaning.UserUnknown),
+        ("unrouteable", WordMeaning.UserUnknown),
+        ("unroutable", WordMeaning.UserUnknown),
         ("invalid recipient", WordMeaning.UserUnknown),
         ("invalid mailbox", WordMeaning.UserUnknown),
         ("invalid address", WordMeaning.UserUnknown),
@@ -647,8 +700,6 @@ internal static class ResponseWords
         ("no longer exists", WordMeaning.UserUnknown),
         ("does not have an account", WordMeaning.UserUnknown),
         ("doesn't have a", WordMeaning.UserUnknown), // Yahoo: "This user doesn't have a yahoo.com account"
-        ("user doesn't", WordMeaning.UserUnknown),
-        ("user does not", WordMeaning.UserUnknown),
         ("not our customer", WordMeaning.UserUnknown), // Comcast
         ("unrouteable address", WordMeaning.UserUnknown),
         ("undeliverable address", WordMeaning.UserUnknown),
@@ -711,6 +762,15 @@ internal static class ResponseWords
         ("hop count", WordMeaning.RecipientBusy),
         ("hops", WordMeaning.RecipientBusy),
         ("temporary lookup failure", WordMeaning.RecipientBusy),
+        ("system full", WordMeaning.RecipientBusy),
+        ("disk full", WordMeaning.RecipientBusy),
+        ("out of memory", WordMeaning.RecipientBusy),
+        ("configuration error", WordMeaning.RecipientBusy),
+        ("incorrectly configured", WordMeaning.RecipientBusy),
+        ("misconfigur*", WordMeaning.RecipientBusy),
+        ("internal server error", WordMeaning.RecipientBusy),
+        ("internal error", WordMeaning.RecipientBusy),
+        ("system error", WordMeaning.RecipientBusy),
 
         // Transient trouble in general terms: decides only what the codes leave open.
         ("temporarily rejected", WordMeaning.Temporary), // a refusal the server itself calls temporary (Gmail 451 4.3.0, qmail)
@@ -734,6 +794,9 @@ internal static class ResponseWords
         ("connection dropped", WordMeaning.Temporary),
         ("connection died", WordMeaning.Temporary),
         ("lost connection", WordMeaning.Temporary),
+        ("connection closed", WordMeaning.Temporary),
+        ("network is unreachable", WordMeaning.Temporary),
+        ("host unreachable", WordMeaning.Temporary),
         ("lost input connection", WordMeaning.Temporary),
         ("read error", WordMeaning.Temporary),
         ("unable to connect", WordMeaning.Temporary),
@@ -811,11 +874,12 @@ internal static class ResponseWords
             {
                 foreach (int rank in Buckets[KeyOf(text[at], text[at + 1], text[at + 2])])
                 {
-                    if (MatchesAt(text, at, rank))
+                    int length = MatchLength(text, at, rank);
+                    if (length > 0)
                     {
                         // The first row that matches here wins this position and covers its words.
-                        var written = AsWritten(text, at, rank);
-                        coveredUntil = at + written.Length;
+                        var written = text.Slice(at, length);
+                        coveredUntil = at + length;
                         if (rank < findings[Groups[rank]].Rank)
                         {
                             findings.Offer(Groups[rank], new WordsMatch(rank, new string(written), Table[rank].Meaning));
@@ -842,30 +906,54 @@ internal static class ResponseWords
 
     private static int Lower(char c) => char.IsAsciiLetterUpper(c) ? c | 0x20 : c;
 
-    private static bool MatchesAt(ReadOnlySpan<char> text, int at, int rank)
+    /// <summary>
+    /// The length of the text the phrase of <paramref name="rank"/> matches at <paramref name="at"/>, or -1. A space in a
+    /// phrase matches any run of white space ("mailbox\n  unavailable" is "mailbox unavailable"); the match must stand as
+    /// whole words ("rbl" is not in "verbla", "spf" is not in "xspf"), except a prefix phrase at its end.
+    /// </summary>
+    private static int MatchLength(ReadOnlySpan<char> text, int at, int rank)
     {
         string phrase = Phrases[rank];
-        if (!text[at..].StartsWith(phrase, StringComparison.OrdinalIgnoreCase))
+        int t = at;
+        for (int p = 0; p < phrase.Length; p++)
         {
-            return false;
+            char c = phrase[p];
+            if (c == ' ')
+            {
+                if (t >= text.Length || !char.IsWhiteSpace(text[t]))
+                {
+                    return -1;
+                }
+
+                while (t < text.Length && char.IsWhiteSpace(text[t]))
+                {
+                    t++;
+                }
+
+                continue;
+            }
+
+            if (t >= text.Length || Lower(text[t]) != c && char.ToLowerInvariant(text[t]) != c && !(c == '\'' && text[t] == '\u2019'))
+            {
+                return -1;
+            }
+
+            t++;
         }
 
-        // Whole words only ("rbl" is not in "verbla", "spf" is not in "xspf"), except for prefixes at the end.
-        bool startsWord = at == 0 || !char.IsLetterOrDigit(text[at - 1]);
-        int end = at + phrase.Length;
-        bool endsWord = IsPrefix[rank] || end == text.Length || !char.IsLetterOrDigit(text[end]);
-        return startsWord && endsWord;
-    }
-
-    private static ReadOnlySpan<char> AsWritten(ReadOnlySpan<char> text, int at, int rank)
-    {
-        int end = at + Phrases[rank].Length;
-        while (IsPrefix[rank] && end < text.Length && char.IsLetterOrDigit(text[end]))
+        if (IsPrefix[rank])
         {
-            end++;
+            while (t < text.Length && char.IsLetterOrDigit(text[t]))
+            {
+                t++;
+            }
+        }
+        else if (t < text.Length && char.IsLetterOrDigit(text[t]))
+        {
+            return -1;
         }
 
-        return text[at..end];
+        return t - at;
     }
 
     private static int[][] BuildIndex()

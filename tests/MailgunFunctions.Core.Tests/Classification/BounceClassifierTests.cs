@@ -230,6 +230,59 @@ public class BounceClassifierTests
         });
     }
 
+    // Cause first: the stated cause decides whatever the code, the code's class, the severity or the general words say.
+    [TestCase(550, "5.1.1", "5.1.1 <x@example.org>: Recipient address rejected: blocked using zen.spamhaus.org", DndState.None)]
+    [TestCase(550, "5.2.1", "5.2.1 Sender verify failed", DndState.None)]
+    [TestCase(554, "5.7.1", "5.7.1 <x@example.org>: Relay access denied", DndState.None)]
+    [TestCase(550, null, "Access denied - too many connections from your IP", DndState.None)]
+    [TestCase(550, "5.7.1", "5.7.1 Message refused: not RFC 2822 compliant", DndState.None)]
+    [TestCase(550, null, "You are not allowed to post to this mailing list", DndState.None)]
+    [TestCase(552, null, "Message size exceeds maximum permitted", DndState.None)]
+    [TestCase(554, "5.7.1", "5.7.1 The user has blocked you from sending email to them", DndState.Permanent)]
+    [TestCase(550, null, "This user does not accept mail from your IP address", DndState.Permanent)]
+    [TestCase(550, "5.7.1", "5.7.1 <x@example.org>: Recipient address rejected: Access denied", DndState.Permanent)]
+    [TestCase(550, "5.7.1", "5.7.1 User unknown", DndState.Permanent)]
+    [TestCase(550, null, "Mailbox\n  unavailable", DndState.Permanent)]
+    [TestCase(550, null, "The account or domain may not exist, they may be blacklisted, or missing the proper dns entries.", DndState.Permanent)]
+    [TestCase(550, null, "retry timeout exceeded", DndState.Temporary)]
+    [TestCase(550, "5.4.7", "5.4.7 Delivery attempts expired: 452 4.2.2 Mailbox full", DndState.Temporary)]
+    [TestCase(550, null, "Could not deliver message for 5 days. Giving up.", DndState.Temporary)]
+    [TestCase(554, "5.4.6", "5.4.6 Routing loop detected", DndState.Temporary)]
+    [TestCase(550, "5.2.1", "5.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.", DndState.Temporary)]
+    [TestCase(451, "4.3.0", "4.3.0 Mail server temporarily rejected message.", DndState.Temporary)]
+    [TestCase(550, "5.7.1", "5.7.1 Message rejected", DndState.None)]
+    public void The_stated_cause_decides(int code, string? enhanced, string message, DndState effect)
+    {
+        var result = Defaults.Classify(Failed(code, enhanced, message));
+        Assert.That(result.Effect, Is.EqualTo(effect), result.Explanation);
+    }
+
+    [Test]
+    public void The_explanation_names_the_deciding_phrase_and_what_it_outranked()
+    {
+        var result = Defaults.Classify(Failed(550, "5.1.1", "5.1.1 <x@example.org>: Recipient address rejected: blocked using zen.spamhaus.org; user unknown"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Category, Is.EqualTo(BounceCategory.SenderIssue));
+            Assert.That(result.Explanation, Does.Contain("\"zen.spamhaus\"").Or.Contain("\"blocked using\"").Or.Contain("\"spamhaus\""));
+            Assert.That(result.Outranked, Does.Contain("5.1.1").And.Contain("hard-bounce"));
+            Assert.That(result.Outranked, Does.Contain("\"user unknown\""));
+            Assert.That(result.Outranked, Does.Contain("severity permanent"));
+            Assert.That(result.Explanation, Does.EndWith($"It outranks {result.Outranked}."));
+        });
+    }
+
+    [Test]
+    public void Nothing_is_outranked_when_every_signal_agrees()
+    {
+        var result = Defaults.Classify(Failed(550, "5.1.1", "5.1.1 The email account that you tried to reach does not exist."));
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Category, Is.EqualTo(BounceCategory.HardBounce));
+            Assert.That(result.Outranked, Is.Null);
+        });
+    }
+
     [Test]
     public void Words_overrule_a_misleading_550_policy_block()
     {

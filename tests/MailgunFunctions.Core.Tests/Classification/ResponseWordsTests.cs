@@ -62,9 +62,22 @@ public class ResponseWordsTests
         var findings = ResponseWords.Find("This user is not accepting mail from your domain");
         Assert.Multiple(() =>
         {
-            Assert.That(findings[CauseGroup.Recipient].Meaning, Is.EqualTo(WordMeaning.BlockedByRecipient));
+            Assert.That(findings[CauseGroup.Decisive].Meaning, Is.EqualTo(WordMeaning.BlockedByRecipient));
             Assert.That(findings[CauseGroup.WeakSender].Found, Is.False);
         });
+    }
+
+    [TestCase("mailbox\n   unavailable")]
+    [TestCase("MAILBOX\tUNAVAILABLE")]
+    public void A_space_in_a_phrase_matches_any_run_of_white_space(string text)
+    {
+        Assert.That(ResponseWords.Find(text)[CauseGroup.Recipient].Meaning, Is.EqualTo(WordMeaning.UserUnknown));
+    }
+
+    [Test]
+    public void A_typographic_apostrophe_matches()
+    {
+        Assert.That(ResponseWords.Find("messages from [203.0.113.7] weren\u2019t sent")[CauseGroup.Sender].Meaning, Is.EqualTo(WordMeaning.SenderBlocklist));
     }
 
     [Test]
