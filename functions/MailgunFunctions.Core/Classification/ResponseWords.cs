@@ -870,7 +870,7 @@ internal static class ResponseWords
         for (int at = 0; at + 2 < text.Length; at++)
         {
             bool isWord = char.IsLetterOrDigit(text[at]);
-            if (isWord && !previousIsWord && at >= coveredUntil)
+            if (isWord && !previousIsWord && at >= coveredUntil && !InHostName(text, at))
             {
                 foreach (int rank in Buckets[KeyOf(text[at], text[at + 1], text[at + 2])])
                 {
@@ -900,6 +900,58 @@ internal static class ResponseWords
         var findings = WordFindings.Empty;
         Find(text, ref findings);
         return findings;
+    }
+
+    /// <summary>
+    /// Whether the word at <paramref name="at"/> is a label of a host name ("mx01.spamexperts.com said: 550 5.1.1 User
+    /// unknown"): a run of lower-case letters, digits, dots and hyphens with a dot and a final label of letters. Such words
+    /// name a machine, not a cause. Exchange's dotted codes (RESOLVER.ADR.RecipNotFound, QUEUE.Expired) have capitals and count.
+    /// </summary>
+    private static bool InHostName(ReadOnlySpan<char> text, int at)
+    {
+        int start = at;
+        while (start > 0 && IsHostChar(text[start - 1]))
+        {
+            start--;
+        }
+
+        int end = at;
+        while (end < text.Length && IsHostChar(text[end]))
+        {
+            end++;
+        }
+
+        while (end > start && text[end - 1] is '.' or '-')
+        {
+            end--; // a sentence's full stop is not part of the name
+        }
+
+        var token = text[start..end];
+        int lastDot = token.LastIndexOf('.');
+        if (lastDot <= 0 || lastDot == token.Length - 1 || token.Length - lastDot - 1 < 2)
+        {
+            return false;
+        }
+
+        foreach (char c in token)
+        {
+            if (char.IsAsciiLetterUpper(c))
+            {
+                return false;
+            }
+        }
+
+        foreach (char c in token[(lastDot + 1)..])
+        {
+            if (!char.IsAsciiLetterLower(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+
+        static bool IsHostChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '-';
     }
 
     private static int KeyOf(char a, char b, char c) => (((Lower(a) * 31) + Lower(b)) * 31 + Lower(c)) & BucketMask;

@@ -39,7 +39,7 @@ public class ResponseWordsTests
 
     [TestCase("Sending has been THROTTLED", "THROTTLED", "RateLimited")]
     [TestCase("on the Blocklists of our partner", "Blocklists", "SenderBlocklist")]
-    [TestCase("blocked using zen.spamhaus.org", "spamhaus", "SenderBlocklist")]
+    [TestCase("blocked using zen.spamhaus.org", "blocked using", "SenderBlocklist")] // the list's host name itself does not count
     [TestCase("Recipient address rejected: Greylisted", "Greylisted", "Greylisted")]
     [TestCase("421 unusual rate of unsolicited mail from your DKIM domain", "unusual rate", "RateLimited")]
     [TestCase("Requested action not taken: insufficient system storage", "insufficient system storage", "RecipientBusy")]
@@ -72,6 +72,26 @@ public class ResponseWordsTests
     public void A_space_in_a_phrase_matches_any_run_of_white_space(string text)
     {
         Assert.That(ResponseWords.Find(text)[CauseGroup.Recipient].Meaning, Is.EqualTo(WordMeaning.UserUnknown));
+    }
+
+    [TestCase("host mx01.spamexperts.com[192.0.2.1] said: 550 5.1.1 <x@example.org>: Recipient address rejected: User unknown")]
+    [TestCase("host relay.antispam-gateway.example.net said: 550 user unknown")]
+    public void Words_inside_a_host_name_do_not_count(string text)
+    {
+        var findings = ResponseWords.Find(text);
+        Assert.Multiple(() =>
+        {
+            Assert.That(findings[CauseGroup.Sender].Found, Is.False, findings[CauseGroup.Sender].Text);
+            Assert.That(findings[CauseGroup.Recipient].Meaning, Is.EqualTo(WordMeaning.UserUnknown));
+        });
+    }
+
+    [TestCase("5.1.1 RESOLVER.ADR.RecipNotFound", "RESOLVER.ADR")]
+    [TestCase("550 4.4.7 QUEUE.Expired;", "QUEUE.Expired")]
+    [TestCase("554 5.4.4 SMTPSEND.DNS.NonExistentDomain;", "NonExistentDomain")]
+    public void Dotted_codes_with_capitals_still_count(string text, string written)
+    {
+        Assert.That(ResponseWords.Find(text).Best.Text, Is.EqualTo(written));
     }
 
     [Test]
