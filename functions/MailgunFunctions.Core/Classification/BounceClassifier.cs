@@ -112,7 +112,7 @@ public sealed class BounceClassifier : IEventClassifier
         var verdict = Suppression(f) ?? MailgunOrCarrierCode(f);
         if (verdict is null)
         {
-            f = f with { Words = ScanWords(input) };
+            f.Words = ScanWords(input);
             verdict = StatedCause(f) ?? FromCodes(f) ?? LastResort(f);
         }
 
@@ -138,7 +138,7 @@ public sealed class BounceClassifier : IEventClassifier
     /// </summary>
     private Verdict? StatedCause(in Facts f)
     {
-        var w = f.Words;
+        ref readonly var w = ref f.Words;
         if (w[CauseGroup.Decisive] is { Found: true } decisive)
         {
             return FromWords(f, decisive);
@@ -187,12 +187,12 @@ public sealed class BounceClassifier : IEventClassifier
     /// <summary>General words decide only what no cause and no exact code settled.</summary>
     private static Verdict? GeneralWords(in Facts f)
     {
-        var w = f.Words;
+        ref readonly var w = ref f.Words;
         var refused = w[CauseGroup.GenericRefusal];
         if (w[CauseGroup.RecipientRefused] is { Found: true } subject)
         {
             // "Recipient address rejected: Access denied": the refusal is about the recipient address, with no cause of ours named.
-            bool blocked = refused.Text?.StartsWith("block", StringComparison.OrdinalIgnoreCase) == true;
+            bool blocked = refused.Found && refused.Written.Span.StartsWith("block", StringComparison.OrdinalIgnoreCase);
             return Ambiguous(blocked ? BounceCategory.Blocked : BounceCategory.HardBounce, "words-recipient-refused", ClassificationSignal.Words,
                 $"Words \"{subject.Text}\"{(refused.Found ? $" and \"{refused.Text}\"" : "")} in the answer: the server refuses the recipient address itself and names no cause of ours.",
                 subject);
@@ -289,17 +289,17 @@ public sealed class BounceClassifier : IEventClassifier
         return (e.Subject, e.Detail) switch
         {
             (1, 7) or (1, 8) => Certain(BounceCategory.SenderIssue, "enhanced-x.1.7-sender-address", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: our sender address or its domain was refused (RFC 3463 X.1.7/X.1.8)."),
+                "Enhanced code {0}: our sender address or its domain was refused (RFC 3463 X.1.7/X.1.8).", arg: f.EnhancedText),
             (2, 3) or (3, 4) => Certain(BounceCategory.SenderIssue, "enhanced-x.2.3-message-too-big", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: our message is too big for this mailbox or system (RFC 3463 X.2.3/X.3.4)."),
+                "Enhanced code {0}: our message is too big for this mailbox or system (RFC 3463 X.2.3/X.3.4).", arg: f.EnhancedText),
             (5, 3) => Certain(BounceCategory.SenderIssue, "enhanced-x.5.3-too-many-recipients", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: too many recipients in one transaction, a sending-side limit (RFC 3463 X.5.3)."),
+                "Enhanced code {0}: too many recipients in one transaction, a sending-side limit (RFC 3463 X.5.3).", arg: f.EnhancedText),
             (7, >= 23 and <= 27) => Certain(BounceCategory.SenderIssue, "enhanced-x.7.23-27-authentication", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: our SPF, DKIM, DMARC or DNS failed the receiver's checks (RFC 7372), not the contact's fault."),
+                "Enhanced code {0}: our SPF, DKIM, DMARC or DNS failed the receiver's checks (RFC 7372), not the contact's fault.", arg: f.EnhancedText),
             // Microsoft's own details: 5.7.5xx banned or unauthenticated sender, 4.7.5xx-6xx throttled or banned sending IP,
             // 5.7.7xx traffic refused from the sending IP or tenant.
             (7, (>= 500 and <= 649) or (>= 700 and <= 799)) => Certain(BounceCategory.SenderIssue, "enhanced-5.7.6xx-7xx-microsoft-sender-block", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: Microsoft refuses or throttles our sending IP, domain or account, not the contact's fault."),
+                "Enhanced code {0}: Microsoft refuses or throttles our sending IP, domain or account, not the contact's fault.", arg: f.EnhancedText),
             _ => null,
         };
     }
@@ -318,15 +318,15 @@ public sealed class BounceClassifier : IEventClassifier
             case (1, 1) or (1, 2) or (1, 3) or (1, 6) or (1, 10):
                 return permanent
                     ? Certain(BounceCategory.HardBounce, "enhanced-5.1.x", ClassificationSignal.EnhancedCode,
-                        $"Enhanced code {f.EnhancedText}: the address does not exist (bad mailbox, domain or syntax, moved, or null MX; RFC 3463 addressing status).")
+                        "Enhanced code {0}: the address does not exist (bad mailbox, domain or syntax, moved, or null MX; RFC 3463 addressing status).", arg: f.EnhancedText)
                     : Certain(BounceCategory.SoftBounce, "enhanced-4.1.x", ClassificationSignal.EnhancedCode,
-                        $"Enhanced code {f.EnhancedText}: the server could not check the address right now (transient addressing status).");
+                        "Enhanced code {0}: the server could not check the address right now (transient addressing status).", arg: f.EnhancedText);
             case (2, 1):
                 return permanent
                     ? Certain(BounceCategory.HardBounce, "enhanced-5.2.1-disabled", ClassificationSignal.EnhancedCode,
-                        $"Enhanced code {f.EnhancedText}: the mailbox is disabled and not accepting messages (RFC 3463 X.2.1).")
+                        "Enhanced code {0}: the mailbox is disabled and not accepting messages (RFC 3463 X.2.1).", arg: f.EnhancedText)
                     : Certain(BounceCategory.SoftBounce, "enhanced-4.2.1", ClassificationSignal.EnhancedCode,
-                        $"Enhanced code {f.EnhancedText}: the mailbox is not accepting messages right now (transient).");
+                        "Enhanced code {0}: the mailbox is not accepting messages right now (transient).", arg: f.EnhancedText);
             case (2, 2):
                 return MailboxFull(f, "enhanced-x.2.2-mailbox-full", ClassificationSignal.EnhancedCode, $"Enhanced code {f.EnhancedText}: the mailbox is full");
             case (4, 7) when permanent:
@@ -401,23 +401,23 @@ public sealed class BounceClassifier : IEventClassifier
         if (!e.IsPermanent)
         {
             return Certain(BounceCategory.SoftBounce, "enhanced-4.x.x-transient", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: class 4, a persistent transient failure (RFC 3463); the message may still be delivered.");
+                "Enhanced code {0}: class 4, a persistent transient failure (RFC 3463); the message may still be delivered.", arg: f.EnhancedText);
         }
 
         return e.Subject switch
         {
             1 or 2 => Ambiguous(BounceCategory.HardBounce, "enhanced-5.1.x", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: a permanent addressing or mailbox status (RFC 3463 X.1/X.2)."),
+                "Enhanced code {0}: a permanent addressing or mailbox status (RFC 3463 X.1/X.2).", arg: f.EnhancedText),
             4 => Ambiguous(BounceCategory.HardBounce, "enhanced-5.4.x-routing", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: mail for this address cannot be routed (RFC 3463 X.4 network and routing)."),
+                "Enhanced code {0}: mail for this address cannot be routed (RFC 3463 X.4 network and routing).", arg: f.EnhancedText),
             5 => Certain(BounceCategory.SenderIssue, "enhanced-x.5.x-protocol", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: an SMTP protocol or syntax error between the mail servers (RFC 3463 X.5), not the contact's fault."),
+                "Enhanced code {0}: an SMTP protocol or syntax error between the mail servers (RFC 3463 X.5), not the contact's fault.", arg: f.EnhancedText),
             6 => Certain(BounceCategory.SenderIssue, "enhanced-x.6.x-content", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: the receiver cannot take our message's content or format (RFC 3463 X.6)."),
+                "Enhanced code {0}: the receiver cannot take our message's content or format (RFC 3463 X.6).", arg: f.EnhancedText),
             // A security or policy refusal that names no recipient-side cause: a recipient's own block names itself
             // ("recipient has blocked", "blocked senders", RESOLVER.RST...), so a bare X.7.x is about our sending.
             7 => Certain(BounceCategory.SenderIssue, "enhanced-5.7.x-policy", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: refused by the receiver's security or policy checks (RFC 3463 X.7), and the answer names no recipient-side cause: our sending, not the contact's fault."),
+                "Enhanced code {0}: refused by the receiver's security or policy checks (RFC 3463 X.7), and the answer names no recipient-side cause: our sending, not the contact's fault.", arg: f.EnhancedText),
             // X.0.0, X.3.x: too general to say more than the basic code does.
             _ => null,
         };
@@ -435,13 +435,13 @@ public sealed class BounceClassifier : IEventClassifier
         if (code is >= 400 and < 500)
         {
             return Certain(BounceCategory.SoftBounce, "smtp-4xx-transient", ClassificationSignal.SmtpCode,
-                $"SMTP code {code}: a transient failure (RFC 5321 4yz); Mailgun retries.");
+                "SMTP code {0}: a transient failure (RFC 5321 4yz); Mailgun retries.", arg: code.ToString(CultureInfo.InvariantCulture));
         }
 
         return code switch
         {
             >= 500 and <= 504 => Certain(BounceCategory.SenderIssue, "smtp-50x-protocol", ClassificationSignal.SmtpCode,
-                $"SMTP code {code}: a command syntax or sequence error between the mail servers (RFC 5321), not the contact's fault."),
+                "SMTP code {0}: a command syntax or sequence error between the mail servers (RFC 5321), not the contact's fault.", arg: code.ToString(CultureInfo.InvariantCulture)),
             550 => Ambiguous(BounceCategory.HardBounce, "smtp-550", ClassificationSignal.SmtpCode,
                 "SMTP code 550: mailbox unavailable, and the words name no other cause (platform rule: hard bounce)."),
             551 => Ambiguous(BounceCategory.HardBounce, "smtp-551-user-not-local", ClassificationSignal.SmtpCode,
@@ -452,7 +452,7 @@ public sealed class BounceClassifier : IEventClassifier
             // 554 "transaction failed" names no cause at all: only words or severity can decide it.
             554 => null,
             _ => Ambiguous(BounceCategory.HardBounce, "smtp-5xx-permanent", ClassificationSignal.SmtpCode,
-                $"SMTP code {code}: a permanent failure (RFC 5321 5yz) with no more specific code or words."),
+                "SMTP code {0}: a permanent failure (RFC 5321 5yz) with no more specific code or words.", arg: code.ToString(CultureInfo.InvariantCulture)),
         };
     }
 
@@ -534,7 +534,7 @@ public sealed class BounceClassifier : IEventClassifier
         var category = v.Category;
         string rule = v.Rule;
         var signal = v.Signal;
-        string explanation = v.Explanation;
+        string explanation = v.Explained;
 
         // espblock: Mailgun recognised a mailbox provider's block of our sending. It is never enough alone, but it
         // settles a refusal whose code and words could mean either side.
@@ -641,16 +641,19 @@ public sealed class BounceClassifier : IEventClassifier
     {
         int max = _options.MaxScannedCharacters;
         var findings = WordFindings.Empty;
-        ResponseWords.Find(Capped(input.Message, max), ref findings);
-        ResponseWords.Find(Capped(input.Description, max), ref findings);
-        ResponseWords.Find(Capped(input.LastMessage, max), ref findings);
+        ResponseWords.Find(CappedMemory(input.Message, max), ref findings);
+        ResponseWords.Find(CappedMemory(input.Description, max), ref findings);
+        ResponseWords.Find(CappedMemory(input.LastMessage, max), ref findings);
         if (string.Equals(input.EventType, "rejected", StringComparison.OrdinalIgnoreCase))
         {
-            ResponseWords.Find(Capped(input.Reason, max), ref findings);
+            ResponseWords.Find(CappedMemory(input.Reason, max), ref findings);
         }
 
         return findings;
     }
+
+    private static ReadOnlyMemory<char> CappedMemory(string? text, int max) =>
+        text is null ? default : text.Length <= max ? text.AsMemory() : text.AsMemory(0, max);
 
     internal static ReadOnlySpan<char> Capped(string? text, int max) =>
         text is null ? default : text.Length <= max ? text.AsSpan() : text.AsSpan(0, max);
@@ -658,21 +661,25 @@ public sealed class BounceClassifier : IEventClassifier
     private static bool Is(string? value, string expected) =>
         value is not null && value.AsSpan().Trim().Equals(expected, StringComparison.OrdinalIgnoreCase);
 
-    private static Verdict Certain(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch? words = null) => new(c, rule, s, explanation, false, false, words);
+    private static Verdict Certain(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch? words = null, string? arg = null) => new(c, rule, s, explanation, false, false, words, arg);
 
-    private static Verdict Ambiguous(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch? words = null) => new(c, rule, s, explanation, true, false, words);
+    private static Verdict Ambiguous(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch? words = null, string? arg = null) => new(c, rule, s, explanation, true, false, words, arg);
 
-    private static Verdict Platform(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch? words = null) => new(c, rule, s, explanation, false, true, words);
+    private static Verdict Platform(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch? words = null, string? arg = null) => new(c, rule, s, explanation, false, true, words, arg);
 
     /// <summary>
     /// A rule's answer before the final checks. <see cref="Ambiguous"/>: the signal is known to be used for
     /// policy blocks too (550, X.7.x, severity), so espblock may overturn it. <see cref="PlatformRule"/>: a documented
-    /// platform rule that holds even for a transient failure.
+    /// platform rule that holds even for a transient failure. <see cref="Arg"/>: when set, <see cref="Explanation"/> is a
+    /// format with {0} for it (the code), formatted only if this verdict decides: a rule read only to say what it lost to costs no string.
     /// </summary>
-    private readonly record struct Verdict(BounceCategory Category, string Rule, ClassificationSignal Signal, string Explanation, bool Ambiguous, bool PlatformRule, WordsMatch? Words);
+    private readonly record struct Verdict(BounceCategory Category, string Rule, ClassificationSignal Signal, string Explanation, bool Ambiguous, bool PlatformRule, WordsMatch? Words, string? Arg = null)
+    {
+        public string Explained => Arg is null ? Explanation : string.Format(CultureInfo.InvariantCulture, Explanation, Arg);
+    }
 
-    /// <summary>The signals of one failure, read once.</summary>
-    private readonly struct Facts
+    /// <summary>The signals of one failure, read once (not readonly only so that the words can be added in place).</summary>
+    private struct Facts
     {
         public Facts(in ClassificationInput input, int maxScanned)
         {
@@ -701,27 +708,28 @@ public sealed class BounceClassifier : IEventClassifier
         public int SmtpCode { get; }
         public EnhancedStatusCode? Enhanced { get; }
         public string? EnhancedText { get; }
-        public WordFindings Words { get; init; }
+        /// <summary>A field, not a property: read through <c>in</c> without copying its nine slots.</summary>
+        public WordFindings Words;
         private string? Severity { get; }
         private string? Reason { get; }
         private string? BounceType { get; }
 
         /// <summary>The server answered with a transient code (4xx or class 4).</summary>
-        public bool TransientCode => Enhanced is { Class: 4 } || SmtpCode is >= 400 and < 500;
+        public readonly bool TransientCode => Enhanced is { Class: 4 } || SmtpCode is >= 400 and < 500;
 
-        public bool HasServerCode => Enhanced is not null || SmtpCode != 0;
+        public readonly bool HasServerCode => Enhanced is not null || SmtpCode != 0;
 
         /// <summary>The failure is final: a 5xx answer, or Mailgun's severity permanent.</summary>
-        public bool PermanentFailure => SeverityIs("permanent") || SmtpCode is >= 500 and < 600 || Enhanced is { Class: 5 };
+        public readonly bool PermanentFailure => SeverityIs("permanent") || SmtpCode is >= 500 and < 600 || Enhanced is { Class: 5 };
 
         /// <summary>Mailgun gave up after its retry window: <c>reason: old</c>, seen with its codes 602 and 616.</summary>
-        public bool GaveUpAfterRetries => ReasonIs("old") || Code is 602 or 616;
+        public readonly bool GaveUpAfterRetries => ReasonIs("old") || Code is 602 or 616;
 
-        public bool ReasonIs(string value) => Is(Reason, value);
+        public readonly bool ReasonIs(string value) => Is(Reason, value);
 
-        public bool SeverityIs(string value) => Is(Severity, value);
+        public readonly bool SeverityIs(string value) => Is(Severity, value);
 
-        public bool BounceTypeIs(string value) => Is(BounceType, value);
+        public readonly bool BounceTypeIs(string value) => Is(BounceType, value);
 
         /// <summary>"550 5.1.1 ..." or "550-5.7.1 ...": the code an operator pastes with the message.</summary>
         private static int? LeadingSmtpCode(string? text)

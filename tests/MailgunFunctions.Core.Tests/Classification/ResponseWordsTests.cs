@@ -104,8 +104,8 @@ public class ResponseWordsTests
     public void Each_group_keeps_its_best_phrase_across_texts()
     {
         var findings = WordFindings.Empty;
-        ResponseWords.Find("user unknown", ref findings);
-        ResponseWords.Find("blocked using zen.spamhaus.org", ref findings);
+        ResponseWords.Find("user unknown".AsMemory(), ref findings);
+        ResponseWords.Find("blocked using zen.spamhaus.org".AsMemory(), ref findings);
         Assert.Multiple(() =>
         {
             Assert.That(findings[CauseGroup.Sender].Meaning, Is.EqualTo(WordMeaning.SenderBlocklist));
