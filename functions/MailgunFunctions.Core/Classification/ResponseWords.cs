@@ -665,6 +665,9 @@ internal static class ResponseWords
         ("no such account", WordMeaning.UserUnknown),
         ("no such address", WordMeaning.UserUnknown),
         ("no such person", WordMeaning.UserUnknown),
+        ("no such local user", WordMeaning.UserUnknown),
+        ("not known", WordMeaning.UserUnknown), // "user not known"
+        ("unknown account", WordMeaning.UserUnknown),
         ("mailbox not found", WordMeaning.UserUnknown),
         ("mailbox unavailable", WordMeaning.UserUnknown),
         ("mailbox is unavailable", WordMeaning.UserUnknown),
