@@ -22,7 +22,9 @@ if (mode is "all" or "hotpath")
 {
     var config = ManualConfig.Create(DefaultConfig.Instance)
         .AddJob(quick ? Job.ShortRun : Job.Default)
-        .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+        .WithOptions(ConfigOptions.DisableOptimizationsValidator)
+        // The default 2 minutes is too short to build the generated project on a busy shared 2-core machine.
+        .WithBuildTimeout(TimeSpan.FromMinutes(10));
     var summary = BenchmarkRunner.Run<HotPathBenchmarks>(config);
     sections.Add(("1. Hot path (BenchmarkDotNet, memory diagnoser)", HotPathTable(summary)));
 }

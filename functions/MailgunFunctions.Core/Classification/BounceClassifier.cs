@@ -9,14 +9,17 @@ namespace MailgunFunctions.Classification;
 /// Decides what a Mailgun event means for the contact: category, DND effect, the rule that fired and why.
 /// Pure and table-driven (no I/O, no clock), safe to share between threads.
 /// <para>
-/// Signals of a <c>failed</c> event, in order of trust:
+/// Signals of a <c>failed</c> event, in order of trust (README "Order of trust"):
 /// (1) Mailgun's own codes and reasons (605/606/607 suppressions, carrier codes, 498/499/625);
-/// (2) the RFC 3463 enhanced code where its subject is specific (X.1.1 no such mailbox, X.2.2 full, X.7.26 DMARC...);
-/// (3) the words of the answer, which also decide every code that is known to be misused (550, 554, X.7.1, X.0.0);
-/// (4) the enhanced code's class and subject, then the basic RFC 5321 code;
-/// (5) <c>reason</c> old/greylisted, <c>severity</c>, <c>bounce-type</c>, as a last resort.
+/// (2) the cause the answer states, by groups: decisive markers (RESOLVER.*, the recipient's own block), a sender-side
+/// cause (exact codes X.7.23-27, X.1.7/8..., then words), an expiry, the recipient's causes, the recipient's system
+/// busy, a policy refusal in general terms; servers reuse codes across causes, so a stated cause outranks them;
+/// (3) with no stated cause: the exact addressing codes (5.1.1, 5.2.2...), general words ("Recipient address
+/// rejected", "denied", "try again"), the enhanced code's class and subject, then the basic RFC 5321 code;
+/// (4) <c>reason</c> old/greylisted, <c>severity</c>, <c>bounce-type</c>, as a last resort.
 /// Afterwards: a transient failure (4xx code or severity temporary: Mailgun retries) never gets a permanent DND
-/// unless a platform rule says so, and a sender-side problem never gets any.
+/// unless a platform rule says so, and a sender-side problem never gets any. The explanation names what decided and
+/// every signal that pointed elsewhere (<see cref="Classification.Outranked"/>).
 /// </para>
 /// </summary>
 public sealed class BounceClassifier : IEventClassifier
