@@ -86,7 +86,7 @@ public class HotPathBenchmarks
     public MailgunEvent EventParse() => MailgunEventParser.Parse(_eventData);
 
     /// <summary>One corpus event per call, cycling through all of them: the mean is the mean per event over the corpus.</summary>
-    [Benchmark(Description = "classifier (per event, over the bounce corpus)")]
+    [Benchmark(Description = "classifier (per event, over both classifier corpora)")]
     public BounceCategory ClassifyCorpusEvent()
     {
         var e = _corpus[_nextCorpusEvent];

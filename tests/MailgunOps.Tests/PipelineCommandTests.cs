@@ -33,6 +33,33 @@ public sealed class PipelineCommandTests : OpsHarness
     }
 
     [Test]
+    public async Task ClassifyNamesTheDecidingCauseAndWhatItOutranked()
+    {
+        var run = await RunAsync("classify", "--code", "550", "--enhanced", "5.1.1", "--severity", "permanent",
+            "--message", "5.1.1 <x@example.org>: Recipient address rejected: blocked using zen.spamhaus.org", "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)run.Json["category"], Is.EqualTo("sender-issue"));
+            Assert.That((string?)run.Json["dnd"], Is.EqualTo("none"));
+            Assert.That((string?)run.Json["words"], Is.EqualTo("blocked using"));
+            Assert.That((string?)run.Json["outranked"], Does.Contain("5.1.1").And.Contain("severity permanent"));
+            Assert.That((string?)run.Json["explanation"], Does.Contain("\"blocked using\"").And.Contain("It outranks"));
+        });
+    }
+
+    [Test]
+    public async Task ClassifyTableShowsTheOutrankedSignals()
+    {
+        var run = await RunAsync("classify", "--code", "550", "--severity", "permanent", "--message", "retry timeout exceeded");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.Stdout, Does.Contain("dnd:         temporary").And.Contain("words:       retry timeout")
+            .And.Contain("outranked:   ").And.Contain("smtp-550"));
+    }
+
+    [Test]
     public async Task ClassifyFileWritesOneLinePerInputAndFlagsBadLines()
     {
         var hard = SignedWebhook.Failed("a@example.org", Recent(), id: "hard-1", domain: Domain);
