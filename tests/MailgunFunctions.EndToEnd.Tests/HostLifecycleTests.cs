@@ -10,7 +10,8 @@ public class HostLifecycleTests
     [Test]
     public void Missing_signing_key_stops_the_worker_at_start_up_with_a_message_naming_the_setting()
     {
-        var overrides = new Dictionary<string, string?> { ["Mailgun__SigningKeys__primary"] = "", ["Mailgun__SigningKeys__next"] = "" };
+        // Neither a single-account signing key nor a tenant registry key: no event could ever be verified.
+        var overrides = new Dictionary<string, string?> { ["Mailgun__SigningKeys__primary"] = "", ["Mailgun__SigningKeys__next"] = "", ["Tenants__KeyEncryptionKeys__k1"] = "" };
 
         var failure = Assert.ThrowsAsync<WorkerStartException>(async () => await RealWorker.StartAsync(overrides));
 

@@ -15,9 +15,16 @@ namespace MailgunFunctions.EndToEnd.Tests;
 public class PipelineTests : WorkerTests
 {
     private string _tenant = "";
+    private string _domain = "";
 
+    /// <summary>A tenant of the registry per test, signing with the tests' key: the worker reads it from the same storage.</summary>
     [SetUp]
-    public void NewTenant() => _tenant = $"e2e{Guid.NewGuid():N}"[..15] + ".example.com";
+    public async Task NewTenant()
+    {
+        _tenant = TestTenants.NewId("e2e");
+        _domain = _tenant + ".example.com";
+        await TestTenants.RegisterAsync(Worker.Services, _tenant, TestSettings.SigningKey, [_domain]);
+    }
 
     private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 
@@ -31,9 +38,10 @@ public class PipelineTests : WorkerTests
     {
         string recipient = $"gone.{Guid.NewGuid():N}@example.net";
         var now = DateTimeOffset.UtcNow;
-        var eventData = SignedWebhook.Failed(recipient, now, domain: _tenant);
+        var eventData = SignedWebhook.Failed(recipient, now, domain: _domain);
 
-        var response = await Worker.Http.PostAsync(Worker.WithKey("api/mailgun/events"), Json(SignedWebhook.Body(eventData, now)));
+        // The tenant's own URL: the worker binds the {tenant} route value and verifies with the tenant's key from the registry.
+        var response = await Worker.Http.PostAsync(Worker.WithKey($"api/mailgun/{_tenant}/events"), Json(SignedWebhook.Body(eventData, now)));
 
         string answer = await response.Content.ReadAsStringAsync();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), answer);
@@ -55,8 +63,8 @@ public class PipelineTests : WorkerTests
         var stderr = new StringWriter();
 
         int exit = await MailgunOps.Program.RunAsync(
-            ["webhook", "send-sample", "--url", new Uri(Worker.Host.BaseAddress, "api/mailgun/events").AbsoluteUri, "--event", "failed",
-             "--recipient", recipient, "--domain", _tenant, "--signing-key", TestSettings.SigningKey, "--function-key", Worker.Keys.DefaultHostKey!,
+            ["webhook", "send-sample", "--url", new Uri(Worker.Host.BaseAddress, $"api/mailgun/{_tenant}/events").AbsoluteUri, "--event", "failed",
+             "--recipient", recipient, "--domain", _domain, "--signing-key", TestSettings.SigningKey, "--function-key", Worker.Keys.DefaultHostKey!,
              "--settings", "/nonexistent/local.settings.json", "--keys-file", "/nonexistent/local.keys.json"],
             stdout, stderr);
 
@@ -69,7 +77,7 @@ public class PipelineTests : WorkerTests
     public async Task Function_level_routes_need_a_key_the_host_checks_before_the_worker_hears_of_the_request()
     {
         var now = DateTimeOffset.UtcNow;
-        string body = SignedWebhook.Body(SignedWebhook.Failed($"k.{Guid.NewGuid():N}@example.net", now, domain: _tenant), now);
+        string body = SignedWebhook.Body(SignedWebhook.Failed($"k.{Guid.NewGuid():N}@example.net", now, domain: _domain), now);
         var before = DateTimeOffset.UtcNow;
 
         var missing = await Worker.Http.PostAsync("api/mailgun/events", Json(body));
@@ -95,12 +103,12 @@ public class PipelineTests : WorkerTests
     [Test]
     public async Task Inbound_route_post_is_accepted_and_the_reply_is_processed_and_stored()
     {
-        var fields = InboundPost.Signed(InboundPost.ParsedReply(recipient: "reply@" + _tenant), DateTimeOffset.UtcNow);
+        var fields = InboundPost.Signed(InboundPost.ParsedReply(recipient: "reply@" + _domain), DateTimeOffset.UtcNow);
         var (body, contentType) = InboundPost.UrlEncoded(fields);
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
 
-        var response = await Worker.Http.PostAsync(Worker.WithKey("api/mailgun/inbound"), content);
+        var response = await Worker.Http.PostAsync(Worker.WithKey($"api/mailgun/{_tenant}/inbound"), content);
 
         string answer = await response.Content.ReadAsStringAsync();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), answer);

@@ -27,6 +27,8 @@ public class TimerExportTests : WorkerTests
             ["MailgunApi__UsBaseUrl"] = _mailgun.BaseUrl.AbsoluteUri,
             ["MailgunApi__EuBaseUrl"] = _mailgun.BaseUrl.AbsoluteUri,
             ["MailgunApi__Domains__0__Name"] = _domain,
+            // The single-account tenant only: the shared Azurite holds other tests' registry tenants, not hosted by this fake.
+            ["Tenants__KeyEncryptionKeys__k1"] = "",
             // Every two seconds, so the scheduled run shows up while the class runs.
             ["EXPORT_SCHEDULE"] = "*/2 * * * * *",
         });
@@ -61,7 +63,7 @@ public class TimerExportTests : WorkerTests
         var run = await Worker.Host.WaitForInvocationAsync(i => i.FunctionName == "ExportSuppressions" && i.Reason == "Manual", TimeSpan.FromSeconds(30), "of the manual export");
         Assert.That(run.Succeeded, Is.True, run.Error);
         var container = new BlobServiceClient(Worker.Storage).GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
-        var csv = await container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, _domain + "/", CancellationToken.None).Where(b => b.Name.EndsWith("/bounces.csv", StringComparison.Ordinal)).FirstAsync();
+        var csv = await container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "default/" + _domain + "/", CancellationToken.None).Where(b => b.Name.EndsWith("/bounces.csv", StringComparison.Ordinal)).FirstAsync();
         Assert.Multiple(async () =>
         {
             Assert.That((await container.GetBlobClient(csv.Name).DownloadContentAsync()).Value.Content.ToString(), Does.Contain(_address));
