@@ -57,7 +57,7 @@ public static class WebhookCommands
                 return Task.FromResult(ex.ExitCode);
             }
 
-            return runtime.RunAsync(parse, null, null, (ctx, token) => SendAsync(ctx, parse, token), ct, fileSettings);
+            return runtime.RunAsync(parse, (ctx, token) => SendAsync(ctx, parse, token), ct, fileSettings);
         });
 
         async Task<int> SendAsync(OpsContext ctx, ParseResult parse, CancellationToken token)
