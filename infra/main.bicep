@@ -40,6 +40,11 @@ param mailgunApiKey string
 @description('Random key that signs unsubscribe links (at least 32 characters, e.g. `openssl rand -base64 48`).')
 param unsubscribeLinkKey string
 
+@secure()
+@minLength(32)
+@description('Key-encryption key of the tenant registry (Tenants:KeyEncryptionKeys:k1): at least 32 characters of random text, e.g. `openssl rand -base64 48`. Keep it: tenants sealed with it cannot be read without it.')
+param tenantRegistryKek string
+
 // ---------------------------------------------------------------------------------------------------------
 // App options: one parameter per option, with the same default as the options class (a test checks both)
 // ---------------------------------------------------------------------------------------------------------
@@ -80,8 +85,17 @@ param dndSoftBounceEscalationCount int = 3
 @description('Dnd:SoftBounceEscalationWindow, the escalation window (TimeSpan).')
 param dndSoftBounceEscalationWindow string = '14.00:00:00'
 
-@description('Dnd:DefaultTenant, tenant for events that name no sending domain; empty = such events go to poison.')
-param dndDefaultTenant string = ''
+@description('Tenants:DefaultTenantId, the id of the single-account tenant made from the Mailgun settings (served by /api/mailgun/events).')
+param tenantsDefaultTenantId string = 'default'
+
+@description('Tenants:CacheLifetime, how long an instance keeps a tenant read from the registry: the bound for a key rotation or a disconnect to reach every instance (TimeSpan).')
+param tenantsCacheLifetime string = '00:01:00'
+
+@description('Tenants:UnknownTenantCacheLifetime, how long an instance remembers an unknown tenant id (TimeSpan).')
+param tenantsUnknownTenantCacheLifetime string = '00:00:10'
+
+@description('Tenants:CacheSize, tenants kept per instance at most.')
+param tenantsCacheSize int = 20000
 
 @description('Dnd:ContactIdVariable, the Mailgun user-variable that carries the platform\'s contact id.')
 param dndContactIdVariable string = 'contactId'
@@ -247,6 +261,7 @@ module keyVault 'modules/keyvault.bicep' = {
     mailgunNextSigningKey: mailgunNextSigningKey
     mailgunApiKey: mailgunApiKey
     unsubscribeLinkKey: unsubscribeLinkKey
+    tenantRegistryKek: tenantRegistryKek
   }
 }
 
@@ -288,6 +303,14 @@ var appSettings = {
   Mailgun__SigningKeys__primary: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=mailgun-signing-key-primary)'
   Mailgun__ApiKey: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=mailgun-api-key)'
 
+  // TenantsOptions (section "Tenants"): the registry's key-encryption key k1 names the Key Vault secret; rotate by adding k2.
+  Tenants__DefaultTenantId: tenantsDefaultTenantId
+  Tenants__KeyEncryptionKeys__k1: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=tenant-registry-kek-k1)'
+  Tenants__ActiveKeyId: 'k1'
+  Tenants__CacheLifetime: tenantsCacheLifetime
+  Tenants__UnknownTenantCacheLifetime: tenantsUnknownTenantCacheLifetime
+  Tenants__CacheSize: string(tenantsCacheSize)
+
   // WebhookOptions (section "Webhooks")
   Webhooks__MaxSignatureAge: webhooksMaxSignatureAge
   Webhooks__MaxClockSkew: webhooksMaxClockSkew
@@ -307,8 +330,6 @@ var appSettings = {
   Dnd__TemporaryDuration: dndTemporaryDuration
   Dnd__SoftBounceEscalationCount: string(dndSoftBounceEscalationCount)
   Dnd__SoftBounceEscalationWindow: dndSoftBounceEscalationWindow
-  // An empty value reads as "no default tenant" (events without a sending domain go to poison).
-  Dnd__DefaultTenant: empty(dndDefaultTenant) ? '' : dndDefaultTenant
   Dnd__ContactIdVariable: dndContactIdVariable
   Dnd__SenderIssueBucket: dndSenderIssueBucket
   Dnd__SenderIssueWarningThreshold: string(dndSenderIssueWarningThreshold)

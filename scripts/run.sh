@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The run command: installs what it needs, starts Azurite (data kept in .azurite/), builds the app, and
-# starts the Functions host on the build output. Where Azure Functions Core Tools cannot be installed, it
-# stops with a message after everything before the host has been done and checked.
+# starts a Functions host on the build output: Azure Functions Core Tools ('func start') where 'func' is
+# installed, otherwise the local stand-in (tools/FunctionsHost), which runs the same worker.
+# MAILGUNFUNCTIONS_HOST=func insists on Core Tools (installing them with npm if missing); =standin forces the stand-in.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
@@ -15,9 +16,11 @@ if [ ! -f local.settings.json ]; then
   cp local.settings.sample.json local.settings.json
   key="local-dev-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
   link_key="local-link-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+  kek="local-kek-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
   sed -i -e "s/\"Mailgun__SigningKeys__primary\": \"\"/\"Mailgun__SigningKeys__primary\": \"$key\"/" \
-         -e "s/\"Unsubscribe__Keys__k1\": \"\"/\"Unsubscribe__Keys__k1\": \"$link_key\"/" local.settings.json
-  echo "Created local.settings.json with random local keys (Mailgun__SigningKeys__primary, Unsubscribe__Keys__k1)." >&2
+         -e "s/\"Unsubscribe__Keys__k1\": \"\"/\"Unsubscribe__Keys__k1\": \"$link_key\"/" \
+         -e "s/\"Tenants__KeyEncryptionKeys__k1\": \"\"/\"Tenants__KeyEncryptionKeys__k1\": \"$kek\"/" local.settings.json
+  echo "Created local.settings.json with random local keys (Mailgun__SigningKeys__primary, Unsubscribe__Keys__k1, Tenants__KeyEncryptionKeys__k1)." >&2
   echo "Put your Mailgun HTTP webhook signing key there to receive real Mailgun traffic." >&2
 fi
 
@@ -41,29 +44,43 @@ check_env="$(node -e 'const v=require(process.argv[1]).Values; for (const [k,x] 
 (while IFS= read -r line; do export "$line"; done <<<"$check_env"
  cd "$out" && dotnet MailgunFunctions.App.dll --check) || { echo "The start-up check failed: fix the setting it names in local.settings.json." >&2; exit 1; }
 
-# 5. The Functions host (Azure Functions Core Tools, 'func').
-func_bin="$(command -v func || true)"
-if [ -z "$func_bin" ]; then
+# 5. The Functions host.
+host_choice="${MAILGUNFUNCTIONS_HOST:-auto}"
+port="${FUNCTIONS_PORT:-7071}"
+func_bin=""
+if [ "$host_choice" != standin ]; then
+  func_bin="$(command -v func || true)"
+  if [ -z "$func_bin" ] && [ -x "$repo_root/.tools/node_modules/.bin/func" ]; then func_bin="$repo_root/.tools/node_modules/.bin/func"; fi
+fi
+if [ -z "$func_bin" ] && [ "$host_choice" = func ]; then
   echo "Installing Azure Functions Core Tools (npm azure-functions-core-tools@4) into .tools/ ..." >&2
   if npm install --prefix "$repo_root/.tools" --no-audit --no-fund --loglevel=error azure-functions-core-tools@4 >&2 \
      && [ -x "$repo_root/.tools/node_modules/.bin/func" ] && "$repo_root/.tools/node_modules/.bin/func" --version >/dev/null 2>&1; then
     func_bin="$repo_root/.tools/node_modules/.bin/func"
-  fi
-fi
-if [ -z "$func_bin" ]; then
-  cat >&2 <<MSG
+  else
+    cat >&2 <<MSG
 
 Azure Functions Core Tools ('func') could not be installed on this machine: its npm package downloads the
-real host from Microsoft's CDN during installation, and that download failed (no route to the CDN here).
-Everything before the host is done and checked: Azurite ran on 127.0.0.1:10000-10002, the settings in
-local.settings.json passed the app's start-up validation, storage answered, and the app is built in $out.
-Install Core Tools v4 another way (https://learn.microsoft.com/azure/azure-functions/functions-run-local),
-then run this command again; it starts 'func start' in $out.
+real host from Microsoft's CDN during installation, and that download failed. Everything before the host is
+done and checked (Azurite, settings, build in $out). Install Core Tools v4 another way
+(https://learn.microsoft.com/azure/azure-functions/functions-run-local), or run without
+MAILGUNFUNCTIONS_HOST=func to use the local stand-in host.
 MSG
-  exit 3
+    exit 3
+  fi
 fi
 
-cp local.settings.json "$out/local.settings.json"
-cd "$out"
-echo "Starting the Functions host: POST http://localhost:7071/api/mailgun/events" >&2
-"$func_bin" start --port "${FUNCTIONS_PORT:-7071}"
+if [ -n "$func_bin" ]; then
+  cp local.settings.json "$out/local.settings.json"
+  cd "$out"
+  echo "Starting the Functions host (Core Tools, $func_bin): POST http://localhost:$port/api/mailgun/events" >&2
+  "$func_bin" start --port "$port"
+else
+  # The stand-in reads the same local.settings.json (the environment wins, as with Core Tools) and checks function
+  # keys from local.keys.json, which it creates with random keys the first time (never printed).
+  dotnet build tools/FunctionsHost/FunctionsHost.csproj -c Debug -nologo -v quiet
+  echo "Core Tools ('func') not found: starting the local stand-in host (tools/FunctionsHost/README.md says what it emulates)." >&2
+  echo "Webhooks: POST http://127.0.0.1:$port/api/mailgun/events?code=<\"host\".\"default\" of local.keys.json>; try one with:" >&2
+  echo "  dotnet run --project tools/MailgunOps -- webhook send-sample --event failed" >&2
+  dotnet tools/FunctionsHost/bin/Debug/net10.0/FunctionsHost.dll --app "$out" --settings local.settings.json --keys local.keys.json --port "$port"
+fi

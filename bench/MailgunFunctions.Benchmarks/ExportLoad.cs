@@ -127,7 +127,7 @@ public static class ExportLoad
         });
 
         var clock = Stopwatch.StartNew();
-        var summary = await export.ExportDomainAsync(domain, new DateOnly(2026, 11, 26), CancellationToken.None);
+        var summary = await export.ExportDomainAsync(new MailgunFunctions.Export.ExportScope("default", domain), new DateOnly(2026, 11, 26), CancellationToken.None);
         double seconds = clock.Elapsed.TotalSeconds;
         await stop.CancelAsync();
         await sampler;
@@ -138,7 +138,7 @@ public static class ExportLoad
         }
 
         var blob = new Azure.Storage.Blobs.BlobServiceClient(storage).GetBlobContainerClient(Storage.StorageNames.SuppressionExportsContainer)
-            .GetBlobClient($"{domain}/2026-11-26/bounces.csv");
+            .GetBlobClient($"default/{domain}/2026-11-26/bounces.csv");
         long csv = (await blob.GetPropertiesAsync()).Value.ContentLength;
         using var self = Process.GetCurrentProcess();
         self.Refresh();

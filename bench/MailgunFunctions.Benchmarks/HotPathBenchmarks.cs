@@ -24,6 +24,7 @@ public class HotPathBenchmarks
     private byte[] _key = [];
     private JObject _eventData = null!;
     private EventWebhookIntake _intake = null!;
+    private MailgunFunctions.Tenants.ResolvedTenant _tenant = null!;
     private ServiceProvider _services = null!;
     private MailgunEvent[] _corpus = [];
     private int _nextCorpusEvent;
@@ -40,6 +41,7 @@ public class HotPathBenchmarks
         _key = Encoding.UTF8.GetBytes(TestSettings.SigningKey);
         _services = TestSettings.Services(TestSettings.Configuration(Azurite.Unreachable()), (s, c) => s.AddMailgunCore(c), new FakeTimeProvider(WebhookSamples.Now));
         _intake = _services.GetRequiredService<EventWebhookIntake>();
+        _tenant = TestSettings.SingleAccount(_services);
         _eventData = (JObject)JObject.Parse(Encoding.UTF8.GetString(_body))["event-data"]!;
         _event = MailgunEventParser.Parse(_eventData);
         _classification = _classifier.Classify(_event);
@@ -48,7 +50,7 @@ public class HotPathBenchmarks
         var earlierEvent = MailgunEventParser.Parse(earlier);
         _existing = DndEntry.Empty("mg.example.com", _event.Recipient!).Apply(DndChange.FromEvent(earlierEvent, _classifier.Classify(earlierEvent))!);
         _corpus = BounceCorpus.Load();
-        using var check = _intake.Prepare(_body);
+        using var check = _intake.Prepare(_tenant, _body);
         if (check.Header is null)
         {
             throw new InvalidOperationException("the sample webhook does not verify");
@@ -76,7 +78,7 @@ public class HotPathBenchmarks
     [Benchmark(Description = "webhook CPU path: verify + validate + envelope")]
     public int WebhookCpuPath()
     {
-        using var prepared = _intake.Prepare(_body);
+        using var prepared = _intake.Prepare(_tenant, _body);
         return prepared.EnvelopeJson.Length;
     }
 
@@ -84,7 +86,7 @@ public class HotPathBenchmarks
     public MailgunEvent EventParse() => MailgunEventParser.Parse(_eventData);
 
     /// <summary>One corpus event per call, cycling through all of them: the mean is the mean per event over the corpus.</summary>
-    [Benchmark(Description = "classifier (per event, over the bounce corpus)")]
+    [Benchmark(Description = "classifier (per event, over both classifier corpora)")]
     public BounceCategory ClassifyCorpusEvent()
     {
         var e = _corpus[_nextCorpusEvent];

@@ -33,6 +33,7 @@ public static class IngestionLoad
         // Envelopes are built by the app's own intake, without storage.
         await using var preparing = TestSettings.Services(TestSettings.Configuration(Azurite.Unreachable()), (s, c) => s.AddMailgunFunctions(c), TimeProvider.System);
         var intake = preparing.GetRequiredService<EventWebhookIntake>();
+        var tenant = TestSettings.SingleAccount(preparing);
         var report = new StringBuilder();
         report.AppendLine($"| Senders | | Events/s | Ratio to floor (webhook goal ≥ 0.8) | p50 ms | p99 ms | Storage requests per event | Failed (webhook: non-200) | {LoadStats.CpuHeaders} |");
         report.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -44,10 +45,10 @@ public static class IngestionLoad
         {
             LoadStats floor;
             double floorRequests;
-            await using (var azurite = await StartWarmAsync(intake))
+            await using (var azurite = await StartWarmAsync(intake, tenant))
             {
                 var queue = await QueueAsync(azurite, "bench-floor", counter);
-                var envelopes = Bodies(requestsPerLevel).Select(b => ClaimAndEnvelope(intake, b).Envelope).ToArray();
+                var envelopes = Bodies(requestsPerLevel).Select(b => ClaimAndEnvelope(intake, tenant, b).Envelope).ToArray();
                 counter.Reset();
                 floor = await LoadStats.RunAsync(envelopes.Length, senders, new CpuProfile(azurite), async i => { await queue.SendMessageAsync(envelopes[i]); return true; });
                 floorRequests = counter.Requests / (double)requestsPerLevel;
@@ -55,7 +56,7 @@ public static class IngestionLoad
 
             LoadStats floorWithClaim;
             double floorWithClaimRequests;
-            await using (var azurite = await StartWarmAsync(intake))
+            await using (var azurite = await StartWarmAsync(intake, tenant))
             {
                 var queue = await QueueAsync(azurite, "bench-floor", counter);
                 // Its own table; each claim is its own partition, as in the app's WebhookTokens.
@@ -63,7 +64,7 @@ public static class IngestionLoad
                 tableOptions.AddPolicy(counter, HttpPipelinePosition.PerRetry);
                 var tokens = new TableClient(azurite.ConnectionString, "BenchFloorTokens", tableOptions);
                 await tokens.CreateIfNotExistsAsync();
-                var claimed = Bodies(requestsPerLevel).Select(b => ClaimAndEnvelope(intake, b)).ToArray();
+                var claimed = Bodies(requestsPerLevel).Select(b => ClaimAndEnvelope(intake, tenant, b)).ToArray();
                 counter.Reset();
                 floorWithClaim = await LoadStats.RunAsync(claimed.Length, senders, new CpuProfile(azurite), async i =>
                 {
@@ -75,7 +76,7 @@ public static class IngestionLoad
 
             LoadStats webhookRun;
             double webhookRequests;
-            await using (var azurite = await StartWarmAsync(intake))
+            await using (var azurite = await StartWarmAsync(intake, tenant))
             {
                 var builder = WebApplication.CreateSlimBuilder();
                 builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -115,13 +116,13 @@ public static class IngestionLoad
     /// A fresh Azurite for one run, warmed: its first few thousand requests cost it about twice the CPU of later ones,
     /// and it slows as it holds more, so runs sharing one instance would be biased by their order.
     /// </summary>
-    private static async Task<Azurite> StartWarmAsync(EventWebhookIntake intake)
+    private static async Task<Azurite> StartWarmAsync(EventWebhookIntake intake, MailgunFunctions.Tenants.ResolvedTenant tenant)
     {
         var azurite = await Azurite.StartDedicatedAsync(persistent: false);
         var queue = await QueueAsync(azurite, "bench-warm-up", counter: null);
         var tokens = new TableClient(azurite.ConnectionString, "BenchWarmUpTokens");
         await tokens.CreateIfNotExistsAsync();
-        var warm = Bodies(AzuriteWarmUpEvents).Select(b => ClaimAndEnvelope(intake, b)).ToArray();
+        var warm = Bodies(AzuriteWarmUpEvents).Select(b => ClaimAndEnvelope(intake, tenant, b)).ToArray();
         await LoadStats.RunAsync(warm.Length, 16, new CpuProfile(azurite), async i =>
         {
             await FloorWithClaim(tokens, queue, warm[i].Claim, warm[i].Envelope);
@@ -144,9 +145,9 @@ public static class IngestionLoad
     }
 
     /// <summary>The app's token claim row (`ReplayGuard.ClaimRow`, the very row a claim inserts) and the envelope of one body, built before a run as the floor's envelopes are.</summary>
-    private static (TableEntity Claim, BinaryData Envelope) ClaimAndEnvelope(EventWebhookIntake intake, byte[] body)
+    private static (TableEntity Claim, BinaryData Envelope) ClaimAndEnvelope(EventWebhookIntake intake, MailgunFunctions.Tenants.ResolvedTenant tenant, byte[] body)
     {
-        using var prepared = intake.Prepare(body);
+        using var prepared = intake.Prepare(tenant, body);
         var header = prepared.Header ?? throw new InvalidOperationException($"the sample webhook was rejected: {prepared.Rejection}");
         return (ReplayGuard.ClaimRow(header.Token, header.BodySha256, header.EventId, header.ReceivedAt), new BinaryData(prepared.EnvelopeJson.ToArray()));
     }

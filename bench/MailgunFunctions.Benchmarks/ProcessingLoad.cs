@@ -54,7 +54,7 @@ public static class ProcessingLoad
         static string[] Addresses(string prefix, int count) => Enumerable.Range(0, count).Select(i => $"{prefix}{i}@example.com").ToArray();
         string[] Envelopes(string[] addresses) => addresses.Select(address =>
         {
-            using var prepared = intake.Prepare(WebhookSamples.FailedWebhook(address));
+            using var prepared = intake.Prepare(TestSettings.SingleAccount(preparing), WebhookSamples.FailedWebhook(address));
             return Encoding.UTF8.GetString(prepared.EnvelopeJson.Span);
         }).ToArray();
 

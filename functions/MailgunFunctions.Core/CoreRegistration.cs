@@ -5,7 +5,7 @@ using MailgunFunctions.Ingestion;
 using MailgunFunctions.MailgunApi;
 using MailgunFunctions.PlatformUnsubscribe;
 using MailgunFunctions.Processing;
-using MailgunFunctions.Signatures;
+using MailgunFunctions.Tenants;
 using MailgunFunctions.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -28,7 +28,7 @@ public static class CoreRegistration
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(sp => new StorageClients(configuration, sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetServices<Azure.Core.Pipeline.HttpPipelinePolicy>()));
-        services.TryAddSingleton(sp => new SignatureVerifier(sp.GetRequiredService<IOptions<MailgunOptions>>().Value.Keys));
+        services.AddTenants(configuration);
         services.TryAddSingleton<WebhookAuthenticator>();
         services.TryAddSingleton<ReplayGuard>();
         services.TryAddSingleton<EventQueue>();

@@ -39,6 +39,10 @@ param mailgunApiKey string
 @description('Key that signs the unsubscribe links.')
 param unsubscribeLinkKey string
 
+@secure()
+@description('Key-encryption key of the tenant registry (key id "k1"): seals every tenant\'s Mailgun API key, signing keys and notification secret.')
+param tenantRegistryKek string
+
 resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   name: name
   location: location
@@ -95,6 +99,15 @@ resource unsubscribeKey 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   properties: {
     value: unsubscribeLinkKey
     contentType: 'Unsubscribe link signing key'
+  }
+}
+
+resource tenantRegistryKey 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'tenant-registry-kek-k1'
+  properties: {
+    value: tenantRegistryKek
+    contentType: 'Tenant registry key-encryption key (Tenants__KeyEncryptionKeys__k1)'
   }
 }
 

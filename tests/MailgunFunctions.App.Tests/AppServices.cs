@@ -28,6 +28,20 @@ public sealed class AppServices : IDisposable
 
     public T Get<T>() where T : notnull => Provider.GetRequiredService<T>();
 
+    private readonly HashSet<string> _tenants = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Registers tenant <paramref name="id"/> with <paramref name="domains"/>, signing with <see cref="TestSettings.SigningKey"/> (as
+    /// <see cref="SignedWebhook"/> and <see cref="InboundPost"/> sign by default), once per instance.
+    /// </summary>
+    public async Task RegisterTenantAsync(string id, params string[] domains)
+    {
+        if (_tenants.Add(id))
+        {
+            await TestTenants.RegisterAsync(Provider, id, TestSettings.SigningKey, domains);
+        }
+    }
+
     public static HttpRequest Post(string body, string contentType = "application/json", bool sendContentLength = true) =>
         Post(System.Text.Encoding.UTF8.GetBytes(body), contentType, sendContentLength);
 

@@ -32,14 +32,15 @@ public class EventProcessorFunctionTests
     {
         await using var services = await ServicesAsync();
         var function = ActivatorUtilities.CreateInstance<EventProcessorFunction>(services);
-        string tenant = $"t{Guid.NewGuid():N}"[..13] + ".example.com";
+        string tenant = TestTenants.NewId("t");
         string envelope = EnvelopeCodec.Serialize(new EventEnvelope
         {
             ReceivedAt = Now,
             Token = SignedWebhook.NewToken(),
             EventType = "complained",
             EventId = "e1",
-            EventData = SignedWebhook.Simple("complained", "erin@example.net", Now.AddMinutes(-1), domain: tenant),
+            Tenant = tenant,
+            EventData = SignedWebhook.Simple("complained", "erin@example.net", Now.AddMinutes(-1), domain: tenant + ".example.com"),
         });
 
         await function.RunAsync(Message(envelope, 1), default);

@@ -32,15 +32,39 @@ public class RegistrationTests
     }
 
     [Test]
-    public void Missing_signing_key_stops_start_up_naming_the_setting()
+    public void Missing_signing_key_and_registry_key_stops_start_up_naming_both_settings()
     {
         using var app = new AppServices(Azurite.Unreachable(), Now, new Dictionary<string, string?>
         {
             ["Mailgun:SigningKeys:primary"] = null,
             ["Mailgun:SigningKeys:next"] = "",
+            ["Tenants:KeyEncryptionKeys:k1"] = "",
         });
         var ex = Assert.Throws<OptionsValidationException>(() => app.Provider.GetRequiredService<IStartupValidator>().Validate());
-        Assert.That(ex!.Message, Does.Contain("Mailgun__SigningKeys__primary"));
+        Assert.That(ex!.Message, Does.Contain("Mailgun__SigningKeys__primary").And.Contain("Tenants__KeyEncryptionKeys__k1"));
+    }
+
+    [Test]
+    public void A_registry_alone_is_enough_to_start_without_a_single_account()
+    {
+        using var app = new AppServices(Azurite.Unreachable(), Now, new Dictionary<string, string?>
+        {
+            ["Mailgun:SigningKeys:primary"] = null,
+            ["Mailgun:SigningKeys:next"] = "",
+            ["Mailgun:ApiKey"] = "",
+        });
+        Assert.DoesNotThrow(() => app.Provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.That(app.Get<MailgunFunctions.Tenants.TenantDirectory>().Implicit, Is.Null);
+    }
+
+    [TestCase("Tenants:KeyEncryptionKeys:k1", "too-short")]
+    [TestCase("Tenants:DefaultTenantId", "no spaces allowed")]
+    [TestCase("Tenants:ActiveKeyId", "k9")]
+    public void Weak_or_inconsistent_tenant_settings_stop_start_up(string key, string value)
+    {
+        using var app = new AppServices(Azurite.Unreachable(), Now, new Dictionary<string, string?> { [key] = value });
+        var ex = Assert.Throws<OptionsValidationException>(() => app.Provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.That(ex!.Message, Does.Contain("Tenants__"));
     }
 
     [Test]

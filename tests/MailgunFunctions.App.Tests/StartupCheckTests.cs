@@ -24,6 +24,7 @@ public class StartupCheckTests
         {
             ["Mailgun:SigningKeys:primary"] = null,
             ["Mailgun:SigningKeys:next"] = null,
+            ["Tenants:KeyEncryptionKeys:k1"] = null,
         });
         var output = new StringWriter();
         Assert.That(await StartupCheck.RunAsync(app.Provider, output), Is.EqualTo(1));

@@ -39,6 +39,8 @@ public class SuppressionExportFunctionTests
             ["MailgunApi:UsBaseUrl"] = mailgun.BaseUrl.AbsoluteUri,
             ["MailgunApi:EuBaseUrl"] = mailgun.BaseUrl.AbsoluteUri,
             ["MailgunApi:Domains:0:Name"] = domain,
+            // Single-account only: other tests' registry tenants in the shared Azurite are not this run's.
+            ["Tenants:KeyEncryptionKeys:k1"] = "",
         });
         // 23:30 in New York is already the next day in UTC: the export is named by the UTC date.
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 23, 30, 0, TimeSpan.FromHours(-5)));
@@ -48,8 +50,8 @@ public class SuppressionExportFunctionTests
         await function.RunAsync(new TimerInfo(), CancellationToken.None);
 
         var container = new BlobServiceClient(storage).GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
-        Assert.That((await container.GetBlobClient($"{domain}/2026-11-27/summary.json").ExistsAsync()).Value, Is.True);
-        Assert.That((await container.GetBlobClient($"{domain}/2026-11-27/bounces.csv").DownloadContentAsync()).Value.Content.ToString(),
+        Assert.That((await container.GetBlobClient($"default/{domain}/2026-11-27/summary.json").ExistsAsync()).Value, Is.True);
+        Assert.That((await container.GetBlobClient($"default/{domain}/2026-11-27/bounces.csv").DownloadContentAsync()).Value.Content.ToString(),
             Does.Contain("\"a@example.net\",\"550\",\"no\","));
     }
 }

@@ -14,8 +14,6 @@ public sealed partial class MailgunFake
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, string[]>> _webhooks = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, JObject> _domains = new(StringComparer.OrdinalIgnoreCase);
-    private readonly List<JObject> _routes = [];
-    private int _routeIds;
 
     /// <summary>Hosts a domain for the set-up endpoints, with its webhooks (name to URLs).</summary>
     public void SetWebhooks(string domain, IDictionary<string, string[]> webhooks) =>
@@ -27,31 +25,24 @@ public sealed partial class MailgunFake
     /// <summary>The answer of <c>GET /v4/domains/{domain}</c> (sending_dns_records, receiving_dns_records).</summary>
     public void SetDomain(string domain, JObject answer) => _domains[domain] = answer;
 
+    /// <summary>Adds a route to the default account.</summary>
     public void AddRoute(JObject route)
     {
+        ArgumentNullException.ThrowIfNull(route);
         lock (_gate)
         {
-            route["id"] ??= "route" + (++_routeIds);
-            _routes.Add(route);
+            route["id"] ??= "route" + (++_defaultAccount.RouteIds);
+            _defaultAccount.Routes.Add(route);
         }
     }
 
-    public IReadOnlyList<JObject> Routes()
-    {
-        lock (_gate)
-        {
-            return _routes.Select(r => (JObject)r.DeepClone()).ToList();
-        }
-    }
+    /// <summary>The routes of the default account.</summary>
+    public IReadOnlyList<JObject> Routes() => RoutesOf(_defaultAccount);
 
     private void ResetSetup()
     {
         _webhooks.Clear();
         _domains.Clear();
-        lock (_gate)
-        {
-            _routes.Clear();
-        }
     }
 
     /// <summary>Null when the request is not for a set-up endpoint.</summary>
@@ -67,12 +58,18 @@ public sealed partial class MailgunFake
 
         string? name = webhooks || domain ? s[2] : null;
         bool known = name is null || _webhooks.ContainsKey(name) || _domains.ContainsKey(name);
-        if (!string.Equals(context.Request.Headers.Authorization.ToString(), _expectedAuthorization, StringComparison.Ordinal) || !known)
+        var account = AccountOf(context);
+        if (account is null || !known || (name is not null && !MayUse(context, name)))
         {
             Log(context, 401);
             context.Response.StatusCode = 401;
             await context.Response.WriteAsync("Forbidden");
             return 401;
+        }
+
+        if (InjectedFault(name ?? "account", webhooks ? "webhooks" : routes ? "routes" : "domain") is { } fault)
+        {
+            return await WriteAsync(context, fault.Status, new JObject { ["message"] = "Internal error" });
         }
 
         if (domain)
@@ -125,6 +122,13 @@ public sealed partial class MailgunFake
                 return await WriteAsync(context, HttpStatusCode.OK, new JObject { ["message"] = "Webhook has been updated" });
             }
 
+            if (HttpMethods.IsDelete(context.Request.Method) && s.Length == 5)
+            {
+                return hooks.TryRemove(s[4], out _)
+                    ? await WriteAsync(context, HttpStatusCode.OK, new JObject { ["message"] = "Webhook has been deleted" })
+                    : await WriteAsync(context, HttpStatusCode.NotFound, new JObject { ["message"] = "Webhook not found" });
+            }
+
             return await WriteAsync(context, HttpStatusCode.MethodNotAllowed, new JObject { ["message"] = "Method not allowed" });
         }
 
@@ -132,7 +136,7 @@ public sealed partial class MailgunFake
         {
             int skip = int.TryParse(context.Request.Query["skip"], out int k) ? k : 0;
             int limit = int.TryParse(context.Request.Query["limit"], out int l) ? l : 100;
-            var all = Routes();
+            var all = RoutesOf(account);
             return await WriteAsync(context, HttpStatusCode.OK, new JObject { ["total_count"] = all.Count, ["items"] = new JArray(all.Skip(skip).Take(limit)) });
         }
 
@@ -150,18 +154,18 @@ public sealed partial class MailgunFake
             {
                 if (s.Length == 3)
                 {
-                    int index = _routes.FindIndex(r => (string?)r["id"] == s[2]);
+                    int index = account.Routes.FindIndex(r => (string?)r["id"] == s[2]);
                     found = index >= 0;
                     if (found)
                     {
                         route["id"] = s[2];
-                        _routes[index] = route;
+                        account.Routes[index] = route;
                     }
                 }
                 else
                 {
-                    route["id"] = "route" + (++_routeIds);
-                    _routes.Add(route);
+                    route["id"] = "route" + (++account.RouteIds);
+                    account.Routes.Add(route);
                 }
             }
 
@@ -171,6 +175,19 @@ public sealed partial class MailgunFake
             }
 
             return await WriteAsync(context, HttpStatusCode.OK, new JObject { ["message"] = "Route has been created", ["route"] = route });
+        }
+
+        if (HttpMethods.IsDelete(context.Request.Method) && s.Length == 3)
+        {
+            int removed;
+            lock (_gate)
+            {
+                removed = account.Routes.RemoveAll(r => (string?)r["id"] == s[2]);
+            }
+
+            return removed > 0
+                ? await WriteAsync(context, HttpStatusCode.OK, new JObject { ["message"] = "Route has been deleted", ["id"] = s[2] })
+                : await WriteAsync(context, HttpStatusCode.NotFound, new JObject { ["message"] = "Route not found" });
         }
 
         return await WriteAsync(context, HttpStatusCode.MethodNotAllowed, new JObject { ["message"] = "Method not allowed" });

@@ -35,7 +35,9 @@ public sealed partial class MailgunFake : IAsyncDisposable
     private MailgunFake(WebApplication app, string apiKey)
     {
         _app = app;
-        _expectedAuthorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("api:" + apiKey));
+        _expectedAuthorization = Authorization(apiKey);
+        _defaultAccount = new FakeAccount(apiKey, "key-default-" + Guid.NewGuid().ToString("N"));
+        _accountsByAuthorization[_expectedAuthorization] = _defaultAccount;
     }
 
     public Uri BaseUrl { get; private set; } = null!;
@@ -105,6 +107,7 @@ public sealed partial class MailgunFake : IAsyncDisposable
         RepeatNextFromPage = null;
         ForeignNextOrigin = null;
         ResetSetup();
+        ResetAccounts();
     }
 
     public bool ListContains(string domain, string list, string address) =>
@@ -131,6 +134,11 @@ public sealed partial class MailgunFake : IAsyncDisposable
     {
         string path = rawTarget.Split('?')[0];
         string[] segments = path.Trim('/').Split('/');
+        if (await AnswerAccountAsync(context, segments) is { } accountStatus)
+        {
+            return accountStatus;
+        }
+
         if (await AnswerSetupAsync(context, segments) is { } setupStatus)
         {
             return setupStatus;
@@ -143,8 +151,8 @@ public sealed partial class MailgunFake : IAsyncDisposable
 
         string domain = segments[1].ToLowerInvariant();
         string resource = segments[2];
-        if (!string.Equals(context.Request.Headers.Authorization.ToString(), _expectedAuthorization, StringComparison.Ordinal)
-            || (!_lists.Keys.Any(k => k.Domain == domain) && !_events.ContainsKey(domain)))
+        if (!MayUse(context, domain)
+            || (!_lists.Keys.Any(k => k.Domain == domain) && !_events.ContainsKey(domain) && !_domainOwners.ContainsKey(domain)))
         {
             Log(context, 401);
             context.Response.StatusCode = 401;

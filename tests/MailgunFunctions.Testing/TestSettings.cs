@@ -18,12 +18,16 @@ public static class TestSettings
 
     public const string ApiKey = "api-key-not-a-signing-key-123456";
 
+    /// <summary>The tenant registry's key-encryption key "k1" (at least 32 characters of random text in production).</summary>
+    public const string KeyEncryptionKey = "test-kek-0123456789abcdef0123456789abcdef";
+
     public static Dictionary<string, string?> Defaults(string storageConnectionString) => new()
     {
         ["AzureWebJobsStorage"] = storageConnectionString,
         ["Mailgun:SigningKeys:primary"] = SigningKey,
         ["Mailgun:SigningKeys:next"] = NextSigningKey,
         ["Mailgun:ApiKey"] = ApiKey,
+        ["Tenants:KeyEncryptionKeys:k1"] = KeyEncryptionKey,
         // Fail fast in tests that point at storage which is down.
         ["Storage:MaxRetries"] = "0",
         ["Storage:NetworkTimeout"] = "00:00:05",
@@ -50,6 +54,11 @@ public static class TestSettings
         services.AddSingleton<IReplyDndActions, RecordingReplyDndActions>();
         services.AddSingleton<IOutboundMessageLookup, KnownOutboundMessages>();
     }
+
+    /// <summary>The tenant made from <see cref="Defaults"/> (the single-account settings): what the URLs without a tenant serve.</summary>
+    public static MailgunFunctions.Tenants.ResolvedTenant SingleAccount(IServiceProvider services) =>
+        services.GetRequiredService<MailgunFunctions.Tenants.TenantDirectory>().Implicit
+        ?? throw new InvalidOperationException("the settings make no single-account tenant (no Mailgun signing key, API key or domain)");
 
     public static ServiceProvider Services(
         IConfiguration configuration,

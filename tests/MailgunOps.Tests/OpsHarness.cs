@@ -1,3 +1,4 @@
+using MailgunFunctions;
 using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
@@ -17,8 +18,9 @@ public sealed record OpsRun(int ExitCode, string Stdout, string Stderr)
 }
 
 /// <summary>
-/// Shared Azurite, one Mailgun fake and one DNS responder for the CLI tests. Each test uses its own domain
-/// (tenant), so the fixed tables never show one test's rows to another.
+/// Shared Azurite, one Mailgun fake and one DNS responder for the CLI tests. Each test has its own tenant in the registry
+/// (<see cref="Tenant"/>, with the domain <see cref="Domain"/>, signing with TestSettings.SigningKey, API key
+/// TestSettings.ApiKey), so the fixed tables never show one test's rows to another, and <c>--domain</c> names that tenant.
 /// </summary>
 public abstract class OpsHarness
 {
@@ -26,6 +28,7 @@ public abstract class OpsHarness
     protected MailgunFake Mailgun { get; private set; } = null!;
     protected TestDnsServer Dns { get; private set; } = null!;
     protected string Domain { get; private set; } = "";
+    protected string Tenant { get; private set; } = "";
     protected string Work { get; private set; } = "";
 
     [OneTimeSetUp]
@@ -44,11 +47,17 @@ public abstract class OpsHarness
     }
 
     [SetUp]
-    public void NewTenant()
+    public async Task NewTenant()
     {
         Mailgun.Reset();
         Dns.Clear();
-        Domain = $"t{Guid.NewGuid():N}"[..13] + ".example.com";
+        Tenant = TestTenants.NewId("t");
+        Domain = Tenant + ".example.com";
+        await using (var services = TestSettings.Services(TestSettings.Configuration(Storage), (s, c) => s.AddMailgunCore(c), TimeProvider.System))
+        {
+            await TestTenants.RegisterAsync(services, Tenant, TestSettings.SigningKey, [Domain]);
+        }
+
         Work = Path.Combine(Path.GetTempPath(), "mailgun-ops-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Work);
     }
@@ -70,6 +79,8 @@ public abstract class OpsHarness
         string[] all = [.. args, "--storage", storage ?? Storage, "--api-key", apiKey ?? TestSettings.ApiKey, "--dns-server", Dns.Address];
         int code = await Program.RunAsync(all, stdout, stderr, services =>
         {
+            // The registry's key, as an operator's environment would give it (Tenants__KeyEncryptionKeys__k1).
+            services.Configure<MailgunFunctions.Tenants.TenantsOptions>(o => o.KeyEncryptionKeys["k1"] = TestSettings.KeyEncryptionKey);
             services.Configure<MailgunApiOptions>(o =>
             {
                 o.UsBaseUrl = mailgunUrl ?? Mailgun.BaseUrl;

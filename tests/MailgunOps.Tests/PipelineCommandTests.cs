@@ -1,4 +1,6 @@
 using Azure.Data.Tables;
+using MailgunFunctions;
+using Microsoft.Extensions.DependencyInjection;
 using Azure.Storage.Queues;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
@@ -28,6 +30,33 @@ public sealed class PipelineCommandTests : OpsHarness
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Stdout, Does.Contain("category:").And.Contain("rule:"));
+    }
+
+    [Test]
+    public async Task ClassifyNamesTheDecidingCauseAndWhatItOutranked()
+    {
+        var run = await RunAsync("classify", "--code", "550", "--enhanced", "5.1.1", "--severity", "permanent",
+            "--message", "5.1.1 <x@example.org>: Recipient address rejected: blocked using zen.spamhaus.org", "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)run.Json["category"], Is.EqualTo("sender-issue"));
+            Assert.That((string?)run.Json["dnd"], Is.EqualTo("none"));
+            Assert.That((string?)run.Json["words"], Is.EqualTo("blocked using"));
+            Assert.That((string?)run.Json["outranked"], Does.Contain("5.1.1").And.Contain("severity permanent"));
+            Assert.That((string?)run.Json["explanation"], Does.Contain("\"blocked using\"").And.Contain("It outranks"));
+        });
+    }
+
+    [Test]
+    public async Task ClassifyTableShowsTheOutrankedSignals()
+    {
+        var run = await RunAsync("classify", "--code", "550", "--severity", "permanent", "--message", "retry timeout exceeded");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.Stdout, Does.Contain("dnd:         temporary").And.Contain("words:       retry timeout")
+            .And.Contain("outranked:   ").And.Contain("smtp-550"));
     }
 
     [Test]
@@ -119,11 +148,19 @@ public sealed class PipelineCommandTests : OpsHarness
     {
         string? saved = Environment.GetEnvironmentVariable("Mailgun__ApiKey");
         Assume.That(saved, Is.Null.Or.Empty, "the test process must not carry a real API key");
+        // A tenant whose API key is gone (disconnected): nothing can be asked of Mailgun for it.
+        string keyless = MailgunFunctions.Testing.TestTenants.NewId("nokey");
+        await using (var services = TestSettings.Services(TestSettings.Configuration(Storage), (s, c) => s.AddMailgunCore(c), TimeProvider.System))
+        {
+            var saved2 = await MailgunFunctions.Testing.TestTenants.RegisterAsync(services, keyless, TestSettings.SigningKey, [keyless + ".example.com"]);
+            await services.GetRequiredService<MailgunFunctions.Tenants.TenantRegistry>().SaveAsync(saved2 with { ApiKey = null }, "test", "disconnect", CancellationToken.None);
+        }
 
-        var run = await RunAsync(["backfill", "--domain", Domain, "--since", "1d"], apiKey: "");
+        var run = await RunAsync(["backfill", "--tenant", keyless, "--since", "1d"], apiKey: "");
 
         Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Configuration), run.ToString());
-        Assert.That(run.Stderr, Does.Contain("Mailgun__ApiKey"));
+        Assert.That(run.Stderr, Does.Contain($"tenant connect --tenant {keyless}"));
+        Assert.That(Mailgun.Requests, Is.Empty, "nothing is sent without a key");
     }
 
     [Test]
@@ -243,7 +280,7 @@ public sealed class PipelineCommandTests : OpsHarness
         // Nothing in the tenant's entries or history names the address any more...
         var tables = new TableServiceClient(Storage);
         var rows = new List<TableEntity>();
-        await foreach (var e in tables.GetTableClient(StorageNames.DndEntriesTable).QueryAsync<TableEntity>(x => x.PartitionKey == Domain))
+        await foreach (var e in tables.GetTableClient(StorageNames.DndEntriesTable).QueryAsync<TableEntity>(x => x.PartitionKey == Tenant))
         {
             rows.Add(e);
         }
@@ -252,7 +289,7 @@ public sealed class PipelineCommandTests : OpsHarness
         Assert.That(string.Join(" ", rows[0].Select(p => p.Value?.ToString())) + rows[0].RowKey, Does.Not.Contain("gdpr"));
         Assert.That(rows[0].ContainsKey("ContactId"), Is.False);
         var erasures = new List<TableEntity>();
-        await foreach (var e in tables.GetTableClient(StorageNames.DndErasuresTable).QueryAsync<TableEntity>(x => x.PartitionKey == Domain))
+        await foreach (var e in tables.GetTableClient(StorageNames.DndErasuresTable).QueryAsync<TableEntity>(x => x.PartitionKey == Tenant))
         {
             erasures.Add(e);
         }

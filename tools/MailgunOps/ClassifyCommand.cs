@@ -24,7 +24,7 @@ public static class ClassifyCommand
         {
             file, code, enhanced, message, severity, reason, eventType,
         };
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, null, null, async (ctx, token) =>
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             var classifier = ctx.Get<BounceClassifier>();
             if (parse.GetValue(file) is { } input)
@@ -80,6 +80,13 @@ public static class ClassifyCommand
                 ctx.Output.Text($"dnd:         {result.Effect.ToProductName()}");
                 ctx.Output.Text($"rule:        {result.Rule}");
                 ctx.Output.Text($"signal:      {result.Signal.ToProductName()}");
+                if (result.Words is not null)
+                {
+                    ctx.Output.Text($"words:       {result.Words}");
+                }
+
+                // What pointed elsewhere and lost: the code read alone, other causes' words, the severity.
+                ctx.Output.Text($"outranked:   {result.Outranked ?? "nothing (every signal agrees)"}");
                 ctx.Output.Text($"explanation: {result.Explanation}");
             }
 
@@ -97,6 +104,8 @@ public static class ClassifyCommand
         explanation = c.Explanation,
         rule = c.Rule,
         signal = c.Signal.ToProductName(),
+        words = c.Words,
+        outranked = c.Outranked,
         code = c.Code,
         enhancedCode = c.EnhancedCode,
     };

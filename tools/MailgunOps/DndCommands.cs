@@ -23,18 +23,22 @@ public static class DndCommands
     private static Command Get(OpsRuntime runtime)
     {
         var address = new Argument<string>("address") { Description = "The contact's email address." };
-        var domain = OpsCommands.Domain(false, "The sending domain; without it, every domain that has an entry for the address (a table scan).");
-        var command = new Command("get", "Show the DND entry of an address and its history, newest first.") { address, domain };
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, null, null, async (ctx, token) =>
+        var tenant = OpsCommands.Tenant("The tenant; without it and --domain, every tenant that has an entry for the address (a table scan).");
+        var domain = OpsCommands.Domain(false);
+        var command = new Command("get", "Show the DND entry of an address and its history, newest first.") { address, tenant, domain };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             var store = ctx.Get<DndStore>();
             var options = ctx.Get<IOptions<DndOptions>>().Value;
             var now = ctx.Time.GetUtcNow();
             string a = parse.GetValue(address)!;
             var entries = new List<DndEntry>();
-            if (parse.GetValue(domain) is { Length: > 0 } d)
+            bool named = parse.GetValue(tenant) is { Length: > 0 } || parse.GetValue(domain) is { Length: > 0 };
+            string? t = null;
+            if (named)
             {
-                if (await store.GetAsync(d, a, token).ConfigureAwait(false) is { } entry)
+                t = (await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false)).Id;
+                if (await store.GetAsync(t, a, token).ConfigureAwait(false) is { } entry)
                 {
                     entries.Add(entry);
                 }
@@ -49,7 +53,7 @@ public static class DndCommands
 
             if (entries.Count == 0)
             {
-                throw new OpsException(ExitCodes.NotFound, $"no DND entry for '{a}'" + (parse.GetValue(domain) is { Length: > 0 } dd ? $" in domain '{dd}'" : " in any domain"));
+                throw new OpsException(ExitCodes.NotFound, $"no DND entry for '{a}'" + (t is not null ? $" in tenant '{t}'" : " in any tenant"));
             }
 
             var views = new List<object>();
@@ -70,8 +74,8 @@ public static class DndCommands
 
             if (ctx.Output.Json)
             {
-                // With --domain one document {entry, history}; without, always {entries: [...]}, however many were found.
-                ctx.Output.Document(parse.GetValue(domain) is { Length: > 0 } ? views[0] : new { entries = views });
+                // With a tenant one document {entry, history}; without, always {entries: [...]}, however many were found.
+                ctx.Output.Document(named ? views[0] : new { entries = views });
             }
 
             return ExitCodes.Ok;
@@ -81,12 +85,13 @@ public static class DndCommands
 
     private static Command List(OpsRuntime runtime)
     {
-        var domain = OpsCommands.Domain(true);
+        var tenant = OpsCommands.Tenant();
+        var domain = OpsCommands.Domain(false);
         var state = new Option<string?>("--state") { Description = "Only entries in this state now." };
         state.AcceptOnlyFromAmong("temporary", "permanent", "locked");
         var reason = new Option<string?>("--reason") { Description = "Only entries whose state has this reason (complaint, soft-bounce, soft-bounce-escalation, or the rule of a permanent cause)." };
-        var command = new Command("list", "Stream the entries of a domain with their state now (JSON Lines with --json).") { domain, state, reason };
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, null, null, async (ctx, token) =>
+        var command = new Command("list", "Stream the entries of a tenant with their state now (JSON Lines with --json).") { tenant, domain, state, reason };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             var store = ctx.Get<DndStore>();
             var options = ctx.Get<IOptions<DndOptions>>().Value;
@@ -100,7 +105,8 @@ public static class DndCommands
             }
 
             int count = 0;
-            await foreach (var entry in store.ListAsync(parse.GetValue(domain)!, token).ConfigureAwait(false))
+            var t = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false);
+            await foreach (var entry in store.ListAsync(t.Id, token).ConfigureAwait(false))
             {
                 // The stored State column is the state when last written; a temporary DND may have ended since.
                 var status = DndPolicy.Evaluate(entry, now, options);
@@ -134,19 +140,21 @@ public static class DndCommands
     private static Command Enable(OpsRuntime runtime)
     {
         var address = new Argument<string>("address") { Description = "The contact's email address." };
-        var domain = OpsCommands.Domain(true);
+        var tenant = OpsCommands.Tenant();
+        var domain = OpsCommands.Domain(false, "One of the tenant's sending domains; names the tenant when --tenant is not given. Mailgun's lists of every domain of the tenant are cleared.");
         var region = OpsCommands.Region();
         var note = new Option<string>("--note") { Description = "Why (recorded in the history with the operator).", Required = true };
         var overrideComplaint = new Option<bool>("--override-complaint") { Description = "Also clear a complaint lock (an audited admin override)." };
         var actor = new Option<string?>("--actor") { Description = "Who does it (default: the OS user name)." };
         var command = new Command("enable", "Re-enable an address: checks it, removes it from Mailgun's bounce, unsubscribe and complaint lists, then clears the DND.")
         {
-            address, domain, region, note, overrideComplaint, actor,
+            address, tenant, domain, region, note, overrideComplaint, actor,
         };
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, parse.GetValue(domain), parse.GetValue(region), async (ctx, token) =>
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             string a = DndKeys.NormalizeAddress(parse.GetValue(address)!);
-            string d = parse.GetValue(domain)!;
+            var resolved = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), parse.GetValue(region), token).ConfigureAwait(false);
+            string d = resolved.Id;
             string why = parse.GetValue(note)!;
             bool force = parse.GetValue(overrideComplaint);
             if (string.IsNullOrWhiteSpace(why))
@@ -159,7 +167,7 @@ public static class DndCommands
             var (entry, status) = await store.GetStatusAsync(d, a, token).ConfigureAwait(false);
             if (entry is null)
             {
-                throw new OpsException(ExitCodes.NotFound, $"no DND entry for '{a}' in domain '{d}'");
+                throw new OpsException(ExitCodes.NotFound, $"no DND entry for '{a}' in tenant '{d}'");
             }
 
             if (status.State == DndState.Locked && !force)
@@ -175,9 +183,14 @@ public static class DndCommands
 
             var api = ctx.Get<MailgunApiClient>();
             var removed = new Dictionary<string, bool>();
-            foreach (var list in new[] { SuppressionList.Bounces, SuppressionList.Unsubscribes, SuppressionList.Complaints })
+            // The DND is the tenant's, for every one of its domains: so are the suppressions to clear.
+            foreach (var sendingDomain in resolved.Tenant.Domains)
             {
-                removed[list.PathSegment()] = await api.DeleteSuppressionAsync(d, list, a, token).ConfigureAwait(false);
+                foreach (var list in new[] { SuppressionList.Bounces, SuppressionList.Unsubscribes, SuppressionList.Complaints })
+                {
+                    string name = resolved.Tenant.Domains.Count == 1 ? list.PathSegment() : $"{sendingDomain.Name}:{list.PathSegment()}";
+                    removed[name] = await api.DeleteSuppressionAsync(resolved.Tenant.MailgunDomain(sendingDomain), list, a, token).ConfigureAwait(false);
+                }
             }
 
             string who = "cli:" + (parse.GetValue(actor) is { Length: > 0 } x ? x : Environment.UserName);
@@ -191,7 +204,7 @@ public static class DndCommands
             var view = new
             {
                 address = a,
-                domain = d,
+                tenant = d,
                 outcome = DndNames.Of(result.Outcome),
                 previous = result.Previous.State.ToProductName(),
                 current = result.Current.State.ToProductName(),
@@ -216,11 +229,12 @@ public static class DndCommands
 
     private static Command Stats(OpsRuntime runtime)
     {
-        var domain = OpsCommands.Domain(true);
-        var command = new Command("stats", "Counts per state and reason, new in the last day and week, and sender-side failure counters of the last day.") { domain };
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, null, null, async (ctx, token) =>
+        var tenant = OpsCommands.Tenant();
+        var domain = OpsCommands.Domain(false);
+        var command = new Command("stats", "Counts per state and reason, new in the last day and week, and sender-side failure counters of the last day.") { tenant, domain };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
-            string d = parse.GetValue(domain)!;
+            string d = (await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false)).Id;
             var options = ctx.Get<IOptions<DndOptions>>().Value;
             var now = ctx.Time.GetUtcNow();
             var byState = new SortedDictionary<string, long>(StringComparer.Ordinal);
@@ -257,7 +271,7 @@ public static class DndCommands
 
             var view = new
             {
-                domain = d,
+                tenant = d,
                 at = now,
                 entries = total,
                 byState,

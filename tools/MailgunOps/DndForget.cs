@@ -10,10 +10,11 @@ public static class DndForget
     public static Command Build(OpsRuntime runtime)
     {
         var address = new Argument<string>("address") { Description = "The contact's email address." };
-        var domain = OpsCommands.Domain(true);
+        var tenant = OpsCommands.Tenant();
+        var domain = OpsCommands.Domain(false);
         var note = new Option<string>("--note") { Description = "The erasure request's reference (recorded, without the address).", Required = true };
-        var command = new Command("forget", "Erase the personal data held for an address (GDPR), keeping only a one-way hash that keeps it suppressed.") { address, domain, note };
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, null, null, async (ctx, token) =>
+        var command = new Command("forget", "Erase the personal data held for an address (GDPR), keeping only a one-way hash that keeps it suppressed.") { address, tenant, domain, note };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             string why = parse.GetValue(note)!;
             if (string.IsNullOrWhiteSpace(why))
@@ -21,14 +22,14 @@ public static class DndForget
                 throw new OpsException(ExitCodes.Usage, "--note must name the erasure request");
             }
 
-            string d = parse.GetValue(domain)!;
+            string d = (await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false)).Id;
             var result = await ctx.Get<DndErasure>().EraseAsync(d, parse.GetValue(address)!, why, token).ConfigureAwait(false)
-                ?? throw new OpsException(ExitCodes.NotFound, $"nothing is held for that address in domain '{d}'");
+                ?? throw new OpsException(ExitCodes.NotFound, $"nothing is held for that address in tenant '{d}'");
             if (ctx.Output.Json)
             {
                 ctx.Output.Document(new
                 {
-                    domain = d,
+                    tenant = d,
                     erasureId = result.ErasureId,
                     erasedAt = result.ErasedAt,
                     suppressionKept = result.KeptState.ToProductName(),

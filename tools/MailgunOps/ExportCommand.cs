@@ -10,22 +10,24 @@ public static class ExportCommand
 {
     public static Command Build(OpsRuntime runtime)
     {
-        var domain = OpsCommands.Domain(true);
+        var tenant = OpsCommands.Tenant();
+        var domain = OpsCommands.Domain(true, "The sending domain to export (one of the tenant's; names the tenant when --tenant is not given).");
         var region = OpsCommands.Region();
         var output = new Option<DirectoryInfo?>("--out") { Description = "Also download the CSVs and summary.json into this directory." };
-        var command = new Command("export", "Run the nightly suppression export of a domain now (into the suppression-exports container).") { domain, region, output };
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, parse.GetValue(domain), parse.GetValue(region), async (ctx, token) =>
+        var command = new Command("export", "Run the nightly suppression export of a domain now (into the suppression-exports container).") { tenant, domain, region, output };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
-            string d = parse.GetValue(domain)!.Trim().ToLowerInvariant();
+            var owner = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), parse.GetValue(region), token).ConfigureAwait(false);
+            var d = OpsContext.MailgunDomainOf(owner, parse.GetValue(domain));
             var date = DateOnly.FromDateTime(ctx.Time.GetUtcNow().UtcDateTime);
-            ctx.Output.Progress($"exporting {d} for {date:yyyy-MM-dd}...");
-            var summary = await ctx.Get<SuppressionExport>().ExportDomainAsync(d, date, token).ConfigureAwait(false);
+            ctx.Output.Progress($"exporting {d.Name} of tenant {owner.Id} for {date:yyyy-MM-dd}...");
+            var summary = await ctx.Get<SuppressionExport>().ExportDomainAsync(owner.Tenant, d, date, token).ConfigureAwait(false);
             var files = new List<string>();
             if (parse.GetValue(output) is { } directory)
             {
                 directory.Create();
                 var container = ctx.Get<StorageClients>().Blobs.GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
-                string prefix = $"{summary.Domain}/{summary.Date}/";
+                string prefix = $"{summary.Scope.Key}/{summary.Date}/";
                 await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix, token).ConfigureAwait(false))
                 {
                     string name = blob.Name[prefix.Length..];

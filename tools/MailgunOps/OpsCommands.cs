@@ -25,11 +25,15 @@ public static class OpsCommands
         root.Subcommands.Add(PoisonCommands.Build(runtime));
         root.Subcommands.Add(ExportCommand.Build(runtime));
         root.Subcommands.Add(SetupCommands.Build(runtime));
+        root.Subcommands.Add(WebhookCommands.Build(runtime));
         return root;
     }
 
-    public static Option<string> Domain(bool required, string description = "The Mailgun sending domain (the tenant).") =>
+    public static Option<string> Domain(bool required, string description = "One of the tenant's sending domains (names the tenant when --tenant is not given).") =>
         new("--domain") { Description = description, Required = required };
+
+    public static Option<string> Tenant(string description = "The tenant (the platform's location id); or name it by one of its domains with --domain.") =>
+        new("--tenant") { Description = description };
 
     public static Option<MailgunRegion?> Region() =>
         new("--region") { Description = "Mailgun region of --domain: us or eu (default: as configured in MailgunApi__Domains, else us).", CustomParser = ParseRegion };

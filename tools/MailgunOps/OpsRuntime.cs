@@ -6,6 +6,7 @@ using MailgunFunctions;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Storage;
+using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -20,7 +21,7 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
     public const string DevelopmentStorage = "UseDevelopmentStorage=true";
 
     public Option<string?> Storage { get; } = new("--storage") { Description = "Storage connection string (default: AzureWebJobsStorage, else Azurite's UseDevelopmentStorage=true).", Recursive = true };
-    public Option<string?> ApiKey { get; } = new("--api-key") { Description = "Mailgun private API key (default: Mailgun__ApiKey).", Recursive = true };
+    public Option<string?> ApiKey { get; } = new("--api-key") { Description = "Mailgun private API key for this run (default: the tenant's from the registry, or Mailgun__ApiKey for the single-account tenant).", Recursive = true };
     public Option<bool> Json { get; } = new("--json") { Description = "JSON output: one document, or JSON Lines for streams.", Recursive = true };
     public Option<string?> DnsServer { get; } = new("--dns-server") { Description = "DNS resolver as ip[:port] (default: the system's).", Recursive = true };
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log the Core's structured logs to stderr.", Recursive = true };
@@ -29,14 +30,17 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
     public TextWriter Stderr { get; } = stderr;
 
     /// <summary>Builds the services for one run and runs <paramref name="body"/>, turning known failures into a message and an exit code.</summary>
-    public async Task<int> RunAsync(ParseResult parse, string? domain, MailgunRegion? region, Func<OpsContext, CancellationToken, Task<int>> body, CancellationToken cancellationToken,
+    public async Task<int> RunAsync(ParseResult parse, Func<OpsContext, CancellationToken, Task<int>> body, CancellationToken cancellationToken,
         IDictionary<string, string?>? settings = null)
     {
         var output = new Output(Stdout, Stderr, parse.GetValue(Json));
         try
         {
-            await using var services = BuildServices(parse, domain, region, settings);
-            var context = new OpsContext(services, output, services.GetRequiredService<TimeProvider>(), ResolverEndpoint(parse.GetValue(DnsServer)));
+            await using var services = BuildServices(parse, settings);
+            var context = new OpsContext(services, output, services.GetRequiredService<TimeProvider>(), ResolverEndpoint(parse.GetValue(DnsServer)))
+            {
+                ApiKeyOverride = parse.GetValue(ApiKey) is { Length: > 0 } key ? key : null,
+            };
             return await body(context, cancellationToken).ConfigureAwait(false);
         }
         catch (OpsException ex)
@@ -47,6 +51,11 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
         catch (OptionsValidationException ex)
         {
             WriteError("error: configuration: " + string.Join(" ", ex.Failures));
+            return ExitCodes.Configuration;
+        }
+        catch (MailgunApiException ex) when (ex.IsMissingApiKey)
+        {
+            Stderr.WriteLine("error: configuration: " + ex.Message);
             return ExitCodes.Configuration;
         }
         catch (MailgunApiException ex)
@@ -78,7 +87,7 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
         }
     }
 
-    private ServiceProvider BuildServices(ParseResult parse, string? domain, MailgunRegion? region, IDictionary<string, string?>? settings)
+    private ServiceProvider BuildServices(ParseResult parse, IDictionary<string, string?>? settings)
     {
         var values = new Dictionary<string, string?>();
         var environment = new ConfigurationBuilder().AddEnvironmentVariables().Build();
@@ -107,24 +116,13 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
             }
         });
         services.AddMailgunCore(configuration);
-        // The CLI never verifies webhook signatures, so the Core's start-up rule "a signing key is configured" (which
+        // The CLI never verifies webhook signatures, so the app's start-up rule "some signing key is configured" (which
         // protects the Functions app) does not apply here: drop only that validator instead of inventing a fake key.
         services.RemoveAll<IValidateOptions<MailgunOptions>>();
-        if (domain is { Length: > 0 })
+        var keysRequired = services.Where(d => d.ImplementationType == typeof(WebhookKeysRequiredValidator)).ToList();
+        foreach (var descriptor in keysRequired)
         {
-            // --domain (and --region) name the domain for this run; a domain already configured keeps its region unless --region is given.
-            services.PostConfigure<MailgunApiOptions>(o =>
-            {
-                var existing = o.Domains.FirstOrDefault(d => string.Equals(d.Name.Trim(), domain.Trim(), StringComparison.OrdinalIgnoreCase));
-                if (existing is null)
-                {
-                    o.Domains.Add(new MailgunDomainOptions { Name = domain.Trim(), Region = region ?? MailgunRegion.Us });
-                }
-                else if (region is { } r)
-                {
-                    existing.Region = r;
-                }
-            });
+            services.Remove(descriptor);
         }
 
         overrides?.Invoke(services);
@@ -160,5 +158,72 @@ public sealed class OpsContext(IServiceProvider services, Output output, TimePro
     public TimeProvider Time { get; } = time;
     public IPEndPoint? DnsServer { get; } = dnsServer;
 
+    /// <summary><c>--api-key</c>: used instead of the tenant's stored key for this run (e.g. to try a new key before storing it).</summary>
+    public string? ApiKeyOverride { get; init; }
+
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>
+    /// The tenant a command works on: <c>--tenant</c>, or the tenant that registered <c>--domain</c>. In a single-account
+    /// install (settings with an API key), a domain no registry tenant owns is the single-account tenant's, for this run,
+    /// in <paramref name="region"/> (every domain of that account shares its DND). Anything else is a clear error.
+    /// </summary>
+    public async Task<ResolvedTenant> TenantAsync(string? tenantId, string? domain, MailgunRegion? region, CancellationToken cancellationToken)
+    {
+        var directory = Get<TenantDirectory>();
+        if (tenantId is { Length: > 0 })
+        {
+            if (TenantId.Parse(tenantId) is not { } id)
+            {
+                throw new OpsException(ExitCodes.Usage, "--tenant: " + TenantId.Problem(tenantId));
+            }
+
+            var tenant = await directory.FindAsync(id, cancellationToken).ConfigureAwait(false)
+                ?? throw new OpsException(ExitCodes.NotFound, $"no tenant '{id}': see mailgun-ops tenant list");
+            if (domain is { Length: > 0 } && tenant.Tenant.Domain(domain) is null)
+            {
+                throw new OpsException(ExitCodes.Usage, $"domain '{domain}' is not a domain of tenant '{id}' ({string.Join(", ", tenant.Tenant.Domains.Select(d => d.Name))})");
+            }
+
+            return WithApiKeyOverride(tenant);
+        }
+
+        if (domain is not { Length: > 0 })
+        {
+            throw new OpsException(ExitCodes.Usage, "name the tenant: --tenant <location id>, or --domain <one of its sending domains>");
+        }
+
+        if (SendingDomain.Normalize(domain) is not { } name)
+        {
+            throw new OpsException(ExitCodes.Usage, $"--domain '{domain}' is not a domain name like mg.example.com");
+        }
+
+        if (await directory.FindByDomainAsync(name, cancellationToken).ConfigureAwait(false) is { } owner)
+        {
+            return WithApiKeyOverride(owner);
+        }
+
+        if (directory.Implicit is { } single)
+        {
+            var tenant = single.Tenant with { Domains = [.. single.Tenant.Domains, new TenantDomain(name, region ?? single.Tenant.Region)] };
+            return new ResolvedTenant(tenant, single.Keys, single.ParentKeys);
+        }
+
+        throw new OpsException(ExitCodes.NotFound, $"domain '{name}' belongs to no tenant: connect it (mailgun-ops tenant connect) or, for a single-account install, set Mailgun__ApiKey");
+    }
+
+    private ResolvedTenant WithApiKeyOverride(ResolvedTenant tenant) =>
+        ApiKeyOverride is null || tenant.Tenant.IsImplicit ? tenant : new ResolvedTenant(tenant.Tenant with { ApiKey = ApiKeyOverride }, tenant.Keys, tenant.ParentKeys);
+
+    /// <summary>The Mailgun API target of one of the tenant's domains (<paramref name="domain"/>), or of its only domain.</summary>
+    public static MailgunDomain MailgunDomainOf(ResolvedTenant tenant, string? domain)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        var chosen = domain is { Length: > 0 } ? tenant.Tenant.Domain(domain)
+            : tenant.Tenant.Domains.Count == 1 ? tenant.Tenant.Domains[0]
+            : null;
+        return chosen is null
+            ? throw new OpsException(ExitCodes.Usage, $"name one of tenant '{tenant.Id}''s domains with --domain ({string.Join(", ", tenant.Tenant.Domains.Select(d => d.Name))})")
+            : tenant.Tenant.MailgunDomain(chosen);
+    }
 }

@@ -46,7 +46,7 @@ public static class PoisonCommands
     {
         var queue = QueueOption();
         var command = new Command("list", "List the messages of the poison queues with their reason.") { queue };
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, null, null, async (ctx, token) =>
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             var rows = new List<PoisonView>();
             foreach (var q in Selected(parse.GetValue(queue)))
@@ -91,7 +91,7 @@ public static class PoisonCommands
             command.Options.Add(all);
         }
 
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, null, null, async (ctx, token) =>
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             string? wanted = parse.GetValue(id);
             bool every = verb != "show" && parse.GetValue(all);

@@ -30,9 +30,10 @@ public static class ReplayCommands
     private static Command Replay(OpsRuntime runtime)
     {
         var file = new Option<FileInfo>("--file") { Description = "Mailgun event-data objects, one per line (JSON Lines).", Required = true };
-        var domain = OpsCommands.Domain(false, "Tenant for events that name no sending domain (Dnd__DefaultTenant for this run).");
-        var command = new Command("replay", "Feed event-data lines through the queue function's processing into the configured storage; prints a summary.") { file, domain };
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, null, null, async (ctx, token) =>
+        var tenant = OpsCommands.Tenant("The tenant every event is applied to; without it (and --domain), each event's sending domain names its tenant.");
+        var domain = OpsCommands.Domain(false);
+        var command = new Command("replay", "Feed event-data lines through the queue function's processing into the configured storage; prints a summary.") { file, tenant, domain };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             var input = parse.GetValue(file)!;
             if (!input.Exists)
@@ -40,6 +41,9 @@ public static class ReplayCommands
                 throw new OpsException(ExitCodes.NotFound, $"file '{input.FullName}' does not exist");
             }
 
+            string? owner = parse.GetValue(tenant) is { Length: > 0 } || parse.GetValue(domain) is { Length: > 0 }
+                ? (await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false)).Id
+                : null;
             var summary = new ReplaySummary();
             var processor = ctx.Get<EventProcessor>();
             int lineNumber = 0;
@@ -62,17 +66,18 @@ public static class ReplayCommands
                     continue;
                 }
 
-                await ProcessAsync(ctx, processor, data, summary, token).ConfigureAwait(false);
+                await ProcessAsync(ctx, processor, owner, data, summary, token).ConfigureAwait(false);
             }
 
             return summary.Print(ctx.Output);
-        }, ct, Settings(parse.GetValue(domain))));
+        }, ct));
         return command;
     }
 
     private static Command Backfill(OpsRuntime runtime)
     {
-        var domain = OpsCommands.Domain(true);
+        var tenant = OpsCommands.Tenant();
+        var domain = OpsCommands.Domain(false, "The sending domain whose events to read (one of the tenant's; names the tenant when --tenant is not given).");
         var region = OpsCommands.Region();
         var since = new Option<TimeSpan>("--since")
         {
@@ -80,25 +85,27 @@ public static class ReplayCommands
             Required = true,
             CustomParser = r => ParseSince(r.Tokens.Count > 0 ? r.Tokens[0].Value : "", r),
         };
-        var command = new Command("backfill", "Page through Mailgun's Events API (failed, complained, unsubscribed) and replay the events.") { domain, region, since };
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, parse.GetValue(domain), parse.GetValue(region), async (ctx, token) =>
+        var command = new Command("backfill", "Page through Mailgun's Events API (failed, complained, unsubscribed) and replay the events.") { tenant, domain, region, since };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
-            string d = parse.GetValue(domain)!;
+            var owner = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), parse.GetValue(region), token).ConfigureAwait(false);
             var begin = ctx.Time.GetUtcNow() - parse.GetValue(since);
             var summary = new ReplaySummary();
             var processor = ctx.Get<EventProcessor>();
-            await foreach (var data in ctx.Get<MailgunApiClient>().StreamEventsAsync(d, begin, cancellationToken: token).ConfigureAwait(false))
+            // Every domain of the tenant (or the one named): the DND is the tenant's.
+            var domains = parse.GetValue(domain) is { Length: > 0 } named ? [OpsContext.MailgunDomainOf(owner, named)] : owner.Tenant.Domains.Select(owner.Tenant.MailgunDomain).ToList();
+            foreach (var d in domains)
             {
-                await ProcessAsync(ctx, processor, data, summary, token).ConfigureAwait(false);
+                await foreach (var data in ctx.Get<MailgunApiClient>().StreamEventsAsync(d, begin, cancellationToken: token).ConfigureAwait(false))
+                {
+                    await ProcessAsync(ctx, processor, owner.Id, data, summary, token).ConfigureAwait(false);
+                }
             }
 
             return summary.Print(ctx.Output);
-        }, ct, Settings(parse.GetValue(domain))));
+        }, ct));
         return command;
     }
-
-    private static Dictionary<string, string?> Settings(string? domain) =>
-        domain is { Length: > 0 } d ? new() { [$"{DndOptions.Section}:{nameof(DndOptions.DefaultTenant)}"] = d } : new();
 
     private static TimeSpan ParseSince(string text, System.CommandLine.Parsing.ArgumentResult result)
     {
@@ -117,7 +124,7 @@ public static class ReplayCommands
         return TimeSpan.Zero;
     }
 
-    private static async Task ProcessAsync(OpsContext ctx, EventProcessor processor, JObject data, ReplaySummary summary, CancellationToken token)
+    private static async Task ProcessAsync(OpsContext ctx, EventProcessor processor, string? tenant, JObject data, ReplaySummary summary, CancellationToken token)
     {
         string compact = data.ToString(Formatting.None);
         var envelope = new EventEnvelope
@@ -129,6 +136,7 @@ public static class ReplayCommands
             BodySha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(compact))),
             EventType = (string?)data["event"] ?? "",
             EventId = (string?)data["id"] ?? "",
+            Tenant = tenant,
             EventData = data,
         };
         var result = await processor.ProcessAsync(EnvelopeCodec.Serialize(envelope), 1, token).ConfigureAwait(false);

@@ -48,14 +48,16 @@ public static class SetupCommands
 
     private static Command WebhooksCommand(OpsRuntime runtime)
     {
+        var tenant = OpsCommands.Tenant();
         var domain = OpsCommands.Domain(true);
         var region = OpsCommands.Region();
-        var url = Url("The events webhook URL of the Functions app (…/api/mailgun/events).");
+        var url = Url("The events webhook URL of the Functions app (…/api/mailgun/{tenant}/events).");
         var replace = new Option<bool>("--replace") { Description = "Make --url the only URL of each webhook (removes other integrations' URLs)." };
-        var command = new Command("webhooks", "Add --url to every webhook the product uses, keeping other integrations' URLs (creates missing webhooks).") { domain, region, url, replace };
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, parse.GetValue(domain), parse.GetValue(region), async (ctx, token) =>
+        var command = new Command("webhooks", "Add --url to every webhook the product uses, keeping other integrations' URLs (creates missing webhooks).") { tenant, domain, region, url, replace };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
-            string d = parse.GetValue(domain)!;
+            var owner = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), parse.GetValue(region), token).ConfigureAwait(false);
+            var d = OpsContext.MailgunDomainOf(owner, parse.GetValue(domain));
             var target = parse.GetValue(url)!;
             var api = ctx.Get<MailgunApiClient>();
             var existing = await api.GetWebhooksAsync(d, token).ConfigureAwait(false);
@@ -75,7 +77,7 @@ public static class SetupCommands
             if (ctx.Output.Json)
             {
                 // Function keys and other integrations' tokens sit in the query: Mailgun gets the URLs whole, people see them masked.
-                ctx.Output.Document(new { domain = d, url = UrlMask.Mask(target), webhooks = plans.Select(p => new { webhook = p.Webhook, action = p.Action, was = p.Was.Count == 0 ? null : Shown(p.Was), urls = p.Urls.Select(UrlMask.Mask) }) });
+                ctx.Output.Document(new { tenant = owner.Id, domain = d.Name, url = UrlMask.Mask(target), webhooks = plans.Select(p => new { webhook = p.Webhook, action = p.Action, was = p.Was.Count == 0 ? null : Shown(p.Was), urls = p.Urls.Select(UrlMask.Mask) }) });
             }
             else
             {
@@ -124,24 +126,28 @@ public static class SetupCommands
 
     private static Command RouteCommand(OpsRuntime runtime)
     {
+        var tenant = OpsCommands.Tenant();
         var domain = OpsCommands.Domain(true);
         var region = OpsCommands.Region();
-        var url = Url("The inbound webhook URL of the Functions app (…/api/mailgun/inbound).");
+        var url = Url("The inbound webhook URL of the Functions app (…/api/mailgun/{tenant}/inbound).");
         var priority = new Option<int>("--priority") { Description = "Route priority, lower runs first (default 10).", DefaultValueFactory = _ => 10 };
-        var command = new Command("route", "Create the reply route: recipients of the domain, forward to --url, then stop.") { domain, region, url, priority };
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, parse.GetValue(domain), parse.GetValue(region), async (ctx, token) =>
+        var command = new Command("route", "Create the reply route: recipients of the domain, forward to --url, then stop.") { tenant, domain, region, url, priority };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
-            string d = parse.GetValue(domain)!.Trim().ToLowerInvariant();
+            var owner = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), parse.GetValue(region), token).ConfigureAwait(false);
+            var mailgunDomain = OpsContext.MailgunDomainOf(owner, parse.GetValue(domain));
+            string d = mailgunDomain.Name;
+            var account = mailgunDomain.Account;
             var target = parse.GetValue(url)!;
             // stop(): without it every other matching route (a catch-all) also runs and the reply is handled twice.
             var wanted = new MailgunRoute(null, parse.GetValue(priority), RouteDescription(d),
                 $"match_recipient(\".*@{Regex.Escape(d)}\")", [$"forward(\"{target.AbsoluteUri}\")", "stop()"]);
             var api = ctx.Get<MailgunApiClient>();
-            var existing = (await api.ListRoutesAsync(d, token).ConfigureAwait(false)).FirstOrDefault(r => r.Description == wanted.Description);
+            var existing = (await api.ListRoutesAsync(account, token).ConfigureAwait(false)).FirstOrDefault(r => r.Description == wanted.Description);
             string action;
             if (existing is null)
             {
-                await api.SetRouteAsync(d, wanted, null, token).ConfigureAwait(false);
+                await api.SetRouteAsync(account, wanted, null, token).ConfigureAwait(false);
                 action = "created";
             }
             else if (existing.SameRuleAs(wanted))
@@ -150,7 +156,7 @@ public static class SetupCommands
             }
             else
             {
-                await api.SetRouteAsync(d, wanted, existing.Id, token).ConfigureAwait(false);
+                await api.SetRouteAsync(account, wanted, existing.Id, token).ConfigureAwait(false);
                 action = "updated";
             }
 
@@ -172,12 +178,14 @@ public static class SetupCommands
 
     private static Command CheckDns(OpsRuntime runtime)
     {
+        var tenant = OpsCommands.Tenant();
         var domain = OpsCommands.Domain(true);
         var region = OpsCommands.Region();
-        var command = new Command("check-dns", "Check in DNS the records Mailgun expects for the domain (SPF, DKIM, tracking CNAME, MX).") { domain, region };
-        command.SetAction((parse, ct) => runtime.RunAsync(parse, parse.GetValue(domain), parse.GetValue(region), async (ctx, token) =>
+        var command = new Command("check-dns", "Check in DNS the records Mailgun expects for the domain (SPF, DKIM, tracking CNAME, MX).") { tenant, domain, region };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
-            string d = parse.GetValue(domain)!;
+            var owner = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), parse.GetValue(region), token).ConfigureAwait(false);
+            var d = OpsContext.MailgunDomainOf(owner, parse.GetValue(domain));
             var expected = await ctx.Get<MailgunApiClient>().GetDomainDnsRecordsAsync(d, token).ConfigureAwait(false);
             var dns = new MailDns(ctx.DnsServer);
             var results = new List<object>();
@@ -193,7 +201,7 @@ public static class SetupCommands
 
             if (ctx.Output.Json)
             {
-                ctx.Output.Document(new { domain = d, problems, records = results });
+                ctx.Output.Document(new { domain = d.Name, problems, records = results });
             }
             else
             {

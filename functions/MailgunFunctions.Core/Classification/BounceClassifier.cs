@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Events;
 
@@ -8,14 +9,17 @@ namespace MailgunFunctions.Classification;
 /// Decides what a Mailgun event means for the contact: category, DND effect, the rule that fired and why.
 /// Pure and table-driven (no I/O, no clock), safe to share between threads.
 /// <para>
-/// Signals of a <c>failed</c> event, in order of trust:
+/// Signals of a <c>failed</c> event, in order of trust (README "Order of trust"):
 /// (1) Mailgun's own codes and reasons (605/606/607 suppressions, carrier codes, 498/499/625);
-/// (2) the RFC 3463 enhanced code where its subject is specific (X.1.1 no such mailbox, X.2.2 full, X.7.26 DMARC...);
-/// (3) the words of the answer, which also decide every code that is known to be misused (550, 554, X.7.1, X.0.0);
-/// (4) the enhanced code's class and subject, then the basic RFC 5321 code;
-/// (5) <c>reason</c> old/greylisted, <c>severity</c>, <c>bounce-type</c>, as a last resort.
+/// (2) the cause the answer states, by groups: decisive markers (RESOLVER.*, the recipient's own block), a sender-side
+/// cause (exact codes X.7.23-27, X.1.7/8..., then words), an expiry, the recipient's causes, the recipient's system
+/// busy, a policy refusal in general terms; servers reuse codes across causes, so a stated cause outranks them;
+/// (3) with no stated cause: the exact addressing codes (5.1.1, 5.2.2...), general words ("Recipient address
+/// rejected", "denied", "try again"), the enhanced code's class and subject, then the basic RFC 5321 code;
+/// (4) <c>reason</c> old/greylisted, <c>severity</c>, <c>bounce-type</c>, as a last resort.
 /// Afterwards: a transient failure (4xx code or severity temporary: Mailgun retries) never gets a permanent DND
-/// unless a platform rule says so, and a sender-side problem never gets any.
+/// unless a platform rule says so, and a sender-side problem never gets any. The explanation names what decided and
+/// every signal that pointed elsewhere (<see cref="Classification.Outranked"/>).
 /// </para>
 /// </summary>
 public sealed class BounceClassifier : IEventClassifier
@@ -85,7 +89,7 @@ public sealed class BounceClassifier : IEventClassifier
     {
         // Mailgun refused the message before trying: nearly always our side (limits, sandbox, bad request),
         // unless it says the recipient address itself is unusable.
-        var words = ScanWords(input);
+        var words = ScanWords(input).Best;
         var category = words.Meaning switch
         {
             _ when Is(input.Reason, "suppress-bounce") => BounceCategory.HardBounce,
@@ -108,24 +112,106 @@ public sealed class BounceClassifier : IEventClassifier
     private Classification ClassifyFailure(in ClassificationInput input)
     {
         var f = new Facts(input, _options.MaxScannedCharacters);
-        var verdict = Suppression(f) ?? MailgunOrCarrierCode(f) ?? SpecificEnhancedCode(f);
+        var verdict = Suppression(f) ?? MailgunOrCarrierCode(f);
         if (verdict is null)
         {
-            // Only now are the words needed: most bounces (5.1.1, 5.2.2, 605...) are decided without reading them.
-            f = f with { Words = ScanWords(input) };
-            verdict = FromWords(f) ?? GeneralEnhancedCode(f) ?? FromSmtpCode(f) ?? LastResort(f);
+            f.Words = ScanWords(input);
+            verdict = StatedCause(f) ?? FromCodes(f) ?? LastResort(f);
         }
 
         // When Mailgun gave up after its retry window, a transient last answer is the normal case, and the decisive
         // fact is that it gave up: the switch for that applies, whatever the last answer's rule.
         if (f.GaveUpAfterRetries && verdict.Value is { Category: BounceCategory.SoftBounce } soft
-            && soft.Signal is not (ClassificationSignal.MailgunCode or ClassificationSignal.CarrierCode) && soft.Rule != GaveUpRule)
+            && soft.Signal is not (ClassificationSignal.MailgunCode or ClassificationSignal.CarrierCode) && soft.Rule != GaveUpRule
+            && soft.Words?.Meaning is not WordMeaning.Expired)
         {
             verdict = GaveUp(f, GaveUpRule, ClassificationSignal.Reason,
                 $"Mailgun gave up after its retry window (reason old), and the last answer was transient (rule {soft.Rule})");
         }
 
         return Finish(verdict.Value, f);
+    }
+
+    /// <summary>
+    /// (2) The cause the answer states, in this order (README "Order of trust"): Mailgun's and a few providers' exact markers;
+    /// a sender-side cause (specific code such as X.7.26, or words such as "blocked using", "SPF", "rate limited",
+    /// "relay access denied", "message size"); an expiry (the relay gave up after retrying); the recipient's causes
+    /// (no such user or domain, disabled, moved, full, blocked by the recipient); the recipient's system being busy or
+    /// looping; a policy or content refusal worded only in general terms. Whatever the code, the code's class or the severity.
+    /// </summary>
+    private Verdict? StatedCause(in Facts f)
+    {
+        ref readonly var w = ref f.Words;
+        if (w[CauseGroup.Decisive] is { Found: true } decisive)
+        {
+            return FromWords(f, decisive);
+        }
+
+        if (SenderSideCode(f) is { } senderCode)
+        {
+            return senderCode;
+        }
+
+        if (w[CauseGroup.Sender] is { Found: true } sender)
+        {
+            return FromWords(f, sender);
+        }
+
+        if (w[CauseGroup.Expiry] is { Found: true } expired)
+        {
+            return FromWords(f, expired);
+        }
+
+        if (f.Enhanced is { Subject: 4, Detail: 7 } && f.PermanentFailure)
+        {
+            // 5.4.7 (or a 4.4.7 in a final failure) says a relay gave up; a 4.4.7 that Mailgun will retry is only a delay warning.
+            return GaveUp(f, "enhanced-x.4.7-expired", ClassificationSignal.EnhancedCode,
+                $"Enhanced code {f.EnhancedText}: delivery time expired, a relay gave up after retrying (RFC 3463 X.4.7)");
+        }
+
+        if (w[CauseGroup.Recipient] is { Found: true } recipient)
+        {
+            // An exact addressing or mailbox code (5.1.1, 5.2.1, 5.2.2...) agrees with the words and names the rule more precisely.
+            return AddressCode(f) ?? FromWords(f, recipient);
+        }
+
+        if (w[CauseGroup.RecipientBusy] is { Found: true } busy)
+        {
+            return FromWords(f, busy);
+        }
+
+        return w[CauseGroup.WeakSender] is { Found: true } weak ? FromWords(f, weak) : null;
+    }
+
+    /// <summary>(3) No stated cause: the exact codes, then the general words, then the codes by class, then the basic code.</summary>
+    private Verdict? FromCodes(in Facts f) =>
+        AddressCode(f) ?? GeneralWords(f) ?? GeneralEnhancedCode(f) ?? FromSmtpCode(f);
+
+    /// <summary>General words decide only what no cause and no exact code settled.</summary>
+    private static Verdict? GeneralWords(in Facts f)
+    {
+        ref readonly var w = ref f.Words;
+        var refused = w[CauseGroup.GenericRefusal];
+        if (w[CauseGroup.RecipientRefused] is { Found: true } subject)
+        {
+            // "Recipient address rejected: Access denied": the refusal is about the recipient address, with no cause of ours named.
+            bool blocked = refused.Found && refused.Written.Span.StartsWith("block", StringComparison.OrdinalIgnoreCase);
+            return Ambiguous(blocked ? BounceCategory.Blocked : BounceCategory.HardBounce, "words-recipient-refused", ClassificationSignal.Words,
+                $"Words \"{subject.Text}\"{(refused.Found ? $" and \"{refused.Text}\"" : "")} in the answer: the server refuses the recipient address itself and names no cause of ours.",
+                subject);
+        }
+
+        if (refused.Found)
+        {
+            return Certain(BounceCategory.SenderIssue, "words-refused-without-cause", ClassificationSignal.Words,
+                $"Words \"{refused.Text}\" in the answer: a refusal that names no recipient-side cause (no unknown user, no recipient's block); such refusals are about our sending, not the contact.",
+                refused);
+        }
+
+        return w[CauseGroup.GenericTemporary] is { Found: true } temporary
+            ? Certain(BounceCategory.SoftBounce, "words-temporary", ClassificationSignal.Words,
+                $"Words \"{temporary.Text}\" in the answer: a transient problem on the receiving side.", temporary)
+            : null;
     }
 
     // (1) Mailgun did not even try: the address is on one of its suppression lists. These hold whatever the severity:
@@ -195,8 +281,34 @@ public sealed class BounceClassifier : IEventClassifier
         }
     }
 
-    // (2) Enhanced codes whose subject and detail say exactly what happened.
-    private Verdict? SpecificEnhancedCode(in Facts f)
+    /// <summary>Enhanced codes that name a sender-side cause exactly: they decide before any word.</summary>
+    private static Verdict? SenderSideCode(in Facts f)
+    {
+        if (f.Enhanced is not { } e)
+        {
+            return null;
+        }
+
+        return (e.Subject, e.Detail) switch
+        {
+            (1, 7) or (1, 8) => Certain(BounceCategory.SenderIssue, "enhanced-x.1.7-sender-address", ClassificationSignal.EnhancedCode,
+                "Enhanced code {0}: our sender address or its domain was refused (RFC 3463 X.1.7/X.1.8).", arg: f.EnhancedText),
+            (2, 3) or (3, 4) => Certain(BounceCategory.SenderIssue, "enhanced-x.2.3-message-too-big", ClassificationSignal.EnhancedCode,
+                "Enhanced code {0}: our message is too big for this mailbox or system (RFC 3463 X.2.3/X.3.4).", arg: f.EnhancedText),
+            (5, 3) => Certain(BounceCategory.SenderIssue, "enhanced-x.5.3-too-many-recipients", ClassificationSignal.EnhancedCode,
+                "Enhanced code {0}: too many recipients in one transaction, a sending-side limit (RFC 3463 X.5.3).", arg: f.EnhancedText),
+            (7, >= 23 and <= 27) => Certain(BounceCategory.SenderIssue, "enhanced-x.7.23-27-authentication", ClassificationSignal.EnhancedCode,
+                "Enhanced code {0}: our SPF, DKIM, DMARC or DNS failed the receiver's checks (RFC 7372), not the contact's fault.", arg: f.EnhancedText),
+            // Microsoft's own details: 5.7.5xx banned or unauthenticated sender, 4.7.5xx-6xx throttled or banned sending IP,
+            // 5.7.7xx traffic refused from the sending IP or tenant.
+            (7, (>= 500 and <= 649) or (>= 700 and <= 799)) => Certain(BounceCategory.SenderIssue, "enhanced-5.7.6xx-7xx-microsoft-sender-block", ClassificationSignal.EnhancedCode,
+                "Enhanced code {0}: Microsoft refuses or throttles our sending IP, domain or account, not the contact's fault.", arg: f.EnhancedText),
+            _ => null,
+        };
+    }
+
+    /// <summary>Enhanced codes whose subject and detail name an address or mailbox status exactly.</summary>
+    private Verdict? AddressCode(in Facts f)
     {
         if (f.Enhanced is not { } e)
         {
@@ -206,38 +318,21 @@ public sealed class BounceClassifier : IEventClassifier
         bool permanent = e.IsPermanent;
         switch (e.Subject, e.Detail)
         {
-            case (1, 7) or (1, 8):
-                return Certain(BounceCategory.SenderIssue, "enhanced-x.1.7-sender-address", ClassificationSignal.EnhancedCode,
-                    $"Enhanced code {f.EnhancedText}: our sender address or its domain was refused (RFC 3463 X.1.7/X.1.8).");
             case (1, 1) or (1, 2) or (1, 3) or (1, 6) or (1, 10):
                 return permanent
                     ? Certain(BounceCategory.HardBounce, "enhanced-5.1.x", ClassificationSignal.EnhancedCode,
-                        $"Enhanced code {f.EnhancedText}: the address does not exist (bad mailbox, domain or syntax, moved, or null MX; RFC 3463 addressing status).")
+                        "Enhanced code {0}: the address does not exist (bad mailbox, domain or syntax, moved, or null MX; RFC 3463 addressing status).", arg: f.EnhancedText)
                     : Certain(BounceCategory.SoftBounce, "enhanced-4.1.x", ClassificationSignal.EnhancedCode,
-                        $"Enhanced code {f.EnhancedText}: the server could not check the address right now (transient addressing status).");
+                        "Enhanced code {0}: the server could not check the address right now (transient addressing status).", arg: f.EnhancedText);
             case (2, 1):
                 return permanent
                     ? Certain(BounceCategory.HardBounce, "enhanced-5.2.1-disabled", ClassificationSignal.EnhancedCode,
-                        $"Enhanced code {f.EnhancedText}: the mailbox is disabled and not accepting messages (RFC 3463 X.2.1).")
+                        "Enhanced code {0}: the mailbox is disabled and not accepting messages (RFC 3463 X.2.1).", arg: f.EnhancedText)
                     : Certain(BounceCategory.SoftBounce, "enhanced-4.2.1", ClassificationSignal.EnhancedCode,
-                        $"Enhanced code {f.EnhancedText}: the mailbox is not accepting messages right now (transient).");
+                        "Enhanced code {0}: the mailbox is not accepting messages right now (transient).", arg: f.EnhancedText);
             case (2, 2):
                 return MailboxFull(f, "enhanced-x.2.2-mailbox-full", ClassificationSignal.EnhancedCode, $"Enhanced code {f.EnhancedText}: the mailbox is full");
-            case (2, 3) or (3, 4):
-                return Certain(BounceCategory.SenderIssue, "enhanced-x.2.3-message-too-big", ClassificationSignal.EnhancedCode,
-                    $"Enhanced code {f.EnhancedText}: our message is too big for this mailbox or system (RFC 3463 X.2.3/X.3.4).");
-            case (5, 3):
-                return Certain(BounceCategory.SenderIssue, "enhanced-x.5.3-too-many-recipients", ClassificationSignal.EnhancedCode,
-                    $"Enhanced code {f.EnhancedText}: too many recipients in one transaction, a sending-side limit (RFC 3463 X.5.3).");
-            case (7, >= 23 and <= 27):
-                return Certain(BounceCategory.SenderIssue, "enhanced-x.7.23-27-authentication", ClassificationSignal.EnhancedCode,
-                    $"Enhanced code {f.EnhancedText}: our SPF, DKIM, DMARC or DNS failed the receiver's checks (RFC 7372), not the contact's fault.");
-            case (7, (>= 606 and <= 649) or (>= 700 and <= 799)):
-                // Microsoft's own details: 5.7.606-649 banned sending IP, 5.7.7xx traffic refused from the sending IP or tenant.
-                return Certain(BounceCategory.SenderIssue, "enhanced-5.7.6xx-7xx-microsoft-sender-block", ClassificationSignal.EnhancedCode,
-                    $"Enhanced code {f.EnhancedText}: Microsoft refuses our sending IP or domain, not the contact's fault.");
             case (4, 7) when permanent:
-                // 4.4.7 is only a "still trying" warning; 5.4.7 means a relay gave up.
                 return GaveUp(f, "enhanced-x.4.7-expired", ClassificationSignal.EnhancedCode,
                     $"Enhanced code {f.EnhancedText}: delivery time expired, a relay gave up after retrying (RFC 3463 X.4.7)");
             default:
@@ -245,49 +340,55 @@ public sealed class BounceClassifier : IEventClassifier
         }
     }
 
-    // (3) The words of the answer. A code like 550, 554, X.7.1 or X.0.0 is used for everything from "no such user"
-    // to "your IP is on Spamhaus", so the words decide those.
-    private Verdict? FromWords(in Facts f)
+    /// <summary>What a stated cause (a phrase of <see cref="ResponseWords"/>) means for the contact.</summary>
+    private Verdict? FromWords(in Facts f, WordsMatch words)
     {
-        if (!f.Words.Found)
-        {
-            return null;
-        }
-
-        string heard = $"Words \"{f.Words.Text}\" in the answer";
-        return f.Words.Meaning switch
+        string heard = $"Words \"{words.Text}\" in the answer";
+        return words.Meaning switch
         {
             WordMeaning.PreviouslyBounced => Platform(BounceCategory.HardBounce, "words-previously-bounced", ClassificationSignal.Words,
-                $"{heard}: Mailgun did not send because the address bounced before."),
+                $"{heard}: Mailgun did not send because the address bounced before.", words),
             WordMeaning.Unsubscribed => Platform(BounceCategory.Unsubscribe, "words-unsubscribed", ClassificationSignal.Words,
-                $"{heard}: Mailgun did not send because the contact unsubscribed."),
+                $"{heard}: Mailgun did not send because the contact unsubscribed.", words),
             WordMeaning.Complained => Platform(BounceCategory.Complaint, "words-complained", ClassificationSignal.Words,
-                $"{heard}: Mailgun did not send because the contact complained."),
+                $"{heard}: Mailgun did not send because the contact complained.", words),
             WordMeaning.SenderAuthentication => Certain(BounceCategory.SenderIssue, "words-sender-authentication", ClassificationSignal.Words,
-                $"{heard}: our SPF, DKIM, DMARC or reverse DNS failed the receiver's checks, not the contact's fault."),
+                $"{heard}: our SPF, DKIM, DMARC, reverse DNS or SMTP authentication failed the receiver's checks, not the contact's fault.", words),
             WordMeaning.SenderBlocklist => Certain(BounceCategory.SenderIssue, "words-sender-blocklisted", ClassificationSignal.Words,
-                $"{heard}: our sending IP or domain is blocklisted or has a poor reputation, not the contact's fault."),
+                $"{heard}: our sending IP or domain is blocklisted or has a poor reputation, not the contact's fault.", words),
             WordMeaning.SpamContent => Certain(BounceCategory.SenderIssue, "words-content-rejected", ClassificationSignal.Words,
-                $"{heard}: the receiver judged our message as spam or unsafe content, not the contact's fault."),
+                $"{heard}: the receiver judged our message as spam or unsafe content, not the contact's fault.", words),
             WordMeaning.RateLimited => Certain(BounceCategory.SenderIssue, "words-rate-limited", ClassificationSignal.Words,
-                $"{heard}: the receiver limits how fast or how much we send, not the contact's fault."),
+                $"{heard}: the receiver limits how fast, how much or to how many we send, not the contact's fault.", words),
             WordMeaning.SenderRejected => Certain(BounceCategory.SenderIssue, "words-sender-rejected", ClassificationSignal.Words,
-                $"{heard}: the receiver refused our envelope, sender or message size, not the contact's fault."),
-            WordMeaning.RelayDenied => Ambiguous(BounceCategory.HardBounce, "words-relay-denied", ClassificationSignal.Words,
-                $"{heard}: the recipient's mail server does not take mail for this address's domain."),
+                $"{heard}: the receiver refused our sender, envelope or message form, not the contact's fault.", words),
+            WordMeaning.MessageTooLarge => Certain(BounceCategory.SenderIssue, "words-message-too-large", ClassificationSignal.Words,
+                $"{heard}: our message is too large for the receiver, not the contact's fault.", words),
+            WordMeaning.Protocol => Certain(BounceCategory.SenderIssue, "words-protocol", ClassificationSignal.Words,
+                $"{heard}: an SMTP protocol or syntax problem between the mail servers, not the contact's fault.", words),
+            WordMeaning.ListMembership => Certain(BounceCategory.SenderIssue, "words-list-members-only", ClassificationSignal.Words,
+                $"{heard}: a mailing list that takes posts from its members only refused our sender, not the contact's fault.", words),
+            WordMeaning.RelayDenied => Certain(BounceCategory.SenderIssue, "words-relay-denied", ClassificationSignal.Words,
+                $"{heard}: the server will not relay for us (it does not serve this domain to us, or wants us to authenticate): our route or setup, not the contact's fault.", words),
+            WordMeaning.SenderPolicy => Certain(BounceCategory.SenderIssue, "words-sender-policy", ClassificationSignal.Words,
+                $"{heard}: a policy or content refusal of our message, with no recipient-side cause named; not the contact's fault.", words),
+            WordMeaning.Expired => GaveUp(f, "words-expired", ClassificationSignal.Words,
+                $"{heard}: a relay gave up after its retry window; the answers during the window were transient", words),
             WordMeaning.BlockedByRecipient => Ambiguous(BounceCategory.Blocked, "words-blocked-by-recipient", ClassificationSignal.Words,
-                $"{heard}: the recipient or its organisation refuses our messages."),
+                $"{heard}: the recipient or its organisation refuses our messages.", words),
             WordMeaning.AccountDisabled => Certain(BounceCategory.HardBounce, "words-account-disabled", ClassificationSignal.Words,
-                $"{heard}: the mailbox is disabled, suspended or closed."),
+                $"{heard}: the mailbox is disabled, suspended or closed.", words),
+            WordMeaning.Moved => Certain(BounceCategory.HardBounce, "words-moved", ClassificationSignal.Words,
+                $"{heard}: the address has moved and no longer takes mail.", words),
             WordMeaning.DomainUnknown => Certain(BounceCategory.HardBounce, "words-domain-unknown", ClassificationSignal.Words,
-                $"{heard}: the address's domain does not exist or does not take mail."),
+                $"{heard}: the address's domain does not exist or does not take mail.", words),
             WordMeaning.UserUnknown => Certain(BounceCategory.HardBounce, "words-user-unknown", ClassificationSignal.Words,
-                $"{heard}: the mailbox does not exist."),
-            WordMeaning.MailboxFull => MailboxFull(f, "words-mailbox-full", ClassificationSignal.Words, $"{heard}: the mailbox is full"),
+                $"{heard}: the mailbox does not exist.", words),
+            WordMeaning.MailboxFull => MailboxFull(f, "words-mailbox-full", ClassificationSignal.Words, $"{heard}: the mailbox is full", words),
+            WordMeaning.RecipientBusy => Certain(BounceCategory.SoftBounce, "words-recipient-busy", ClassificationSignal.Words,
+                $"{heard}: the recipient's system is busy, receiving too fast or looping; it may take the message later.", words),
             WordMeaning.Greylisted => Certain(BounceCategory.SoftBounce, "words-greylisted", ClassificationSignal.Words,
-                $"{heard}: greylisting, the server asks to come back later by design."),
-            WordMeaning.Temporary => Certain(BounceCategory.SoftBounce, "words-temporary", ClassificationSignal.Words,
-                $"{heard}: a transient problem on the receiving side."),
+                $"{heard}: greylisting, the server asks to come back later by design.", words),
             _ => null,
         };
     }
@@ -303,21 +404,23 @@ public sealed class BounceClassifier : IEventClassifier
         if (!e.IsPermanent)
         {
             return Certain(BounceCategory.SoftBounce, "enhanced-4.x.x-transient", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: class 4, a persistent transient failure (RFC 3463); the message may still be delivered.");
+                "Enhanced code {0}: class 4, a persistent transient failure (RFC 3463); the message may still be delivered.", arg: f.EnhancedText);
         }
 
         return e.Subject switch
         {
             1 or 2 => Ambiguous(BounceCategory.HardBounce, "enhanced-5.1.x", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: a permanent addressing or mailbox status (RFC 3463 X.1/X.2)."),
+                "Enhanced code {0}: a permanent addressing or mailbox status (RFC 3463 X.1/X.2).", arg: f.EnhancedText),
             4 => Ambiguous(BounceCategory.HardBounce, "enhanced-5.4.x-routing", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: mail for this address cannot be routed (RFC 3463 X.4 network and routing)."),
+                "Enhanced code {0}: mail for this address cannot be routed (RFC 3463 X.4 network and routing).", arg: f.EnhancedText),
             5 => Certain(BounceCategory.SenderIssue, "enhanced-x.5.x-protocol", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: an SMTP protocol or syntax error between the mail servers (RFC 3463 X.5), not the contact's fault."),
+                "Enhanced code {0}: an SMTP protocol or syntax error between the mail servers (RFC 3463 X.5), not the contact's fault.", arg: f.EnhancedText),
             6 => Certain(BounceCategory.SenderIssue, "enhanced-x.6.x-content", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: the receiver cannot take our message's content or format (RFC 3463 X.6)."),
-            7 => Ambiguous(BounceCategory.Blocked, "enhanced-5.7.x-blocked", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: delivery refused by the receiver's security policy (RFC 3463 X.7), and its words name no sender-side cause."),
+                "Enhanced code {0}: the receiver cannot take our message's content or format (RFC 3463 X.6).", arg: f.EnhancedText),
+            // A security or policy refusal that names no recipient-side cause: a recipient's own block names itself
+            // ("recipient has blocked", "blocked senders", RESOLVER.RST...), so a bare X.7.x is about our sending.
+            7 => Certain(BounceCategory.SenderIssue, "enhanced-5.7.x-policy", ClassificationSignal.EnhancedCode,
+                "Enhanced code {0}: refused by the receiver's security or policy checks (RFC 3463 X.7), and the answer names no recipient-side cause: our sending, not the contact's fault.", arg: f.EnhancedText),
             // X.0.0, X.3.x: too general to say more than the basic code does.
             _ => null,
         };
@@ -335,13 +438,13 @@ public sealed class BounceClassifier : IEventClassifier
         if (code is >= 400 and < 500)
         {
             return Certain(BounceCategory.SoftBounce, "smtp-4xx-transient", ClassificationSignal.SmtpCode,
-                $"SMTP code {code}: a transient failure (RFC 5321 4yz); Mailgun retries.");
+                "SMTP code {0}: a transient failure (RFC 5321 4yz); Mailgun retries.", arg: code.ToString(CultureInfo.InvariantCulture));
         }
 
         return code switch
         {
             >= 500 and <= 504 => Certain(BounceCategory.SenderIssue, "smtp-50x-protocol", ClassificationSignal.SmtpCode,
-                $"SMTP code {code}: a command syntax or sequence error between the mail servers (RFC 5321), not the contact's fault."),
+                "SMTP code {0}: a command syntax or sequence error between the mail servers (RFC 5321), not the contact's fault.", arg: code.ToString(CultureInfo.InvariantCulture)),
             550 => Ambiguous(BounceCategory.HardBounce, "smtp-550", ClassificationSignal.SmtpCode,
                 "SMTP code 550: mailbox unavailable, and the words name no other cause (platform rule: hard bounce)."),
             551 => Ambiguous(BounceCategory.HardBounce, "smtp-551-user-not-local", ClassificationSignal.SmtpCode,
@@ -352,7 +455,7 @@ public sealed class BounceClassifier : IEventClassifier
             // 554 "transaction failed" names no cause at all: only words or severity can decide it.
             554 => null,
             _ => Ambiguous(BounceCategory.HardBounce, "smtp-5xx-permanent", ClassificationSignal.SmtpCode,
-                $"SMTP code {code}: a permanent failure (RFC 5321 5yz) with no more specific code or words."),
+                "SMTP code {0}: a permanent failure (RFC 5321 5yz) with no more specific code or words.", arg: code.ToString(CultureInfo.InvariantCulture)),
         };
     }
 
@@ -402,39 +505,39 @@ public sealed class BounceClassifier : IEventClassifier
     private const string GaveUpRule = "mailgun-old-gave-up";
 
     /// <summary>Retries exhausted: every answer was transient, so by default the mailbox may well be fine.</summary>
-    private Verdict GaveUp(in Facts f, string rule, ClassificationSignal signal, string heard) =>
+    private Verdict GaveUp(in Facts f, string rule, ClassificationSignal signal, string heard, WordsMatch? words = null) =>
         _options.GaveUpAfterRetriesIsPermanent
             ? Platform(BounceCategory.HardBounce, rule, signal,
-                $"{heard} (platform rule: a permanent failure is a permanent DND; Classifier:GaveUpAfterRetriesIsPermanent=true).")
+                $"{heard} (platform rule: a permanent failure is a permanent DND; Classifier:GaveUpAfterRetriesIsPermanent=true).", words)
             : Certain(BounceCategory.SoftBounce, rule, signal,
-                $"{heard}: the mailbox may be fine, so only a temporary DND (Classifier:GaveUpAfterRetriesIsPermanent=false).");
+                $"{heard}: the mailbox may be fine, so only a temporary DND (Classifier:GaveUpAfterRetriesIsPermanent=false).", words);
 
     /// <summary>Mailbox full: a platform rule (hard bounce) against RFC 3463, switchable; a 4xx over-quota is always soft.</summary>
-    private Verdict MailboxFull(in Facts f, string rule, ClassificationSignal signal, string heard)
+    private Verdict MailboxFull(in Facts f, string rule, ClassificationSignal signal, string heard, WordsMatch? words = null)
     {
         if (f.TransientCode)
         {
-            return Certain(BounceCategory.SoftBounce, rule, signal, $"{heard}, and the server called it transient (4xx); Mailgun retries.");
+            return Certain(BounceCategory.SoftBounce, rule, signal, $"{heard}, and the server called it transient (4xx); Mailgun retries.", words);
         }
 
         if (!f.HasServerCode && f.SeverityIs("temporary"))
         {
-            return Certain(BounceCategory.SoftBounce, rule, signal, $"{heard}, without a server code and with severity temporary; Mailgun retries.");
+            return Certain(BounceCategory.SoftBounce, rule, signal, $"{heard}, without a server code and with severity temporary; Mailgun retries.", words);
         }
 
         return _options.MailboxFullIsPermanent
             ? Platform(BounceCategory.HardBounce, rule, signal,
-                $"{heard} (platform rule: a full mailbox is a hard bounce although RFC 3463 calls it transient; Classifier:MailboxFullIsPermanent=true).")
+                $"{heard} (platform rule: a full mailbox is a hard bounce although RFC 3463 calls it transient; Classifier:MailboxFullIsPermanent=true).", words)
             : Certain(BounceCategory.SoftBounce, rule, signal,
-                $"{heard}; transient by RFC 3463 (Classifier:MailboxFullIsPermanent=false).");
+                $"{heard}; transient by RFC 3463 (Classifier:MailboxFullIsPermanent=false).", words);
     }
 
-    private static Classification Finish(Verdict v, in Facts f)
+    private Classification Finish(Verdict v, in Facts f)
     {
         var category = v.Category;
         string rule = v.Rule;
         var signal = v.Signal;
-        string explanation = v.Explanation;
+        string explanation = v.Explained;
 
         // espblock: Mailgun recognised a mailbox provider's block of our sending. It is never enough alone, but it
         // settles a refusal whose code and words could mean either side.
@@ -454,32 +557,106 @@ public sealed class BounceClassifier : IEventClassifier
             explanation = $"{explanation} The failure is transient ({(f.TransientCode ? "4xx code" : "severity temporary")}), so only a temporary DND.";
         }
 
+        string? outranked = Outranked(v, f, EffectOf(category));
+        if (outranked is not null)
+        {
+            explanation = $"{explanation} It outranks {outranked}.";
+        }
+
         return new Classification(category, EffectOf(category), rule, explanation)
         {
             Code = f.Code ?? (f.SmtpCode == 0 ? null : f.SmtpCode),
             EnhancedCode = f.EnhancedText,
             Signal = signal,
-            Words = f.Words.Text,
+            Words = v.Words?.Text ?? f.Words.Best.Text,
+            Outranked = outranked,
         };
     }
+
+    /// <summary>
+    /// The signals of the answer that would have given another DND effect, had they decided: the code read alone, the
+    /// words of the other cause groups, and the severity. Null when nothing pointed elsewhere.
+    /// </summary>
+    private string? Outranked(in Verdict v, in Facts f, DndState effect)
+    {
+        if (v.Signal is ClassificationSignal.MailgunCode or ClassificationSignal.CarrierCode || v.PlatformRule && v.Signal == ClassificationSignal.Words && v.Words?.Meaning is WordMeaning.PreviouslyBounced or WordMeaning.Unsubscribed or WordMeaning.Complained)
+        {
+            return null;
+        }
+
+        string? found = null;
+        if (v.Signal is ClassificationSignal.Words or ClassificationSignal.Reason && f.HasServerCode
+            && (SenderSideCode(f) ?? AddressCode(f) ?? GeneralEnhancedCode(f) ?? FromSmtpCode(f)) is { } code
+            && code.Rule != v.Rule && NaturalEffect(code.Category) != effect)
+        {
+            found = $"the code {(f.Enhanced is null ? f.SmtpCode.ToString(CultureInfo.InvariantCulture) : f.EnhancedText)} read alone (rule {code.Rule}: {code.Category.ToProductName()})";
+        }
+
+        for (var group = CauseGroup.Sender; group <= CauseGroup.GenericTemporary; group++)
+        {
+            var words = f.Words[group];
+            if (words.Found && words.Rank != v.Words?.Rank && NaturalEffect(group) is { } natural && natural != effect)
+            {
+                found = Join(found, $"the words \"{words.Text}\" ({GroupName(group)})");
+            }
+        }
+
+        if (f.SeverityIs("permanent") && effect is DndState.None or DndState.Temporary)
+        {
+            found = Join(found, "severity permanent");
+        }
+        else if (f.SeverityIs("temporary") && effect is DndState.Permanent)
+        {
+            found = Join(found, "severity temporary");
+        }
+
+        return found;
+
+        static string Join(string? list, string item) => list is null ? item : $"{list}; {item}";
+    }
+
+    private static DndState NaturalEffect(BounceCategory category) => category == BounceCategory.Blocked ? DndState.Permanent : EffectOf(category);
+
+    private static DndState? NaturalEffect(CauseGroup group) => group switch
+    {
+        CauseGroup.Sender or CauseGroup.WeakSender or CauseGroup.GenericRefusal => DndState.None,
+        CauseGroup.Expiry or CauseGroup.RecipientBusy or CauseGroup.GenericTemporary => DndState.Temporary,
+        CauseGroup.Recipient or CauseGroup.RecipientRefused => DndState.Permanent,
+        _ => null,
+    };
+
+    private static string GroupName(CauseGroup group) => group switch
+    {
+        CauseGroup.Sender => "a sender-side cause",
+        CauseGroup.Expiry => "an expiry",
+        CauseGroup.Recipient => "a recipient-side cause",
+        CauseGroup.RecipientBusy => "the recipient's system busy",
+        CauseGroup.WeakSender => "a policy or content refusal",
+        CauseGroup.GenericRefusal => "a refusal naming no cause",
+        CauseGroup.RecipientRefused => "the recipient address refused",
+        _ => "transient in general terms",
+    };
 
     private static Classification Decide(BounceCategory category, string rule, ClassificationSignal signal, string explanation, string? words = null) =>
         new(category, EffectOf(category), rule, explanation) { Signal = signal, Words = words };
 
-    private WordsMatch ScanWords(in ClassificationInput input)
+    private WordFindings ScanWords(in ClassificationInput input)
     {
         int max = _options.MaxScannedCharacters;
-        var best = WordsMatch.None;
-        best = ResponseWords.Find(Capped(input.Message, max), best);
-        best = ResponseWords.Find(Capped(input.Description, max), best);
-        best = ResponseWords.Find(Capped(input.LastMessage, max), best);
+        var findings = WordFindings.Empty;
+        ResponseWords.Find(CappedMemory(input.Message, max), ref findings);
+        ResponseWords.Find(CappedMemory(input.Description, max), ref findings);
+        ResponseWords.Find(CappedMemory(input.LastMessage, max), ref findings);
         if (string.Equals(input.EventType, "rejected", StringComparison.OrdinalIgnoreCase))
         {
-            best = ResponseWords.Find(Capped(input.Reason, max), best);
+            ResponseWords.Find(CappedMemory(input.Reason, max), ref findings);
         }
 
-        return best;
+        return findings;
     }
+
+    private static ReadOnlyMemory<char> CappedMemory(string? text, int max) =>
+        text is null ? default : text.Length <= max ? text.AsMemory() : text.AsMemory(0, max);
 
     internal static ReadOnlySpan<char> Capped(string? text, int max) =>
         text is null ? default : text.Length <= max ? text.AsSpan() : text.AsSpan(0, max);
@@ -487,21 +664,25 @@ public sealed class BounceClassifier : IEventClassifier
     private static bool Is(string? value, string expected) =>
         value is not null && value.AsSpan().Trim().Equals(expected, StringComparison.OrdinalIgnoreCase);
 
-    private static Verdict Certain(BounceCategory c, string rule, ClassificationSignal s, string explanation) => new(c, rule, s, explanation, false, false);
+    private static Verdict Certain(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch? words = null, string? arg = null) => new(c, rule, s, explanation, false, false, words, arg);
 
-    private static Verdict Ambiguous(BounceCategory c, string rule, ClassificationSignal s, string explanation) => new(c, rule, s, explanation, true, false);
+    private static Verdict Ambiguous(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch? words = null, string? arg = null) => new(c, rule, s, explanation, true, false, words, arg);
 
-    private static Verdict Platform(BounceCategory c, string rule, ClassificationSignal s, string explanation) => new(c, rule, s, explanation, false, true);
+    private static Verdict Platform(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch? words = null, string? arg = null) => new(c, rule, s, explanation, false, true, words, arg);
 
     /// <summary>
     /// A rule's answer before the final checks. <see cref="Ambiguous"/>: the signal is known to be used for
     /// policy blocks too (550, X.7.x, severity), so espblock may overturn it. <see cref="PlatformRule"/>: a documented
-    /// platform rule that holds even for a transient failure.
+    /// platform rule that holds even for a transient failure. <see cref="Arg"/>: when set, <see cref="Explanation"/> is a
+    /// format with {0} for it (the code), formatted only if this verdict decides: a rule read only to say what it lost to costs no string.
     /// </summary>
-    private readonly record struct Verdict(BounceCategory Category, string Rule, ClassificationSignal Signal, string Explanation, bool Ambiguous, bool PlatformRule);
+    private readonly record struct Verdict(BounceCategory Category, string Rule, ClassificationSignal Signal, string Explanation, bool Ambiguous, bool PlatformRule, WordsMatch? Words, string? Arg = null)
+    {
+        public string Explained => Arg is null ? Explanation : string.Format(CultureInfo.InvariantCulture, Explanation, Arg);
+    }
 
-    /// <summary>The signals of one failure, read once.</summary>
-    private readonly struct Facts
+    /// <summary>The signals of one failure, read once (not readonly only so that the words can be added in place).</summary>
+    private struct Facts
     {
         public Facts(in ClassificationInput input, int maxScanned)
         {
@@ -509,7 +690,7 @@ public sealed class BounceClassifier : IEventClassifier
             Severity = input.Severity;
             Reason = input.Reason;
             BounceType = input.BounceType;
-            Words = WordsMatch.None;
+            Words = WordFindings.Empty;
 
             // Mailgun's own codes (498, 602...) are not SMTP answers; after retries the last SMTP code may be in last-code.
             SmtpCode = input.Code is >= 400 and < 600 ? input.Code.Value
@@ -530,24 +711,28 @@ public sealed class BounceClassifier : IEventClassifier
         public int SmtpCode { get; }
         public EnhancedStatusCode? Enhanced { get; }
         public string? EnhancedText { get; }
-        public WordsMatch Words { get; init; }
+        /// <summary>A field, not a property: read through <c>in</c> without copying its nine slots.</summary>
+        public WordFindings Words;
         private string? Severity { get; }
         private string? Reason { get; }
         private string? BounceType { get; }
 
         /// <summary>The server answered with a transient code (4xx or class 4).</summary>
-        public bool TransientCode => Enhanced is { Class: 4 } || SmtpCode is >= 400 and < 500;
+        public readonly bool TransientCode => Enhanced is { Class: 4 } || SmtpCode is >= 400 and < 500;
 
-        public bool HasServerCode => Enhanced is not null || SmtpCode != 0;
+        public readonly bool HasServerCode => Enhanced is not null || SmtpCode != 0;
+
+        /// <summary>The failure is final: a 5xx answer, or Mailgun's severity permanent.</summary>
+        public readonly bool PermanentFailure => SeverityIs("permanent") || SmtpCode is >= 500 and < 600 || Enhanced is { Class: 5 };
 
         /// <summary>Mailgun gave up after its retry window: <c>reason: old</c>, seen with its codes 602 and 616.</summary>
-        public bool GaveUpAfterRetries => ReasonIs("old") || Code is 602 or 616;
+        public readonly bool GaveUpAfterRetries => ReasonIs("old") || Code is 602 or 616;
 
-        public bool ReasonIs(string value) => Is(Reason, value);
+        public readonly bool ReasonIs(string value) => Is(Reason, value);
 
-        public bool SeverityIs(string value) => Is(Severity, value);
+        public readonly bool SeverityIs(string value) => Is(Severity, value);
 
-        public bool BounceTypeIs(string value) => Is(BounceType, value);
+        public readonly bool BounceTypeIs(string value) => Is(BounceType, value);
 
         /// <summary>"550 5.1.1 ..." or "550-5.7.1 ...": the code an operator pastes with the message.</summary>
         private static int? LeadingSmtpCode(string? text)
@@ -557,7 +742,14 @@ public sealed class BounceClassifier : IEventClassifier
                 return null;
             }
 
+            // A DSN's Diagnostic-Code ("smtp; 550 5.1.1 ...") and Exchange's NDR text ("#550 5.1.1 ...") put a prefix first.
             var s = text.AsSpan().TrimStart();
+            if (s.StartsWith("smtp;", StringComparison.OrdinalIgnoreCase))
+            {
+                s = s[5..].TrimStart();
+            }
+
+            s = s.TrimStart('#');
             return s.Length >= 3 && s[0] is '4' or '5' && char.IsAsciiDigit(s[1]) && char.IsAsciiDigit(s[2])
                 && (s.Length == 3 || s[3] is ' ' or '-')
                 ? (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0')

@@ -42,6 +42,12 @@ public sealed record Classification(
     /// read only when no Mailgun code or specific enhanced code decided first. Set whenever <see cref="Signal"/> is words.
     /// </summary>
     public string? Words { get; init; }
+
+    /// <summary>
+    /// The signals of the answer that pointed to another DND effect and lost to the rule that decided (the code read
+    /// alone, words of another cause, the severity), as the explanation names them; null when none did.
+    /// </summary>
+    public string? Outranked { get; init; }
 }
 
 /// <summary>The kind of evidence a <see cref="Classification"/> rests on, in the classifier's order of trust.</summary>

@@ -26,10 +26,12 @@ public sealed class ClassifierOptions
     public bool CarrierUnknownNumberIsSoft { get; set; } = true;
 
     /// <summary>
-    /// A failure Mailgun gave up on after its retry window (<c>reason: old</c>, codes 602/616) without a permanent
-    /// answer from the server is a hard bounce with a permanent DND. Default <c>false</c>: every answer during the
-    /// window was transient, so the mailbox may well be fine; it is a soft bounce (temporary DND). <c>true</c>
-    /// follows the platform's general "permanent failure, permanent DND" rule literally.
+    /// An expiry is a hard bounce with a permanent DND: Mailgun gave up after its retry window (<c>reason: old</c>,
+    /// codes 602/616) without a permanent answer from the server, or a relay says it gave up (X.4.7 in a final failure,
+    /// "retry timeout exceeded", "could not be delivered for N hours", "gave up"). Default <c>false</c>: every answer
+    /// during the window was transient, so the mailbox may well be fine; it is a soft bounce (temporary DND). <c>true</c>
+    /// follows the platform's general "permanent failure, permanent DND" rule literally. A sender-side cause named in
+    /// the same answer still gives no DND.
     /// </summary>
     public bool GaveUpAfterRetriesIsPermanent { get; set; }
 

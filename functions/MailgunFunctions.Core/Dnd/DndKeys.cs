@@ -44,7 +44,8 @@ public static class DndKeys
         return a.ToLowerInvariant();
     }
 
-    public static string NormalizeTenant(string tenant) => tenant.Trim().ToLowerInvariant();
+    /// <summary>Trimmed only: tenant ids are the platform's case-sensitive location ids (see Tenants.TenantId).</summary>
+    public static string NormalizeTenant(string tenant) => tenant.Trim();
 
     /// <summary>The RowKey of an address in <c>DndEntries</c> (and its part of the history PartitionKey).</summary>
     public static string AddressKey(string address) => Encode(NormalizeAddress(address));

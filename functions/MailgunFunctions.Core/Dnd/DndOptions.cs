@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace MailgunFunctions.Dnd;
 
 /// <summary>The DND policy and its processing (section "Dnd").</summary>
-public sealed class DndOptions : IValidatableObject
+public sealed class DndOptions
 {
     public const string Section = "Dnd";
 
@@ -34,14 +34,6 @@ public sealed class DndOptions : IValidatableObject
     public TimeSpan SoftBounceEscalationWindow { get; set; } = TimeSpan.FromDays(14);
 
     /// <summary>
-    /// Tenant used when an event does not name its sending domain (envelope sender, mail-from, storage URL).
-    /// Default none: such an event cannot be attributed and goes to the poison queue with that reason. Set it
-    /// when the app serves a single Mailgun domain.
-    /// </summary>
-    [MaxLength(253)]
-    public string? DefaultTenant { get; set; }
-
-    /// <summary>
     /// The <c>user-variables</c> key holding the platform's contact id (copied to the entry's <c>ContactId</c>).
     /// Default "contactId".
     /// </summary>
@@ -66,14 +58,4 @@ public sealed class DndOptions : IValidatableObject
     /// <summary>Attempts of one optimistic-concurrency update (ETag) before the message is retried by the queue. Default 8.</summary>
     [Range(1, 50)]
     public int MaxWriteAttempts { get; set; } = 8;
-
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        // An empty value means unset: templates and the sample settings write empty strings for optional settings,
-        // and EventProcessor treats a blank default tenant as none.
-        if (DefaultTenant is { Length: > 0 } tenant && tenant.Trim().Length > 0 && tenant.Trim().Contains(' ', StringComparison.Ordinal))
-        {
-            yield return new ValidationResult($"{Section}:{nameof(DefaultTenant)} '{tenant}' is not a sending domain.", [nameof(DefaultTenant)]);
-        }
-    }
 }

@@ -74,8 +74,10 @@ public sealed class Allowlist
 
 /// <summary>
 /// The allowlists as the nightly export last read them, kept in table <c>MailgunAllowlist</c> (PartitionKey = tenant,
-/// RowKey = <c>a:{address}</c> or <c>d:{domain}</c>) so that processing can apply <see cref="Allowlist.Exempt"/> to every
-/// bounce. Processing reads a tenant's allowlist (one partition query, usually one page) at most every
+/// RowKey = <c>{sending domain}|a:{address}</c> or <c>{sending domain}|d:{domain}</c>) so that processing can apply
+/// <see cref="Allowlist.Exempt"/> to every bounce. Mailgun keeps one allowlist per sending domain; the DND belongs to the
+/// tenant, so a tenant's allowlist is the union of its domains' (an operator who allowlisted an address in one of the
+/// tenant's domains vouched for it). Processing reads a tenant's allowlist (one partition query, usually one page) at most every
 /// <see cref="CacheDuration"/> per instance, and only when a bounce arrives. Until the export has run for a tenant its
 /// allowlist is empty here, and bounces apply as before.
 /// </summary>
@@ -123,17 +125,23 @@ public sealed class MailgunAllowlists
         return allowlist;
     }
 
-    /// <summary>Makes the stored allowlist of <paramref name="tenant"/> equal to <paramref name="allowlist"/>: adds what is new, deletes what Mailgun dropped.</summary>
-    public async Task<(int Added, int Removed)> SyncAsync(string tenant, Allowlist allowlist, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes the stored allowlist of <paramref name="tenant"/>'s <paramref name="sendingDomain"/> equal to <paramref name="allowlist"/>:
+    /// adds what is new, deletes what Mailgun dropped; the tenant's other domains keep theirs.
+    /// </summary>
+    public async Task<(int Added, int Removed)> SyncAsync(string tenant, string sendingDomain, Allowlist allowlist, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(allowlist);
         string partition = DndKeys.TenantKey(tenant);
-        var wanted = allowlist.Addresses.Select(a => (Row: "a:" + DndKeys.Encode(a), Value: a, Type: "address"))
-            .Concat(allowlist.Domains.Select(d => (Row: "d:" + DndKeys.Encode(d), Value: d, Type: "domain")))
+        string prefix = DndKeys.Encode(sendingDomain.Trim().ToLowerInvariant()) + "|";
+        var wanted = allowlist.Addresses.Select(a => (Row: prefix + "a:" + DndKeys.Encode(a), Value: a, Type: "address"))
+            .Concat(allowlist.Domains.Select(d => (Row: prefix + "d:" + DndKeys.Encode(d), Value: d, Type: "domain")))
             .ToDictionary(e => e.Row, StringComparer.Ordinal);
         var stored = new HashSet<string>(StringComparer.Ordinal);
         await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var row in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), select: ["RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        // The domain's rows: RowKeys from "{prefix}" up to (not including) the prefix with its '|' raised to '}'.
+        string end = prefix[..^1] + "}";
+        await foreach (var row in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {prefix} and RowKey lt {end}"), select: ["RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             stored.Add(row.RowKey);
         }

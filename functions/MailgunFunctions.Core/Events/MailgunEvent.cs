@@ -38,8 +38,11 @@ public sealed record MailgunEvent
     public string? Subject { get; init; }
     public string? From { get; init; }
 
-    /// <summary>The Mailgun sending domain this event belongs to (the tenant), when the event names it.</summary>
+    /// <summary>The Mailgun sending domain of the event (<c>domain.name</c>, else older fields), when the event names it.</summary>
     public string? SendingDomain { get; init; }
+
+    /// <summary><c>account.id</c>: Mailgun's id of the (sub)account that sent the message, when the event names it.</summary>
+    public string? AccountId { get; init; }
 
     public bool IsDelayedBounce { get; init; }
     public bool IsTestMode { get; init; }

@@ -28,6 +28,14 @@ public static class MailgunEventParser
             throw new EventFormatException(problem);
         }
 
+        if (string.IsNullOrEmpty(id))
+        {
+            // Mailgun documents an id on every event, yet trimmed and older producers omit it: derive a stable one from the
+            // event itself, so a redelivery of the same event is still the same change and nothing is lost for want of it.
+            id = "sha256-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+                System.Text.Encoding.UTF8.GetBytes(data.ToString(Newtonsoft.Json.Formatting.None))))[..22];
+        }
+
         double seconds = timestamp!.Value;
 
         var headers = Child(Child(data, "message"), "headers");
@@ -57,12 +65,11 @@ public static class MailgunEventParser
             Subject = Text(headers?["subject"]),
             From = Text(headers?["from"]),
             SendingDomain = SendingDomainOf(data),
+            AccountId = Text(Child(data, "account")?["id"]),
             IsDelayedBounce = Bool(flags?["is-delayed-bounce"]),
             IsTestMode = Bool(flags?["is-test-mode"]),
             Tags = data["tags"] is JArray tags ? tags.Select(Text).OfType<string>().ToArray() : [],
-            UserVariables = data["user-variables"] is JObject vars
-                ? vars.Properties().Where(p => Text(p.Value) is not null).ToDictionary(p => p.Name, p => Text(p.Value)!, StringComparer.Ordinal)
-                : new Dictionary<string, string>(),
+            UserVariables = UserVariablesOf(data["user-variables"]),
         };
     }
 
@@ -73,15 +80,15 @@ public static class MailgunEventParser
     public const int MaxIdLength = 256;
 
     /// <summary>
-    /// The one rule for what every Mailgun event has: a non-empty <c>event</c> and <c>id</c> and a <c>timestamp</c> in
-    /// seconds between 1970 and 9999 (and an event type and id of sensible length). Returns the machine-readable problem, or null. Used by this parser and by the
-    /// webhook's single-pass reader, so both reject exactly the same events.
+    /// The one rule for what an event needs to be processed: a non-empty <c>event</c> and a <c>timestamp</c> in seconds
+    /// between 1970 and 9999 (it orders the event against others). Returns the machine-readable problem, or null. Used by
+    /// this parser and by the webhook's single-pass reader, so both reject exactly the same events. A missing <c>id</c>
+    /// is derived (see <see cref="Parse"/>); an event type or id longer than any of Mailgun's is refused, not cut.
     /// </summary>
     public static string? RequiredFieldsProblem(string? eventType, string? id, double? timestamp) =>
         string.IsNullOrEmpty(eventType) ? "event_missing"
         : eventType.Length > MaxEventTypeLength ? "event_too_long"
-        : string.IsNullOrEmpty(id) ? "id_missing"
-        : id.Length > MaxIdLength ? "id_too_long"
+        : id?.Length > MaxIdLength ? "id_too_long"
         : timestamp is not { } t ? "timestamp_missing"
         : double.IsNaN(t) || t < 0 || t > 253402300799d ? "timestamp_out_of_range"
         : null;
@@ -101,11 +108,39 @@ public static class MailgunEventParser
     };
 
     /// <summary>
-    /// The sending domain from, in order, the envelope sender, the envelope mail-from, the storage URL
-    /// (<c>.../domains/{domain}/messages/...</c>): no single one of them is always present.
+    /// <c>user-variables</c> as Mailgun sends it: usually an object, but real payloads also carry <c>[]</c> (none), or the
+    /// object as a JSON string. Only scalar values are kept (as text).
+    /// </summary>
+    internal static Dictionary<string, string> UserVariablesOf(JToken? token)
+    {
+        if (token is { Type: JTokenType.String } && ((string?)token)?.TrimStart() is { Length: > 0 } text && text[0] == '{')
+        {
+            try
+            {
+                token = JToken.Parse(text, new JsonLoadSettings { DuplicatePropertyNameHandling = DuplicatePropertyNameHandling.Replace });
+            }
+            catch (Newtonsoft.Json.JsonException)
+            {
+                return new Dictionary<string, string>();
+            }
+        }
+
+        return token is JObject vars
+            ? vars.Properties().Where(p => Text(p.Value) is not null).ToDictionary(p => p.Name, p => Text(p.Value)!, StringComparer.Ordinal)
+            : new Dictionary<string, string>();
+    }
+
+    /// <summary>
+    /// The sending domain from, in order, <c>domain.name</c> (current payloads), the envelope sender, the envelope
+    /// mail-from, the storage URL (<c>.../domains/{domain}/messages/...</c>): no single one of them is always present.
     /// </summary>
     internal static string? SendingDomainOf(JObject data)
     {
+        if (Text(Child(data, "domain")?["name"]) is { } named && named.Trim().Length > 0)
+        {
+            return named.Trim().ToLowerInvariant();
+        }
+
         var envelope = data["envelope"] as JObject;
         foreach (var candidate in new[] { Text(envelope?["sender"]), Text(envelope?["mail-from"]) })
         {

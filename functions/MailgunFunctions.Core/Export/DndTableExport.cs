@@ -5,7 +5,7 @@ using MailgunFunctions.Dnd;
 namespace MailgunFunctions.Export;
 
 /// <summary>
-/// Writes our own DND table of one domain beside Mailgun's lists: <c>{domain}/{date}/dnd.csv</c>, one row per entry
+/// Writes the tenant's own DND table beside one domain's Mailgun lists: <c>{tenant}/{domain}/{date}/dnd.csv</c>, one row per entry
 /// with its state evaluated by <see cref="DndPolicy"/> at the run time (the stored State column is only what it was at
 /// the last write: a temporary DND may have ended since). Streams the partition page by page into staged blocks.
 /// </summary>
@@ -13,13 +13,13 @@ internal static class DndTableExport
 {
     public static readonly string Header = "address,state,reasons,since,until,last_event,last_event_at\r\n";
 
-    public static async Task<long> WriteAsync(DndStore store, DndOptions options, BlobContainerClient container, string domain, DateOnly date,
+    public static async Task<long> WriteAsync(DndStore store, DndOptions options, BlobContainerClient container, ExportScope scope, DateOnly date,
         DateTimeOffset now, int blockSizeBytes, CancellationToken cancellationToken)
     {
-        await using var csv = new StagedCsvBlob(container, ExportBlobNames.Partial(domain, date, "dnd.csv"), ExportBlobNames.Dnd(domain, date), blockSizeBytes);
+        await using var csv = new StagedCsvBlob(container, ExportBlobNames.Partial(scope, date, "dnd.csv"), ExportBlobNames.Dnd(scope, date), blockSizeBytes);
         await csv.WriteAsync(Header, cancellationToken).ConfigureAwait(false);
         long rows = 0;
-        await foreach (var entry in store.ListAsync(domain, cancellationToken).ConfigureAwait(false))
+        await foreach (var entry in store.ListAsync(scope.Tenant, cancellationToken).ConfigureAwait(false))
         {
             var status = DndPolicy.Evaluate(entry, now, options);
             await csv.WriteAsync(Row(entry, status), cancellationToken).ConfigureAwait(false);

@@ -21,10 +21,10 @@ public static class ExportReport
         ArgumentNullException.ThrowIfNull(container);
         ArgumentNullException.ThrowIfNull(summary);
         var date = DateOnly.ParseExact(summary.Date, "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var top = await TopReviewAsync(container.GetBlobClient(ExportBlobNames.Review(summary.Domain, date)), cancellationToken).ConfigureAwait(false);
+        var top = await TopReviewAsync(container.GetBlobClient(ExportBlobNames.Review(summary.Scope, date)), cancellationToken).ConfigureAwait(false);
         string text = Render(summary, top);
         // One small upload is all or nothing: the report is never seen half written.
-        await container.GetBlobClient(ExportBlobNames.Report(summary.Domain, date))
+        await container.GetBlobClient(ExportBlobNames.Report(summary.Scope, date))
             .UploadAsync(BinaryData.FromString(text), new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/markdown; charset=utf-8" } }, cancellationToken)
             .ConfigureAwait(false);
         return text;
@@ -35,7 +35,7 @@ public static class ExportReport
     {
         ArgumentNullException.ThrowIfNull(summary);
         var md = new StringBuilder();
-        md.Append(CultureInfo.InvariantCulture, $"# Suppression export {summary.Domain} {summary.Date}\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"# Suppression export {summary.Domain} (tenant {summary.Tenant}) {summary.Date}\n\n");
         md.Append(CultureInfo.InvariantCulture, $"Region {summary.Region}, completed {summary.CompletedAt:yyyy-MM-dd HH:mm:ss} UTC. ");
         md.Append(summary.PreviousExport is { } previous ? $"Compared with the export of {previous}.\n\n" : "First export of this domain: nothing to compare with.\n\n");
 

@@ -24,7 +24,7 @@ public enum ExportState
 /// </summary>
 public sealed record ExportStatus
 {
-    public required string Domain { get; init; }
+    public required ExportScope Scope { get; init; }
     public required DateOnly Date { get; init; }
     public SuppressionList? List { get; init; }
     public required ExportState State { get; init; }
@@ -50,7 +50,7 @@ public sealed record ExportStatus
 
 /// <summary>
 /// The export's checkpoint and the operators' view of the last runs. Table <c>ExportRuns</c>:
-/// PartitionKey = domain (validated to letters, digits, dots and hyphens, so key-safe), RowKey = <c>yyyy-MM-dd</c>
+/// PartitionKey = <c>{tenant}|{domain}</c> (tenant ids and domains are validated key-safe), RowKey = <c>yyyy-MM-dd</c>
 /// for the domain run and <c>yyyy-MM-dd_{list}</c> for each list. Rows of a domain sort by date: the last one is the latest run.
 /// </summary>
 public sealed class ExportRunStore
@@ -69,10 +69,15 @@ public sealed class ExportRunStore
     public static string RowKeyOf(DateOnly date, SuppressionList? list) =>
         list is { } l ? $"{date:yyyy-MM-dd}_{l.PathSegment()}" : date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    public async Task<ExportStatus?> GetAsync(string domain, DateOnly date, SuppressionList? list, CancellationToken cancellationToken)
+    public static string PartitionOf(ExportScope scope) => scope.Tenant + "|" + scope.Domain;
+
+    private static ExportScope ScopeOf(string partition) =>
+        partition.IndexOf('|', StringComparison.Ordinal) is int bar and >= 0 ? new ExportScope(partition[..bar], partition[(bar + 1)..]) : new ExportScope("", partition);
+
+    public async Task<ExportStatus?> GetAsync(ExportScope scope, DateOnly date, SuppressionList? list, CancellationToken cancellationToken)
     {
         await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var response = await _table.GetEntityIfExistsAsync<TableEntity>(domain, RowKeyOf(date, list), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionOf(scope), RowKeyOf(date, list), cancellationToken: cancellationToken).ConfigureAwait(false);
         return response.HasValue ? FromEntity(response.Value!) : null;
     }
 
@@ -80,7 +85,7 @@ public sealed class ExportRunStore
     {
         ArgumentNullException.ThrowIfNull(status);
         await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var entity = new TableEntity(status.Domain, RowKeyOf(status.Date, status.List))
+        var entity = new TableEntity(PartitionOf(status.Scope), RowKeyOf(status.Date, status.List))
         {
             ["Date"] = status.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             ["List"] = status.List?.PathSegment(),
@@ -102,11 +107,11 @@ public sealed class ExportRunStore
     }
 
     /// <summary>Every row of one domain and date: the domain run and its lists.</summary>
-    public async Task<IReadOnlyList<ExportStatus>> GetRunAsync(string domain, DateOnly date, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ExportStatus>> GetRunAsync(ExportScope scope, DateOnly date, CancellationToken cancellationToken)
     {
         await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
         string day = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {domain} and RowKey ge {day} and RowKey lt {day + "~"}");
+        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {PartitionOf(scope)} and RowKey ge {day} and RowKey lt {day + "~"}");
         var rows = new List<ExportStatus>();
         await foreach (var entity in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
@@ -121,7 +126,7 @@ public sealed class ExportRunStore
         string? listName = entity.GetString("List");
         return new ExportStatus
         {
-            Domain = entity.PartitionKey,
+            Scope = ScopeOf(entity.PartitionKey),
             Date = DateOnly.ParseExact(entity.GetString("Date"), "yyyy-MM-dd", CultureInfo.InvariantCulture),
             List = listName is null ? null : SuppressionLists.All.First(l => l.PathSegment() == listName),
             State = Enum.Parse<ExportState>(entity.GetString("State")),

@@ -3,7 +3,7 @@ using Newtonsoft.Json.Serialization;
 
 namespace MailgunFunctions.Export;
 
-/// <summary>The <c>summary.json</c> of one domain and date (documented in the README (suppression export)).</summary>
+/// <summary>The <c>summary.json</c> of one tenant's domain and date (documented in the README (suppression export)).</summary>
 public sealed record ExportSummary
 {
     public static readonly JsonSerializerSettings JsonSettings = new()
@@ -14,8 +14,12 @@ public sealed record ExportSummary
         Formatting = Formatting.Indented,
     };
 
+    public required string Tenant { get; init; }
     public required string Domain { get; init; }
     public required string Region { get; init; }
+
+    [JsonIgnore]
+    public ExportScope Scope => new(Tenant, Domain);
 
     /// <summary><c>yyyy-MM-dd</c>, the export's date (UTC).</summary>
     public required string Date { get; init; }

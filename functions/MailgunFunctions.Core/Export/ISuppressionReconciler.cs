@@ -14,21 +14,33 @@ namespace MailgunFunctions.Export;
 public interface ISuppressionReconciler
 {
     /// <summary>Returns counts to publish in the summary under <c>reconciliationCounts</c> (e.g. applied, forReview).</summary>
-    Task<IReadOnlyDictionary<string, long>> ReconcileAsync(string domain, DateOnly date, ExportedSuppressions exported, CancellationToken cancellationToken);
+    Task<IReadOnlyDictionary<string, long>> ReconcileAsync(ExportScope scope, DateOnly date, ExportedSuppressions exported, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// What one export covers: one sending domain of one tenant. Mailgun keeps suppressions per domain; the DND belongs to the
+/// tenant, so the reconciliation compares the domain's lists with the tenant's DND table. <see cref="Key"/>
+/// (<c>{tenant}/{domain}</c>) names its blob folder and its <c>ExportRuns</c> partition.
+/// </summary>
+public sealed record ExportScope(string Tenant, string Domain)
+{
+    public string Key => $"{Tenant}/{Domain}";
+
+    public override string ToString() => Key;
 }
 
 /// <summary>
 /// Re-streams the finished CSV exports of one domain and date from Blob Storage, one record at a time, exactly as
 /// Mailgun gave them (formula neutralisation undone), so a reconciliation sees the same snapshot as the export.
 /// </summary>
-public sealed class ExportedSuppressions(BlobContainerClient container, string domain, DateOnly date)
+public sealed class ExportedSuppressions(BlobContainerClient container, ExportScope scope, DateOnly date)
 {
-    public string Domain { get; } = domain;
+    public ExportScope Scope { get; } = scope;
     public DateOnly Date { get; } = date;
 
     public async IAsyncEnumerable<SuppressionRecord> ReadAsync(SuppressionList list, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var blob = container.GetBlobClient(ExportBlobNames.List(Domain, Date, list));
+        var blob = container.GetBlobClient(ExportBlobNames.List(Scope, Date, list));
         await using var stream = await blob.OpenReadAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         using var text = new StreamReader(stream, Encoding.UTF8);
         await foreach (var record in SuppressionCsv.ReadAsync(list, text, cancellationToken).ConfigureAwait(false))
@@ -41,25 +53,25 @@ public sealed class ExportedSuppressions(BlobContainerClient container, string d
 /// <summary>Blob layout of the <c>suppression-exports</c> container.</summary>
 public static class ExportBlobNames
 {
-    public static string Folder(string domain, DateOnly date) => $"{domain}/{date:yyyy-MM-dd}";
+    public static string Folder(ExportScope scope, DateOnly date) => $"{scope.Key}/{date:yyyy-MM-dd}";
 
     /// <summary>The finished CSV: present only once the whole list is written.</summary>
-    public static string List(string domain, DateOnly date, SuppressionList list) => $"{Folder(domain, date)}/{list.PathSegment()}.csv";
+    public static string List(ExportScope scope, DateOnly date, SuppressionList list) => $"{Folder(scope, date)}/{list.PathSegment()}.csv";
 
     /// <summary>Where a CSV is written before it is complete; deleted once copied to <see cref="List"/>.</summary>
-    public static string Partial(string domain, DateOnly date, SuppressionList list) => $"{Folder(domain, date)}/_partial/{list.PathSegment()}.csv";
+    public static string Partial(ExportScope scope, DateOnly date, SuppressionList list) => $"{Folder(scope, date)}/_partial/{list.PathSegment()}.csv";
 
-    public static string Summary(string domain, DateOnly date) => $"{Folder(domain, date)}/summary.json";
+    public static string Summary(ExportScope scope, DateOnly date) => $"{Folder(scope, date)}/summary.json";
 
-    /// <summary>Our own DND table of the domain, evaluated at the run time.</summary>
-    public static string Dnd(string domain, DateOnly date) => $"{Folder(domain, date)}/dnd.csv";
+    /// <summary>Our own DND table of the tenant, evaluated at the run time.</summary>
+    public static string Dnd(ExportScope scope, DateOnly date) => $"{Folder(scope, date)}/dnd.csv";
 
     /// <summary>Addresses DND here that none of Mailgun's suppression lists holds (for review; never changed).</summary>
-    public static string Review(string domain, DateOnly date) => $"{Folder(domain, date)}/review-dnd-not-in-mailgun.csv";
+    public static string Review(ExportScope scope, DateOnly date) => $"{Folder(scope, date)}/review-dnd-not-in-mailgun.csv";
 
     /// <summary>The human-readable report of the run.</summary>
-    public static string Report(string domain, DateOnly date) => $"{Folder(domain, date)}/report.md";
+    public static string Report(ExportScope scope, DateOnly date) => $"{Folder(scope, date)}/report.md";
 
     /// <summary>Where any file of the folder (by its file name) is written before it is complete.</summary>
-    public static string Partial(string domain, DateOnly date, string fileName) => $"{Folder(domain, date)}/_partial/{fileName}";
+    public static string Partial(ExportScope scope, DateOnly date, string fileName) => $"{Folder(scope, date)}/_partial/{fileName}";
 }

@@ -4,14 +4,16 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Storage;
+using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace MailgunFunctions.Export;
 
 /// <summary>
-/// The nightly export of Mailgun's suppression lists: for each configured domain and a date, every list is
-/// streamed page by page into <c>suppression-exports/{domain}/{yyyy-MM-dd}/{list}.csv</c> (never held in memory),
+/// The nightly export of Mailgun's suppression lists: for each tenant's domain and a date, every list is streamed page
+/// by page, with the tenant's own API key and the domain's region, into
+/// <c>suppression-exports/{tenant}/{domain}/{yyyy-MM-dd}/{list}.csv</c> (never held in memory),
 /// then a <c>summary.json</c> is written and logged. Idempotent per domain and date: a list is uploaded in blocks to
 /// <c>_partial/</c> and copied to its final name only when complete; each list's state and position (the next Mailgun
 /// page and the blocks uploaded so far) is checkpointed in <c>ExportRuns</c>, so a rerun skips completed lists and
@@ -23,6 +25,8 @@ public sealed class SuppressionExport
     public const int MaxDistinctCodes = 200;
 
     private readonly MailgunApiClient _api;
+    private readonly TenantDirectory _tenants;
+    private readonly TenantRegistry _registry;
     private readonly BlobContainerClient _container;
     private readonly ExportRunStore _runs;
     private readonly IReadOnlyList<ISuppressionReconciler> _reconcilers;
@@ -31,12 +35,14 @@ public sealed class SuppressionExport
     private readonly CreateOnce _created;
     private readonly SuppressionListExport _lists;
 
-    public SuppressionExport(MailgunApiClient api, StorageClients storage, ExportRunStore runs, IEnumerable<ISuppressionReconciler> reconcilers,
-        IOptions<SuppressionExportOptions> options, TimeProvider time, ILogger<SuppressionExport> logger)
+    public SuppressionExport(MailgunApiClient api, TenantDirectory tenants, TenantRegistry registry, StorageClients storage, ExportRunStore runs,
+        IEnumerable<ISuppressionReconciler> reconcilers, IOptions<SuppressionExportOptions> options, TimeProvider time, ILogger<SuppressionExport> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(storage);
         _api = api;
+        _tenants = tenants;
+        _registry = registry;
         _container = storage.Blobs.GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
         _runs = runs;
         _reconcilers = reconcilers.ToList();
@@ -47,49 +53,95 @@ public sealed class SuppressionExport
     }
 
     /// <summary>
-    /// Exports every configured domain for <paramref name="date"/>. A failing domain does not stop the others;
-    /// afterwards the run throws <see cref="SuppressionExportException"/> naming each failure, so the timer run shows as failed.
+    /// What a night's export covers: every domain of the single-account tenant and of every connected registry tenant
+    /// with an API key. Disconnected tenants are skipped (their API key is gone).
+    /// </summary>
+    public async IAsyncEnumerable<ExportScope> ScopesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (_tenants.Implicit?.Tenant is { } single)
+        {
+            foreach (var domain in single.Domains)
+            {
+                yield return new ExportScope(single.Id, domain.Name);
+            }
+        }
+
+        if (!_registry.Enabled)
+        {
+            yield break;
+        }
+
+        await foreach (var tenant in _registry.ListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (tenant.State == TenantState.Disconnected || !tenant.HasApiKey || tenant.Id == _tenants.Implicit?.Id)
+            {
+                continue;
+            }
+
+            foreach (var domain in tenant.Domains)
+            {
+                yield return new ExportScope(tenant.Id, domain.Name);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Exports every scope (<see cref="ScopesAsync"/>) for <paramref name="date"/> in this process. A failing domain does not
+    /// stop the others; afterwards the run throws <see cref="SuppressionExportException"/> naming each failure.
     /// </summary>
     public async Task<IReadOnlyList<ExportSummary>> RunAsync(DateOnly date, CancellationToken cancellationToken)
     {
         string day = Day(date);
-        if (_api.Domains.Count == 0)
-        {
-            ExportLog.NoDomains(_logger, day);
-            return [];
-        }
-
         var summaries = new List<ExportSummary>();
         var failures = new List<Exception>();
-        foreach (var domain in _api.Domains)
+        int scopes = 0;
+        await foreach (var scope in ScopesAsync(cancellationToken).ConfigureAwait(false))
         {
+            scopes++;
             try
             {
-                summaries.Add(await ExportDomainAsync(domain.Name, date, cancellationToken).ConfigureAwait(false));
+                summaries.Add(await ExportDomainAsync(scope, date, cancellationToken).ConfigureAwait(false));
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                ExportLog.DomainFailed(_logger, ex, domain.Name, day);
+                ExportLog.DomainFailed(_logger, ex, scope.Key, day);
                 failures.Add(ex);
             }
+        }
+
+        if (scopes == 0)
+        {
+            ExportLog.NoDomains(_logger, day);
         }
 
         if (failures.Count > 0)
         {
             throw new SuppressionExportException(
-                $"Suppression export {day} failed for {failures.Count} of {_api.Domains.Count} domain(s): " + string.Join(" | ", failures.Select(f => f.Message)),
+                $"Suppression export {day} failed for {failures.Count} of {scopes} domain(s): " + string.Join(" | ", failures.Select(f => f.Message)),
                 failures);
         }
 
         return summaries;
     }
 
-    /// <summary>Exports one configured domain for <paramref name="date"/> and returns its summary.</summary>
-    public async Task<ExportSummary> ExportDomainAsync(string domain, DateOnly date, CancellationToken cancellationToken)
+    /// <summary>Exports one domain of one tenant for <paramref name="date"/>, with that tenant's API key, and returns its summary.</summary>
+    public async Task<ExportSummary> ExportDomainAsync(ExportScope scope, DateOnly date, CancellationToken cancellationToken)
     {
-        var configured = _api.Domains.FirstOrDefault(d => string.Equals(d.Name.Trim(), domain, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"Domain '{domain}' is not configured in {MailgunApiOptions.Section}__Domains.", nameof(domain));
-        string key = configured.Name.Trim().ToLowerInvariant();
+        ArgumentNullException.ThrowIfNull(scope);
+        var tenant = await _tenants.FindAsync(scope.Tenant, cancellationToken).ConfigureAwait(false)
+            ?? throw new ArgumentException($"Tenant '{scope.Tenant}' is not registered.", nameof(scope));
+        var configured = tenant.Tenant.Domain(scope.Domain)
+            ?? throw new ArgumentException($"Domain '{scope.Domain}' is not a domain of tenant '{scope.Tenant}'.", nameof(scope));
+        return await ExportDomainAsync(tenant.Tenant, tenant.Tenant.MailgunDomain(configured), date, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Exports <paramref name="target"/> (a domain of <paramref name="tenant"/>, with its key and region) for <paramref name="date"/>.</summary>
+    public async Task<ExportSummary> ExportDomainAsync(Tenant tenant, MailgunDomain target, DateOnly date, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(target);
+        var configured = new TenantDomain(target.Name.Trim().ToLowerInvariant(), target.Region);
+        var key = new ExportScope(tenant.Id, configured.Name);
         string day = Day(date);
         await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
 
@@ -97,12 +149,12 @@ public sealed class SuppressionExport
         if (previousRun is { State: ExportState.Completed } && await FinishedSummaryAsync(key, date, cancellationToken).ConfigureAwait(false) is { } finished)
         {
             // Lets the timer fire several times a night (to continue a large export) at the cost of a few reads per domain.
-            ExportLog.DomainSkipped(_logger, key, day);
+            ExportLog.DomainSkipped(_logger, key.Key, day);
             return finished;
         }
 
         var started = _time.GetUtcNow();
-        await _runs.SaveAsync(new ExportStatus { Domain = key, Date = date, State = ExportState.Running, StartedAt = started, Attempts = (previousRun?.Attempts ?? 0) + 1 }, cancellationToken).ConfigureAwait(false);
+        await _runs.SaveAsync(new ExportStatus { Scope = key, Date = date, State = ExportState.Running, StartedAt = started, Attempts = (previousRun?.Attempts ?? 0) + 1 }, cancellationToken).ConfigureAwait(false);
         try
         {
             var (previousDate, previous) = await PreviousSummaryAsync(key, date, cancellationToken).ConfigureAwait(false);
@@ -111,14 +163,14 @@ public sealed class SuppressionExport
             {
                 ExportListSummary? before = null;
                 previous?.Lists.TryGetValue(list.PathSegment(), out before);
-                lists.Add(await _lists.ExportAsync(configured.Name.Trim(), key, date, list, before?.StartedAt, cancellationToken).ConfigureAwait(false));
+                lists.Add(await _lists.ExportAsync(target, key, date, list, before?.StartedAt, cancellationToken).ConfigureAwait(false));
             }
 
             string reconciliation = "not-configured";
             Dictionary<string, long>? reconciliationCounts = null;
             if (_reconcilers.Count == 0)
             {
-                ExportLog.ReconciliationNotConfigured(_logger, key, day);
+                ExportLog.ReconciliationNotConfigured(_logger, key.Key, day);
             }
             else
             {
@@ -143,14 +195,14 @@ public sealed class SuppressionExport
             await ExportReport.WriteAsync(_container, summary, cancellationToken).ConfigureAwait(false);
             long Count(SuppressionList l) => summary.Lists[l.PathSegment()].Records;
             long? Reconciled(string name) => reconciliationCounts?.GetValueOrDefault(name);
-            ExportLog.Summary(_logger, key, day, Count(SuppressionList.Bounces), Count(SuppressionList.Complaints), Count(SuppressionList.Unsubscribes),
+            ExportLog.Summary(_logger, key.Key, day, Count(SuppressionList.Bounces), Count(SuppressionList.Complaints), Count(SuppressionList.Unsubscribes),
                 Count(SuppressionList.Allowlist), summary.PreviousExport, summary.TotalNewSincePrevious, reconciliation,
                 Reconciled(SuppressionReconciler.Applied), Reconciled(SuppressionReconciler.AlreadyDnd), Reconciled(SuppressionReconciler.Review),
                 Newtonsoft.Json.JsonConvert.SerializeObject(summary, Newtonsoft.Json.Formatting.None, ExportSummary.JsonSettings));
 
             await _runs.SaveAsync(new ExportStatus
             {
-                Domain = key, Date = date, State = ExportState.Completed, Records = summary.TotalRecords, NewSincePrevious = summary.TotalNewSincePrevious,
+                Scope = key, Date = date, State = ExportState.Completed, Records = summary.TotalRecords, NewSincePrevious = summary.TotalNewSincePrevious,
                 Codes = summary.Codes, StartedAt = started, CompletedAt = summary.CompletedAt, Attempts = (previousRun?.Attempts ?? 0) + 1,
                 Blob = ExportBlobNames.Summary(key, date),
             }, cancellationToken).ConfigureAwait(false);
@@ -160,14 +212,14 @@ public sealed class SuppressionExport
         {
             await SuppressionListExport.SaveFailureAsync(_runs, _logger, new ExportStatus
             {
-                Domain = key, Date = date, State = ExportState.Failed, StartedAt = started, Attempts = (previousRun?.Attempts ?? 0) + 1, Error = ex.Message,
+                Scope = key, Date = date, State = ExportState.Failed, StartedAt = started, Attempts = (previousRun?.Attempts ?? 0) + 1, Error = ex.Message,
             }).ConfigureAwait(false);
             throw;
         }
     }
 
     /// <summary>The summary of a finished run of this date, when it, every list's CSV and the report are still there.</summary>
-    private async Task<ExportSummary?> FinishedSummaryAsync(string key, DateOnly date, CancellationToken cancellationToken)
+    private async Task<ExportSummary?> FinishedSummaryAsync(ExportScope key, DateOnly date, CancellationToken cancellationToken)
     {
         // The report is written last (after the summary): with it present, everything of the run is there.
         foreach (string name in SuppressionLists.All.Select(l => ExportBlobNames.List(key, date, l)).Append(ExportBlobNames.Report(key, date)))
@@ -190,13 +242,13 @@ public sealed class SuppressionExport
     }
 
     /// <summary>The newest summary of an earlier date, if any; "new since" counts compare with it.</summary>
-    private async Task<(string? Date, ExportSummary? Summary)> PreviousSummaryAsync(string key, DateOnly date, CancellationToken cancellationToken)
+    private async Task<(string? Date, ExportSummary? Summary)> PreviousSummaryAsync(ExportScope key, DateOnly date, CancellationToken cancellationToken)
     {
         var earlier = new List<DateOnly>();
-        await foreach (var item in _container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, delimiter: "/", prefix: key + "/", cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var item in _container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, delimiter: "/", prefix: key.Key + "/", cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             if (item.IsPrefix
-                && DateOnly.TryParseExact(item.Prefix[(key.Length + 1)..].TrimEnd('/'), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var folder)
+                && DateOnly.TryParseExact(item.Prefix[(key.Key.Length + 1)..].TrimEnd('/'), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var folder)
                 && folder < date)
             {
                 earlier.Add(folder);
@@ -222,7 +274,7 @@ public sealed class SuppressionExport
         return (null, null);
     }
 
-    private ExportSummary Summarise(MailgunDomainOptions configured, string key, DateOnly date, string? previousDate, ExportSummary? previous,
+    private ExportSummary Summarise(TenantDomain configured, ExportScope key, DateOnly date, string? previousDate, ExportSummary? previous,
         IReadOnlyList<ExportStatus> lists, string reconciliation, Dictionary<string, long>? reconciliationCounts)
     {
         var perList = new Dictionary<string, ExportListSummary>(StringComparer.Ordinal);
@@ -249,7 +301,8 @@ public sealed class SuppressionExport
 
         return new ExportSummary
         {
-            Domain = key,
+            Tenant = key.Tenant,
+            Domain = key.Domain,
             Region = configured.Region.ToString(),
             Date = Day(date),
             CompletedAt = _time.GetUtcNow(),

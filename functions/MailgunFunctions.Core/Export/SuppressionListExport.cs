@@ -23,7 +23,7 @@ internal sealed class SuppressionListExport(MailgunApiClient api, BlobContainerC
     private readonly TimeProvider _time = time;
     private readonly ILogger _logger = logger;
 
-    public async Task<ExportStatus> ExportAsync(string domain, string key, DateOnly date, SuppressionList list, DateTimeOffset? baseline, CancellationToken cancellationToken)
+    public async Task<ExportStatus> ExportAsync(MailgunDomain domain, ExportScope key, DateOnly date, SuppressionList list, DateTimeOffset? baseline, CancellationToken cancellationToken)
     {
         string day = Day(date);
         string name = list.PathSegment();
@@ -32,7 +32,7 @@ internal sealed class SuppressionListExport(MailgunApiClient api, BlobContainerC
         var existing = await _runs.GetAsync(key, date, list, cancellationToken).ConfigureAwait(false);
         if (existing is { State: ExportState.Completed } && await _container.GetBlobClient(finalName).ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
-            ExportLog.ListSkipped(_logger, key, day, name, existing.Records);
+            ExportLog.ListSkipped(_logger, key.Key, day, name, existing.Records);
             return existing;
         }
 
@@ -40,7 +40,7 @@ internal sealed class SuppressionListExport(MailgunApiClient api, BlobContainerC
         var checkpoint = await UsableCheckpointAsync(existing, partial, cancellationToken).ConfigureAwait(false);
         var current = new ExportStatus
         {
-            Domain = key, Date = date, List = list, State = ExportState.Running, Attempts = attempt,
+            Scope = key, Date = date, List = list, State = ExportState.Running, Attempts = attempt,
             StartedAt = checkpoint?.StartedAt ?? _time.GetUtcNow(),
             Records = checkpoint?.Records ?? 0,
             NewSincePrevious = baseline is null ? null : checkpoint?.NewSincePrevious ?? 0,
@@ -51,11 +51,11 @@ internal sealed class SuppressionListExport(MailgunApiClient api, BlobContainerC
         await _runs.SaveAsync(current, cancellationToken).ConfigureAwait(false);
         if (checkpoint is null)
         {
-            ExportLog.ListStarted(_logger, key, day, name, attempt);
+            ExportLog.ListStarted(_logger, key.Key, day, name, attempt);
         }
         else
         {
-            ExportLog.ListResumed(_logger, key, day, name, attempt, current.Records);
+            ExportLog.ListResumed(_logger, key.Key, day, name, attempt, current.Records);
         }
 
         long records = current.Records, fresh = current.NewSincePrevious ?? 0;
@@ -130,12 +130,12 @@ internal sealed class SuppressionListExport(MailgunApiClient api, BlobContainerC
                 Blocks = [],
             };
             await _runs.SaveAsync(completed, cancellationToken).ConfigureAwait(false);
-            ExportLog.ListCompleted(_logger, key, day, name, records, finalName);
+            ExportLog.ListCompleted(_logger, key.Key, day, name, records, finalName);
             return completed;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            ExportLog.ListFailed(_logger, ex, key, day, name, records);
+            ExportLog.ListFailed(_logger, ex, key.Key, day, name, records);
             // The last checkpoint stays: the next run continues from it.
             await SaveFailureAsync(_runs, _logger, current with { State = ExportState.Failed, Error = ex.Message }).ConfigureAwait(false);
             throw;
@@ -196,7 +196,7 @@ internal sealed class SuppressionListExport(MailgunApiClient api, BlobContainerC
         }
         catch (RequestFailedException ex)
         {
-            ExportLog.StatusNotSaved(logger, ex, failed.Domain, Day(failed.Date));
+            ExportLog.StatusNotSaved(logger, ex, failed.Scope.Key, Day(failed.Date));
         }
     }
 

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace MailgunFunctions.Export;
 
 /// <summary>
-/// Reconciles a finished export with the DND table of its domain (the tenant), both ways, with memory bounded by
+/// Reconciles a finished export of one domain with the DND table of its tenant, both ways, with memory bounded by
 /// settings rather than by the size of the lists:
 /// <list type="number">
 /// <item>Mailgun's bounces, complaints and unsubscribes go into a Bloom filter (about 1.8 bytes per record).</item>
@@ -63,7 +63,7 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
         _logger = logger;
     }
 
-    public async Task<IReadOnlyDictionary<string, long>> ReconcileAsync(string domain, DateOnly date, ExportedSuppressions exported, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, long>> ReconcileAsync(ExportScope scope, DateOnly date, ExportedSuppressions exported, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(exported);
         string day = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
@@ -75,28 +75,28 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
 
         var allowlist = await ReadAllowlistAsync(exported, cancellationToken).ConfigureAwait(false);
         // Processing applies the same allowlist rule to every bounce as it arrives: it reads the allowlist stored here.
-        await _allowlists.SyncAsync(domain, allowlist, cancellationToken).ConfigureAwait(false);
-        var mailgun = await MailgunFilterAsync(domain, date, exported, cancellationToken).ConfigureAwait(false);
-        var (dndStates, review) = await ReviewAsync(domain, date, now, mailgun, cancellationToken).ConfigureAwait(false);
+        await _allowlists.SyncAsync(scope.Tenant, scope.Domain, allowlist, cancellationToken).ConfigureAwait(false);
+        var mailgun = await MailgunFilterAsync(scope, date, exported, cancellationToken).ConfigureAwait(false);
+        var (dndStates, review) = await ReviewAsync(scope, date, now, mailgun, cancellationToken).ConfigureAwait(false);
         counts[Review] = review;
-        ReconcileLog.Compared(_logger, domain, day, review, dndStates?.Count, mailgun.SizeBytes);
+        ReconcileLog.Compared(_logger, scope.Key, day, review, dndStates?.Count, mailgun.SizeBytes);
 
         foreach (var list in Suppressing)
         {
             await foreach (var record in exported.ReadAsync(list, cancellationToken).ConfigureAwait(false))
             {
-                string outcome = await ApplyAsync(domain, date, now, list, record, allowlist, dndStates, counts, cancellationToken).ConfigureAwait(false);
+                string outcome = await ApplyAsync(scope.Tenant, date, now, list, record, allowlist, dndStates, counts, cancellationToken).ConfigureAwait(false);
                 counts[outcome]++;
             }
         }
 
-        counts[DndExported] = await DndTableExport.WriteAsync(_dnd, _dndOptions, _container, domain, date, _time.GetUtcNow(), _exportOptions.BlockSizeBytes, cancellationToken).ConfigureAwait(false);
-        ReconcileLog.Reconciled(_logger, domain, day, counts[Applied], counts[AlreadyDnd], counts[Review], counts[Allowlisted], counts[ClearedHere], counts[TagScoped], counts[PointReads]);
+        counts[DndExported] = await DndTableExport.WriteAsync(_dnd, _dndOptions, _container, scope, date, _time.GetUtcNow(), _exportOptions.BlockSizeBytes, cancellationToken).ConfigureAwait(false);
+        ReconcileLog.Reconciled(_logger, scope.Key, day, counts[Applied], counts[AlreadyDnd], counts[Review], counts[Allowlisted], counts[ClearedHere], counts[TagScoped], counts[PointReads]);
         return counts;
     }
 
     /// <summary>Decides one Mailgun record; returns the count it adds to.</summary>
-    private async Task<string> ApplyAsync(string domain, DateOnly date, DateTimeOffset now, SuppressionList list, SuppressionRecord record, Allowlist allowlist,
+    private async Task<string> ApplyAsync(string tenant, DateOnly date, DateTimeOffset now, SuppressionList list, SuppressionRecord record, Allowlist allowlist,
         Dictionary<ulong, DndState>? dndStates, Dictionary<string, long> counts, CancellationToken cancellationToken)
     {
         string address = DndKeys.NormalizeAddress(record.Address);
@@ -139,7 +139,7 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
         {
             // No map (too many DND entries to remember): one point read decides, so an address already DND costs no write.
             counts[PointReads]++;
-            var (entry, status) = await _dnd.GetStatusAsync(domain, address, cancellationToken).ConfigureAwait(false);
+            var (entry, status) = await _dnd.GetStatusAsync(tenant, address, cancellationToken).ConfigureAwait(false);
             if (status.State >= target)
             {
                 return AlreadyDnd;
@@ -152,7 +152,7 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
             }
         }
 
-        var result = await _dnd.ApplyAsync(domain, address, change, cancellationToken).ConfigureAwait(false);
+        var result = await _dnd.ApplyAsync(tenant, address, change, cancellationToken).ConfigureAwait(false);
         if (result.Current.State < target)
         {
             // An operator re-enable (or admin override) later than Mailgun's entry keeps the address sendable here.
@@ -176,7 +176,7 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
             if (allowlist.Count >= _options.MaxAllowlistEntries)
             {
                 throw new InvalidOperationException(
-                    $"The allowlist of {exported.Domain} has more than {_options.MaxAllowlistEntries} entries; raise {SuppressionReconcilerOptions.Section}__{nameof(SuppressionReconcilerOptions.MaxAllowlistEntries)}.");
+                    $"The allowlist of {exported.Scope.Domain} has more than {_options.MaxAllowlistEntries} entries; raise {SuppressionReconcilerOptions.Section}__{nameof(SuppressionReconcilerOptions.MaxAllowlistEntries)}.");
             }
 
             allowlist.Add(record.Address, record.Type);
@@ -186,9 +186,9 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
     }
 
     /// <summary>Every address of Mailgun's suppressing lists, in a filter sized from the counts the export recorded.</summary>
-    private async Task<AddressBloomFilter> MailgunFilterAsync(string domain, DateOnly date, ExportedSuppressions exported, CancellationToken cancellationToken)
+    private async Task<AddressBloomFilter> MailgunFilterAsync(ExportScope scope, DateOnly date, ExportedSuppressions exported, CancellationToken cancellationToken)
     {
-        var rows = await _runs.GetRunAsync(domain, date, cancellationToken).ConfigureAwait(false);
+        var rows = await _runs.GetRunAsync(scope, date, cancellationToken).ConfigureAwait(false);
         long expected = rows.Where(r => r.List is { } l && Suppressing.Contains(l)).Sum(r => r.Records);
         var filter = new AddressBloomFilter(Math.Max(expected, 1024), _options.ReviewFilterFalsePositiveRate);
         foreach (var list in Suppressing)
@@ -206,15 +206,15 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
     /// One pass over the DND partition: writes the review list and returns the states of DND entries by address hash
     /// (null when there are more than <see cref="SuppressionReconcilerOptions.MaxDndKeysInMemory"/>).
     /// </summary>
-    private async Task<(Dictionary<ulong, DndState>? States, long Review)> ReviewAsync(string domain, DateOnly date, DateTimeOffset now, AddressBloomFilter mailgun,
+    private async Task<(Dictionary<ulong, DndState>? States, long Review)> ReviewAsync(ExportScope scope, DateOnly date, DateTimeOffset now, AddressBloomFilter mailgun,
         CancellationToken cancellationToken)
     {
         Dictionary<ulong, DndState>? states = _options.MaxDndKeysInMemory > 0 ? [] : null;
         long review = 0;
-        await using var csv = new StagedCsvBlob(_container, ExportBlobNames.Partial(domain, date, "review-dnd-not-in-mailgun.csv"), ExportBlobNames.Review(domain, date),
+        await using var csv = new StagedCsvBlob(_container, ExportBlobNames.Partial(scope, date, "review-dnd-not-in-mailgun.csv"), ExportBlobNames.Review(scope, date),
             _exportOptions.BlockSizeBytes);
         await csv.WriteAsync(ReviewHeader, cancellationToken).ConfigureAwait(false);
-        await foreach (var entry in _dnd.ListAsync(domain, cancellationToken).ConfigureAwait(false))
+        await foreach (var entry in _dnd.ListAsync(scope.Tenant, cancellationToken).ConfigureAwait(false))
         {
             var status = DndPolicy.Evaluate(entry, now, _dndOptions);
             if (status.State == DndState.None)
@@ -256,10 +256,10 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
 internal static partial class ReconcileLog
 {
     [LoggerMessage(3012, LogLevel.Information,
-        "Suppression reconciliation {Domain} {Date}: {Review} DND entries not on Mailgun's lists listed for review; DND map {DndKeysInMemory} keys (null: point reads), Mailgun filter {FilterBytes} bytes")]
-    public static partial void Compared(ILogger logger, string domain, string date, long review, int? dndKeysInMemory, long filterBytes);
+        "Suppression reconciliation {Scope} {Date}: {Review} DND entries not on Mailgun's lists listed for review; DND map {DndKeysInMemory} keys (null: point reads), Mailgun filter {FilterBytes} bytes")]
+    public static partial void Compared(ILogger logger, string scope, string date, long review, int? dndKeysInMemory, long filterBytes);
 
     [LoggerMessage(3013, LogLevel.Information,
-        "Suppression reconciliation {Domain} {Date}: applied {Applied}, already DND {AlreadyDnd}, review {Review}, allowlisted {Allowlisted}, cleared here {ClearedHere}, tag-scoped unsubscribes {TagScoped}, point reads {PointReads}")]
-    public static partial void Reconciled(ILogger logger, string domain, string date, long applied, long alreadyDnd, long review, long allowlisted, long clearedHere, long tagScoped, long pointReads);
+        "Suppression reconciliation {Scope} {Date}: applied {Applied}, already DND {AlreadyDnd}, review {Review}, allowlisted {Allowlisted}, cleared here {ClearedHere}, tag-scoped unsubscribes {TagScoped}, point reads {PointReads}")]
+    public static partial void Reconciled(ILogger logger, string scope, string date, long applied, long alreadyDnd, long review, long allowlisted, long clearedHere, long tagScoped, long pointReads);
 }

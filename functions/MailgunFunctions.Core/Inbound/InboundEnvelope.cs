@@ -40,6 +40,10 @@ public sealed class InboundEnvelope
     [JsonProperty("recipient")]
     public string Recipient { get; set; } = "";
 
+    /// <summary>The tenant whose URL and key received the reply; absent in envelopes queued before tenants existed (the recipient's domain then names it).</summary>
+    [JsonProperty("tenant", NullValueHandling = NullValueHandling.Ignore)]
+    public string? Tenant { get; set; }
+
     public static string Serialize(InboundEnvelope envelope) => JsonConvert.SerializeObject(envelope, Formatting.None, Settings);
 
     /// <summary>Throws <see cref="InboundFormatException"/> for text that is not an envelope this code can read.</summary>

@@ -1,5 +1,6 @@
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Storage;
+using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +18,7 @@ public sealed class InboundProcessor(
     ReplyStore store,
     IOutboundMessageLookup outbound,
     IReplyDndActions dnd,
+    TenantDirectory tenants,
     IOptions<InboundOptions> options,
     TimeProvider time,
     ILogger<InboundProcessor> logger)
@@ -68,8 +70,23 @@ public sealed class InboundProcessor(
 
         using (form)
         {
-            return await ReplyReader.ReadAsync(form, envelope, cancellationToken).ConfigureAwait(false);
+            return await ReplyReader.ReadAsync(form, envelope, await TenantOfAsync(envelope, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The envelope's tenant; for envelopes queued before tenants existed, the tenant that registered the recipient's
+    /// domain, else the domain itself (where such replies were kept before).
+    /// </summary>
+    private async Task<string> TenantOfAsync(InboundEnvelope envelope, CancellationToken cancellationToken)
+    {
+        if (envelope.Tenant is { Length: > 0 } tenant)
+        {
+            return tenant;
+        }
+
+        string domain = ReplyAddress.DomainOf(envelope.Recipient) ?? throw new InboundFormatException("recipient_missing", "the post names no recipient address");
+        return (await tenants.FindByDomainAsync(domain, cancellationToken).ConfigureAwait(false))?.Id ?? domain;
     }
 
     /// <summary>

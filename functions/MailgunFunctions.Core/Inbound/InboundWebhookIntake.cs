@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.Storage;
+using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -13,9 +14,10 @@ namespace MailgunFunctions.Inbound;
 /// </summary>
 public sealed class InboundWebhookIntake
 {
-    private static readonly HashSet<string> SignatureFields = new(StringComparer.Ordinal) { "timestamp", "token", "signature", "recipient", "Message-Id" };
+    private static readonly HashSet<string> SignatureFields = new(StringComparer.Ordinal) { "timestamp", "token", "signature", "parent-signature", "recipient", "Message-Id" };
 
     private readonly WebhookAuthenticator _authenticator;
+    private readonly TenantDirectory _tenants;
     private readonly ReplayGuard _replayGuard;
     private readonly InboundQueue _queue;
     private readonly InboundOptions _options;
@@ -24,6 +26,7 @@ public sealed class InboundWebhookIntake
 
     public InboundWebhookIntake(
         WebhookAuthenticator authenticator,
+        TenantDirectory tenants,
         ReplayGuard replayGuard,
         InboundQueue queue,
         IOptions<InboundOptions> options,
@@ -31,6 +34,7 @@ public sealed class InboundWebhookIntake
         ILogger<InboundWebhookIntake> logger)
     {
         _authenticator = authenticator;
+        _tenants = tenants;
         _replayGuard = replayGuard;
         _queue = queue;
         _options = options.Value;
@@ -41,7 +45,8 @@ public sealed class InboundWebhookIntake
     /// <summary>The largest body accepted; the App raises the server's own body limit to this.</summary>
     public long MaxRequestBytes => _options.MaxRequestBytes;
 
-    public async Task<IntakeResult> AcceptAsync(Stream body, long? contentLength, string? contentType, CancellationToken cancellationToken)
+    /// <param name="tenantId">The tenant the URL names; null for the URL without a tenant (the single-account tenant).</param>
+    public async Task<IntakeResult> AcceptAsync(string? tenantId, Stream body, long? contentLength, string? contentType, CancellationToken cancellationToken)
     {
         long started = _time.GetTimestamp();
         long limit = _options.MaxRequestBytes;
@@ -53,6 +58,12 @@ public sealed class InboundWebhookIntake
         if (!InboundForm.IsForm(contentType, out _))
         {
             return Reject(IntakeResult.NotAForm(contentType));
+        }
+
+        var (tenant, unknown) = await WebhookTenant.FindAsync(_tenants, tenantId, _logger, cancellationToken).ConfigureAwait(false);
+        if (tenant is null)
+        {
+            return unknown == IntakeResult.StorageUnavailable ? unknown : Reject(unknown!);
         }
 
         await using var copy = TemporaryFile.Create();
@@ -81,15 +92,20 @@ public sealed class InboundWebhookIntake
                 return Reject(IntakeResult.SignatureMissing("the form needs 'timestamp', 'token' and 'signature' fields"));
             }
 
-            var authentication = _authenticator.Authenticate(timestamp, token, signature, out IntakeResult? rejection);
+            var authentication = _authenticator.Authenticate(tenant, timestamp, token, signature, form["parent-signature"], out IntakeResult? rejection);
             if (authentication is null)
             {
                 return Reject(rejection!);
             }
 
-            if (string.IsNullOrWhiteSpace(form["recipient"]) || ReplyAddress.DomainOf(form["recipient"]) is null)
+            if (string.IsNullOrWhiteSpace(form["recipient"]) || ReplyAddress.DomainOf(form["recipient"]) is not { } recipientDomain)
             {
-                return Reject(IntakeResult.InboundInvalid("the form has no 'recipient' address: the receiving domain (tenant) is unknown"));
+                return Reject(IntakeResult.InboundInvalid("the form has no 'recipient' address"));
+            }
+
+            if (authentication.ViaParent && !tenant.OwnsDomain(recipientDomain))
+            {
+                return Reject(IntakeResult.ParentSignatureNotForTenant($"only the parent account's key verified, and the recipient's domain is not a domain of tenant '{tenant.Id}'"));
             }
 
             var envelope = new InboundEnvelope
@@ -102,6 +118,7 @@ public sealed class InboundWebhookIntake
                 ContentType = contentType!,
                 PayloadBlob = InboundQueue.PayloadBlobName(authentication.SignedAt, bodySha256),
                 Recipient = form["recipient"]!.Trim(),
+                Tenant = tenant.Id,
             };
             string messageId = ReplyAddress.TrimAngles(form["Message-Id"]) ?? "(none)";
             return await QueueAsync(envelope, messageId, copy, started, cancellationToken).ConfigureAwait(false);
@@ -175,5 +192,5 @@ public sealed class InboundWebhookIntake
     }
 
     private void Log(InboundEnvelope envelope, string messageId, long bytes, IntakeResult result, long started) =>
-        InboundLog.Queued(_logger, messageId, ReplyAddress.DomainOf(envelope.Recipient) ?? "", bytes, result.Reason, _time.GetElapsedTime(started).TotalMilliseconds, envelope.SigningKeyId);
+        InboundLog.Queued(_logger, messageId, envelope.Tenant ?? "", bytes, result.Reason, _time.GetElapsedTime(started).TotalMilliseconds, envelope.SigningKeyId);
 }

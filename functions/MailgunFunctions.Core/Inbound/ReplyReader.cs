@@ -41,10 +41,15 @@ public static class ReplyReader
         ExtractBodyMime: true);
 
     /// <summary>Reads the reply; throws <see cref="InboundFormatException"/> when the payload can never give one.</summary>
-    public static async Task<ReplyRecord> ReadAsync(InboundForm form, InboundEnvelope envelope, CancellationToken cancellationToken)
+    /// <param name="tenant">The tenant the reply belongs to (its URL's); see InboundProcessor for envelopes queued before tenants.</param>
+    public static async Task<ReplyRecord> ReadAsync(InboundForm form, InboundEnvelope envelope, string tenant, CancellationToken cancellationToken)
     {
-        string tenant = ReplyAddress.DomainOf(form["recipient"] ?? envelope.Recipient)
-            ?? throw new InboundFormatException("recipient_missing", "the post names no recipient address");
+        ArgumentException.ThrowIfNullOrEmpty(tenant);
+        if (ReplyAddress.DomainOf(form["recipient"] ?? envelope.Recipient) is null)
+        {
+            throw new InboundFormatException("recipient_missing", "the post names no recipient address");
+        }
+
         var basics = new ReplyRecord
         {
             ReplyId = envelope.BodySha256,

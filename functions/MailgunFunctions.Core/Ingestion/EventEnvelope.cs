@@ -37,6 +37,10 @@ public sealed class EventEnvelope
     [JsonProperty(EnvelopeCodec.EventIdField)]
     public string EventId { get; set; } = "";
 
+    /// <summary>The tenant whose URL and key received the event; absent in envelopes queued before tenants existed.</summary>
+    [JsonProperty(EnvelopeCodec.TenantField, NullValueHandling = NullValueHandling.Ignore)]
+    public string? Tenant { get; set; }
+
     [JsonProperty(EnvelopeCodec.EventDataField, NullValueHandling = NullValueHandling.Ignore)]
     public JObject? EventData { get; set; }
 
@@ -61,6 +65,7 @@ public static class EnvelopeCodec
     public const string BodySha256Field = "bodySha256";
     public const string EventTypeField = "eventType";
     public const string EventIdField = "eventId";
+    public const string TenantField = "tenant";
     public const string EventDataField = "eventData";
     public const string PayloadBlobField = "payloadBlob";
 
@@ -87,6 +92,11 @@ public static class EnvelopeCodec
         writer.WriteString(BodySha256Field, header.BodySha256);
         writer.WriteString(EventTypeField, header.EventType);
         writer.WriteString(EventIdField, header.EventId);
+        if (header.Tenant is { } tenant)
+        {
+            writer.WriteString(TenantField, tenant);
+        }
+
         if (payloadBlob is null)
         {
             writer.WritePropertyName(EventDataField);
@@ -123,6 +133,11 @@ public static class EnvelopeCodec
             throw new EnvelopeFormatException($"unknown envelope version {envelope.Version}");
         }
 
+        if (envelope.Tenant is not null && !Tenants.TenantId.IsValid(envelope.Tenant))
+        {
+            throw new EnvelopeFormatException($"envelope names an invalid tenant: {Tenants.TenantId.Problem(envelope.Tenant)}");
+        }
+
         if (envelope.EventData is null && string.IsNullOrEmpty(envelope.PayloadBlob))
         {
             throw new EnvelopeFormatException("envelope has neither eventData nor payloadBlob");
@@ -137,4 +152,7 @@ public sealed record EnvelopeHeader(DateTimeOffset ReceivedAt, string Token, str
 {
     /// <summary>The signature's timestamp, which picks the token store's table (not written to the envelope).</summary>
     public DateTimeOffset SignedAt { get; init; }
+
+    /// <summary>The tenant whose URL received the event.</summary>
+    public string? Tenant { get; init; }
 }

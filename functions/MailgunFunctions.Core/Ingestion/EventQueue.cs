@@ -62,7 +62,7 @@ public sealed partial class EventQueue
         string text = EnvelopeCodec.Serialize(envelope);
         if (Encoding.UTF8.GetByteCount(text) > MaxInlineEnvelopeBytes && envelope.EventData is not null)
         {
-            var header = new EnvelopeHeader(envelope.ReceivedAt, envelope.Token, envelope.SigningKeyId, envelope.BodySha256, envelope.EventType, envelope.EventId);
+            var header = new EnvelopeHeader(envelope.ReceivedAt, envelope.Token, envelope.SigningKeyId, envelope.BodySha256, envelope.EventType, envelope.EventId) { Tenant = envelope.Tenant };
             string blobName = await StorePayloadAsync(header, BinaryData.FromString(envelope.EventData.ToString(Formatting.None)), cancellationToken).ConfigureAwait(false);
             text = EnvelopeCodec.Serialize(new EventEnvelope
             {
@@ -72,6 +72,7 @@ public sealed partial class EventQueue
                 BodySha256 = envelope.BodySha256,
                 EventType = envelope.EventType,
                 EventId = envelope.EventId,
+                Tenant = envelope.Tenant,
                 PayloadBlob = blobName,
             });
         }

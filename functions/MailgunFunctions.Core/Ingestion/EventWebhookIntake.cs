@@ -5,6 +5,7 @@ using System.Text;
 using MailgunFunctions.Events;
 using MailgunFunctions.Signatures;
 using MailgunFunctions.Storage;
+using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using System.Buffers.Text;
@@ -14,8 +15,9 @@ using System.Text.Unicode;
 namespace MailgunFunctions.Ingestion;
 
 /// <summary>
-/// The whole job of the events webhook, without the Functions host: bounded read, JSON, signature, freshness,
-/// required fields, replay defence, queueing. Answers 200 only once the event is durable on the queue.
+/// The whole job of the events webhook, without the Functions host: the tenant the URL names, bounded read, JSON,
+/// that tenant's signature, freshness, required fields, replay defence, queueing. Answers 200 only once the event is
+/// durable on the queue, with the tenant in its envelope.
 /// </summary>
 public sealed class EventWebhookIntake
 {
@@ -27,6 +29,7 @@ public sealed class EventWebhookIntake
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
     private readonly WebhookAuthenticator _authenticator;
+    private readonly TenantDirectory _tenants;
     private readonly ReplayGuard _replayGuard;
     private readonly EventQueue _queue;
     private readonly WebhookOptions _options;
@@ -35,6 +38,7 @@ public sealed class EventWebhookIntake
 
     public EventWebhookIntake(
         WebhookAuthenticator authenticator,
+        TenantDirectory tenants,
         ReplayGuard replayGuard,
         EventQueue queue,
         IOptions<WebhookOptions> options,
@@ -42,6 +46,7 @@ public sealed class EventWebhookIntake
         ILogger<EventWebhookIntake> logger)
     {
         _authenticator = authenticator;
+        _tenants = tenants;
         _replayGuard = replayGuard;
         _queue = queue;
         _options = options.Value;
@@ -49,7 +54,8 @@ public sealed class EventWebhookIntake
         _logger = logger;
     }
 
-    public async Task<IntakeResult> AcceptAsync(Stream body, long? contentLength, string? contentType, CancellationToken cancellationToken)
+    /// <param name="tenantId">The tenant the URL names; null for the URL without a tenant (the single-account tenant).</param>
+    public async Task<IntakeResult> AcceptAsync(string? tenantId, Stream body, long? contentLength, string? contentType, CancellationToken cancellationToken)
     {
         long started = _time.GetTimestamp();
         int limit = _options.MaxEventBodyBytes;
@@ -61,6 +67,12 @@ public sealed class EventWebhookIntake
         if (IsFormContent(contentType))
         {
             return Reject(IntakeResult.UnsupportedMediaType(contentType));
+        }
+
+        var (tenant, unknown) = await WebhookTenant.FindAsync(_tenants, tenantId, _logger, cancellationToken).ConfigureAwait(false);
+        if (tenant is null)
+        {
+            return unknown == IntakeResult.StorageUnavailable ? unknown : Reject(unknown!);
         }
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(contentLength ?? 16 * 1024, limit) + 1);
@@ -96,7 +108,7 @@ public sealed class EventWebhookIntake
                 }
             }
 
-            return await AcceptAsync(buffer.AsMemory(0, length), started, cancellationToken).ConfigureAwait(false);
+            return await AcceptAsync(tenant, buffer.AsMemory(0, length), started, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -104,9 +116,9 @@ public sealed class EventWebhookIntake
         }
     }
 
-    private async Task<IntakeResult> AcceptAsync(ReadOnlyMemory<byte> body, long started, CancellationToken cancellationToken)
+    private async Task<IntakeResult> AcceptAsync(ResolvedTenant tenant, ReadOnlyMemory<byte> body, long started, CancellationToken cancellationToken)
     {
-        using var prepared = Prepare(body);
+        using var prepared = Prepare(tenant, body);
         if (prepared.Rejection is { } rejection)
         {
             return Reject(rejection);
@@ -120,8 +132,9 @@ public sealed class EventWebhookIntake
     /// the signature block and the event's required fields; then signature, freshness, and the envelope, with the
     /// event-data copied through as Mailgun sent it. Public for the benchmarks and the fuzzing tests.
     /// </summary>
-    public PreparedEvent Prepare(ReadOnlyMemory<byte> body)
+    public PreparedEvent Prepare(ResolvedTenant tenant, ReadOnlyMemory<byte> body)
     {
+        ArgumentNullException.ThrowIfNull(tenant);
         ReadOnlySpan<byte> span = body.Span;
         if (!Utf8.IsValid(span))
         {
@@ -132,10 +145,11 @@ public sealed class EventWebhookIntake
         Span<byte> timestamp = stackalloc byte[MaxTimestampLength];
         Span<byte> token = stackalloc byte[MaxTokenLength];
         Span<byte> signature = stackalloc byte[SignatureHexLength];
+        Span<byte> parentSignature = stackalloc byte[SignatureHexLength];
         var scan = new BodyScan();
         try
         {
-            Scan(span[offset..], ref scan, timestamp, token, signature);
+            Scan(span[offset..], ref scan, timestamp, token, signature, parentSignature);
         }
         catch (JsonException ex)
         {
@@ -159,10 +173,18 @@ public sealed class EventWebhookIntake
 
         IntakeResult? rejection = IntakeResult.SignatureInvalid;
         WebhookAuthentication? authentication = scan.SignatureLength == TooLong ? null
-            : _authenticator.Authenticate(timestamp[..scan.TimestampLength], token[..scan.TokenLength], signature[..scan.SignatureLength], out rejection);
+            : _authenticator.Authenticate(tenant, timestamp[..scan.TimestampLength], token[..scan.TokenLength], signature[..scan.SignatureLength],
+                scan.ParentSignatureLength > 0 ? parentSignature[..scan.ParentSignatureLength] : default, out rejection);
         if (authentication is null)
         {
             return new(rejection ?? IntakeResult.SignatureInvalid);
+        }
+
+        if (authentication.ViaParent && !tenant.OwnsDomain(scan.DomainName)
+            && !(tenant.Tenant.MailgunAccountId is { Length: > 0 } account && string.Equals(account, scan.AccountId, StringComparison.Ordinal)))
+        {
+            return new(IntakeResult.ParentSignatureNotForTenant(
+                $"only the parent account's key verified, and the event names neither a domain of tenant '{tenant.Id}' (domain.name) nor its Mailgun account (account.id)"));
         }
 
         if (scan.EventDataLength == 0)
@@ -178,9 +200,10 @@ public sealed class EventWebhookIntake
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(span, hash);
         var header = new EnvelopeHeader(authentication.CheckedAt, Encoding.UTF8.GetString(token[..scan.TokenLength]), authentication.Key.Id,
-            Convert.ToHexStringLower(hash), scan.EventType!.ToLowerInvariant(), scan.EventId!)
+            Convert.ToHexStringLower(hash), scan.EventType!.ToLowerInvariant(), scan.EventId is { Length: > 0 } id ? id : "-")
         {
             SignedAt = authentication.SignedAt,
+            Tenant = tenant.Id,
         };
         var eventData = body.Slice(offset + scan.EventDataStart, scan.EventDataLength);
 
@@ -200,14 +223,17 @@ public sealed class EventWebhookIntake
         public int TimestampLength;
         public int TokenLength;
         public int SignatureLength;
+        public int ParentSignatureLength;
         public int EventDataStart;
         public int EventDataLength;
         public string? EventType;
         public string? EventId;
         public double? EventTimestamp;
+        public string? DomainName;
+        public string? AccountId;
     }
 
-    private static void Scan(ReadOnlySpan<byte> json, ref BodyScan scan, Span<byte> timestamp, Span<byte> token, Span<byte> signature)
+    private static void Scan(ReadOnlySpan<byte> json, ref BodyScan scan, Span<byte> timestamp, Span<byte> token, Span<byte> signature, Span<byte> parentSignature)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxJsonDepth, CommentHandling = JsonCommentHandling.Disallow });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -222,10 +248,10 @@ public sealed class EventWebhookIntake
             {
                 reader.Read();
                 scan.SignatureIsObject = reader.TokenType == JsonTokenType.StartObject;
-                scan.TimestampLength = scan.TokenLength = scan.SignatureLength = 0;
+                scan.TimestampLength = scan.TokenLength = scan.SignatureLength = scan.ParentSignatureLength = 0;
                 if (scan.SignatureIsObject)
                 {
-                    ScanSignature(ref reader, ref scan, timestamp, token, signature);
+                    ScanSignature(ref reader, ref scan, timestamp, token, signature, parentSignature);
                 }
                 else
                 {
@@ -236,7 +262,7 @@ public sealed class EventWebhookIntake
             {
                 reader.Read();
                 scan.EventDataLength = 0;
-                scan.EventType = scan.EventId = null;
+                scan.EventType = scan.EventId = scan.DomainName = scan.AccountId = null;
                 scan.EventTimestamp = null;
                 if (reader.TokenType == JsonTokenType.StartObject)
                 {
@@ -263,7 +289,7 @@ public sealed class EventWebhookIntake
         }
     }
 
-    private static void ScanSignature(ref Utf8JsonReader reader, ref BodyScan scan, Span<byte> timestamp, Span<byte> token, Span<byte> signature)
+    private static void ScanSignature(ref Utf8JsonReader reader, ref BodyScan scan, Span<byte> timestamp, Span<byte> token, Span<byte> signature, Span<byte> parentSignature)
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -281,6 +307,11 @@ public sealed class EventWebhookIntake
             {
                 reader.Read();
                 scan.SignatureLength = CopyScalar(ref reader, signature);
+            }
+            else if (NameIs(ref reader, "parent-signature"u8))
+            {
+                reader.Read();
+                scan.ParentSignatureLength = Math.Max(0, CopyScalar(ref reader, parentSignature));
             }
             else
             {
@@ -314,6 +345,18 @@ public sealed class EventWebhookIntake
                     JsonTokenType.String when double.TryParse(Text(ref reader), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
                     _ => null,
                 };
+            }
+            else if (NameIs(ref reader, "domain"u8))
+            {
+                reader.Read();
+                scan.DomainName = NestedText(ref reader, "name"u8);
+                continue;
+            }
+            else if (NameIs(ref reader, "account"u8))
+            {
+                reader.Read();
+                scan.AccountId = NestedText(ref reader, "id"u8);
+                continue;
             }
             else
             {
@@ -360,6 +403,34 @@ public sealed class EventWebhookIntake
             default:
                 return 0;
         }
+    }
+
+    /// <summary>
+    /// <c>{"name": "…"}</c>-style objects (<c>domain.name</c>, <c>account.id</c>): the text of <paramref name="property"/>, or null.
+    /// Leaves the reader at the end of the value, whatever its type.
+    /// </summary>
+    private static string? NestedText(ref Utf8JsonReader reader, ReadOnlySpan<byte> property)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        string? value = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            bool wanted = NameIs(ref reader, property);
+            reader.Read();
+            if (wanted)
+            {
+                value = ScalarText(ref reader);
+            }
+
+            reader.Skip();
+        }
+
+        return value;
     }
 
     /// <summary>
@@ -456,5 +527,5 @@ public sealed class EventWebhookIntake
     }
 
     private void Log(EnvelopeHeader header, IntakeResult result, long started) =>
-        IngestionLog.EventQueued(_logger, header.EventType, header.EventId, result.Reason, _time.GetElapsedTime(started).TotalMilliseconds, header.SigningKeyId);
+        IngestionLog.EventQueued(_logger, header.EventType, header.EventId, header.Tenant ?? "", result.Reason, _time.GetElapsedTime(started).TotalMilliseconds, header.SigningKeyId);
 }

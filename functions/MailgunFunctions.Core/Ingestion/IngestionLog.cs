@@ -5,8 +5,8 @@ namespace MailgunFunctions.Ingestion;
 /// <summary>Structured log events of the webhooks. Never log a signing key, the API key or a whole body.</summary>
 internal static partial class IngestionLog
 {
-    [LoggerMessage(1001, LogLevel.Information, "Mailgun {EventType} event {EventId} {Outcome} in {ElapsedMs:F1} ms (key {SigningKeyId})")]
-    public static partial void EventQueued(ILogger logger, string eventType, string eventId, string outcome, double elapsedMs, string signingKeyId);
+    [LoggerMessage(1001, LogLevel.Information, "Mailgun {EventType} event {EventId} of tenant {Tenant} {Outcome} in {ElapsedMs:F1} ms (key {SigningKeyId})")]
+    public static partial void EventQueued(ILogger logger, string eventType, string eventId, string tenant, string outcome, double elapsedMs, string signingKeyId);
 
     [LoggerMessage(1002, LogLevel.Warning, "Mailgun webhook rejected with {StatusCode} {Reason}: {Detail}")]
     public static partial void Rejected(ILogger logger, int statusCode, string reason, string? detail);
@@ -23,4 +23,7 @@ internal static partial class IngestionLog
 
     [LoggerMessage(1006, LogLevel.Warning, "Could not drop expired webhook token tables; the next day's first claim tries again")]
     public static partial void TokenTableDropFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1007, LogLevel.Error, "The tenant registry could not be read for tenant {Tenant}; answered 503 so Mailgun retries")]
+    public static partial void TenantLookupFailed(ILogger logger, Exception exception, string tenant);
 }

@@ -23,7 +23,19 @@ public sealed record IntakeResult(int StatusCode, string Reason, string? Detail 
     /// <summary>401: Mailgun keeps retrying, so a mistyped or rotated key loses nothing once fixed.</summary>
     public static IntakeResult SignatureMissing(string detail) => new(401, "signature_missing", detail);
     public static IntakeResult SignatureMalformed(string detail) => new(401, "signature_malformed", detail);
-    public static readonly IntakeResult SignatureInvalid = new(401, "signature_invalid", "the signature matches no configured webhook signing key");
+    public static readonly IntakeResult SignatureInvalid = new(401, "signature_invalid", "the signature matches no webhook signing key of this tenant");
+
+    /// <summary>
+    /// Verified only by the parent account's key, which signs every subaccount's events, and the event names neither a domain
+    /// nor the account of this tenant: it may belong to another subaccount. 401, so a wrong set-up loses nothing once fixed.
+    /// </summary>
+    public static IntakeResult ParentSignatureNotForTenant(string detail) => new(401, "parent_signature_not_for_tenant", detail);
+
+    /// <summary>
+    /// The URL names no tenant this deployment knows (or, for the URL without a tenant, no single-account tenant is
+    /// configured). 404, which Mailgun retries for hours: a tenant being connected loses nothing.
+    /// </summary>
+    public static IntakeResult TenantUnknown(string detail) => new(404, "tenant_unknown", detail);
     public static IntakeResult TimestampStale(TimeSpan age) => new(401, "timestamp_stale", $"the signature is {age.TotalMinutes:F0} minutes old");
     public static IntakeResult TimestampInFuture(TimeSpan ahead) => new(401, "timestamp_in_future", $"the signature is {ahead.TotalSeconds:F0} seconds in the future");
     public static readonly IntakeResult TokenReplayed = new(401, "token_replayed", "this signature token was already used with a different body");

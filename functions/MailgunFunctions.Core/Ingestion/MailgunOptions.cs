@@ -4,14 +4,18 @@ using Microsoft.Extensions.Options;
 
 namespace MailgunFunctions.Ingestion;
 
-/// <summary>Mailgun account settings (section "Mailgun").</summary>
+/// <summary>
+/// The single-account settings (section "Mailgun"): the Mailgun account of the tenant made from settings (see
+/// TenantDirectory.Implicit). Tenants in the registry keep their own keys.
+/// </summary>
 public sealed class MailgunOptions
 {
     public const string Section = "Mailgun";
 
     /// <summary>
     /// HTTP webhook signing keys by key id, e.g. <c>Mailgun__SigningKeys__primary</c>. Several keys let a key be
-    /// rotated without losing traffic: add the new one, switch Mailgun, remove the old one. Required.
+    /// rotated without losing traffic: add the new one, switch Mailgun, remove the old one. Required unless the tenant
+    /// registry is used (TenantsOptions.KeyEncryptionKeys).
     /// This is the "HTTP webhook signing key" of Mailgun's dashboard, never the private API key.
     /// </summary>
     public Dictionary<string, string> SigningKeys { get; set; } = new(StringComparer.Ordinal);
@@ -24,18 +28,14 @@ public sealed class MailgunOptions
         .Select(k => new SigningKey(k.Key, k.Value.Trim()));
 }
 
-/// <summary>Refuses to start without a signing key, or with the API key used as one (the most common real-world mistake).</summary>
+/// <summary>
+/// Refuses to start with the API key used as a signing key (the most common real-world mistake). Whether any key is
+/// needed at all is the tenants' rule (TenantsOptionsValidator): the registry can hold every tenant's keys.
+/// </summary>
 public sealed class MailgunOptionsValidator : IValidateOptions<MailgunOptions>
 {
     public ValidateOptionsResult Validate(string? name, MailgunOptions options)
     {
-        if (!options.Keys.Any())
-        {
-            return ValidateOptionsResult.Fail(
-                $"No Mailgun webhook signing key is configured: set '{MailgunOptions.Section}__SigningKeys__primary' " +
-                "to the HTTP webhook signing key from Mailgun's dashboard (Sending > Webhooks).");
-        }
-
         if (!string.IsNullOrWhiteSpace(options.ApiKey)
             && options.Keys.Any(k => string.Equals(k.Secret, options.ApiKey.Trim(), StringComparison.Ordinal)))
         {

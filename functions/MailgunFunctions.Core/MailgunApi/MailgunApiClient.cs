@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
-using MailgunFunctions.Ingestion;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Newtonsoft.Json;
@@ -12,10 +11,10 @@ using Polly.Timeout;
 namespace MailgunFunctions.MailgunApi;
 
 /// <summary>
-/// Mailgun's REST API for one account: the suppression lists and the Events API of each configured domain,
-/// each asked in the domain's own region. A typed <see cref="HttpClient"/> whose handler retries 429, 5xx and
-/// network errors (see <see cref="MailgunApiRegistration"/>); errors retrying cannot fix become
-/// <see cref="MailgunApiException"/> with the setting to change.
+/// Mailgun's REST API for any account: every call names its <see cref="MailgunDomain"/> or <see cref="MailgunAccount"/>
+/// (region and API key: each tenant has its own), and is asked in that region. A typed <see cref="HttpClient"/> whose
+/// handler retries 429, 5xx and network errors (see <see cref="MailgunApiRegistration"/>); errors retrying cannot fix
+/// become <see cref="MailgunApiException"/> saying what to change.
 /// </summary>
 public sealed class MailgunApiClient
 {
@@ -25,28 +24,23 @@ public sealed class MailgunApiClient
     private const int ErrorExcerptChars = 300;
     private readonly HttpClient _http;
     private readonly MailgunApiOptions _options;
-    private readonly string? _apiKey;
     private readonly TimeProvider _time;
     private readonly ILogger<MailgunApiClient> _logger;
 
-    public MailgunApiClient(HttpClient http, IOptions<MailgunApiOptions> options, IOptions<MailgunOptions> account, TimeProvider time, ILogger<MailgunApiClient> logger)
+    public MailgunApiClient(HttpClient http, IOptions<MailgunApiOptions> options, TimeProvider time, ILogger<MailgunApiClient> logger)
     {
         _http = http;
         _options = options.Value;
-        _apiKey = account.Value.ApiKey?.Trim();
         _time = time;
         _logger = logger;
     }
-
-    /// <summary>The configured domains, in configuration order.</summary>
-    public IReadOnlyList<MailgunDomainOptions> Domains => _options.Domains;
 
     /// <summary>
     /// Every record of one suppression list, page by page (<c>limit</c> = <see cref="MailgunApiOptions.SuppressionPageSize"/>),
     /// holding one page at a time. Follows <c>paging.next</c> exactly as given and stops on an empty page or a
     /// <c>next</c> already read.
     /// </summary>
-    public async IAsyncEnumerable<SuppressionRecord> StreamSuppressionsAsync(string domain, SuppressionList list, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<SuppressionRecord> StreamSuppressionsAsync(MailgunDomain domain, SuppressionList list, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (var page in StreamSuppressionPagesAsync(domain, list, null, cancellationToken).ConfigureAwait(false))
         {
@@ -61,7 +55,7 @@ public sealed class MailgunApiClient
     /// The pages of one suppression list, from the first or from <paramref name="resumeFrom"/> (a <see cref="SuppressionPage.Next"/>
     /// kept by an earlier run), so a long export can checkpoint between pages and continue later.
     /// </summary>
-    public async IAsyncEnumerable<SuppressionPage> StreamSuppressionPagesAsync(string domain, SuppressionList list, Uri? resumeFrom, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<SuppressionPage> StreamSuppressionPagesAsync(MailgunDomain domain, SuppressionList list, Uri? resumeFrom, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var target = Resolve(domain);
         var first = resumeFrom is null
@@ -77,7 +71,7 @@ public sealed class MailgunApiClient
     /// Events of one domain from <paramref name="begin"/> on, oldest first, as Mailgun's raw <c>event-data</c> objects
     /// (parse them with the event parser). Mailgun keeps events 3 to 30 days depending on the plan.
     /// </summary>
-    public async IAsyncEnumerable<JObject> StreamEventsAsync(string domain, DateTimeOffset begin, string eventFilter = DefaultEventFilter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<JObject> StreamEventsAsync(MailgunDomain domain, DateTimeOffset begin, string eventFilter = DefaultEventFilter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var target = Resolve(domain);
         string query = $"begin={begin.ToUnixTimeSeconds()}&ascending=yes&limit={_options.EventPageSize}&event={Uri.EscapeDataString(eventFilter)}";
@@ -95,7 +89,7 @@ public sealed class MailgunApiClient
     /// Removes one address from a list. Idempotent: an address that is not (or no longer) on the list is a success.
     /// Returns true when Mailgun removed it, false when it was already gone.
     /// </summary>
-    public async Task<bool> DeleteSuppressionAsync(string domain, SuppressionList list, string address, CancellationToken cancellationToken = default)
+    public async Task<bool> DeleteSuppressionAsync(MailgunDomain domain, SuppressionList list, string address, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(address);
         var target = Resolve(domain);
@@ -109,7 +103,7 @@ public sealed class MailgunApiClient
             if (body.Contains("domain", StringComparison.OrdinalIgnoreCase) && !body.Contains("address", StringComparison.OrdinalIgnoreCase))
             {
                 throw new MailgunApiException(
-                    $"Mailgun does not know domain '{target.Name}' in the {target.Region} region ({UrlMask.Mask(target.BaseUrl)}): check '{target.RegionSetting}'. Mailgun said: {body}",
+                    $"Mailgun does not know domain '{target.Name}' in the {target.Region} region ({UrlMask.Mask(target.BaseUrl)}): check {target.RegionHint}. Mailgun said: {body}",
                     response.StatusCode, target.Name);
             }
 
@@ -125,7 +119,7 @@ public sealed class MailgunApiClient
     /// The webhooks of a domain: Mailgun's subscription name (<c>permanent_fail</c>, <c>delivered</c>...) to its URLs.
     /// <c>GET /v3/domains/{domain}/webhooks</c> answers <c>{"webhooks": {"name": {"urls": [...]}}}</c>.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> GetWebhooksAsync(string domain, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> GetWebhooksAsync(MailgunDomain domain, CancellationToken cancellationToken = default)
     {
         var target = Resolve(domain);
         var json = await GetJsonAsync(new Uri(target.BaseUrl, $"v3/domains/{target.Name}/webhooks"), target, cancellationToken).ConfigureAwait(false);
@@ -146,7 +140,7 @@ public sealed class MailgunApiClient
     }
 
     /// <summary>Creates (<c>POST</c>) or replaces (<c>PUT</c>) the URLs (at most 3, Mailgun's limit) of one webhook subscription of a domain.</summary>
-    public async Task SetWebhookAsync(string domain, string webhook, IReadOnlyList<string> urls, bool exists, CancellationToken cancellationToken = default)
+    public async Task SetWebhookAsync(MailgunDomain domain, string webhook, IReadOnlyList<string> urls, bool exists, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(urls);
         ArgumentOutOfRangeException.ThrowIfZero(urls.Count);
@@ -170,10 +164,10 @@ public sealed class MailgunApiClient
     /// Every route of the account in the domain's region (routes are per account and region, not per domain),
     /// paged by <c>skip</c>/<c>limit</c> until a short page.
     /// </summary>
-    public async Task<IReadOnlyList<MailgunRoute>> ListRoutesAsync(string domain, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<MailgunRoute>> ListRoutesAsync(MailgunAccount account, CancellationToken cancellationToken = default)
     {
         const int limit = 100;
-        var target = Resolve(domain);
+        var target = Resolve(account);
         var routes = new List<MailgunRoute>();
         for (int skip = 0; ; skip += limit)
         {
@@ -188,10 +182,10 @@ public sealed class MailgunApiClient
     }
 
     /// <summary>Creates a route (<c>POST /v3/routes</c>) or, with <paramref name="existingId"/>, replaces one (<c>PUT /v3/routes/{id}</c>).</summary>
-    public async Task SetRouteAsync(string domain, MailgunRoute route, string? existingId, CancellationToken cancellationToken = default)
+    public async Task SetRouteAsync(MailgunAccount account, MailgunRoute route, string? existingId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(route);
-        var target = Resolve(domain);
+        var target = Resolve(account);
         var form = new List<KeyValuePair<string, string>>
         {
             new("priority", route.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture)),
@@ -204,7 +198,7 @@ public sealed class MailgunApiClient
     }
 
     /// <summary>The DNS records Mailgun expects for a domain (<c>GET /v4/domains/{domain}</c>: sending and receiving records).</summary>
-    public async Task<IReadOnlyList<MailgunDnsRecord>> GetDomainDnsRecordsAsync(string domain, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<MailgunDnsRecord>> GetDomainDnsRecordsAsync(MailgunDomain domain, CancellationToken cancellationToken = default)
     {
         var target = Resolve(domain);
         var json = await GetJsonAsync(new Uri(target.BaseUrl, $"v4/domains/{target.Name}"), target, cancellationToken).ConfigureAwait(false);
@@ -219,6 +213,68 @@ public sealed class MailgunApiClient
         }
 
         return records;
+    }
+
+    /// <summary>
+    /// The account's HTTP webhook signing key (<c>GET /v5/accounts/http_signing_key</c>). Also the cheapest proof that
+    /// an API key is the account's private key: Mailgun refuses sending keys here.
+    /// </summary>
+    public async Task<string> GetSigningKeyAsync(MailgunAccount account, CancellationToken cancellationToken = default)
+    {
+        var target = Resolve(account);
+        var json = await GetJsonAsync(new Uri(target.BaseUrl, "v5/accounts/http_signing_key"), target, cancellationToken).ConfigureAwait(false);
+        return (string?)json["http_signing_key"] is { Length: > 0 } key ? key
+            : throw new MailgunApiException("Mailgun's answer to GET /v5/accounts/http_signing_key has no 'http_signing_key'.", domain: target.Name);
+    }
+
+    /// <summary>
+    /// Regenerates the account's signing key (<c>POST /v5/accounts/http_signing_key</c>); the old key stops working at
+    /// once at Mailgun, so the caller must already accept both. Returns the new key.
+    /// </summary>
+    public async Task<string> RegenerateSigningKeyAsync(MailgunAccount account, CancellationToken cancellationToken = default)
+    {
+        var target = Resolve(account);
+        using (var response = await SendAsync(HttpMethod.Post, new Uri(target.BaseUrl, "v5/accounts/http_signing_key"), target, allowNotFound: false, cancellationToken).ConfigureAwait(false))
+        {
+            string text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if ((string?)JObject.Parse(text)["http_signing_key"] is { Length: > 0 } key)
+                {
+                    return key;
+                }
+            }
+            catch (JsonReaderException)
+            {
+                // Some answers carry only a message: read the new key back.
+            }
+        }
+
+        return await GetSigningKeyAsync(account, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the account's key can read the domain (<c>GET /v4/domains/{domain}</c>): false when Mailgun does not know it in that region.</summary>
+    public async Task<bool> DomainExistsAsync(MailgunDomain domain, CancellationToken cancellationToken = default)
+    {
+        var target = Resolve(domain);
+        using var response = await SendAsync(HttpMethod.Get, new Uri(target.BaseUrl, $"v4/domains/{target.Name}"), target, allowNotFound: true, cancellationToken).ConfigureAwait(false);
+        return response.StatusCode != HttpStatusCode.NotFound;
+    }
+
+    /// <summary>Deletes one webhook subscription of a domain (<c>DELETE /v3/domains/{domain}/webhooks/{name}</c>); a missing one is a success.</summary>
+    public async Task DeleteWebhookAsync(MailgunDomain domain, string webhook, CancellationToken cancellationToken = default)
+    {
+        var target = Resolve(domain);
+        using var response = await SendAsync(HttpMethod.Delete, new Uri(target.BaseUrl, $"v3/domains/{target.Name}/webhooks/{Uri.EscapeDataString(webhook)}"), target,
+            allowNotFound: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes a route (<c>DELETE /v3/routes/{id}</c>); a missing one is a success.</summary>
+    public async Task DeleteRouteAsync(MailgunAccount account, string routeId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(routeId);
+        var target = Resolve(account);
+        using var response = await SendAsync(HttpMethod.Delete, new Uri(target.BaseUrl, $"v3/routes/{Uri.EscapeDataString(routeId)}"), target, allowNotFound: true, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<JObject> GetJsonAsync(Uri url, Target target, CancellationToken cancellationToken)
@@ -341,13 +397,13 @@ public sealed class MailgunApiClient
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri url, Target target, bool allowNotFound, CancellationToken cancellationToken, HttpContent? content = null)
     {
-        if (string.IsNullOrWhiteSpace(_apiKey))
+        if (string.IsNullOrWhiteSpace(target.ApiKey))
         {
-            throw new MailgunApiException($"'{MailgunOptions.Section}__ApiKey' is not set: the Mailgun API needs the private API key.", domain: target.Name);
+            throw new MailgunApiException($"No Mailgun API key: set {target.KeyHint}.", domain: target.Name) { IsMissingApiKey = true };
         }
 
         using var request = new HttpRequestMessage(method, url) { Content = content };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("api:" + _apiKey)));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("api:" + target.ApiKey.Trim())));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         HttpResponseMessage response;
         try
@@ -356,7 +412,7 @@ public sealed class MailgunApiClient
         }
         catch (HttpRequestException ex)
         {
-            throw new MailgunApiException($"Mailgun's {target.Region} API ({UrlMask.Mask(target.BaseUrl)}) could not be reached for domain '{target.Name}' after retries: {UrlMask.InText(ex.Message)}", ex.StatusCode, target.Name, ex);
+            throw new MailgunApiException($"Mailgun's {target.Region} API ({UrlMask.Mask(target.BaseUrl)}) could not be reached for {target.Subject} after retries: {UrlMask.InText(ex.Message)}", ex.StatusCode, target.Name, ex);
         }
         catch (TimeoutRejectedException ex)
         {
@@ -373,10 +429,9 @@ public sealed class MailgunApiClient
             string excerpt = await ExcerptAsync(response, cancellationToken).ConfigureAwait(false);
             int status = (int)response.StatusCode;
             string message = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-                ? $"Mailgun refused the API key ({status}) for domain '{target.Name}' in the {target.Region} region ({UrlMask.Mask(target.BaseUrl)}). " +
-                  $"Check '{MailgunOptions.Section}__ApiKey' (the private API key, not a sending key or the webhook signing key) and " +
-                  $"'{target.RegionSetting}' (a domain asked in the wrong region is refused too)."
-                : $"Mailgun answered {status} to {method} {PathForLogs(url)} for domain '{target.Name}'" +
+                ? $"Mailgun refused the API key ({status}) for {target.Subject} in the {target.Region} region ({UrlMask.Mask(target.BaseUrl)}). " +
+                  $"Check {target.KeyHint} and {target.RegionHint} (a domain asked in the wrong region is refused too)."
+                : $"Mailgun answered {status} to {method} {PathForLogs(url)} for {target.Subject}" +
                   (status is 429 or >= 500 ? " after retries" : "") + $": {excerpt}";
             throw new MailgunApiException(message, response.StatusCode, target.Name);
         }
@@ -416,22 +471,26 @@ public sealed class MailgunApiClient
             : url.AbsolutePath;
     }
 
-    private Target Resolve(string domain)
+    private Target Resolve(MailgunDomain domain)
     {
-        for (int i = 0; i < _options.Domains.Count; i++)
-        {
-            var configured = _options.Domains[i];
-            if (string.Equals(configured.Name.Trim(), domain?.Trim(), StringComparison.OrdinalIgnoreCase))
-            {
-                var baseUrl = _options.BaseUrlOf(configured.Region);
-                // A trailing slash makes relative paths append to a base URL that has a path of its own (a test fake's).
-                baseUrl = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
-                return new Target(configured.Name.Trim(), configured.Region, baseUrl, $"{MailgunApiOptions.Section}__Domains__{i}__Region");
-            }
-        }
-
-        throw new MailgunApiException($"Domain '{domain}' is not configured: add it as '{MailgunApiOptions.Section}__Domains__N__Name' with its '__Region'.", domain: domain);
+        ArgumentNullException.ThrowIfNull(domain);
+        return new Target(domain.Name.Trim(), domain.Region, BaseUrl(domain.Region), domain.Account.ApiKey, domain.Account.KeyHint, $"domain '{domain.Name.Trim()}'", domain.RegionHint);
     }
 
-    private sealed record Target(string Name, MailgunRegion Region, Uri BaseUrl, string RegionSetting);
+    private Target Resolve(MailgunAccount account)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        return new Target("", account.Region, BaseUrl(account.Region), account.ApiKey, account.KeyHint, "the account", "the account's region");
+    }
+
+    private Uri BaseUrl(MailgunRegion region)
+    {
+        var baseUrl = _options.BaseUrlOf(region);
+        // A trailing slash makes relative paths append to a base URL that has a path of its own (a test fake's).
+        return baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
+    }
+
+    /// <param name="Name">The domain, or empty for account-level calls.</param>
+    /// <param name="Subject">What the call is about, for messages ("domain 'mg.example.com'", "the account").</param>
+    private sealed record Target(string Name, MailgunRegion Region, Uri BaseUrl, string? ApiKey, string KeyHint, string Subject, string RegionHint);
 }

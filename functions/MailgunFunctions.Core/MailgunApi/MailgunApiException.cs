@@ -32,6 +32,9 @@ public sealed class MailgunApiException : Exception
     /// <summary>The Mailgun domain asked about.</summary>
     public string? Domain { get; }
 
+    /// <summary>No API key is known for the account: nothing was sent to Mailgun; the message says where to set one.</summary>
+    public bool IsMissingApiKey { get; init; }
+
     /// <summary>401 or 403: a setting is wrong; retrying cannot help.</summary>
     public bool IsAuthenticationFailure => StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
 }

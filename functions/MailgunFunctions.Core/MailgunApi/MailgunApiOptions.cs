@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using System.Text.RegularExpressions;
 using MailgunFunctions.Ingestion;
 using Microsoft.Extensions.Options;
 
@@ -87,7 +86,7 @@ public sealed class MailgunApiOptions
 /// Checks what DataAnnotations cannot: domain names safe to use in URLs, blob paths and table keys, no duplicates,
 /// absolute base URLs, and an API key whenever a domain is configured.
 /// </summary>
-public sealed partial class MailgunApiOptionsValidator(IOptions<MailgunOptions> account) : IValidateOptions<MailgunApiOptions>
+public sealed class MailgunApiOptionsValidator(IOptions<MailgunOptions> account) : IValidateOptions<MailgunApiOptions>
 {
     public ValidateOptionsResult Validate(string? name, MailgunApiOptions options)
     {
@@ -104,7 +103,7 @@ public sealed partial class MailgunApiOptionsValidator(IOptions<MailgunOptions> 
         for (int i = 0; i < options.Domains.Count; i++)
         {
             string domain = options.Domains[i].Name?.Trim() ?? "";
-            if (!DomainName().IsMatch(domain))
+            if (!SendingDomain.IsValid(domain))
             {
                 failures.Add($"'{MailgunApiOptions.Section}__Domains__{i}__Name' must be a domain name like mg.example.com (got '{domain}').");
             }
@@ -126,8 +125,4 @@ public sealed partial class MailgunApiOptionsValidator(IOptions<MailgunOptions> 
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
-
-    // Letters, digits and hyphens in dot-separated labels: the domain goes into URL paths, blob names and table keys unescaped.
-    [GeneratedRegex(@"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")]
-    private static partial Regex DomainName();
 }

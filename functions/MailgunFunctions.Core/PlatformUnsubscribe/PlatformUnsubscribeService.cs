@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using MailgunFunctions.Dnd;
+using MailgunFunctions.Tenants;
 
 namespace MailgunFunctions.PlatformUnsubscribe;
 
@@ -21,21 +22,37 @@ public enum LinkOutcome
 /// The DND side of the platform's unsubscribe link, through the same store, policy and history as Mailgun's
 /// events (source "platform-link").
 /// </summary>
-public sealed class PlatformUnsubscribeService(DndStore store, TimeProvider time)
+public sealed class PlatformUnsubscribeService(DndStore store, TenantDirectory tenants, TimeProvider time)
 {
+    /// <summary>
+    /// The tenant a link stands for. Links made before tenants existed carry the sending domain instead: they keep working
+    /// for the tenant that registered that domain (or the single-account tenant), where that domain's DND now lives.
+    /// </summary>
+    public async Task<string> TenantOfAsync(UnsubscribeRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (TenantId.IsValid(request.Tenant) && !request.Tenant.Contains('.', StringComparison.Ordinal))
+        {
+            return request.Tenant;
+        }
+
+        return (await tenants.FindByDomainAsync(request.Tenant, cancellationToken).ConfigureAwait(false))?.Id ?? tenants.Implicit?.Id ?? request.Tenant;
+    }
+
     /// <summary>
     /// Unsubscribes at once. Idempotent in effect: when the address is already in permanent or locked DND, a click
     /// (or a mailbox provider's repeated one-click POST) changes nothing and writes no history.
     /// </summary>
     public async Task<LinkOutcome> UnsubscribeAsync(UnsubscribeRequest request, string token, CancellationToken cancellationToken)
     {
-        var (_, status) = await store.GetStatusAsync(request.Tenant, request.Address, cancellationToken).ConfigureAwait(false);
+        string tenant = await TenantOfAsync(request, cancellationToken).ConfigureAwait(false);
+        var (_, status) = await store.GetStatusAsync(tenant, request.Address, cancellationToken).ConfigureAwait(false);
         if (status.State >= DndState.Permanent)
         {
             return LinkOutcome.AlreadyUnsubscribed;
         }
 
-        await store.ApplyAsync(request.Tenant, request.Address, DndChange.PlatformUnsubscribe(time.GetUtcNow(), Reference(token), request.ContactId), cancellationToken)
+        await store.ApplyAsync(tenant, request.Address, DndChange.PlatformUnsubscribe(time.GetUtcNow(), Reference(token), request.ContactId), cancellationToken)
             .ConfigureAwait(false);
         return LinkOutcome.Unsubscribed;
     }
@@ -50,21 +67,22 @@ public sealed class PlatformUnsubscribeService(DndStore store, TimeProvider time
     /// </summary>
     public async Task<LinkOutcome> UndoAsync(UnsubscribeRequest request, string token, CancellationToken cancellationToken)
     {
+        string tenant = await TenantOfAsync(request, cancellationToken).ConfigureAwait(false);
         for (int attempt = 1; attempt <= MaxUndoAttempts; attempt++)
         {
-            var read = await store.ReadAsync(request.Tenant, request.Address, cancellationToken).ConfigureAwait(false);
+            var read = await store.ReadAsync(tenant, request.Address, cancellationToken).ConfigureAwait(false);
             if (read.Entry is null || read.Status.State == DndState.None)
             {
                 return LinkOutcome.Resubscribed;
             }
 
-            if (read.Status.State == DndState.Locked || await BlockedByAnotherCauseAsync(request, read.Entry, cancellationToken).ConfigureAwait(false))
+            if (read.Status.State == DndState.Locked || await BlockedByAnotherCauseAsync(tenant, request, read.Entry, cancellationToken).ConfigureAwait(false))
             {
                 return LinkOutcome.StillBlocked;
             }
 
             var change = DndChange.PlatformResubscribe(time.GetUtcNow(), Reference(token), request.ContactId);
-            if (await store.ApplyIfUnchangedAsync(request.Tenant, request.Address, change, read, cancellationToken).ConfigureAwait(false) is not null)
+            if (await store.ApplyIfUnchangedAsync(tenant, request.Address, change, read, cancellationToken).ConfigureAwait(false) is not null)
             {
                 return LinkOutcome.Resubscribed;
             }
@@ -77,10 +95,10 @@ public sealed class PlatformUnsubscribeService(DndStore store, TimeProvider time
     private const int MaxUndoAttempts = 5;
 
     /// <summary>Whether a change other than this link's put the address in DND since its last re-enable.</summary>
-    private async Task<bool> BlockedByAnotherCauseAsync(UnsubscribeRequest request, DndEntry entry, CancellationToken cancellationToken)
+    private async Task<bool> BlockedByAnotherCauseAsync(string tenant, UnsubscribeRequest request, DndEntry entry, CancellationToken cancellationToken)
     {
         DateTimeOffset since = entry.LastReenable?.At ?? DateTimeOffset.MinValue;
-        await foreach (var record in store.HistoryAsync(request.Tenant, request.Address, cancellationToken).ConfigureAwait(false))
+        await foreach (var record in store.HistoryAsync(tenant, request.Address, cancellationToken).ConfigureAwait(false))
         {
             if (record.At <= since)
             {

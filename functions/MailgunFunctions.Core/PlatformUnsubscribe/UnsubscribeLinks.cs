@@ -16,11 +16,15 @@ public sealed class UnsubscribeLinks(UnsubscribeTokenCodec codec, IOptions<Unsub
 
     public UnsubscribeLink Create(string tenant, string address, string? contactId = null, string? campaign = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(tenant);
+        if (Tenants.TenantId.Parse(tenant) is not { } tenantId)
+        {
+            throw new ArgumentException(Tenants.TenantId.Problem(tenant), nameof(tenant));
+        }
+
         ArgumentException.ThrowIfNullOrWhiteSpace(address);
         string baseUrl = string.IsNullOrWhiteSpace(options.Value.BaseUrl) ? throw new InvalidOperationException($"'{UnsubscribeOptions.Section}__BaseUrl' is not set: links need the public URL of the unsubscribe function.")
             : options.Value.BaseUrl.TrimEnd('/');
-        string token = codec.Create(new UnsubscribeRequest(tenant.Trim().ToLowerInvariant(), address.Trim(), contactId, campaign, time.GetUtcNow()));
+        string token = codec.Create(new UnsubscribeRequest(tenantId, address.Trim(), contactId, campaign, time.GetUtcNow()));
         var url = new Uri($"{baseUrl}/{token}");
         string header = options.Value.MailtoAddress is { Length: > 0 } mailto
             ? $"<{url.AbsoluteUri}>, <mailto:{mailto}?subject=unsubscribe>"

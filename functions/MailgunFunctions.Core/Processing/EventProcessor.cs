@@ -4,6 +4,7 @@ using MailgunFunctions.Classification;
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Events;
 using MailgunFunctions.Ingestion;
+using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -25,7 +26,7 @@ public sealed record EventProcessingResult(EventOutcome Outcome, string? PoisonR
 
 /// <summary>
 /// The whole job of the queue function, without the Functions host: open the envelope (claim check included),
-/// parse the event, classify it, apply it to the DND entry of (sending domain, recipient), count sender-side
+/// parse the event, classify it, apply it to the DND entry of (tenant, recipient), count sender-side
 /// failures. A message that can never be processed goes to the poison queue at once with its reason and the call
 /// returns normally (so the host deletes it); storage errors throw, so the host retries and, after
 /// maxDequeueCount attempts, moves the message to poison itself.
@@ -39,12 +40,13 @@ public sealed class EventProcessor
     private readonly EventPoisonQueue _poison;
     private readonly SentMessageLog _sentMessages;
     private readonly MailgunAllowlists _allowlists;
+    private readonly TenantDirectory _tenants;
     private readonly DndOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<EventProcessor> _logger;
 
     public EventProcessor(EventQueue queue, IEventClassifier classifier, DndStore store, SenderIssueCounter senderIssues, EventPoisonQueue poison,
-        SentMessageLog sentMessages, MailgunAllowlists allowlists, IOptions<DndOptions> options, TimeProvider time, ILogger<EventProcessor> logger)
+        SentMessageLog sentMessages, MailgunAllowlists allowlists, TenantDirectory tenants, IOptions<DndOptions> options, TimeProvider time, ILogger<EventProcessor> logger)
     {
         _queue = queue;
         _classifier = classifier;
@@ -53,6 +55,7 @@ public sealed class EventProcessor
         _poison = poison;
         _sentMessages = sentMessages;
         _allowlists = allowlists;
+        _tenants = tenants;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -96,34 +99,41 @@ public sealed class EventProcessor
             return await PoisonAsync(messageText, "event_invalid", ex.Reason, dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
-        if (string.IsNullOrWhiteSpace(e.Recipient) || DndKeys.NormalizeAddress(e.Recipient).Length == 0)
+        var classification = _classifier.Classify(e);
+        var change = DndChange.FromEvent(e, classification, _options.ContactIdVariable);
+        bool meaningful = change?.HasDndMeaning == true;
+        string address = string.IsNullOrWhiteSpace(e.Recipient) ? "" : DndKeys.NormalizeAddress(e.Recipient);
+        if (address.Length == 0)
         {
+            // Opens, clicks and deliveries without a recipient carry nothing worth a poison message (a stream of them would flood it).
+            if (!meaningful)
+            {
+                ProcessingLog.Skipped(_logger, e.EventType, e.Id);
+                return new EventProcessingResult(EventOutcome.Skipped, Tenant: envelope.Tenant, Classification: classification);
+            }
+
             return await PoisonAsync(messageText, "recipient_missing", $"{e.EventType} event {e.Id} names no recipient (nor a To header)", dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
-        if (DndKeys.NormalizeAddress(e.Recipient).Length > DndKeys.MaxAddressLength)
+        if (address.Length > DndKeys.MaxAddressLength)
         {
-            return await PoisonAsync(messageText, "recipient_invalid", $"{e.EventType} event {e.Id} names a recipient of {e.Recipient.Length} characters, longer than any address",
+            return await PoisonAsync(messageText, "recipient_invalid", $"{e.EventType} event {e.Id} names a recipient of {address.Length} characters, longer than any address",
                 dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
-        string? tenant = e.SendingDomain is { Length: > 0 } domain ? domain : _options.DefaultTenant?.Trim();
-        if (string.IsNullOrWhiteSpace(tenant))
+        var tenant = await TenantOfAsync(envelope, e, cancellationToken).ConfigureAwait(false);
+        if (tenant is null)
         {
+            if (!meaningful)
+            {
+                ProcessingLog.Skipped(_logger, e.EventType, e.Id);
+                return new EventProcessingResult(EventOutcome.Skipped, Address: address, Classification: classification);
+            }
+
             return await PoisonAsync(messageText, "tenant_unknown",
-                $"{e.EventType} event {e.Id} names no sending domain (envelope sender, mail-from, storage URL) and {DndOptions.Section}:{nameof(DndOptions.DefaultTenant)} is not set",
+                $"{e.EventType} event {e.Id} was queued without a tenant (before tenants existed) and its sending domain '{e.SendingDomain}' belongs to no tenant; replay it to the tenant's URL",
                 dequeueCount, cancellationToken).ConfigureAwait(false);
         }
-
-        tenant = DndKeys.NormalizeTenant(tenant);
-        if (tenant.Length > DndKeys.MaxDomainLength)
-        {
-            return await PoisonAsync(messageText, "tenant_unknown", $"{e.EventType} event {e.Id} names a sending domain of {tenant.Length} characters, longer than any domain",
-                dequeueCount, cancellationToken).ConfigureAwait(false);
-        }
-
-        string address = DndKeys.NormalizeAddress(e.Recipient);
-        var classification = _classifier.Classify(e);
 
         SenderIssueCount? senderIssue = null;
         if (classification.Category == BounceCategory.SenderIssue)
@@ -136,7 +146,6 @@ public sealed class EventProcessor
             await _sentMessages.RecordAsync(tenant, address, e, e.UserVariables.GetValueOrDefault(_options.ContactIdVariable), cancellationToken).ConfigureAwait(false);
         }
 
-        var change = DndChange.FromEvent(e, classification, _options.ContactIdVariable);
         if (change is null)
         {
             ProcessingLog.Skipped(_logger, e.EventType, e.Id);
@@ -149,6 +158,29 @@ public sealed class EventProcessor
         ProcessingLog.Processed(_logger, e.EventType, e.Id, tenant, classification.Category.ToString(), classification.Rule,
             $"{applied.Outcome} {applied.Previous.State}->{applied.Current.State}");
         return new EventProcessingResult(EventOutcome.Processed, Tenant: tenant, Address: address, Classification: classification, Dnd: applied, SenderIssue: senderIssue);
+    }
+
+    /// <summary>
+    /// The tenant of the event: the one whose URL and key received it. An event from a domain the tenant has not registered
+    /// is still that tenant's (it was signed with its key) and is applied, with a warning naming the domain. Envelopes queued
+    /// before tenants existed name none: the tenant that registered the event's sending domain, else the single-account
+    /// tenant, else null.
+    /// </summary>
+    private async Task<string?> TenantOfAsync(EventEnvelope envelope, MailgunEvent e, CancellationToken cancellationToken)
+    {
+        if (envelope.Tenant is { Length: > 0 } id)
+        {
+            if (e.SendingDomain is { Length: > 0 } domain && await _tenants.FindAsync(id, cancellationToken).ConfigureAwait(false) is { } known && !known.OwnsDomain(domain))
+            {
+                ProcessingLog.DomainNotRegistered(_logger, e.EventType, e.Id, id, domain);
+            }
+
+            return id;
+        }
+
+        // A sending domain longer than any domain names no tenant (and would not fit a table key).
+        string? sendingDomain = e.SendingDomain is { Length: <= DndKeys.MaxDomainLength } d ? d : null;
+        return (await _tenants.FindByDomainAsync(sendingDomain, cancellationToken).ConfigureAwait(false))?.Id ?? _tenants.Implicit?.Id;
     }
 
     private async Task<EventProcessingResult> PoisonAsync(string messageText, string reason, string detail, long dequeueCount, CancellationToken cancellationToken)

@@ -16,4 +16,7 @@ internal static partial class ProcessingLog
 
     [LoggerMessage(2004, LogLevel.Warning, "Mailgun event message failed on attempt {DequeueCount} (the host retries, then moves it to mailgun-events-poison)")]
     public static partial void TransientFailure(ILogger logger, Exception exception, long dequeueCount);
+
+    [LoggerMessage(2005, LogLevel.Warning, "Mailgun {EventType} event {EventId} of tenant {Tenant} comes from domain {Domain}, which the tenant has not registered; applied to the tenant (its key signed it). Add the domain: mailgun-ops tenant add-domain")]
+    public static partial void DomainNotRegistered(ILogger logger, string eventType, string eventId, string tenant, string domain);
 }

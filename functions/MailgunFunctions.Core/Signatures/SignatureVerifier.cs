@@ -9,7 +9,8 @@ public sealed record SigningKey(string Id, string Secret);
 
 /// <summary>
 /// Verifies Mailgun's webhook signature: lowercase hex HMAC-SHA256 of the signature timestamp string
-/// followed by the token (no separator), keyed with the HTTP webhook signing key's bytes as typed.
+/// followed by the token (no separator), keyed with the HTTP webhook signing key's bytes as typed. One instance holds
+/// one tenant's keys (or a parent account's), so a key of one tenant never verifies another's events.
 /// The signature covers only timestamp and token, never the body: replay defence lives in
 /// <see cref="Ingestion.ReplayGuard"/>.
 /// </summary>
@@ -22,11 +23,13 @@ public sealed class SignatureVerifier
     public SignatureVerifier(IEnumerable<SigningKey> keys)
     {
         _keys = keys.Select(k => (k, Encoding.UTF8.GetBytes(k.Secret))).ToArray();
-        if (_keys.Length == 0)
-        {
-            throw new ArgumentException("At least one webhook signing key is required.", nameof(keys));
-        }
     }
+
+    /// <summary>Verifies nothing: a tenant without keys of its own (it trusts only its parent account's key).</summary>
+    public static SignatureVerifier None { get; } = new([]);
+
+    /// <summary>How many keys are tried.</summary>
+    public int Count => _keys.Length;
 
     /// <summary>Returns the key that produced <paramref name="signature"/>, or null when none did.</summary>
     public SigningKey? Verify(string timestamp, string token, string signature)

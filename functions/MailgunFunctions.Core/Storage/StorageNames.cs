@@ -60,4 +60,15 @@ public static class StorageNames
 
     /// <summary>Mailgun's allowlist of each tenant as the nightly export last read it, for processing: PartitionKey = tenant, RowKey = a:{address} or d:{domain}.</summary>
     public const string MailgunAllowlistTable = "MailgunAllowlist";
+    /// <summary>The tenant registry: one row per tenant (PartitionKey = tenant id, RowKey = ""), secrets sealed (see SecretBox).</summary>
+    public const string TenantsTable = "Tenants";
+
+    /// <summary>Which tenant owns each sending domain: PartitionKey = lower-case domain, RowKey = "", <c>TenantId</c>. A domain belongs to one tenant.</summary>
+    public const string TenantDomainsTable = "TenantDomains";
+
+    /// <summary>Every change to a tenant: PartitionKey = tenant id, RowKey = inverted time + id; who, when, what (never a secret).</summary>
+    public const string TenantAuditTable = "TenantAudit";
+
+    /// <summary>Parent (primary) Mailgun accounts whose signing key verifies <c>parent-signature</c> for subaccount tenants: PartitionKey = id, RowKey = "".</summary>
+    public const string ParentAccountsTable = "MailgunParentAccounts";
 }

@@ -28,7 +28,7 @@ public class InboundRepliesTests
     {
         _storage = await Azurite.SharedConnectionStringAsync();
         // Each test gets its own tenant, so table rows of other tests are never seen; the queues are emptied.
-        _tenant = $"t{Guid.NewGuid():N}"[..12] + ".example.com";
+        _tenant = TestTenants.NewId("t");
         var encoding = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
         _queue = new QueueClient(_storage, StorageNames.InboundQueue, encoding);
         _poison = new QueueClient(_storage, StorageNames.InboundPoisonQueue, encoding);
@@ -39,14 +39,18 @@ public class InboundRepliesTests
         }
     }
 
-    private string Recipient => "reply@" + _tenant;
+    private string Domain => _tenant + ".example.com";
+
+    private string Recipient => "reply@" + Domain;
 
     private static HttpRequest Post((byte[] Body, string ContentType) post, bool sendContentLength = true) =>
         AppServices.Post(post.Body, post.ContentType, sendContentLength);
 
-    private static async Task<(int Status, JObject Body)> Send(AppServices app, HttpRequest request)
+    /// <summary>Posts to the test tenant's own inbound URL (registering the tenant first).</summary>
+    private async Task<(int Status, JObject Body)> Send(AppServices app, HttpRequest request)
     {
-        var result = (ContentResult)await app.Function<InboundWebhook>().RunAsync(request, CancellationToken.None);
+        await app.RegisterTenantAsync(_tenant, Domain);
+        var result = (ContentResult)await app.Function<InboundWebhook>().RunForTenantAsync(request, _tenant, CancellationToken.None);
         return (result.StatusCode!.Value, JObject.Parse(result.Content!));
     }
 
@@ -381,7 +385,7 @@ public class InboundRepliesTests
         await using var storage = await Azurite.StartDedicatedAsync(persistent: true);
         using var app = new AppServices(storage.ConnectionString, Now, recordReplySeams: true);
         string tenant = _tenant;
-        var warmUp = InboundPost.UrlEncoded(InboundPost.Signed(InboundPost.ParsedReply(recipient: "warm@" + tenant), Now));
+        var warmUp = InboundPost.UrlEncoded(InboundPost.Signed(InboundPost.ParsedReply(recipient: "warm@" + Domain), Now));
         var post = InboundPost.UrlEncoded(InboundPost.Signed(InboundPost.ParsedReply(recipient: Recipient, strippedText: "Kept safe"), Now));
 
         Assert.That((await Send(app, Post(warmUp))).Status, Is.EqualTo(200));
@@ -405,8 +409,15 @@ public class InboundRepliesTests
     {
         using var app = new AppServices(Azurite.Unreachable(), Now, recordReplySeams: true);
         var post = InboundPost.UrlEncoded(InboundPost.Signed(InboundPost.ParsedReply(recipient: Recipient), Now));
-        var (status, answer) = await Send(app, Post(post));
-        Assert.That((status, (string?)answer["outcome"]), Is.EqualTo((503, "storage_unavailable")));
+        // The single-account URL (its tenant comes from settings), and a tenant's URL (its tenant cannot even be read).
+        foreach (var result in new[]
+        {
+            (ContentResult)await app.Function<InboundWebhook>().RunAsync(Post(post), CancellationToken.None),
+            (ContentResult)await app.Function<InboundWebhook>().RunForTenantAsync(Post(post), _tenant, CancellationToken.None),
+        })
+        {
+            Assert.That((result.StatusCode, (string?)JObject.Parse(result.Content!)["outcome"]), Is.EqualTo(((int?)503, "storage_unavailable")));
+        }
     }
 
     [Test]

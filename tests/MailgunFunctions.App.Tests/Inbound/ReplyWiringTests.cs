@@ -26,7 +26,7 @@ public class ReplyWiringTests
     public async Task SetUp()
     {
         _storage = await Azurite.SharedConnectionStringAsync();
-        _tenant = $"w{Guid.NewGuid():N}"[..12] + ".example.com";
+        _tenant = TestTenants.NewId("w");
         var encoding = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
         _events = new QueueClient(_storage, StorageNames.EventsQueue, encoding);
         _inbound = new QueueClient(_storage, StorageNames.InboundQueue, encoding);
@@ -36,6 +36,8 @@ public class ReplyWiringTests
             await queue.ClearMessagesAsync();
         }
     }
+
+    private string Domain => _tenant + ".example.com";
 
     private static async Task Drain(QueueClient queue, Func<QueueMessage, Task> run)
     {
@@ -49,11 +51,12 @@ public class ReplyWiringTests
     private async Task Deliver(AppServices app, string recipient = "jane@example.org", string contactId = "contact-77")
     {
         // The message the reply answers, as Mailgun reports its delivery (message-id without angle brackets).
-        var delivered = SignedWebhook.Simple("delivered", recipient, Now.AddHours(-1), domain: _tenant);
+        var delivered = SignedWebhook.Simple("delivered", recipient, Now.AddHours(-1), domain: Domain);
         delivered["message"]!["headers"]!["message-id"] = InboundMessages.OutboundId;
         delivered["user-variables"] = new JObject { ["contactId"] = contactId };
         var request = AppServices.Post(SignedWebhook.Body(delivered, Now));
-        await app.Function<EventsWebhook>().RunAsync(request, CancellationToken.None);
+        await app.RegisterTenantAsync(_tenant, Domain);
+        await app.Function<EventsWebhook>().RunForTenantAsync(request, _tenant, CancellationToken.None);
         await Drain(_events, m => app.Function<EventProcessorFunction>().RunAsync(m, CancellationToken.None));
     }
 
@@ -61,7 +64,8 @@ public class ReplyWiringTests
 
     private async Task Reply(AppServices app, (byte[] Body, string ContentType) post)
     {
-        await app.Function<InboundWebhook>().RunAsync(AppServices.Post(post.Body, post.ContentType), CancellationToken.None);
+        await app.RegisterTenantAsync(_tenant, Domain);
+        await app.Function<InboundWebhook>().RunForTenantAsync(AppServices.Post(post.Body, post.ContentType), _tenant, CancellationToken.None);
         await Drain(_inbound, m => app.Function<InboundReplyQueue>().RunAsync(m, CancellationToken.None));
     }
 
@@ -70,7 +74,7 @@ public class ReplyWiringTests
     {
         using var app = new AppServices(_storage, Now);
         await Deliver(app);
-        await Reply(app, InboundPost.ParsedReply(recipient: "reply@" + _tenant, inReplyTo: $"<{InboundMessages.OutboundId}>"));
+        await Reply(app, InboundPost.ParsedReply(recipient: "reply@" + Domain, inReplyTo: $"<{InboundMessages.OutboundId}>"));
 
         var row = await app.Get<ReplyStore>().ListAsync(_tenant, CancellationToken.None).SingleAsync();
         Assert.That((row.GetBoolean("Threaded"), row.GetString("ContactId")), Is.EqualTo(((bool?)true, "contact-77")));
@@ -87,8 +91,8 @@ public class ReplyWiringTests
         await Deliver(app, "alice@example.org", "contact-alice");
         await Deliver(app, "bob@example.org", "contact-bob");
 
-        await Reply(app, InboundPost.ParsedReply(from: "Alice <alice@example.org>", recipient: "reply@" + _tenant, inReplyTo: $"<{InboundMessages.OutboundId}>"));
-        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("alice@example.org"), "reply@" + _tenant, from: "MAILER-DAEMON@mx1.example.net"));
+        await Reply(app, InboundPost.ParsedReply(from: "Alice <alice@example.org>", recipient: "reply@" + Domain, inReplyTo: $"<{InboundMessages.OutboundId}>"));
+        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("alice@example.org"), "reply@" + Domain, from: "MAILER-DAEMON@mx1.example.net"));
 
         var replies = await app.Get<ReplyStore>().ListAsync(_tenant, CancellationToken.None).ToListAsync();
         var store = app.Get<DndStore>();
@@ -113,8 +117,8 @@ public class ReplyWiringTests
             ["MessageId"] = InboundMessages.OutboundId, ["Recipient"] = "gone@example.net", ["ContactId"] = "contact-old", ["SentAt"] = Now.AddDays(-3),
         });
 
-        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("victim@example.net"), "reply@" + _tenant, from: "MAILER-DAEMON@mx1.example.net"));
-        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("gone@example.net"), "reply@" + _tenant, from: "MAILER-DAEMON@mx2.example.net"));
+        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("victim@example.net"), "reply@" + Domain, from: "MAILER-DAEMON@mx1.example.net"));
+        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("gone@example.net"), "reply@" + Domain, from: "MAILER-DAEMON@mx2.example.net"));
 
         var store = app.Get<DndStore>();
         Assert.That((await store.GetStatusAsync(_tenant, "gone@example.net", CancellationToken.None)).Status.State, Is.EqualTo(DndState.Permanent));
@@ -126,7 +130,7 @@ public class ReplyWiringTests
     {
         using var app = new AppServices(_storage, Now);
         await Deliver(app); // the reply answers a message we sent to jane: that shows it comes from her
-        var post = InboundPost.UrlEncoded(InboundPost.Signed(InboundPost.ParsedReply(recipient: "reply@" + _tenant, strippedText: "Please unsubscribe me.\n\nJane"), Now));
+        var post = InboundPost.UrlEncoded(InboundPost.Signed(InboundPost.ParsedReply(recipient: "reply@" + Domain, strippedText: "Please unsubscribe me.\n\nJane"), Now));
         await Reply(app, post);
         // Mailgun retries the same post: one reply, one DND change.
         await Reply(app, post);
@@ -257,7 +261,7 @@ public class ReplyWiringTests
         using var app = new AppServices(_storage, Now);
         await Deliver(app, "jane@example.org");
         string mime = InboundMessages.PlainReply("Unsubscribe").Replace("X-Mailgun-Sflag: No\r\n", "X-Mailgun-Sflag: No\r\nX-Mailgun-Sflag: Yes\r\n", StringComparison.Ordinal);
-        await Reply(app, InboundPost.RawMime(mime, "reply@" + _tenant));
+        await Reply(app, InboundPost.RawMime(mime, "reply@" + Domain));
 
         var (state, row) = await UnsubscribeOutcome(app, "jane@example.org");
         Assert.That((state, row.GetBoolean("IsSpam")), Is.EqualTo((DndState.None, (bool?)true)));
@@ -268,7 +272,7 @@ public class ReplyWiringTests
     {
         using var app = new AppServices(_storage, Now);
         await Deliver(app, "gone@example.net");
-        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("gone@example.net"), "reply@" + _tenant, from: "MAILER-DAEMON@mx1.example.net"));
+        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("gone@example.net"), "reply@" + Domain, from: "MAILER-DAEMON@mx1.example.net"));
 
         var (_, status) = await app.Get<DndStore>().GetStatusAsync(_tenant, "gone@example.net", CancellationToken.None);
         Assert.That(status.State, Is.EqualTo(DndState.Permanent));
@@ -280,9 +284,9 @@ public class ReplyWiringTests
         // Anyone can mail the reply address. One report returns no message we sent; the other returns a real one (sent to
         // jane) but names another address: neither may put the address it names in DND.
         using var app = new AppServices(_storage, Now);
-        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("victim@example.net"), "reply@" + _tenant, from: "MAILER-DAEMON@mx1.example.net"));
+        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("victim@example.net"), "reply@" + Domain, from: "MAILER-DAEMON@mx1.example.net"));
         await Deliver(app);
-        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("victim@example.net"), "reply@" + _tenant, from: "MAILER-DAEMON@mx2.example.net"));
+        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("victim@example.net"), "reply@" + Domain, from: "MAILER-DAEMON@mx2.example.net"));
 
         var (entry, status) = await app.Get<DndStore>().GetStatusAsync(_tenant, "victim@example.net", CancellationToken.None);
         var replies = await app.Get<ReplyStore>().ListAsync(_tenant, CancellationToken.None).ToListAsync();

@@ -102,7 +102,8 @@ public class EventsWebhookTests
             await processor.ProcessAsync(EnvelopeCodec.Serialize(envelope), 1, CancellationToken.None);
         }
 
-        var history = await app.Get<DndStore>().HistoryAsync("mg.example.com", recipient, CancellationToken.None).ToListAsync();
+        // The URL without a tenant serves the single-account tenant (made from the settings).
+        var history = await app.Get<DndStore>().HistoryAsync(app.Get<MailgunFunctions.Tenants.TenantDirectory>().DefaultTenantId, recipient, CancellationToken.None).ToListAsync();
         Assert.Multiple(() =>
         {
             // The events webhook does not mark claims queued (one storage request fewer per event): the retry is queued

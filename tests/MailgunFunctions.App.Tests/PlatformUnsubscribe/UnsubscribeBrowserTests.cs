@@ -19,7 +19,7 @@ public class UnsubscribeBrowserTests
     {
         Assert.That(File.Exists(Chromium), Is.True, "Chromium is needed: apt-get install -y chromium (the test command's CI script installs it)");
         await using var host = await UnsubscribeHost.StartAsync(await Azurite.SharedConnectionStringAsync(), Now);
-        string tenant = $"mg{Guid.NewGuid():N}"[..20] + ".example", address = $"ana.{Guid.NewGuid():N}@example.org";
+        string tenant = TestTenants.NewId("mg"), address = $"ana.{Guid.NewGuid():N}@example.org";
         string link = host.LinkFor(tenant, address);
         string shots = Path.Combine(RepositoryRoot.Find(), "artifacts", "screenshots");
         Directory.CreateDirectory(shots);

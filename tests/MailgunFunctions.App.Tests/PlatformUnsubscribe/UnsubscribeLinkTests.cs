@@ -18,7 +18,7 @@ public class UnsubscribeLinkTests
     {
         _host = await UnsubscribeHost.StartAsync(await Azurite.SharedConnectionStringAsync(), Now);
         _http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
-        _tenant = $"mg{Guid.NewGuid():N}"[..20] + ".example";
+        _tenant = TestTenants.NewId("mg");
         _address = $"joan.{Guid.NewGuid():N}@example.com";
     }
 
@@ -143,7 +143,7 @@ public class UnsubscribeLinkTests
     {
         string link = _host.LinkFor(_tenant, _address);
         await Post(link, "List-Unsubscribe=One-Click");
-        var e = Events.MailgunEventParser.Parse(SignedWebhook.Simple("unsubscribed", _address, Now.AddMinutes(5), domain: _tenant));
+        var e = Events.MailgunEventParser.Parse(SignedWebhook.Simple("unsubscribed", _address, Now.AddMinutes(5), domain: _tenant + ".example"));
         var classification = new Classification.BounceClassifier().Classify(e);
         var applied = await _host.Store.ApplyAsync(_tenant, _address, DndChange.FromEvent(e, classification)!, default);
         Assert.That((applied.Previous.State, applied.Current.State), Is.EqualTo((DndState.Permanent, DndState.Permanent)));

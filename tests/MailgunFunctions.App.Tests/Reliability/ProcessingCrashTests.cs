@@ -145,7 +145,7 @@ public class ProcessingCrashTests
                 6 => SignedWebhook.Simple("delivered", recipient, at),
                 _ => SignedWebhook.Simple("opened", recipient, at),
             };
-            using var prepared = intake.Prepare(Encoding.UTF8.GetBytes(SignedWebhook.Body(data, Now.AddMinutes(-1))));
+            using var prepared = intake.Prepare(TestSettings.SingleAccount(services), Encoding.UTF8.GetBytes(SignedWebhook.Body(data, Now.AddMinutes(-1))));
             envelopes[i] = Encoding.UTF8.GetString(prepared.EnvelopeJson.Span);
         }
 

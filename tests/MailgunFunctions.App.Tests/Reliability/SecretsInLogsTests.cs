@@ -199,7 +199,7 @@ public class SecretsInLogsTests
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             try
             {
-                await export.ExportDomainAsync(d, DateOnly.FromDateTime(Now.UtcDateTime), timeout.Token);
+                await export.ExportDomainAsync(new ExportScope("default", d), DateOnly.FromDateTime(Now.UtcDateTime), timeout.Token);
             }
             catch (Exception ex) when (ex is not (NullReferenceException or ArgumentException))
             {
@@ -215,7 +215,7 @@ public class SecretsInLogsTests
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             try
             {
-                await export.ExportDomainAsync(domain, DateOnly.FromDateTime(Now.UtcDateTime).AddDays(day), timeout.Token);
+                await export.ExportDomainAsync(new ExportScope("default", domain), DateOnly.FromDateTime(Now.UtcDateTime).AddDays(day), timeout.Token);
             }
             catch (Exception ex) when (ex is not (NullReferenceException or ArgumentException))
             {

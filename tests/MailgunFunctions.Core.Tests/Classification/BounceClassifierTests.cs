@@ -200,8 +200,17 @@ public class BounceClassifierTests
     [TestCase("Client host [203.0.113.7] blocked using zen.spamhaus.org", BounceCategory.SenderIssue, "words-sender-blocklisted")]
     [TestCase("Message rejected as spam by Content Filtering", BounceCategory.SenderIssue, "words-content-rejected")]
     [TestCase("Too many messages from your server, slow down", BounceCategory.SenderIssue, "words-rate-limited")]
-    [TestCase("Message size exceeds the limit", BounceCategory.SenderIssue, "words-sender-rejected")]
-    [TestCase("Relay access denied", BounceCategory.HardBounce, "words-relay-denied")]
+    [TestCase("Message size exceeds the limit", BounceCategory.SenderIssue, "words-message-too-large")]
+    [TestCase("Relay access denied", BounceCategory.SenderIssue, "words-relay-denied")]
+    [TestCase("You are not a member of this list", BounceCategory.SenderIssue, "words-list-members-only")]
+    [TestCase("503 5.5.1 Bad sequence of commands", BounceCategory.SenderIssue, "words-protocol")]
+    [TestCase("Message not accepted for policy reasons", BounceCategory.SenderIssue, "words-sender-policy")]
+    [TestCase("User has moved; please try <x@example.net>", BounceCategory.HardBounce, "words-moved")]
+    [TestCase("The user you are trying to contact is receiving mail at a rate that prevents additional messages", BounceCategory.SoftBounce, "words-recipient-busy")]
+    [TestCase("retry timeout exceeded", BounceCategory.SoftBounce, "words-expired")]
+    [TestCase("Cannot send message for 5 days", BounceCategory.SoftBounce, "words-expired")]
+    [TestCase("<x@example.org>: Recipient address rejected: Access denied", BounceCategory.HardBounce, "words-recipient-refused")]
+    [TestCase("Access denied", BounceCategory.SenderIssue, "words-refused-without-cause")]
     [TestCase("The recipient has blocked your address", BounceCategory.Blocked, "words-blocked-by-recipient")]
     [TestCase("Account disabled", BounceCategory.HardBounce, "words-account-disabled")]
     [TestCase("Domain not found", BounceCategory.HardBounce, "words-domain-unknown")]
@@ -221,6 +230,59 @@ public class BounceClassifierTests
         });
     }
 
+    // Cause first: the stated cause decides whatever the code, the code's class, the severity or the general words say.
+    [TestCase(550, "5.1.1", "5.1.1 <x@example.org>: Recipient address rejected: blocked using zen.spamhaus.org", DndState.None)]
+    [TestCase(550, "5.2.1", "5.2.1 Sender verify failed", DndState.None)]
+    [TestCase(554, "5.7.1", "5.7.1 <x@example.org>: Relay access denied", DndState.None)]
+    [TestCase(550, null, "Access denied - too many connections from your IP", DndState.None)]
+    [TestCase(550, "5.7.1", "5.7.1 Message refused: not RFC 2822 compliant", DndState.None)]
+    [TestCase(550, null, "You are not allowed to post to this mailing list", DndState.None)]
+    [TestCase(552, null, "Message size exceeds maximum permitted", DndState.None)]
+    [TestCase(554, "5.7.1", "5.7.1 The user has blocked you from sending email to them", DndState.Permanent)]
+    [TestCase(550, null, "This user does not accept mail from your IP address", DndState.Permanent)]
+    [TestCase(550, "5.7.1", "5.7.1 <x@example.org>: Recipient address rejected: Access denied", DndState.Permanent)]
+    [TestCase(550, "5.7.1", "5.7.1 User unknown", DndState.Permanent)]
+    [TestCase(550, null, "Mailbox\n  unavailable", DndState.Permanent)]
+    [TestCase(550, null, "The account or domain may not exist, they may be blacklisted, or missing the proper dns entries.", DndState.Permanent)]
+    [TestCase(550, null, "retry timeout exceeded", DndState.Temporary)]
+    [TestCase(550, "5.4.7", "5.4.7 Delivery attempts expired: 452 4.2.2 Mailbox full", DndState.Temporary)]
+    [TestCase(550, null, "Could not deliver message for 5 days. Giving up.", DndState.Temporary)]
+    [TestCase(554, "5.4.6", "5.4.6 Routing loop detected", DndState.Temporary)]
+    [TestCase(550, "5.2.1", "5.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.", DndState.Temporary)]
+    [TestCase(451, "4.3.0", "4.3.0 Mail server temporarily rejected message.", DndState.Temporary)]
+    [TestCase(550, "5.7.1", "5.7.1 Message rejected", DndState.None)]
+    public void The_stated_cause_decides(int code, string? enhanced, string message, DndState effect)
+    {
+        var result = Defaults.Classify(Failed(code, enhanced, message));
+        Assert.That(result.Effect, Is.EqualTo(effect), result.Explanation);
+    }
+
+    [Test]
+    public void The_explanation_names_the_deciding_phrase_and_what_it_outranked()
+    {
+        var result = Defaults.Classify(Failed(550, "5.1.1", "5.1.1 <x@example.org>: Recipient address rejected: blocked using zen.spamhaus.org; user unknown"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Category, Is.EqualTo(BounceCategory.SenderIssue));
+            Assert.That(result.Explanation, Does.Contain("\"zen.spamhaus\"").Or.Contain("\"blocked using\"").Or.Contain("\"spamhaus\""));
+            Assert.That(result.Outranked, Does.Contain("5.1.1").And.Contain("hard-bounce"));
+            Assert.That(result.Outranked, Does.Contain("\"user unknown\""));
+            Assert.That(result.Outranked, Does.Contain("severity permanent"));
+            Assert.That(result.Explanation, Does.EndWith($"It outranks {result.Outranked}."));
+        });
+    }
+
+    [Test]
+    public void Nothing_is_outranked_when_every_signal_agrees()
+    {
+        var result = Defaults.Classify(Failed(550, "5.1.1", "5.1.1 The email account that you tried to reach does not exist."));
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Category, Is.EqualTo(BounceCategory.HardBounce));
+            Assert.That(result.Outranked, Is.Null);
+        });
+    }
+
     [Test]
     public void Words_overrule_a_misleading_550_policy_block()
     {
@@ -235,7 +297,7 @@ public class BounceClassifierTests
     [TestCase("5.4.4", 550, BounceCategory.HardBounce, "enhanced-5.4.x-routing")]
     [TestCase("5.6.0", 550, BounceCategory.SenderIssue, "enhanced-x.6.x-content")]
     [TestCase("5.5.1", 500, BounceCategory.SenderIssue, "enhanced-x.5.x-protocol")]
-    [TestCase("5.7.1", 550, BounceCategory.Blocked, "enhanced-5.7.x-blocked")]
+    [TestCase("5.7.1", 550, BounceCategory.SenderIssue, "enhanced-5.7.x-policy")]
     [TestCase("5.0.0", 550, BounceCategory.HardBounce, "smtp-550")]
     [TestCase("5.3.0", 551, BounceCategory.HardBounce, "smtp-551-user-not-local")]
     public void Enhanced_codes_by_class_and_subject_without_telling_words(string enhanced, int code, BounceCategory category, string rule)
@@ -289,7 +351,8 @@ public class BounceClassifierTests
     public void Delivery_time_expired_follows_the_gave_up_switch(bool permanent, BounceCategory category)
     {
         var classifier = new BounceClassifier(new ClassifierOptions { GaveUpAfterRetriesIsPermanent = permanent });
-        AssertResult(classifier.Classify(Failed(550, "5.4.7", "Delivery time expired")), category, "enhanced-x.4.7-expired");
+        AssertResult(classifier.Classify(Failed(550, "5.4.7", "Sorry")), category, "enhanced-x.4.7-expired");
+        AssertResult(classifier.Classify(Failed(550, null, "Delivery time expired")), category, "words-expired");
     }
 
     [TestCase(false, BounceCategory.SoftBounce)]
@@ -362,7 +425,8 @@ public class BounceClassifierTests
         }
     }
 
-    [TestCase(554, null, "Message rejected", BounceCategory.SenderIssue, "reason-espblock")]
+    [TestCase(554, null, "Sorry", BounceCategory.SenderIssue, "reason-espblock")]
+    [TestCase(550, null, "Sorry", BounceCategory.SenderIssue, "reason-espblock")]
     [TestCase(550, "5.7.1", "Delivery not authorized", BounceCategory.SenderIssue, "reason-espblock")]
     [TestCase(550, "5.1.1", "user unknown", BounceCategory.HardBounce, "enhanced-5.1.x")]
     [TestCase(550, null, "No such user", BounceCategory.HardBounce, "words-user-unknown")]

@@ -27,7 +27,6 @@ public class DndOptionsTests
             Assert.That(o.TemporaryDuration, Is.EqualTo(TimeSpan.FromHours(72)));
             Assert.That(o.SoftBounceEscalationCount, Is.EqualTo(3));
             Assert.That(o.SoftBounceEscalationWindow, Is.EqualTo(TimeSpan.FromDays(14)));
-            Assert.That(o.DefaultTenant, Is.Null);
             Assert.That(o.SenderIssueBucket, Is.EqualTo(TimeSpan.FromMinutes(10)));
             Assert.That(o.SenderIssueWarningThreshold, Is.EqualTo(25));
         });
@@ -36,14 +35,13 @@ public class DndOptionsTests
     [Test]
     public void Binding_reads_the_Dnd_section()
     {
-        var o = Resolve(new Dictionary<string, string?> { ["Dnd:TemporaryDuration"] = "1.00:00:00", ["Dnd:DefaultTenant"] = "mg.example.com" });
-        Assert.That((o.TemporaryDuration, o.DefaultTenant), Is.EqualTo((TimeSpan.FromDays(1), "mg.example.com")));
+        var o = Resolve(new Dictionary<string, string?> { ["Dnd:TemporaryDuration"] = "1.00:00:00", ["Dnd:ContactIdVariable"] = "cid" });
+        Assert.That((o.TemporaryDuration, o.ContactIdVariable), Is.EqualTo((TimeSpan.FromDays(1), "cid")));
     }
 
     [TestCase("Dnd:SoftBounceEscalationCount", "33")]
     [TestCase("Dnd:SoftBounceEscalationCount", "1")]
     [TestCase("Dnd:TemporaryDuration", "00:00:10")]
-    [TestCase("Dnd:DefaultTenant", "mg example com")]
     [TestCase("Dnd:ContactIdVariable", "")]
     public void Invalid_values_are_refused(string key, string value)
     {

@@ -71,7 +71,6 @@ public class MailgunEventParserTests
 
     [TestCase("""{"id":"x","timestamp":1}""", "event_missing")]
     [TestCase("""{"event":"","id":"x","timestamp":1}""", "event_missing")]
-    [TestCase("""{"event":"failed","timestamp":1}""", "id_missing")]
     [TestCase("""{"event":"failed","id":"x"}""", "timestamp_missing")]
     [TestCase("""{"event":"failed","id":"x","timestamp":"soon"}""", "timestamp_missing")]
     [TestCase("""{"event":"failed","id":"x","timestamp":-5}""", "timestamp_out_of_range")]
@@ -88,5 +87,20 @@ public class MailgunEventParserTests
         var data = JObject.Parse("""{"event":"failed","id":"x","timestamp":1,"recipient":{"a":1},"tags":"notarray","user-variables":[1],"flags":5,"delivery-status":"x","message":[]}""");
         var e = MailgunEventParser.Parse(data);
         Assert.That((e.Recipient, e.Tags.Count, e.UserVariables.Count, e.DeliveryStatus), Is.EqualTo(((string?)null, 0, 0, (DeliveryStatus?)null)));
+    }
+
+    [Test]
+    public void Parse_derives_a_stable_id_for_an_event_without_one()
+    {
+        // Mailgun documents an id on every event; trimmed and older producers omit it. The same event must stay the same change.
+        var a = MailgunEventParser.Parse(JObject.Parse("""{"event":"failed","timestamp":1529006854.3,"recipient":"a@example.com"}"""));
+        var again = MailgunEventParser.Parse(JObject.Parse("""{"event":"failed","timestamp":1529006854.3,"recipient":"a@example.com"}"""));
+        var other = MailgunEventParser.Parse(JObject.Parse("""{"event":"failed","timestamp":1529006854.3,"recipient":"b@example.com"}"""));
+        Assert.Multiple(() =>
+        {
+            Assert.That(a.Id, Does.StartWith("sha256-").And.Length.EqualTo(29));
+            Assert.That(again.Id, Is.EqualTo(a.Id));
+            Assert.That(other.Id, Is.Not.EqualTo(a.Id));
+        });
     }
 }

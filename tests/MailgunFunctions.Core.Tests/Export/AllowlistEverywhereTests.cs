@@ -16,16 +16,21 @@ namespace MailgunFunctions.Tests.Export;
 /// </summary>
 public class AllowlistEverywhereTests : ExportTestBed
 {
+    private string _tenant = null!;
     private string _domain = null!;
     private ServiceProvider _services = null!;
 
     [SetUp]
     public async Task ExportTheAllowlist()
     {
-        _domain = $"allow-{Guid.NewGuid():N}"[..14] + ".example.com";
+        _tenant = TestTenants.NewId("allow");
+        _domain = _tenant + ".example.com";
         HostLists(Us, _domain, allowlist: [ApiTestServices.Allow("VIP@example.net"), ApiTestServices.Allow("partner.example", type: "domain")]);
-        _services = ApiTestServices.Build(Storage, ApiTestServices.Settings(Us, Eu, (_domain, "Us")));
-        await _services.GetRequiredService<SuppressionExport>().RunAsync(Day, CancellationToken.None);
+        var settings = ApiTestServices.Settings(Us, Eu);
+        settings["Tenants:KeyEncryptionKeys:k1"] = TestSettings.KeyEncryptionKey;
+        _services = ApiTestServices.Build(Storage, settings);
+        await TestTenants.RegisterAsync(_services, _tenant, TestTenants.NewSigningKey(), [_domain]);
+        await _services.GetRequiredService<SuppressionExport>().ExportDomainAsync(new ExportScope(_tenant, _domain), Day, CancellationToken.None);
     }
 
     [TearDown]
@@ -34,8 +39,8 @@ public class AllowlistEverywhereTests : ExportTestBed
     private async Task<(DndState State, List<DndHistoryRecord> History)> Outcome(string address)
     {
         var store = _services.GetRequiredService<DndStore>();
-        var (_, status) = await store.GetStatusAsync(_domain, address, CancellationToken.None);
-        return (status.State, await store.HistoryAsync(_domain, address, CancellationToken.None).ToListAsync());
+        var (_, status) = await store.GetStatusAsync(_tenant, address, CancellationToken.None);
+        return (status.State, await store.HistoryAsync(_tenant, address, CancellationToken.None).ToListAsync());
     }
 
     [TestCase("vip@example.net", TestName = "A webhook hard bounce of an allowlisted address sets no DND")]
@@ -69,7 +74,7 @@ public class AllowlistEverywhereTests : ExportTestBed
     [Test]
     public async Task A_bounce_report_sent_to_the_reply_address_for_an_allowlisted_address_sets_no_dnd()
     {
-        await _services.GetRequiredService<IReplyDndActions>().ApplyHardBounceFromDsnAsync(_domain, "vip@example.net", "5.1.1", "550 5.1.1 user unknown",
+        await _services.GetRequiredService<IReplyDndActions>().ApplyHardBounceFromDsnAsync(_tenant, "vip@example.net", "5.1.1", "550 5.1.1 user unknown",
             "mailgun-inbound:" + new string('a', 64), DateTimeOffset.UtcNow, CancellationToken.None);
 
         var (state, history) = await Outcome("vip@example.net");

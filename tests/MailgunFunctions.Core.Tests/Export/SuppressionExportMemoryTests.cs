@@ -51,9 +51,9 @@ public class SuppressionExportMemoryTests
         await using var services = ApiTestServices.Build(storage, settings);
         var export = services.GetRequiredService<SuppressionExport>();
 
-        var (summary, baseline, peak) = await LiveHeapPeak.MeasureAsync(() => export.ExportDomainAsync(domain, new DateOnly(2026, 11, 26), CancellationToken.None));
+        var (summary, baseline, peak) = await LiveHeapPeak.MeasureAsync(() => export.ExportDomainAsync(new ExportScope("default", domain), new DateOnly(2026, 11, 26), CancellationToken.None));
 
-        var blob = new BlobServiceClient(storage).GetBlobContainerClient(StorageNames.SuppressionExportsContainer).GetBlobClient($"{domain}/2026-11-26/bounces.csv");
+        var blob = new BlobServiceClient(storage).GetBlobContainerClient(StorageNames.SuppressionExportsContainer).GetBlobClient($"default/{domain}/2026-11-26/bounces.csv");
         long size = (await blob.GetPropertiesAsync()).Value.ContentLength;
         TestContext.Out.WriteLine($"{count} records, CSV {size / 1024 / 1024} MiB, live heap baseline {baseline / 1024 / 1024} MiB, peak {peak / 1024 / 1024} MiB, growth {(peak - baseline) / 1024 / 1024} MiB");
         Assert.Multiple(() =>

@@ -36,7 +36,7 @@ public class SuppressionExportTests : ExportTestBed
     private async Task<List<string>> BlobNames(string domain)
     {
         var names = new List<string>();
-        await foreach (var item in Exports().GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix: domain + "/", cancellationToken: default))
+        await foreach (var item in Exports().GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix: "default/" + domain + "/", cancellationToken: default))
         {
             names.Add(item.Name);
         }
@@ -60,23 +60,23 @@ public class SuppressionExportTests : ExportTestBed
         var summaries = await services.GetRequiredService<SuppressionExport>().RunAsync(Day, CancellationToken.None);
 
         Assert.That(summaries.Select(s => (s.Domain, s.Region, s.TotalRecords)), Is.EqualTo(new[] { (a, "Us", 254L), (b, "Us", 5L), (eu, "Eu", 121L) }));
-        string bounces = (await ReadExportBlob($"{a}/2026-11-26/bounces.csv"))!;
+        string bounces = (await ReadExportBlob($"default/{a}/2026-11-26/bounces.csv"))!;
         Assert.Multiple(async () =>
         {
             Assert.That(Lines(bounces), Has.Length.EqualTo(251));
             Assert.That(Lines(bounces)[0], Is.EqualTo("address,code,error,created_at"));
             Assert.That(Lines(bounces)[1], Is.EqualTo("\"user000000@example.net\",\"550\",\"550 5.1.1 No such user\",\"Fri, 01 Jan 2021 10:00:00 UTC\""));
             Assert.That(Lines(bounces).Skip(1).Distinct().Count(), Is.EqualTo(250), "no duplicates across pages");
-            Assert.That(Lines((await ReadExportBlob($"{a}/2026-11-26/unsubscribes.csv"))!), Is.EqualTo(new[] { "address,tags,created_at", "\"u@example.net\",\"[\"\"*\"\"]\",\"Sun, 03 Jan 2021 10:00:00 UTC\"" }));
-            Assert.That(Lines((await ReadExportBlob($"{a}/2026-11-26/whitelists.csv"))!)[0], Is.EqualTo("value,type,reason,createdAt"));
-            Assert.That(Lines((await ReadExportBlob($"{eu}/2026-11-26/bounces.csv"))!), Has.Length.EqualTo(121));
+            Assert.That(Lines((await ReadExportBlob($"default/{a}/2026-11-26/unsubscribes.csv"))!), Is.EqualTo(new[] { "address,tags,created_at", "\"u@example.net\",\"[\"\"*\"\"]\",\"Sun, 03 Jan 2021 10:00:00 UTC\"" }));
+            Assert.That(Lines((await ReadExportBlob($"default/{a}/2026-11-26/whitelists.csv"))!)[0], Is.EqualTo("value,type,reason,createdAt"));
+            Assert.That(Lines((await ReadExportBlob($"default/{eu}/2026-11-26/bounces.csv"))!), Has.Length.EqualTo(121));
             Assert.That(await BlobNames(a), Is.EquivalentTo(new[] { "bounces", "complaints", "unsubscribes", "whitelists" }
                 .Concat(["dnd", "review-dnd-not-in-mailgun"])
-                .Select(l => $"{a}/2026-11-26/{l}.csv").Concat([$"{a}/2026-11-26/summary.json", $"{a}/2026-11-26/report.md"])), "no _partial blob left");
+                .Select(l => $"default/{a}/2026-11-26/{l}.csv").Concat([$"default/{a}/2026-11-26/summary.json", $"default/{a}/2026-11-26/report.md"])), "no _partial blob left");
             Assert.That(Us.Requests.Any(r => r.RawTarget.Contains(eu, StringComparison.Ordinal)), Is.False, "EU domain never asked on the US host");
         });
 
-        var summary = ExportSummary.FromJson((await ReadExportBlob($"{a}/2026-11-26/summary.json"))!)!;
+        var summary = ExportSummary.FromJson((await ReadExportBlob($"default/{a}/2026-11-26/summary.json"))!)!;
         Assert.Multiple(() =>
         {
             Assert.That(summary.Lists.ToDictionary(l => l.Key, l => l.Value.Records),
@@ -85,10 +85,10 @@ public class SuppressionExportTests : ExportTestBed
             Assert.That(summary.PreviousExport, Is.Null);
             Assert.That(summary.TotalNewSincePrevious, Is.Null);
             Assert.That(summary.Reconciliation, Is.EqualTo("done"), "the DND reconciliation is registered by AddMailgunCore");
-            Assert.That(logs.Entries.Count(e => e.Text.StartsWith($"Suppression export summary {a} 2026-11-26: bounces 250, complaints 2", StringComparison.Ordinal)), Is.EqualTo(1));
+            Assert.That(logs.Entries.Count(e => e.Text.StartsWith($"Suppression export summary default/{a} 2026-11-26: bounces 250, complaints 2", StringComparison.Ordinal)), Is.EqualTo(1));
         });
 
-        var rows = await services.GetRequiredService<ExportRunStore>().GetRunAsync(a, Day, CancellationToken.None);
+        var rows = await services.GetRequiredService<ExportRunStore>().GetRunAsync(new ExportScope("default", a), Day, CancellationToken.None);
         Assert.That(rows.Select(r => (r.List, r.State, r.Records)), Is.EquivalentTo(new (SuppressionList?, ExportState, long)[]
         {
             (null, ExportState.Completed, 254), (SuppressionList.Bounces, ExportState.Completed, 250), (SuppressionList.Complaints, ExportState.Completed, 2),
@@ -107,7 +107,7 @@ public class SuppressionExportTests : ExportTestBed
 
         var summary = (await services.GetRequiredService<SuppressionExport>().RunAsync(Day, CancellationToken.None)).Single();
 
-        string csv = (await ReadExportBlob($"{d}/2026-11-26/bounces.csv"))!;
+        string csv = (await ReadExportBlob($"default/{d}/2026-11-26/bounces.csv"))!;
         Assert.Multiple(() =>
         {
             Assert.That(csv, Does.Contain("\r\n\"'=cmd|' /C calc'!A0@example.net\",\"550\","));
@@ -147,18 +147,18 @@ public class SuppressionExportTests : ExportTestBed
         var error = Assert.ThrowsAsync<SuppressionExportException>(() => export.RunAsync(Day, CancellationToken.None));
 
         var store = services.GetRequiredService<ExportRunStore>();
-        var failed = await store.GetAsync(d, Day, SuppressionList.Unsubscribes, CancellationToken.None);
+        var failed = await store.GetAsync(new ExportScope("default", d), Day, SuppressionList.Unsubscribes, CancellationToken.None);
         Assert.Multiple(async () =>
         {
             Assert.That(error!.Message, Does.Contain(d).And.Contain("500"));
-            Assert.That(await ReadExportBlob($"{d}/2026-11-26/unsubscribes.csv"), Is.Null, "a half-written list never gets its final name");
-            Assert.That(await ReadExportBlob($"{d}/2026-11-26/summary.json"), Is.Null);
-            Assert.That(await ReadExportBlob($"{d}/2026-11-26/bounces.csv"), Is.Not.Null);
+            Assert.That(await ReadExportBlob($"default/{d}/2026-11-26/unsubscribes.csv"), Is.Null, "a half-written list never gets its final name");
+            Assert.That(await ReadExportBlob($"default/{d}/2026-11-26/summary.json"), Is.Null);
+            Assert.That(await ReadExportBlob($"default/{d}/2026-11-26/bounces.csv"), Is.Not.Null);
             Assert.That(failed!.State, Is.EqualTo(ExportState.Failed));
             Assert.That(failed.Records, Is.EqualTo(checkpointedRecords), "records safely uploaded at the last checkpoint");
             Assert.That(failed.ResumeFrom, checkpointedRecords > 0 ? Does.Contain("page=next&address=u0199%40example.net") : Is.Null);
             Assert.That(failed.Error, Does.Contain("500"));
-            Assert.That((await store.GetAsync(d, Day, null, CancellationToken.None))!.State, Is.EqualTo(ExportState.Failed));
+            Assert.That((await store.GetAsync(new ExportScope("default", d), Day, null, CancellationToken.None))!.State, Is.EqualTo(ExportState.Failed));
         });
 
         Us.ClearFaults();
@@ -166,8 +166,8 @@ public class SuppressionExportTests : ExportTestBed
         var summary = (await export.RunAsync(Day, CancellationToken.None)).Single();
 
         var rerun = Us.Requests.Skip(before).ToList();
-        string csv = (await ReadExportBlob($"{d}/2026-11-26/unsubscribes.csv"))!;
-        var done = await store.GetAsync(d, Day, SuppressionList.Unsubscribes, CancellationToken.None);
+        string csv = (await ReadExportBlob($"default/{d}/2026-11-26/unsubscribes.csv"))!;
+        var done = await store.GetAsync(new ExportScope("default", d), Day, SuppressionList.Unsubscribes, CancellationToken.None);
         Assert.Multiple(async () =>
         {
             Assert.That(Lines(csv).Skip(1).Select(l => l.Split(',')[0].Trim('"')), Is.EqualTo(Enumerable.Range(0, 500).Select(i => $"u{i:D4}@example.net")), "complete, in order, no duplicates");
@@ -198,7 +198,7 @@ public class SuppressionExportTests : ExportTestBed
         var export = services.GetRequiredService<SuppressionExport>();
         Assert.ThrowsAsync<SuppressionExportException>(() => export.RunAsync(Day, CancellationToken.None));
         var store = services.GetRequiredService<ExportRunStore>();
-        var failed = (await store.GetAsync(d, Day, SuppressionList.Bounces, CancellationToken.None))!;
+        var failed = (await store.GetAsync(new ExportScope("default", d), Day, SuppressionList.Bounces, CancellationToken.None))!;
         Assert.That(failed.Blocks, Has.Count.EqualTo(2));
         // As after a week (Azure drops uncommitted blocks) or a partial blob deleted by hand: one block is unknown.
         await store.SaveAsync(failed with { Blocks = [failed.Blocks[0], Convert.ToBase64String("000099-00000001"u8)] }, CancellationToken.None);
@@ -207,7 +207,7 @@ public class SuppressionExportTests : ExportTestBed
 
         await export.RunAsync(Day, CancellationToken.None);
 
-        string csv = (await ReadExportBlob($"{d}/2026-11-26/bounces.csv"))!;
+        string csv = (await ReadExportBlob($"default/{d}/2026-11-26/bounces.csv"))!;
         Assert.That(Lines(csv).Skip(1).Select(l => l.Split(',')[0].Trim('"')), Is.EqualTo(Enumerable.Range(0, 300).Select(i => $"user{i:D6}@example.net")));
         Assert.That(Us.Requests.Skip(before).Count(r => r.RawTarget.Contains("/bounces", StringComparison.Ordinal)), Is.EqualTo(4), "pages 1-3 and the empty one");
     }
@@ -222,18 +222,18 @@ public class SuppressionExportTests : ExportTestBed
         await export.RunAsync(Day, CancellationToken.None);
         Us.SetList(d, "complaints", [ApiTestServices.Complaint("c@example.net"), ApiTestServices.Complaint("late@example.net")]);
         int before = Us.Requests.Count;
-        string? summary = await ReadExportBlob($"{d}/2026-11-26/summary.json");
+        string? summary = await ReadExportBlob($"default/{d}/2026-11-26/summary.json");
 
         await export.RunAsync(Day, CancellationToken.None);
 
         Assert.That(Us.Requests.Count, Is.EqualTo(before), "nothing asked again");
-        Assert.That(await ReadExportBlob($"{d}/2026-11-26/summary.json"), Is.EqualTo(summary), "a finished domain is skipped whole, summary untouched");
-        Assert.That(Lines((await ReadExportBlob($"{d}/2026-11-26/complaints.csv"))!), Has.Length.EqualTo(2), "the finished export stands");
+        Assert.That(await ReadExportBlob($"default/{d}/2026-11-26/summary.json"), Is.EqualTo(summary), "a finished domain is skipped whole, summary untouched");
+        Assert.That(Lines((await ReadExportBlob($"default/{d}/2026-11-26/complaints.csv"))!), Has.Length.EqualTo(2), "the finished export stands");
 
-        await Exports().DeleteBlobAsync($"{d}/2026-11-26/complaints.csv");
+        await Exports().DeleteBlobAsync($"default/{d}/2026-11-26/complaints.csv");
         await export.RunAsync(Day, CancellationToken.None);
 
-        Assert.That(Lines((await ReadExportBlob($"{d}/2026-11-26/complaints.csv"))!), Has.Length.EqualTo(3));
+        Assert.That(Lines((await ReadExportBlob($"default/{d}/2026-11-26/complaints.csv"))!), Has.Length.EqualTo(3));
         Assert.That(Us.Requests.Skip(before).All(r => r.RawTarget.Contains("/complaints", StringComparison.Ordinal)), Is.True);
     }
 
@@ -253,7 +253,7 @@ public class SuppressionExportTests : ExportTestBed
 
         var summary = (await export.RunAsync(Day, CancellationToken.None)).Single();
 
-        var stored = ExportSummary.FromJson((await ReadExportBlob($"{d}/2026-11-26/summary.json"))!)!;
+        var stored = ExportSummary.FromJson((await ReadExportBlob($"default/{d}/2026-11-26/summary.json"))!)!;
         Assert.Multiple(() =>
         {
             Assert.That(stored, Is.Not.Null);
@@ -282,8 +282,8 @@ public class SuppressionExportTests : ExportTestBed
         {
             Assert.That(error!.Message, Does.Contain("Mailgun__ApiKey").And.Contain("MailgunApi__Domains__0__Region").And.Contain(wrongRegion));
             Assert.That(error.InnerExceptions.Single(), Is.TypeOf<MailgunApiException>());
-            Assert.That(await ReadExportBlob($"{good}/2026-11-26/summary.json"), Is.Not.Null);
-            Assert.That((await services.GetRequiredService<ExportRunStore>().GetAsync(wrongRegion, Day, null, CancellationToken.None))!.State, Is.EqualTo(ExportState.Failed));
+            Assert.That(await ReadExportBlob($"default/{good}/2026-11-26/summary.json"), Is.Not.Null);
+            Assert.That((await services.GetRequiredService<ExportRunStore>().GetAsync(new ExportScope("default", wrongRegion), Day, null, CancellationToken.None))!.State, Is.EqualTo(ExportState.Failed));
         });
     }
 
@@ -295,14 +295,14 @@ public class SuppressionExportTests : ExportTestBed
         var logs = new CapturedLogs();
         await using var services = Services([(d, "Us")], logs: logs, extra: s => s.RemoveAll<ISuppressionReconciler>());
 
-        var summary = await services.GetRequiredService<SuppressionExport>().ExportDomainAsync(d, Day, CancellationToken.None);
+        var summary = await services.GetRequiredService<SuppressionExport>().ExportDomainAsync(new ExportScope("default", d), Day, CancellationToken.None);
 
         Assert.Multiple(async () =>
         {
             Assert.That(summary.Reconciliation, Is.EqualTo("not-configured"));
             Assert.That(summary.ReconciliationCounts, Is.Null);
-            Assert.That(await ReadExportBlob($"{d}/2026-11-26/report.md"), Does.Contain("Not done (not-configured)."));
-            Assert.That(await ReadExportBlob($"{d}/2026-11-26/dnd.csv"), Is.Null);
+            Assert.That(await ReadExportBlob($"default/{d}/2026-11-26/report.md"), Does.Contain("Not done (not-configured)."));
+            Assert.That(await ReadExportBlob($"default/{d}/2026-11-26/dnd.csv"), Is.Null);
             Assert.That(logs.Entries.Count(e => e.Text.Contains("no reconciler is registered", StringComparison.Ordinal)), Is.EqualTo(1));
         });
     }
@@ -310,7 +310,7 @@ public class SuppressionExportTests : ExportTestBed
     /// <summary>A reconciler that only re-reads the exported bounces: proves the seam hands over a usable re-stream.</summary>
     private sealed class RecordingReconciler(List<SuppressionRecord> reread) : ISuppressionReconciler
     {
-        public async Task<IReadOnlyDictionary<string, long>> ReconcileAsync(string domain, DateOnly date, ExportedSuppressions exported, CancellationToken cancellationToken)
+        public async Task<IReadOnlyDictionary<string, long>> ReconcileAsync(ExportScope scope, DateOnly date, ExportedSuppressions exported, CancellationToken cancellationToken)
         {
             await foreach (var record in exported.ReadAsync(SuppressionList.Bounces, cancellationToken))
             {

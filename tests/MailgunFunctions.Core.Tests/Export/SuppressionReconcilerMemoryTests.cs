@@ -46,18 +46,23 @@ public class SuppressionReconcilerMemoryTests
             us.SetList(domain, list, []);
         }
 
+        // A tenant of its own (the registry on), so the DND table compared is this test's only.
+        string tenant = TestTenants.NewId("remem");
+        var settings = ApiTestServices.Settings(us, eu);
+        settings["Tenants:KeyEncryptionKeys:k1"] = TestSettings.KeyEncryptionKey;
+        await using var services = ApiTestServices.Build(storage, settings);
+        await TestTenants.RegisterAsync(services, tenant, TestTenants.NewSigningKey(), [domain]);
+
         // DND here: the same `count` addresses plus `ours` of our own that Mailgun does not list (review items).
-        await SeedAsync(storage, domain, Enumerable.Range(0, count).Select(i => $"user{i:D8}@example.net")
+        await SeedAsync(storage, tenant, Enumerable.Range(0, count).Select(i => $"user{i:D8}@example.net")
             .Concat(Enumerable.Range(0, ours).Select(i => $"ours{i:D8}@example.net")));
 
-        var settings = ApiTestServices.Settings(us, eu, (domain, "Us"));
-        await using var services = ApiTestServices.Build(storage, settings);
         var export = services.GetRequiredService<SuppressionExport>();
 
-        var (summary, baseline, peak) = await LiveHeapPeak.MeasureAsync(() => export.ExportDomainAsync(domain, new DateOnly(2026, 11, 26), CancellationToken.None));
+        var (summary, baseline, peak) = await LiveHeapPeak.MeasureAsync(() => export.ExportDomainAsync(new ExportScope(tenant, domain), new DateOnly(2026, 11, 26), CancellationToken.None));
 
         var container = new BlobServiceClient(storage).GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
-        long dndSize = (await container.GetBlobClient($"{domain}/2026-11-26/dnd.csv").GetPropertiesAsync()).Value.ContentLength;
+        long dndSize = (await container.GetBlobClient($"{tenant}/{domain}/2026-11-26/dnd.csv").GetPropertiesAsync()).Value.ContentLength;
         var counts = summary.ReconciliationCounts!;
         TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{count + fresh} Mailgun records, {count + ours} DND entries, dnd.csv {dndSize / 1024} KiB, live heap baseline {baseline / 1024 / 1024} MiB, peak {peak / 1024 / 1024} MiB, growth {(peak - baseline) / 1024 / 1024} MiB; {string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}"))}"));

@@ -12,19 +12,27 @@ namespace MailgunFunctions.Tests.Export;
 
 /// <summary>
 /// The reconciliation end to end, as the nightly export runs it: the Mailgun fake (real HTTP) and Azurite (real
-/// Blob and Table clients, the app's own registration). Each test uses its own domain, which is also the DND tenant,
+/// Blob and Table clients, the app's own registration). Each test uses its own tenant in the registry with its own domain,
 /// so DND partitions, blobs and ExportRuns rows of other tests never match.
 /// </summary>
 public class SuppressionReconcilerTests : ExportTestBed
 {
+    private string _tenant = null!;
     private string _domain = null!;
 
     [SetUp]
-    public void NewDomain() => _domain = $"rec-{Guid.NewGuid():N}"[..12] + ".example.com";
+    public async Task NewTenant()
+    {
+        _tenant = TestTenants.NewId("rec");
+        _domain = _tenant + ".example.com";
+        await using var services = Services();
+        await TestTenants.RegisterAsync(services, _tenant, TestTenants.NewSigningKey(), [_domain]);
+    }
 
     private ServiceProvider Services(string maxDndKeys = "1000000", CapturedLogs? logs = null)
     {
-        var settings = ApiTestServices.Settings(Us, Eu, (_domain, "Us"));
+        var settings = ApiTestServices.Settings(Us, Eu);
+        settings["Tenants:KeyEncryptionKeys:k1"] = TestSettings.KeyEncryptionKey;
         settings["MailgunApi:SuppressionPageSize"] = "2";
         settings["SuppressionReconciliation:MaxDndKeysInMemory"] = maxDndKeys;
         return ApiTestServices.Build(Storage, settings, logs);
@@ -50,11 +58,11 @@ public class SuppressionReconcilerTests : ExportTestBed
     private async Task SeedOwnDndAsync(DndStore dnd)
     {
         // DND here through our own unsubscribe link: one also on Mailgun's bounces, one Mailgun has never heard of.
-        await dnd.ApplyAsync(_domain, "already@example.net", DndChange.PlatformUnsubscribe(new DateTimeOffset(2025, 5, 1, 0, 0, 0, TimeSpan.Zero), "link-1"), CancellationToken.None);
-        await dnd.ApplyAsync(_domain, "ours-only@example.net", DndChange.PlatformUnsubscribe(new DateTimeOffset(2025, 6, 1, 0, 0, 0, TimeSpan.Zero), "link-2"), CancellationToken.None);
+        await dnd.ApplyAsync(_tenant, "already@example.net", DndChange.PlatformUnsubscribe(new DateTimeOffset(2025, 5, 1, 0, 0, 0, TimeSpan.Zero), "link-1"), CancellationToken.None);
+        await dnd.ApplyAsync(_tenant, "ours-only@example.net", DndChange.PlatformUnsubscribe(new DateTimeOffset(2025, 6, 1, 0, 0, 0, TimeSpan.Zero), "link-2"), CancellationToken.None);
     }
 
-    private Task<string?> ReadBlob(string file) => ReadExportBlob($"{_domain}/2026-11-26/{file}");
+    private Task<string?> ReadBlob(string file) => ReadExportBlob($"{_tenant}/{_domain}/2026-11-26/{file}");
 
     private static async Task<List<DndHistoryRecord>> History(DndStore dnd, string tenant, string address)
     {
@@ -79,10 +87,10 @@ public class SuppressionReconcilerTests : ExportTestBed
         var dnd = services.GetRequiredService<DndStore>();
         await SeedOwnDndAsync(dnd);
 
-        var summary = await services.GetRequiredService<SuppressionExport>().ExportDomainAsync(_domain, Day, CancellationToken.None);
+        var summary = await services.GetRequiredService<SuppressionExport>().ExportDomainAsync(new ExportScope(_tenant, _domain), Day, CancellationToken.None);
 
-        async Task<DndStatus> State(string address) => (await dnd.GetStatusAsync(_domain, address, CancellationToken.None)).Status;
-        var bounce = await History(dnd, _domain, "zed@example.net");
+        async Task<DndStatus> State(string address) => (await dnd.GetStatusAsync(_tenant, address, CancellationToken.None)).Status;
+        var bounce = await History(dnd, _tenant, "zed@example.net");
         Assert.Multiple(async () =>
         {
             Assert.That(summary.Reconciliation, Is.EqualTo("done"));
@@ -100,11 +108,11 @@ public class SuppressionReconcilerTests : ExportTestBed
             Assert.That((await State("angry@example.net")).State, Is.EqualTo(DndState.Locked), "a complaint at Mailgun locks");
             Assert.That((await State("gone@example.net")).State, Is.EqualTo(DndState.Permanent));
             Assert.That((await State("news-only@example.net")).State, Is.EqualTo(DndState.Permanent), "an unsubscribe from one tag only is a DND too");
-            Assert.That(await dnd.GetAsync(_domain, "allowed@example.net", CancellationToken.None), Is.Null, "allowlisted address never DND");
-            Assert.That(await dnd.GetAsync(_domain, "anyone@partner.example", CancellationToken.None), Is.Null, "allowlisted domain never DND");
-            Assert.That(await dnd.GetAsync(_domain, "vip@example.net", CancellationToken.None), Is.Null, "an allowlist entry is not a suppression");
+            Assert.That(await dnd.GetAsync(_tenant, "allowed@example.net", CancellationToken.None), Is.Null, "allowlisted address never DND");
+            Assert.That(await dnd.GetAsync(_tenant, "anyone@partner.example", CancellationToken.None), Is.Null, "allowlisted domain never DND");
+            Assert.That(await dnd.GetAsync(_tenant, "vip@example.net", CancellationToken.None), Is.Null, "an allowlist entry is not a suppression");
             Assert.That((await State("ours-only@example.net")).State, Is.EqualTo(DndState.Permanent), "review items are never changed");
-            Assert.That((await dnd.GetAsync(_domain, "already@example.net", CancellationToken.None))!.LatestPermanentCause!.Label, Is.EqualTo("platform-unsubscribe"),
+            Assert.That((await dnd.GetAsync(_tenant, "already@example.net", CancellationToken.None))!.LatestPermanentCause!.Label, Is.EqualTo("platform-unsubscribe"),
                 "an address already DND is not written");
 
             Assert.That(bounce, Has.Count.EqualTo(1));
@@ -114,7 +122,7 @@ public class SuppressionReconcilerTests : ExportTestBed
             Assert.That(bounce[0].Message, Is.EqualTo("550 5.1.1 No such user"));
             Assert.That(bounce[0].At, Is.EqualTo(new DateTimeOffset(2021, 1, 1, 10, 0, 0, TimeSpan.Zero)), "Mailgun's created_at");
             Assert.That(bounce[0].NewState, Is.EqualTo(DndState.Permanent));
-            Assert.That(logs.Entries.Count(e => e.Text.Contains($"Suppression export summary {_domain}", StringComparison.Ordinal)
+            Assert.That(logs.Entries.Count(e => e.Text.Contains($"Suppression export summary {_tenant}/{_domain}", StringComparison.Ordinal)
                 && e.Text.Contains("reconciliation done (applied 5, already DND 1, review 1)", StringComparison.Ordinal)), Is.EqualTo(1));
         });
 
@@ -134,7 +142,7 @@ public class SuppressionReconcilerTests : ExportTestBed
         var dnd = services.GetRequiredService<DndStore>();
         await SeedOwnDndAsync(dnd);
 
-        await services.GetRequiredService<SuppressionExport>().ExportDomainAsync(_domain, Day, CancellationToken.None);
+        await services.GetRequiredService<SuppressionExport>().ExportDomainAsync(new ExportScope(_tenant, _domain), Day, CancellationToken.None);
 
         string csv = (await ReadBlob("dnd.csv"))!;
         var lines = Lines(csv);
@@ -158,13 +166,13 @@ public class SuppressionReconcilerTests : ExportTestBed
         await using var services = Services();
         await SeedOwnDndAsync(services.GetRequiredService<DndStore>());
 
-        await services.GetRequiredService<SuppressionExport>().ExportDomainAsync(_domain, Day, CancellationToken.None);
+        await services.GetRequiredService<SuppressionExport>().ExportDomainAsync(new ExportScope(_tenant, _domain), Day, CancellationToken.None);
 
         string report = (await ReadBlob("report.md"))!;
         Assert.That(report, Is.Not.Null);
         Assert.Multiple(() =>
         {
-            Assert.That(report, Does.Contain($"# Suppression export {_domain} 2026-11-26"));
+            Assert.That(report, Does.Contain($"# Suppression export {_domain} (tenant {_tenant}) 2026-11-26"));
             Assert.That(report, Does.Contain("| bounces | 5 | – | – |"));
             Assert.That(report, Does.Contain("| complaints | 1 |"));
             Assert.That(report, Does.Contain("| 550 | 4 |"));
@@ -183,20 +191,20 @@ public class SuppressionReconcilerTests : ExportTestBed
         await using var services = Services();
         var dnd = services.GetRequiredService<DndStore>();
         var export = services.GetRequiredService<SuppressionExport>();
-        await export.ExportDomainAsync(_domain, Day, CancellationToken.None);
-        var entryBefore = await dnd.GetAsync(_domain, "angry@example.net", CancellationToken.None);
+        await export.ExportDomainAsync(new ExportScope(_tenant, _domain), Day, CancellationToken.None);
+        var entryBefore = await dnd.GetAsync(_tenant, "angry@example.net", CancellationToken.None);
 
         // As if the run died after the summary: the report is missing, so the domain is not complete and runs again.
-        await Exports().GetBlobClient($"{_domain}/2026-11-26/report.md").DeleteAsync();
-        var rerun = await export.ExportDomainAsync(_domain, Day, CancellationToken.None);
+        await Exports().GetBlobClient($"{_tenant}/{_domain}/2026-11-26/report.md").DeleteAsync();
+        var rerun = await export.ExportDomainAsync(new ExportScope(_tenant, _domain), Day, CancellationToken.None);
 
         Assert.Multiple(async () =>
         {
             Assert.That(rerun.ReconciliationCounts, Does.ContainKey("applied").WithValue(0));
             Assert.That(rerun.ReconciliationCounts, Does.ContainKey("already-dnd").WithValue(6), "the five applied and our own");
-            Assert.That(await History(dnd, _domain, "angry@example.net"), Has.Count.EqualTo(1));
-            Assert.That(await History(dnd, _domain, "zed@example.net"), Has.Count.EqualTo(1));
-            Assert.That(await dnd.GetAsync(_domain, "angry@example.net", CancellationToken.None), Is.EqualTo(entryBefore));
+            Assert.That(await History(dnd, _tenant, "angry@example.net"), Has.Count.EqualTo(1));
+            Assert.That(await History(dnd, _tenant, "zed@example.net"), Has.Count.EqualTo(1));
+            Assert.That(await dnd.GetAsync(_tenant, "angry@example.net", CancellationToken.None), Is.EqualTo(entryBefore));
             Assert.That(await ReadBlob("report.md"), Does.Contain("(`applied`) | 0 |"));
         });
     }
@@ -207,19 +215,19 @@ public class SuppressionReconcilerTests : ExportTestBed
         Host(bounces: [ApiTestServices.Bounce("back@example.net", "550")], complaints: [], unsubscribes: [], allowlist: []);
         await using var services = Services();
         var dnd = services.GetRequiredService<DndStore>();
-        await dnd.ReenableAsync(_domain, "back@example.net", "ops@example.com", "mailbox fixed, Mailgun entry to be removed", adminOverride: false, CancellationToken.None);
+        await dnd.ReenableAsync(_tenant, "back@example.net", "ops@example.com", "mailbox fixed, Mailgun entry to be removed", adminOverride: false, CancellationToken.None);
         var export = services.GetRequiredService<SuppressionExport>();
 
-        var first = await export.ExportDomainAsync(_domain, Day, CancellationToken.None);
-        var second = await export.ExportDomainAsync(_domain, Day.AddDays(1), CancellationToken.None);
+        var first = await export.ExportDomainAsync(new ExportScope(_tenant, _domain), Day, CancellationToken.None);
+        var second = await export.ExportDomainAsync(new ExportScope(_tenant, _domain), Day.AddDays(1), CancellationToken.None);
 
         Assert.Multiple(async () =>
         {
             Assert.That(first.ReconciliationCounts, Does.ContainKey("cleared-here").WithValue(1));
             Assert.That(second.ReconciliationCounts, Does.ContainKey("cleared-here").WithValue(1));
             Assert.That(second.ReconciliationCounts, Does.ContainKey("applied").WithValue(0));
-            Assert.That((await dnd.GetStatusAsync(_domain, "back@example.net", CancellationToken.None)).Status.State, Is.EqualTo(DndState.None));
-            Assert.That((await History(dnd, _domain, "back@example.net")).Select(h => h.Source),
+            Assert.That((await dnd.GetStatusAsync(_tenant, "back@example.net", CancellationToken.None)).Status.State, Is.EqualTo(DndState.None));
+            Assert.That((await History(dnd, _tenant, "back@example.net")).Select(h => h.Source),
                 Is.EquivalentTo(new[] { DndChangeSource.Operator, DndChangeSource.MailgunSuppression }), "one record of Mailgun's entry over both nights");
         });
     }

@@ -15,14 +15,19 @@ namespace MailgunFunctions.Tests.Export;
 /// </summary>
 public class TagScopedUnsubscribeTests : ExportTestBed
 {
+    private string _tenant = null!;
     private string _domain = null!;
     private ServiceProvider _services = null!;
 
     [SetUp]
-    public void NewDomain()
+    public async Task NewTenant()
     {
-        _domain = $"tags-{Guid.NewGuid():N}"[..13] + ".example.com";
-        _services = ApiTestServices.Build(Storage, ApiTestServices.Settings(Us, Eu, (_domain, "Us")));
+        _tenant = TestTenants.NewId("tags");
+        _domain = _tenant + ".example.com";
+        var settings = ApiTestServices.Settings(Us, Eu);
+        settings["Tenants:KeyEncryptionKeys:k1"] = TestSettings.KeyEncryptionKey;
+        _services = ApiTestServices.Build(Storage, settings);
+        await TestTenants.RegisterAsync(_services, _tenant, TestTenants.NewSigningKey(), [_domain]);
     }
 
     [TearDown]
@@ -31,8 +36,8 @@ public class TagScopedUnsubscribeTests : ExportTestBed
     private async Task<(DndState State, DndHistoryRecord Record)> Outcome(string address)
     {
         var store = _services.GetRequiredService<DndStore>();
-        var (_, status) = await store.GetStatusAsync(_domain, address, CancellationToken.None);
-        return (status.State, (await store.HistoryAsync(_domain, address, CancellationToken.None).ToListAsync()).Single());
+        var (_, status) = await store.GetStatusAsync(_tenant, address, CancellationToken.None);
+        return (status.State, (await store.HistoryAsync(_tenant, address, CancellationToken.None).ToListAsync()).Single());
     }
 
     [Test]
@@ -40,7 +45,7 @@ public class TagScopedUnsubscribeTests : ExportTestBed
     {
         HostLists(Us, _domain, unsubscribes: [ApiTestServices.Unsubscribe("news-only@example.net", "newsletter", "offers")]);
 
-        var summary = await _services.GetRequiredService<SuppressionExport>().ExportDomainAsync(_domain, Day, CancellationToken.None);
+        var summary = await _services.GetRequiredService<SuppressionExport>().ExportDomainAsync(new ExportScope(_tenant, _domain), Day, CancellationToken.None);
 
         var (state, record) = await Outcome("news-only@example.net");
         Assert.Multiple(() =>

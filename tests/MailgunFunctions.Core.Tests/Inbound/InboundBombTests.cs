@@ -34,13 +34,17 @@ public class InboundBombTests
     private string _tenant = "";
     private string _storage = "";
 
+    private string Domain => _tenant + ".example.com";
+
     [SetUp]
     public async Task SetUp()
     {
         _storage = await Azurite.SharedConnectionStringAsync();
-        _tenant = $"b{Guid.NewGuid():N}"[..12] + ".example.com";
+        _tenant = TestTenants.NewId("bomb");
         _services = TestSettings.Services(TestSettings.Configuration(_storage), (s, c) => s.AddMailgunCore(c), new FakeTimeProvider(Now),
             before: TestSettings.RecordReplySeams);
+        // Its own tenant (signed with the test signing key), so each bomb's reply row is the only one of its partition.
+        await TestTenants.RegisterAsync(_services, _tenant, TestSettings.SigningKey, [Domain]);
     }
 
     [TearDown]
@@ -79,12 +83,12 @@ public class InboundBombTests
     [TestCaseSource(nameof(Bombs))]
     public async Task A_bomb_is_answered_stored_and_kept_within_bounded_memory(string name, Func<string, (byte[] Body, string ContentType)> build, string? limit, string textStart)
     {
-        var (body, contentType) = build("reply@" + _tenant);
+        var (body, contentType) = build("reply@" + Domain);
         var intake = _services.GetRequiredService<InboundWebhookIntake>();
 
         var clock = Stopwatch.StartNew();
         var (answer, intakeBaseline, intakePeak) = await LiveHeapPeak.MeasureAsync(() =>
-            intake.AcceptAsync(new MemoryStream(body, writable: false), body.Length, contentType, CancellationToken.None));
+            intake.AcceptAsync(_tenant, new MemoryStream(body, writable: false), body.Length, contentType, CancellationToken.None));
         var intakeTime = clock.Elapsed;
         Assert.That((answer.StatusCode, answer.Reason), Is.EqualTo((200, "accepted")), answer.Detail);
 
@@ -124,7 +128,7 @@ public class InboundBombTests
             {
                 await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
                 var envelope = InboundEnvelope.Deserialize(m.Body.ToString());
-                if (envelope.Recipient.EndsWith(_tenant, StringComparison.Ordinal))
+                if (envelope.Recipient.EndsWith(Domain, StringComparison.Ordinal))
                 {
                     return envelope;
                 }

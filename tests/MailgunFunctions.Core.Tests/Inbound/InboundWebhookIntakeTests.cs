@@ -32,7 +32,7 @@ public class InboundWebhookIntakeTests
     }
 
     private Task<IntakeResult> Accept((byte[] Body, string ContentType) post, long? contentLength = -1) =>
-        _intake.AcceptAsync(new MemoryStream(post.Body), contentLength == -1 ? post.Body.Length : contentLength, post.ContentType, CancellationToken.None);
+        _intake.AcceptAsync(null, new MemoryStream(post.Body), contentLength == -1 ? post.Body.Length : contentLength, post.ContentType, CancellationToken.None);
 
     private static List<KeyValuePair<string, string>> Signed(DateTimeOffset? at = null, string key = TestSettings.SigningKey) =>
         InboundPost.Signed(InboundPost.ParsedReply(), at ?? Now, key: key);
@@ -108,7 +108,7 @@ public class InboundWebhookIntakeTests
     [Test]
     public async Task Declared_length_over_the_limit_is_413_without_reading()
     {
-        var result = await _intake.AcceptAsync(Stream.Null, 40L * 1024 * 1024 + 1, "application/x-www-form-urlencoded", CancellationToken.None);
+        var result = await _intake.AcceptAsync(null, Stream.Null, 40L * 1024 * 1024 + 1, "application/x-www-form-urlencoded", CancellationToken.None);
         Assert.That((result.StatusCode, result.Reason), Is.EqualTo((413, "body_too_large")));
     }
 
@@ -155,7 +155,7 @@ public class InboundWebhookIntakeTests
     [TestCase(null)]
     public async Task Not_a_form_is_406(string? contentType)
     {
-        var result = await _intake.AcceptAsync(new MemoryStream(Encoding.UTF8.GetBytes("{}")), 2, contentType, CancellationToken.None);
+        var result = await _intake.AcceptAsync(null, new MemoryStream(Encoding.UTF8.GetBytes("{}")), 2, contentType, CancellationToken.None);
         Assert.That((result.StatusCode, result.Reason), Is.EqualTo((406, "not_a_form")));
     }
 

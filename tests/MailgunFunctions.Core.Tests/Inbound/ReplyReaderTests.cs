@@ -21,7 +21,7 @@ public class ReplyReaderTests
             Recipient = "reply@mg.example.com",
             ContentType = post.ContentType,
         };
-        return await ReplyReader.ReadAsync(form, envelope, CancellationToken.None);
+        return await ReplyReader.ReadAsync(form, envelope, "mg.example.com", CancellationToken.None);
     }
 
     private static Task<ReplyRecord> ReadMime(string mime) => Read(InboundPost.UrlEncoded(InboundPost.RawMime(mime)));
@@ -209,7 +209,7 @@ public class ReplyReaderTests
         var selection = ReplyReader.Selection(1 << 20);
         using var form = await InboundForm.ReadAsync(file, "application/x-www-form-urlencoded", selection, CancellationToken.None);
         var envelope = new InboundEnvelope { SignedAt = SignedAt, BodySha256 = new string('c', 64), PayloadBlob = "x", Recipient = "reply@mg.example.com" };
-        var reply = await ReplyReader.ReadAsync(form, envelope, CancellationToken.None);
+        var reply = await ReplyReader.ReadAsync(form, envelope, "mg.example.com", CancellationToken.None);
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
         TestContext.Out.WriteLine($"allocated {allocated:N0} bytes reading a {file.Length:N0} byte raw MIME post");
@@ -225,7 +225,7 @@ public class ReplyReaderTests
         var post = InboundPost.UrlEncoded(fields);
         using var form = await InboundForm.ReadAsync(new MemoryStream(post.Body), post.ContentType, selection, CancellationToken.None);
         var envelope = new InboundEnvelope { BodySha256 = new string('c', 64), Recipient = "", PayloadBlob = "x" };
-        var ex = Assert.ThrowsAsync<InboundFormatException>(() => ReplyReader.ReadAsync(form, envelope, CancellationToken.None));
+        var ex = Assert.ThrowsAsync<InboundFormatException>(() => ReplyReader.ReadAsync(form, envelope, "mg.example.com", CancellationToken.None));
         Assert.That(ex!.Reason, Is.EqualTo("recipient_missing"));
     }
 }

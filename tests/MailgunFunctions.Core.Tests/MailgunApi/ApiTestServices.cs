@@ -23,6 +23,9 @@ internal static class ApiTestServices
             ["MailgunApi:MaxRetryDelay"] = "00:00:02",
             ["MailgunApi:MaxRetryAttempts"] = "4",
             ["MailgunApi:AttemptTimeout"] = "00:00:10",
+            // A single-account install (no registry): the shared Azurite holds other tests' registry tenants, which the
+            // export would otherwise also run against the fake.
+            ["Tenants:KeyEncryptionKeys:k1"] = "",
         };
         for (int i = 0; i < domains.Length; i++)
         {

@@ -44,10 +44,17 @@ public class MailgunApiClientTests
         return ApiTestServices.Build(Azurite.Unreachable(), settings, logs);
     }
 
-    private static async Task<List<SuppressionRecord>> ReadAll(MailgunApiClient client, string domain, SuppressionList list, CancellationToken cancellationToken = default)
+    /// <summary>A configured domain as the single-account tenant (made from the settings) addresses it: its region and Mailgun__ApiKey.</summary>
+    private static MailgunDomain Target(IServiceProvider services, string domain)
+    {
+        var tenant = TestSettings.SingleAccount(services).Tenant;
+        return tenant.MailgunDomain(tenant.Domain(domain)!);
+    }
+
+    private static async Task<List<SuppressionRecord>> ReadAll(IServiceProvider services, string domain, SuppressionList list, CancellationToken cancellationToken = default)
     {
         var records = new List<SuppressionRecord>();
-        await foreach (var record in client.StreamSuppressionsAsync(domain, list, cancellationToken))
+        await foreach (var record in services.GetRequiredService<MailgunApiClient>().StreamSuppressionsAsync(Target(services, domain), list, cancellationToken))
         {
             records.Add(record);
         }
@@ -62,7 +69,7 @@ public class MailgunApiClientTests
         await using var services = Services();
         var client = services.GetRequiredService<MailgunApiClient>();
 
-        var records = await ReadAll(client, Us, SuppressionList.Bounces);
+        var records = await ReadAll(services, Us, SuppressionList.Bounces);
 
         Assert.That(records.Select(r => r.Address), Is.EqualTo(Enumerable.Range(0, 2500).Select(i => $"user{i:D6}@example.net")));
         var requests = _us.Requests;
@@ -89,9 +96,9 @@ public class MailgunApiClientTests
         await using var services = Services();
         var client = services.GetRequiredService<MailgunApiClient>();
 
-        var complaints = await ReadAll(client, Us, SuppressionList.Complaints);
-        var unsubscribes = await ReadAll(client, Us, SuppressionList.Unsubscribes);
-        var allowed = await ReadAll(client, Us, SuppressionList.Allowlist);
+        var complaints = await ReadAll(services, Us, SuppressionList.Complaints);
+        var unsubscribes = await ReadAll(services, Us, SuppressionList.Unsubscribes);
+        var allowed = await ReadAll(services, Us, SuppressionList.Allowlist);
 
         Assert.Multiple(() =>
         {
@@ -116,7 +123,7 @@ public class MailgunApiClientTests
         await using var services = Services(s => s["MailgunApi:SuppressionPageSize"] = "100", logs);
         var client = services.GetRequiredService<MailgunApiClient>();
 
-        var records = await ReadAll(client, Us, SuppressionList.Bounces);
+        var records = await ReadAll(services, Us, SuppressionList.Bounces);
 
         Assert.Multiple(() =>
         {
@@ -134,7 +141,7 @@ public class MailgunApiClientTests
         await using var services = Services(s => s["MailgunApi:SuppressionPageSize"] = "100");
         var client = services.GetRequiredService<MailgunApiClient>();
 
-        var records = await ReadAll(client, Us, SuppressionList.Complaints);
+        var records = await ReadAll(services, Us, SuppressionList.Complaints);
 
         Assert.That(records, Has.Count.EqualTo(150));
         Assert.That(_us.Requests.Select(r => r.Status), Is.EqualTo(new[] { 200, 429, 429, 200, 200 }));
@@ -148,7 +155,7 @@ public class MailgunApiClientTests
         await using var services = Services(s => s["MailgunApi:SuppressionPageSize"] = "100");
         var client = services.GetRequiredService<MailgunApiClient>();
 
-        var error = Assert.ThrowsAsync<MailgunApiException>(() => ReadAll(client, Us, SuppressionList.Bounces));
+        var error = Assert.ThrowsAsync<MailgunApiException>(() => ReadAll(services, Us, SuppressionList.Bounces));
 
         Assert.That(error!.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
         Assert.That(error.Message, Does.Contain("after retries"));
@@ -162,13 +169,13 @@ public class MailgunApiClientTests
         await using var services = Services(s => s["Mailgun:ApiKey"] = "key-wrong-0000");
         var client = services.GetRequiredService<MailgunApiClient>();
 
-        var error = Assert.ThrowsAsync<MailgunApiException>(() => ReadAll(client, Us, SuppressionList.Bounces));
+        var error = Assert.ThrowsAsync<MailgunApiException>(() => ReadAll(services, Us, SuppressionList.Bounces));
 
         Assert.Multiple(() =>
         {
             Assert.That(error!.IsAuthenticationFailure, Is.True);
             Assert.That(error.Message, Does.Contain("Mailgun__ApiKey"));
-            Assert.That(error.Message, Does.Contain("MailgunApi__Domains__0__Region"));
+            Assert.That(error.Message, Does.Contain($"domain '{Us}' in the Us region").And.Contain("MailgunApi__Domains__0__Region"));
             Assert.That(error.Message, Does.Not.Contain("key-wrong-0000"), "never echo the key");
             Assert.That(_us.Requests, Has.Count.EqualTo(1), "401 is not retried");
         });
@@ -180,7 +187,7 @@ public class MailgunApiClientTests
         _eu.SetList(Eu, "bounces", ApiTestServices.Bounces(3, "eu.example"));
         await using (var services = Services())
         {
-            var records = await ReadAll(services.GetRequiredService<MailgunApiClient>(), Eu, SuppressionList.Bounces);
+            var records = await ReadAll(services, Eu, SuppressionList.Bounces);
             Assert.That(records, Has.Count.EqualTo(3));
             Assert.That(_us.Requests, Is.Empty);
             Assert.That(_eu.Requests.All(r => r.Authorization.StartsWith("Basic ", StringComparison.Ordinal)), Is.True);
@@ -188,8 +195,8 @@ public class MailgunApiClientTests
 
         await using (var misconfigured = Services(s => s["MailgunApi:Domains:1:Region"] = "Us"))
         {
-            var error = Assert.ThrowsAsync<MailgunApiException>(() => ReadAll(misconfigured.GetRequiredService<MailgunApiClient>(), Eu, SuppressionList.Bounces));
-            Assert.That(error!.Message, Does.Contain("MailgunApi__Domains__1__Region").And.Contain("Us region"));
+            var error = Assert.ThrowsAsync<MailgunApiException>(() => ReadAll(misconfigured, Eu, SuppressionList.Bounces));
+            Assert.That(error!.Message, Does.Contain($"domain '{Eu}' in the Us region").And.Contain("MailgunApi__Domains__1__Region"));
         }
     }
 
@@ -202,7 +209,7 @@ public class MailgunApiClientTests
         await using var services = Services(s => s["MailgunApi:SuppressionPageSize"] = "100", logs);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 
-        var records = await ReadAll(services.GetRequiredService<MailgunApiClient>(), Us, SuppressionList.Bounces, timeout.Token);
+        var records = await ReadAll(services, Us, SuppressionList.Bounces, timeout.Token);
 
         Assert.That(records, Has.Count.EqualTo(200));
         Assert.That(_us.Requests, Has.Count.EqualTo(2));
@@ -216,7 +223,7 @@ public class MailgunApiClientTests
         _us.ForeignNextOrigin = "http://127.0.0.2:9";
         await using var services = Services(s => s["MailgunApi:SuppressionPageSize"] = "100");
 
-        var error = Assert.ThrowsAsync<MailgunApiException>(() => ReadAll(services.GetRequiredService<MailgunApiClient>(), Us, SuppressionList.Bounces));
+        var error = Assert.ThrowsAsync<MailgunApiException>(() => ReadAll(services, Us, SuppressionList.Bounces));
 
         Assert.That(error!.Message, Does.Contain("refusing to send the API key"));
         Assert.That(_us.Requests, Has.Count.EqualTo(1));
@@ -232,8 +239,8 @@ public class MailgunApiClientTests
         await using var services = Services();
         var client = services.GetRequiredService<MailgunApiClient>();
 
-        bool first = await client.DeleteSuppressionAsync(Us, SuppressionList.Bounces, address);
-        bool second = await client.DeleteSuppressionAsync(Us, SuppressionList.Bounces, address);
+        bool first = await client.DeleteSuppressionAsync(Target(services, Us), SuppressionList.Bounces, address);
+        bool second = await client.DeleteSuppressionAsync(Target(services, Us), SuppressionList.Bounces, address);
 
         Assert.Multiple(() =>
         {
@@ -253,7 +260,7 @@ public class MailgunApiClientTests
         var logs = new CapturedLogs();
         await using var services = Services(logs: logs);
 
-        bool removed = await services.GetRequiredService<MailgunApiClient>().DeleteSuppressionAsync(Us, SuppressionList.Bounces, "secret.person@example.net");
+        bool removed = await services.GetRequiredService<MailgunApiClient>().DeleteSuppressionAsync(Target(services, Us), SuppressionList.Bounces, "secret.person@example.net");
 
         Assert.That(removed, Is.True);
         var retry = logs.Entries.Single(e => e.Text.StartsWith("Mailgun API DELETE", StringComparison.Ordinal));
@@ -277,7 +284,7 @@ public class MailgunApiClientTests
         var client = services.GetRequiredService<MailgunApiClient>();
 
         var read = new List<JObject>();
-        await foreach (var item in client.StreamEventsAsync(Us, begin))
+        await foreach (var item in client.StreamEventsAsync(Target(services, Us), begin))
         {
             read.Add(item);
         }

@@ -23,17 +23,19 @@ public class PlatformUndoRaceTests
     [TearDown]
     public async Task TearDown() => await _harness.DisposeAsync();
 
+    private MailgunFunctions.Tenants.TenantDirectory Tenants => Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<MailgunFunctions.Tenants.TenantDirectory>(_harness.Services);
+
     [TestCase(30, TestName = "A bounce newer than the unsubscribe, landing between the undo's check and its write, keeps the address blocked")]
     [TestCase(-30, TestName = "A bounce older than the unsubscribe, landing between the undo's check and its write, keeps the address blocked")]
     public async Task A_bounce_landing_during_the_undo_is_not_cleared(int bounceSecondsAfterUnsubscribe)
     {
         var request = new UnsubscribeRequest(_harness.Tenant, Address, "c-1", "spring", _harness.Time.GetUtcNow());
         DateTimeOffset unsubscribedAt = _harness.Time.GetUtcNow();
-        Assert.That(await new PlatformUnsubscribeService(_harness.Store, _harness.Time).UnsubscribeAsync(request, "token-1", default), Is.EqualTo(LinkOutcome.Unsubscribed));
+        Assert.That(await new PlatformUnsubscribeService(_harness.Store, Tenants, _harness.Time).UnsubscribeAsync(request, "token-1", default), Is.EqualTo(LinkOutcome.Unsubscribed));
         _harness.Time.Advance(TimeSpan.FromMinutes(5));
 
         var bounce = new BounceBeforeEntryWrite(_harness.Store, _harness.Tenant, Hard(unsubscribedAt.AddSeconds(bounceSecondsAfterUnsubscribe)));
-        var undo = new PlatformUnsubscribeService(await _harness.StoreWithAsync(bounce, HttpPipelinePosition.PerCall), _harness.Time);
+        var undo = new PlatformUnsubscribeService(await _harness.StoreWithAsync(bounce, HttpPipelinePosition.PerCall), Tenants, _harness.Time);
 
         var outcome = await undo.UndoAsync(request, "token-1", default);
 
@@ -50,7 +52,7 @@ public class PlatformUndoRaceTests
     public async Task An_undo_with_nothing_in_between_resubscribes_and_leaves_one_record()
     {
         var request = new UnsubscribeRequest(_harness.Tenant, Address, "c-1", "spring", _harness.Time.GetUtcNow());
-        var service = new PlatformUnsubscribeService(_harness.Store, _harness.Time);
+        var service = new PlatformUnsubscribeService(_harness.Store, Tenants, _harness.Time);
         await service.UnsubscribeAsync(request, "token-1", default);
         _harness.Time.Advance(TimeSpan.FromMinutes(5));
 

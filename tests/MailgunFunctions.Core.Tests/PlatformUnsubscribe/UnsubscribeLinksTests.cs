@@ -21,7 +21,7 @@ public class UnsubscribeLinksTests
     [Test]
     public void Create_gives_the_url_and_the_rfc_8058_headers()
     {
-        var link = Links().Create("MG.Shop.Example", "joan@example.com", "c-1");
+        var link = Links().Create("Loc-Shop1", "joan@example.com", "c-1");
         Assert.Multiple(() =>
         {
             Assert.That(link.Url.AbsoluteUri, Does.StartWith("https://app.example.net/api/unsubscribe/k1."));
@@ -33,7 +33,7 @@ public class UnsubscribeLinksTests
     [Test]
     public void A_mailto_address_is_added_after_the_https_link()
     {
-        var link = Links("unsubscribe@shop.example").Create("mg.shop.example", "joan@example.com");
+        var link = Links("unsubscribe@shop.example").Create("loc-shop1", "joan@example.com");
         Assert.That(link.ListUnsubscribe, Does.StartWith("<https://").And.EndWith(", <mailto:unsubscribe@shop.example?subject=unsubscribe>"));
     }
 }

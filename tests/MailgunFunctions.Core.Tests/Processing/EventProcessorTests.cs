@@ -96,17 +96,27 @@ public class EventProcessorTests
     }
 
     [Test]
-    public async Task ProcessAsync_poisons_an_event_without_id()
+    public async Task ProcessAsync_poisons_an_event_without_timestamp()
     {
         var data = SignedWebhook.Failed(Recipient, Now, domain: _harness.Tenant);
-        data.Remove("id");
+        data.Remove("timestamp");
         var result = await _harness.Processor.ProcessAsync(ProcessingHarness.Envelope(data), 1, default);
         var poison = await SinglePoisonAsync();
-        Assert.That((result.PoisonReason, poison.Reason, poison.Detail), Is.EqualTo(("event_invalid", "event_invalid", "id_missing")));
+        Assert.That((result.PoisonReason, poison.Reason, poison.Detail), Is.EqualTo(("event_invalid", "event_invalid", "timestamp_missing")));
     }
 
     [Test]
-    public async Task ProcessAsync_poisons_an_event_without_recipient()
+    public async Task ProcessAsync_applies_an_event_without_id_once_however_often_it_comes()
+    {
+        var data = SignedWebhook.Failed(Recipient, Now, domain: _harness.Tenant);
+        data.Remove("id");
+        await _harness.Processor.ProcessAsync(ProcessingHarness.Envelope(data), 1, default);
+        await _harness.Processor.ProcessAsync(ProcessingHarness.Envelope(data), 2, default);
+        Assert.That(await _harness.HistoryAsync(Recipient), Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public async Task ProcessAsync_poisons_a_complaint_without_recipient()
     {
         var data = SignedWebhook.Simple("complained", Recipient, Now, domain: _harness.Tenant);
         data.Remove("recipient");
@@ -114,35 +124,98 @@ public class EventProcessorTests
         Assert.That((await SinglePoisonAsync()).Reason, Is.EqualTo("recipient_missing"));
     }
 
-    [Test]
-    public async Task ProcessAsync_poisons_an_event_of_no_known_tenant()
+    [TestCase("opened")]
+    [TestCase("clicked")]
+    [TestCase("delivered")]
+    [TestCase("accepted")]
+    public async Task ProcessAsync_skips_an_event_without_effect_that_lacks_a_recipient_and_poisons_nothing(string type)
     {
-        var data = SignedWebhook.Simple("complained", Recipient, Now);
+        var data = SignedWebhook.Simple(type, Recipient, Now, domain: _harness.Tenant);
+        data.Remove("recipient");
         data.Remove("envelope");
         var result = await _harness.Processor.ProcessAsync(ProcessingHarness.Envelope(data), 1, default);
-        var poison = await SinglePoisonAsync();
+        var poisoned = (await _poison.PeekMessagesAsync(32)).Value;
         Assert.Multiple(() =>
         {
-            Assert.That(result.Outcome, Is.EqualTo(EventOutcome.Poisoned));
-            Assert.That(poison.Reason, Is.EqualTo("tenant_unknown"));
-            Assert.That(poison.Detail, Does.Contain("Dnd:DefaultTenant"));
+            Assert.That(result.Outcome, Is.EqualTo(EventOutcome.Skipped));
+            Assert.That(poisoned, Is.Empty);
         });
     }
 
     [Test]
-    public async Task ProcessAsync_uses_the_default_tenant_when_the_event_names_none()
+    public async Task ProcessAsync_applies_an_event_to_the_tenant_of_its_envelope_whatever_domain_it_names()
     {
+        // A tenant's URL and key received it: the DND is that tenant's even for a domain it has not registered (with a warning).
         string tenant = ProcessingHarness.NewTenant();
-        await using var harness = await ProcessingHarness.CreateAsync(new Dictionary<string, string?> { ["Dnd:DefaultTenant"] = tenant.ToUpperInvariant() });
-        var data = SignedWebhook.Simple("complained", Recipient, Now);
-        data.Remove("envelope");
-        var result = await harness.Processor.ProcessAsync(ProcessingHarness.Envelope(data), 1, default);
-        var status = await harness.Store.GetStatusAsync(tenant, Recipient, default);
+        await TestTenants.RegisterAsync(_harness.Services, tenant, TestTenants.NewSigningKey(), [tenant + ".example.com"]);
+        var data = SignedWebhook.Simple("complained", Recipient, Now, domain: "unregistered.example.org");
+        var message = EnvelopeCodec.Serialize(EnvelopeCodec.Deserialize(ProcessingHarness.Envelope(data)) is var e ? Retenant(e, tenant) : null!);
+
+        var result = await _harness.Processor.ProcessAsync(message, 1, default);
+
+        var status = await _harness.Store.GetStatusAsync(tenant, Recipient, default);
         Assert.Multiple(() =>
         {
-            Assert.That(result.Outcome, Is.EqualTo(EventOutcome.Processed));
+            Assert.That((result.Outcome, result.Tenant), Is.EqualTo((EventOutcome.Processed, tenant)));
             Assert.That(status.Status.State, Is.EqualTo(DndState.Locked));
+            Assert.That(_harness.Logs.Entries.Count(l => l.Level == Microsoft.Extensions.Logging.LogLevel.Warning && l.Text.Contains("unregistered.example.org", StringComparison.Ordinal)
+                && l.Text.Contains("has not registered", StringComparison.Ordinal)), Is.EqualTo(1));
         });
+    }
+
+    private static EventEnvelope Retenant(EventEnvelope envelope, string tenant)
+    {
+        envelope.Tenant = tenant;
+        return envelope;
+    }
+
+    [Test]
+    public async Task ProcessAsync_gives_an_envelope_queued_before_tenants_to_the_tenant_of_its_domain()
+    {
+        string tenant = ProcessingHarness.NewTenant(), domain = tenant + ".example.org";
+        await TestTenants.RegisterAsync(_harness.Services, tenant, TestTenants.NewSigningKey(), [domain]);
+        var data = SignedWebhook.Simple("complained", Recipient, Now, domain: domain);
+
+        var result = await _harness.Processor.ProcessAsync(ProcessingHarness.Envelope(data), 1, default);
+
+        Assert.That(result.Tenant, Is.EqualTo(tenant));
+        Assert.That((await _harness.Store.GetStatusAsync(tenant, Recipient, default)).Status.State, Is.EqualTo(DndState.Locked));
+    }
+
+    [Test]
+    public async Task ProcessAsync_poisons_an_old_envelope_of_no_known_tenant_only_without_a_single_account()
+    {
+        // Registry only: no single-account tenant to fall back to.
+        await using var harness = await ProcessingHarness.CreateAsync(new Dictionary<string, string?>
+        {
+            ["Mailgun:SigningKeys:primary"] = null,
+            ["Mailgun:SigningKeys:next"] = null,
+            ["Mailgun:ApiKey"] = null,
+        });
+        var complaint = SignedWebhook.Simple("complained", Recipient, Now, domain: "nobody.example.org");
+        var open = SignedWebhook.Simple("opened", Recipient, Now, domain: "nobody.example.org");
+
+        var poisoned = await harness.Processor.ProcessAsync(ProcessingHarness.Envelope(complaint), 1, default);
+        var skipped = await harness.Processor.ProcessAsync(ProcessingHarness.Envelope(open), 1, default);
+
+        var poison = await SinglePoisonAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(poisoned.Outcome, Is.EqualTo(EventOutcome.Poisoned));
+            Assert.That(poison.Reason, Is.EqualTo("tenant_unknown"));
+            Assert.That(poison.Detail, Does.Contain("nobody.example.org"));
+            Assert.That(skipped.Outcome, Is.EqualTo(EventOutcome.Skipped), "an open has nothing to lose");
+        });
+    }
+
+    [Test]
+    public async Task ProcessAsync_gives_an_old_envelope_of_an_unknown_domain_to_the_single_account_tenant()
+    {
+        var data = SignedWebhook.Simple("complained", Recipient, Now);
+        data.Remove("envelope");
+        var result = await _harness.Processor.ProcessAsync(ProcessingHarness.Envelope(data), 1, default);
+        string single = _harness.Services.GetRequiredService<MailgunFunctions.Tenants.TenantDirectory>().DefaultTenantId;
+        Assert.That((result.Outcome, result.Tenant), Is.EqualTo((EventOutcome.Processed, single)));
     }
 
     [Test]
@@ -209,7 +282,7 @@ public class EventProcessorTests
         classifier.Setup(c => c.Classify(Moq.It.IsAny<MailgunFunctions.Events.MailgunEvent>())).Throws(new InvalidOperationException("classifier bug"));
         var s = _harness.Services;
         var processor = new EventProcessor(s.GetRequiredService<EventQueue>(), classifier.Object, _harness.Store, s.GetRequiredService<SenderIssueCounter>(),
-            s.GetRequiredService<EventPoisonQueue>(), s.GetRequiredService<SentMessageLog>(), s.GetRequiredService<MailgunAllowlists>(), Microsoft.Extensions.Options.Options.Create(new DndOptions()), _harness.Time,
+            s.GetRequiredService<EventPoisonQueue>(), s.GetRequiredService<SentMessageLog>(), s.GetRequiredService<MailgunAllowlists>(), s.GetRequiredService<MailgunFunctions.Tenants.TenantDirectory>(), Microsoft.Extensions.Options.Options.Create(new DndOptions()), _harness.Time,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<EventProcessor>.Instance);
         string message = ProcessingHarness.Envelope(SignedWebhook.Failed(Recipient, Now, domain: _harness.Tenant));
 
@@ -223,7 +296,8 @@ public class EventProcessorTests
         var intake = _harness.Services.GetRequiredService<EventWebhookIntake>();
         var data = SignedWebhook.Failed("Carol@Example.net", Now.AddMinutes(-1), domain: _harness.Tenant);
         string body = SignedWebhook.Body(data, Now);
-        var intakeResult = await intake.AcceptAsync(new MemoryStream(Encoding.UTF8.GetBytes(body)), body.Length, "application/json", default);
+        await TestTenants.RegisterAsync(_harness.Services, _harness.Tenant, TestSettings.SigningKey, [_harness.Tenant + ".example.com"]);
+        var intakeResult = await intake.AcceptAsync(_harness.Tenant, new MemoryStream(Encoding.UTF8.GetBytes(body)), body.Length, "application/json", default);
         Assert.That(intakeResult.StatusCode, Is.EqualTo(200));
 
         // As the Functions host does: receive from the real queue, base64-decoded.
@@ -252,7 +326,8 @@ public class EventProcessorTests
         var data = SignedWebhook.Simple("complained", "dave@example.net", Now.AddMinutes(-1), domain: _harness.Tenant);
         data["user-variables"]!["notes"] = new string('n', EventQueue.MaxInlineEnvelopeBytes);
         string body = SignedWebhook.Body(data, Now);
-        await intake.AcceptAsync(new MemoryStream(Encoding.UTF8.GetBytes(body)), body.Length, "application/json", default);
+        await TestTenants.RegisterAsync(_harness.Services, _harness.Tenant, TestSettings.SigningKey, [_harness.Tenant + ".example.com"]);
+        await intake.AcceptAsync(_harness.Tenant, new MemoryStream(Encoding.UTF8.GetBytes(body)), body.Length, "application/json", default);
 
         var message = (await _events.ReceiveMessagesAsync(maxMessages: 32)).Value.Single();
         Assert.That(EnvelopeCodec.Deserialize(message.MessageText).PayloadBlob, Is.Not.Null, "the event must have gone through the claim check");

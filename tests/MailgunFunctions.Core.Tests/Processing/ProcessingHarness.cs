@@ -17,7 +17,9 @@ namespace MailgunFunctions.Tests.Processing;
 
 /// <summary>
 /// The app's own Core registration on the shared Azurite, with a fake classifier, a fake clock, captured logs and
-/// a tenant (sending domain) unique to the test, so tests never see each other's DND entries.
+/// a tenant unique to the test, so tests never see each other's DND entries. The tenant id has no dot, so tests pass it as
+/// the events' sending domain too, and <see cref="Envelope"/> puts such a domain in the envelope as the tenant, as the
+/// tenant's webhook URL would.
 /// </summary>
 internal sealed class ProcessingHarness : IAsyncDisposable
 {
@@ -54,11 +56,15 @@ internal sealed class ProcessingHarness : IAsyncDisposable
         return new ProcessingHarness(services, time, logs, NewTenant());
     }
 
-    public static string NewTenant() => $"t{Guid.NewGuid():N}"[..13] + ".example.com";
+    public static string NewTenant() => $"t{Guid.NewGuid():N}"[..13];
 
-    /// <summary>A queue message as the webhook would send it.</summary>
+    /// <summary>
+    /// A queue message as the webhook would send it: an event whose sending domain is a test tenant's id (no dot) was
+    /// received on that tenant's URL; any other came in on the single-account URL, with no tenant in the envelope.
+    /// </summary>
     public static string Envelope(JObject eventData) => EnvelopeCodec.Serialize(new EventEnvelope
     {
+        Tenant = MailgunFunctions.Events.MailgunEventParser.SendingDomainOf(eventData) is { } domain && !domain.Contains('.', StringComparison.Ordinal) ? domain : null,
         ReceivedAt = Start,
         Token = SignedWebhook.NewToken(),
         SigningKeyId = "primary",
