@@ -99,16 +99,53 @@ public static class IngestionLoad
                 await app.StopAsync();
             }
 
+            // The same webhook with 10,000 tenants in the registry: each event posted to its tenant's URL and signed with
+            // that tenant's key, spread over every tenant. The instance has seen each tenant once before the measured run
+            // (as a busy instance has), so the row shows the cost of per-tenant keys and lookups in steady state; the storage
+            // requests per event column shows any registry read the cache did not save.
+            LoadStats tenantRun;
+            double tenantRequests;
+            await using (var azurite = await StartWarmAsync(intake, tenant))
+            {
+                var builder = WebApplication.CreateSlimBuilder();
+                builder.WebHost.UseUrls("http://127.0.0.1:0");
+                builder.Logging.ClearProviders();
+                builder.Services.AddSingleton(TimeProvider.System);
+                builder.Services.AddSingleton<HttpPipelinePolicy>(counter);
+                builder.Services.AddMailgunFunctions(TestSettings.Configuration(azurite.ConnectionString, new Dictionary<string, string?>
+                {
+                    ["Storage:MaxRetries"] = "2",
+                    ["Tenants:KeyEncryptionKeys:k1"] = TestSettings.KeyEncryptionKey,
+                }));
+                await using var app = builder.Build();
+                var tenants = await RegisterTenantsAsync(app.Services, RegisteredTenants);
+                var webhook = ActivatorUtilities.CreateInstance<EventsWebhook>(app.Services);
+                app.MapPost("/api/mailgun/{tenant}/events", async (HttpContext context, string tenant) =>
+                    await FunctionResponses.WriteAsync(context, await webhook.RunForTenantAsync(context.Request, tenant, context.RequestAborted)));
+                await app.StartAsync();
+                string baseUrl = app.Urls.First() + "/api/mailgun/";
+                var cpu = new CpuProfile(azurite);
+                await SendTenantWebhooks(http, baseUrl, TenantBodies(tenants, tenants.Length, offset: 0), 16, cpu);
+                counter.Reset();
+                tenantRun = await SendTenantWebhooks(http, baseUrl, TenantBodies(tenants, requestsPerLevel, offset: senders * 7919), senders, cpu);
+                tenantRequests = counter.Requests / (double)requestsPerLevel;
+                await app.StopAsync();
+            }
+
             void Row(string name, LoadStats run, double requests) => report.AppendLine(
                 $"| {senders} | {name} | {run.PerSecond:F0} | {run.PerSecond / floor.PerSecond:F2} | {run.Percentile(50):F1} | {run.Percentile(99):F1} | {requests:F2} | {run.Failures} | {run.CpuCells} |");
             Row("events webhook over HTTP", webhookRun, webhookRequests);
+            Row($"events webhook over HTTP, {RegisteredTenants:N0} tenants registered (tenant URLs and keys)", tenantRun, tenantRequests);
             Row("floor: raw queue send", floor, floorRequests);
             Row("floor + token claim", floorWithClaim, floorWithClaimRequests);
             Console.WriteLine($"ingestion: {senders} senders done");
         }
 
         report.AppendLine().AppendLine("Each row ran on its own freshly started Azurite, warmed first by "
-            + $"{AzuriteWarmUpEvents} unmeasured token inserts and queue sends (16 at a time) on a table and queue of its own.");
+            + $"{AzuriteWarmUpEvents} unmeasured token inserts and queue sends (16 at a time) on a table and queue of its own.")
+            .AppendLine().AppendLine($"The tenants row registers {RegisteredTenants:N0} tenants (each with its own sealed signing key and domain) in its Azurite "
+            + "before it is measured, sends one unmeasured event per tenant (each tenant is then in the instance's cache, as on a busy instance), "
+            + "then posts the measured events to their tenants' URLs, spread over every tenant, each signed with its tenant's key.");
         return report.ToString();
     }
 
@@ -165,6 +202,38 @@ public static class IngestionLoad
             using var content = new ByteArrayContent(bodies[i]);
             content.Headers.ContentType = new("application/json");
             using var response = await http.PostAsync(url, content);
+            return response.StatusCode == HttpStatusCode.OK;
+        });
+
+    private const int RegisteredTenants = 10_000;
+
+    /// <summary>Registers <paramref name="count"/> tenants through the app's registry (16 at a time): ids and signing keys.</summary>
+    private static async Task<(string Id, string Key)[]> RegisterTenantsAsync(IServiceProvider services, int count)
+    {
+        var tenants = Enumerable.Range(0, count).Select(i => ($"loc{i:D6}", $"key-bench-{i:D6}-{Guid.NewGuid():N}")).ToArray();
+        await Parallel.ForEachAsync(tenants, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (t, _) =>
+            await TestTenants.RegisterAsync(services, t.Item1, t.Item2, [t.Item1 + ".example.com"]));
+        Console.WriteLine($"ingestion: {count} tenants registered");
+        return tenants;
+    }
+
+    /// <summary>Bodies for tenants in turn from <paramref name="offset"/>, with the URL path of each.</summary>
+    private static (string Path, byte[] Body)[] TenantBodies((string Id, string Key)[] tenants, int count, int offset)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return Enumerable.Range(0, count).Select(i =>
+        {
+            var (id, key) = tenants[(offset + i) % tenants.Length];
+            return (id + "/events", WebhookSamples.FailedWebhook($"contact{i}@example.com", now, key, id + ".example.com"));
+        }).ToArray();
+    }
+
+    private static Task<LoadStats> SendTenantWebhooks(HttpClient http, string baseUrl, (string Path, byte[] Body)[] posts, int senders, CpuProfile cpu) =>
+        LoadStats.RunAsync(posts.Length, senders, cpu, async i =>
+        {
+            using var content = new ByteArrayContent(posts[i].Body);
+            content.Headers.ContentType = new("application/json");
+            using var response = await http.PostAsync(baseUrl + posts[i].Path, content);
             return response.StatusCode == HttpStatusCode.OK;
         });
 

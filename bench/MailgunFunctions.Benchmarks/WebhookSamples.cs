@@ -9,7 +9,7 @@ public static class WebhookSamples
 {
     public static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
 
-    public static byte[] FailedWebhook(string recipient = "joan.doe+news@example.com", DateTimeOffset? at = null)
+    public static byte[] FailedWebhook(string recipient = "joan.doe+news@example.com", DateTimeOffset? at = null, string? signingKey = null, string? domain = null)
     {
         DateTimeOffset time = at ?? Now;
         var data = SignedWebhook.Failed(recipient, time, 550,
@@ -27,7 +27,12 @@ public static class WebhookSamples
         data["tags"] = new JArray("newsletter", "spring-sale", "segment-a");
         data["message"]!["size"] = 48213;
         data["message"]!["attachments"] = new JArray();
-        string body = SignedWebhook.Body(data, time);
+        if (domain is not null)
+        {
+            data["domain"] = new JObject { ["name"] = domain };
+        }
+
+        string body = signingKey is null ? SignedWebhook.Body(data, time) : SignedWebhook.Body(data, time, key: signingKey);
         return Encoding.UTF8.GetBytes(body);
     }
 }
