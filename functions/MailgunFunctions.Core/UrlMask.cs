@@ -24,9 +24,13 @@ public static partial class UrlMask
         return Uri.TryCreate(url, UriKind.Absolute, out var uri) ? Mask(uri) : BeforeQuery(url);
     }
 
-    public static string Mask(Uri url)
+    public static string Mask(Uri? url)
     {
-        ArgumentNullException.ThrowIfNull(url);
+        if (url is null)
+        {
+            return "";
+        }
+
         if (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
         {
             // Not an http(s) URL (a mistyped --url; other schemes keep '?' in the path): everything from the first '?' or '#' goes.

@@ -71,13 +71,18 @@ public abstract class OpsHarness
         }
     }
 
-    /// <summary>Runs the CLI with the test storage, API key and DNS server; Mailgun's base URLs point at the fake (or <paramref name="mailgunUrl"/>).</summary>
-    protected async Task<OpsRun> RunAsync(string[] args, string? apiKey = null, Uri? mailgunUrl = null, string? storage = null)
+    /// <summary>
+    /// Runs the CLI with the test storage, API key and DNS server; Mailgun's base URLs point at the fake (or <paramref name="mailgunUrl"/>).
+    /// An empty <paramref name="apiKey"/> leaves out <c>--api-key</c> (commands that store a key refuse it on the command
+    /// line); <paramref name="stdin"/> is what is piped to the CLI.
+    /// </summary>
+    protected async Task<OpsRun> RunAsync(string[] args, string? apiKey = null, Uri? mailgunUrl = null, string? storage = null, string? stdin = null)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        string[] all = [.. args, "--storage", storage ?? Storage, "--api-key", apiKey ?? TestSettings.ApiKey, "--dns-server", Dns.Address];
-        int code = await Program.RunAsync(all, stdout, stderr, services =>
+        string[] key = apiKey is "" ? [] : ["--api-key", apiKey ?? TestSettings.ApiKey];
+        string[] all = [.. args, "--storage", storage ?? Storage, .. key, "--dns-server", Dns.Address];
+        int code = await Program.RunAsync(all, stdout, stderr, overrides: services =>
         {
             // The registry's key, as an operator's environment would give it (Tenants__KeyEncryptionKeys__k1).
             services.Configure<MailgunFunctions.Tenants.TenantsOptions>(o => o.KeyEncryptionKeys["k1"] = TestSettings.KeyEncryptionKey);
@@ -94,7 +99,7 @@ public abstract class OpsHarness
                 o.MaxRetries = 0;
                 o.NetworkTimeout = TimeSpan.FromSeconds(5);
             });
-        });
+        }, stdin: stdin is null ? null : new StringReader(stdin));
         return new OpsRun(code, stdout.ToString(), stderr.ToString());
     }
 

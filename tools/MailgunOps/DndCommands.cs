@@ -145,7 +145,7 @@ public static class DndCommands
         var region = OpsCommands.Region();
         var note = new Option<string>("--note") { Description = "Why (recorded in the history with the operator).", Required = true };
         var overrideComplaint = new Option<bool>("--override-complaint") { Description = "Also clear a complaint lock (an audited admin override)." };
-        var actor = new Option<string?>("--actor") { Description = "Who does it (default: the OS user name)." };
+        var actor = OpsCommands.Actor();
         var command = new Command("enable", "Re-enable an address: checks it, removes it from Mailgun's bounce, unsubscribe and complaint lists, then clears the DND.")
         {
             address, tenant, domain, region, note, overrideComplaint, actor,
@@ -193,7 +193,7 @@ public static class DndCommands
                 }
             }
 
-            string who = "cli:" + (parse.GetValue(actor) is { Length: > 0 } x ? x : Environment.UserName);
+            string who = OpsCommands.ActorOf(parse.GetValue(actor));
             var result = await store.ReenableAsync(d, a, who, why, force, token).ConfigureAwait(false);
             if (result.Outcome == DndApplyOutcome.Refused)
             {

@@ -26,6 +26,8 @@ public static class OpsCommands
         root.Subcommands.Add(ExportCommand.Build(runtime));
         root.Subcommands.Add(SetupCommands.Build(runtime));
         root.Subcommands.Add(WebhookCommands.Build(runtime));
+        root.Subcommands.Add(TenantCommands.Build(runtime));
+        root.Subcommands.Add(MigrateCommand.Build(runtime));
         return root;
     }
 
@@ -34,6 +36,12 @@ public static class OpsCommands
 
     public static Option<string> Tenant(string description = "The tenant (the platform's location id); or name it by one of its domains with --domain.") =>
         new("--tenant") { Description = description };
+
+    /// <summary>Who makes a change, for the DND history and the tenant audit.</summary>
+    public static Option<string?> Actor() => new("--actor") { Description = "Who does it, for the history and the audit (default: the OS user name)." };
+
+    /// <summary>The recorded actor: <c>cli:</c> and <c>--actor</c>, else the OS user name.</summary>
+    public static string ActorOf(string? actor) => "cli:" + (actor is { Length: > 0 } given ? given.Trim() : Environment.UserName);
 
     public static Option<MailgunRegion?> Region() =>
         new("--region") { Description = "Mailgun region of --domain: us or eu (default: as configured in MailgunApi__Domains, else us).", CustomParser = ParseRegion };

@@ -16,7 +16,9 @@ using Microsoft.Extensions.Options;
 namespace MailgunOps;
 
 /// <summary>The options every command shares, and how a command's services are built from them.</summary>
-public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? overrides)
+/// <param name="stdin">Where secrets piped to the CLI are read from (the API key of <c>tenant connect</c>).</param>
+/// <param name="interactive">Whether <paramref name="stdin"/> is a terminal: a secret is then typed without echo.</param>
+public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? overrides, TextReader? stdin = null, bool interactive = false)
 {
     public const string DevelopmentStorage = "UseDevelopmentStorage=true";
 
@@ -28,6 +30,8 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
 
     public TextWriter Stdout { get; } = stdout;
     public TextWriter Stderr { get; } = stderr;
+    public TextReader Stdin { get; } = stdin ?? TextReader.Null;
+    public bool InteractiveStdin { get; } = interactive;
 
     /// <summary>Builds the services for one run and runs <paramref name="body"/>, turning known failures into a message and an exit code.</summary>
     public async Task<int> RunAsync(ParseResult parse, Func<OpsContext, CancellationToken, Task<int>> body, CancellationToken cancellationToken,
@@ -40,52 +44,77 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
             var context = new OpsContext(services, output, services.GetRequiredService<TimeProvider>(), ResolverEndpoint(parse.GetValue(DnsServer)))
             {
                 ApiKeyOverride = parse.GetValue(ApiKey) is { Length: > 0 } key ? key : null,
+                Runtime = this,
             };
             return await body(context, cancellationToken).ConfigureAwait(false);
         }
         catch (OpsException ex)
         {
-            WriteError("error: " + ex.Message);
+            Error(ex.Message);
             return ex.ExitCode;
+        }
+        catch (TenantOperationException ex)
+        {
+            Error(ex.Message);
+            return ex.Problem switch
+            {
+                TenantProblem.Invalid => ExitCodes.Usage,
+                TenantProblem.NotFound or TenantProblem.DomainUnknown => ExitCodes.NotFound,
+                TenantProblem.DomainTaken or TenantProblem.Refused => ExitCodes.Refused,
+                _ => ExitCodes.Remote,
+            };
+        }
+        catch (Exception ex) when (ex is DomainTakenException or TenantChangedException or WebhooksFullException)
+        {
+            Error(ex.Message);
+            return ExitCodes.Refused;
         }
         catch (OptionsValidationException ex)
         {
-            WriteError("error: configuration: " + string.Join(" ", ex.Failures));
+            Error("configuration: " + string.Join(" ", ex.Failures));
+            return ExitCodes.Configuration;
+        }
+        catch (SecretUnreadableException ex)
+        {
+            Error("configuration: a registry secret does not open: " + ex.Message);
             return ExitCodes.Configuration;
         }
         catch (MailgunApiException ex) when (ex.IsMissingApiKey)
         {
-            Stderr.WriteLine("error: configuration: " + ex.Message);
+            Error("configuration: " + ex.Message);
             return ExitCodes.Configuration;
         }
         catch (MailgunApiException ex)
         {
-            WriteError("error: Mailgun: " + ex.Message);
+            Error("Mailgun: " + ex.Message);
             return ExitCodes.Remote;
         }
         catch (MailgunFunctions.Export.SuppressionExportException ex)
         {
             // The export goes on with the other lists when one fails, then reports them all.
-            WriteError("error: export: " + ex.Message + " " + string.Join(" ", ex.InnerExceptions.Select(i => i.Message)));
+            Error("export: " + ex.Message + " " + string.Join(" ", ex.InnerExceptions.Select(i => i.Message)));
             return ex.InnerExceptions.All(i => i is MailgunApiException) ? ExitCodes.Remote : ExitCodes.Storage;
         }
         catch (DnsResponseException ex)
         {
-            WriteError("error: DNS: " + ex.Message);
+            Error("DNS: " + ex.Message);
             return ExitCodes.Remote;
         }
         catch (Exception ex) when (ex is RequestFailedException or AggregateException { InnerException: RequestFailedException or HttpRequestException })
         {
             // The Azure SDK reports a storage that cannot be reached as an AggregateException of its attempts.
-            WriteError("error: storage: " + FirstLine((ex is AggregateException { InnerException: { } inner } ? inner : ex).Message));
+            Error("storage: " + FirstLine((ex is AggregateException { InnerException: { } inner } ? inner : ex).Message));
             return ExitCodes.Storage;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            WriteError("error: cancelled");
+            Error("cancelled");
             return ExitCodes.Usage;
         }
     }
+
+    /// <summary>Every error line goes through here: URLs in it are masked (Mailgun may echo a webhook URL with its function key).</summary>
+    private void Error(string message) => Stderr.WriteLine("error: " + UrlMask.InText(message));
 
     private ServiceProvider BuildServices(ParseResult parse, IDictionary<string, string?>? settings)
     {
@@ -144,9 +173,6 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
         throw new OpsException(ExitCodes.Usage, $"--dns-server '{value}' is not an ip[:port] (e.g. 127.0.0.1:5353 or [::1]:53).");
     }
 
-    /// <summary>Errors may quote a URL (Mailgun naming one it refused): its query is a secret, so it is masked.</summary>
-    private void WriteError(string line) => Stderr.WriteLine(UrlMask.InText(line));
-
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }
 
@@ -160,6 +186,9 @@ public sealed class OpsContext(IServiceProvider services, Output output, TimePro
 
     /// <summary><c>--api-key</c>: used instead of the tenant's stored key for this run (e.g. to try a new key before storing it).</summary>
     public string? ApiKeyOverride { get; init; }
+
+    /// <summary>The runtime that made this context (its stdin, for secrets).</summary>
+    public OpsRuntime? Runtime { get; init; }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 

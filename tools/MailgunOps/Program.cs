@@ -5,15 +5,18 @@ namespace MailgunOps;
 
 public static class Program
 {
-    public static Task<int> Main(string[] args) => RunAsync(args, Console.Out, Console.Error);
+    public static Task<int> Main(string[] args) => RunAsync(args, Console.Out, Console.Error, stdin: Console.In, interactive: !Console.IsInputRedirected);
 
     /// <summary>
     /// Runs one command line. Tests call this in-process with their own writers; <paramref name="overrides"/> runs after
     /// the Core's registration, so a test can replace the clock or point the Mailgun client at a fake.
     /// </summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? overrides = null, CancellationToken cancellationToken = default)
+    /// <paramref name="stdin"/> supplies secrets piped to the CLI (the API key of <c>tenant connect</c>); <paramref name="interactive"/>
+    /// says it is a terminal, where a secret is typed without echo.
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? overrides = null, CancellationToken cancellationToken = default,
+        TextReader? stdin = null, bool interactive = false)
     {
-        var runtime = new OpsRuntime(stdout, stderr, overrides);
+        var runtime = new OpsRuntime(stdout, stderr, overrides, stdin, interactive);
         var root = OpsCommands.Build(runtime);
         var parsed = root.Parse(args);
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken).ConfigureAwait(false);

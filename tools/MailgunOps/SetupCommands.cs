@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.RegularExpressions;
 using DnsClient;
 using DnsClient.Protocol;
 using MailgunFunctions;
@@ -10,13 +9,6 @@ namespace MailgunOps;
 /// <summary><c>setup webhooks|route|check-dns</c>: Mailgun's side of the product, idempotently (running twice changes nothing).</summary>
 public static class SetupCommands
 {
-    /// <summary>
-    /// The webhook subscriptions the product reads: both fail kinds (Mailgun names them apart, they arrive as
-    /// <c>failed</c>), complaints and unsubscribes for DND, delivered/opened/clicked as activity. Not <c>accepted</c>:
-    /// it carries nothing for DND and would double the traffic.
-    /// </summary>
-    public static readonly IReadOnlyList<string> Webhooks = ["delivered", "permanent_fail", "temporary_fail", "complained", "unsubscribed", "opened", "clicked"];
-
     public static Command Build(OpsRuntime runtime)
     {
         var setup = new Command("setup", "Set Mailgun up for the product: webhooks, the reply route, and a DNS check.");
@@ -43,9 +35,6 @@ public static class SetupCommands
         },
     };
 
-    /// <summary>Mailgun keeps at most this many URLs per webhook subscription.</summary>
-    public const int MaxUrlsPerWebhook = 3;
-
     private static Command WebhooksCommand(OpsRuntime runtime)
     {
         var tenant = OpsCommands.Tenant();
@@ -59,29 +48,15 @@ public static class SetupCommands
             var owner = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), parse.GetValue(region), token).ConfigureAwait(false);
             var d = OpsContext.MailgunDomainOf(owner, parse.GetValue(domain));
             var target = parse.GetValue(url)!;
-            var api = ctx.Get<MailgunApiClient>();
-            var existing = await api.GetWebhooksAsync(d, token).ConfigureAwait(false);
-            // Plan everything first: a webhook that cannot take our URL refuses the run before anything is written.
-            var plans = Webhooks.Select(w => PlanWebhook(w, existing.GetValueOrDefault(w) ?? [], target, parse.GetValue(replace))).ToList();
-            if (plans.Where(p => p.Urls.Count > MaxUrlsPerWebhook).Select(p => $"{p.Webhook} ({Shown(p.Was)})").ToList() is { Count: > 0 } full)
-            {
-                throw new OpsException(ExitCodes.Refused,
-                    $"these webhooks already have {MaxUrlsPerWebhook} other URLs, Mailgun's limit: {string.Join("; ", full)}. Remove one in Mailgun, or repeat with --replace to keep only --url.");
-            }
-
-            foreach (var plan in plans.Where(p => p.Action != "unchanged"))
-            {
-                await api.SetWebhookAsync(d, plan.Webhook, plan.Urls, exists: plan.Was.Count > 0, token).ConfigureAwait(false);
-            }
-
+            // The same rule as tenant connect (MailgunSetup): a webhook without room for our URL refuses the run before anything is written.
+            var plans = await ctx.Get<MailgunSetup>().SetWebhooksAsync(d, target, parse.GetValue(replace), token).ConfigureAwait(false);
             if (ctx.Output.Json)
             {
-                // Function keys and other integrations' tokens sit in the query: Mailgun gets the URLs whole, people see them masked.
-                ctx.Output.Document(new { tenant = owner.Id, domain = d.Name, url = UrlMask.Mask(target), webhooks = plans.Select(p => new { webhook = p.Webhook, action = p.Action, was = p.Was.Count == 0 ? null : Shown(p.Was), urls = p.Urls.Select(UrlMask.Mask) }) });
+                ctx.Output.Document(new { tenant = owner.Id, domain = d.Name, url = UrlMask.Mask(target), webhooks = WebhookViews(plans) });
             }
             else
             {
-                ctx.Output.Table(["WEBHOOK", "ACTION", "WAS", "NOW"], plans.Select(p => new[] { p.Webhook, p.Action, Shown(p.Was), Shown(p.Urls) }));
+                WebhookTable(ctx.Output, plans);
             }
 
             return ExitCodes.Ok;
@@ -89,40 +64,17 @@ public static class SetupCommands
         return command;
     }
 
-    /// <summary>URLs as people may see them: each with its query masked (<see cref="UrlMask"/>).</summary>
-    private static string Shown(IEnumerable<string> urls) => string.Join(" ", urls.Select(UrlMask.Mask));
-
-    private sealed record WebhookPlan(string Webhook, string Action, IReadOnlyList<string> Was, IReadOnlyList<string> Urls);
-
-    /// <summary>
-    /// The URLs one webhook should have. A URL of the same endpoint (scheme, host and path: only the function key in the
-    /// query differs, e.g. after a key rotation) is ours and is replaced in place; other integrations' URLs are kept
-    /// unless <paramref name="replace"/>.
-    /// </summary>
-    private static WebhookPlan PlanWebhook(string webhook, IReadOnlyList<string> was, Uri target, bool replace)
+    /// <summary>Webhook plans for JSON, every URL masked (ours carry the function key, others their own tokens).</summary>
+    public static IEnumerable<object> WebhookViews(IEnumerable<WebhookPlan> plans) => plans.Select(p => new
     {
-        string wanted = target.AbsoluteUri;
-        // In place, so a second run (or a run that only changes the key) keeps the order Mailgun has.
-        var urls = replace ? [wanted] : was.Select(u => SameEndpoint(u, target) ? wanted : u).Distinct(StringComparer.Ordinal).ToList();
-        if (!urls.Contains(wanted, StringComparer.Ordinal))
-        {
-            urls.Add(wanted);
-        }
+        webhook = p.Webhook,
+        action = p.Action,
+        was = p.Was.Count == 0 ? null : string.Join(" ", p.Was.Select(UrlMask.Mask)),
+        urls = p.Urls.Select(UrlMask.Mask).ToList(),
+    });
 
-        string action = was.Count == 0 ? "created"
-            : was.SequenceEqual(urls, StringComparer.Ordinal) ? "unchanged"
-            : replace && was.Any(u => !SameEndpoint(u, target)) ? "replaced"
-            : was.Any(u => SameEndpoint(u, target)) ? "updated"
-            : "added";
-        return new WebhookPlan(webhook, action, was, urls);
-    }
-
-    private static bool SameEndpoint(string url, Uri target) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri)
-        && Uri.Compare(uri, target, UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0;
-
-    /// <summary>The route's identity: setup finds its own route by this description, never by guessing from expressions.</summary>
-    public static string RouteDescription(string domain) => $"mailgun-functions replies for {domain.Trim().ToLowerInvariant()}";
+    public static void WebhookTable(Output output, IEnumerable<WebhookPlan> plans) =>
+        output.Table(["WEBHOOK", "ACTION", "WAS", "NOW"], plans.Select(p => new[] { p.Webhook, p.Action, string.Join(" ", p.Was.Select(UrlMask.Mask)), string.Join(" ", p.Urls.Select(UrlMask.Mask)) }));
 
     private static Command RouteCommand(OpsRuntime runtime)
     {
@@ -130,51 +82,41 @@ public static class SetupCommands
         var domain = OpsCommands.Domain(true);
         var region = OpsCommands.Region();
         var url = Url("The inbound webhook URL of the Functions app (…/api/mailgun/{tenant}/inbound).");
-        var priority = new Option<int>("--priority") { Description = "Route priority, lower runs first (default 10).", DefaultValueFactory = _ => 10 };
+        var priority = new Option<int>("--priority") { Description = $"Route priority, lower runs first (default {MailgunSetup.DefaultRoutePriority}).", DefaultValueFactory = _ => MailgunSetup.DefaultRoutePriority };
         var command = new Command("route", "Create the reply route: recipients of the domain, forward to --url, then stop.") { tenant, domain, region, url, priority };
         command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             var owner = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), parse.GetValue(region), token).ConfigureAwait(false);
             var mailgunDomain = OpsContext.MailgunDomainOf(owner, parse.GetValue(domain));
             string d = mailgunDomain.Name;
-            var account = mailgunDomain.Account;
-            var target = parse.GetValue(url)!;
-            // stop(): without it every other matching route (a catch-all) also runs and the reply is handled twice.
-            var wanted = new MailgunRoute(null, parse.GetValue(priority), RouteDescription(d),
-                $"match_recipient(\".*@{Regex.Escape(d)}\")", [$"forward(\"{target.AbsoluteUri}\")", "stop()"]);
-            var api = ctx.Get<MailgunApiClient>();
-            var existing = (await api.ListRoutesAsync(account, token).ConfigureAwait(false)).FirstOrDefault(r => r.Description == wanted.Description);
-            string action;
-            if (existing is null)
-            {
-                await api.SetRouteAsync(account, wanted, null, token).ConfigureAwait(false);
-                action = "created";
-            }
-            else if (existing.SameRuleAs(wanted))
-            {
-                action = "unchanged";
-            }
-            else
-            {
-                await api.SetRouteAsync(account, wanted, existing.Id, token).ConfigureAwait(false);
-                action = "updated";
-            }
-
-            // forward("…?code=<function key>"): the route keeps the key, the output does not.
-            var shown = wanted with { Actions = wanted.Actions.Select(UrlMask.InText).ToArray() };
+            // One route per domain, found again by its description (tenant connect keeps one per tenant and region instead).
+            var wanted = MailgunSetup.ReplyRoute(MailgunSetup.DomainRouteDescription(d), [d], parse.GetValue(url)!, parse.GetValue(priority));
+            var plan = await ctx.Get<MailgunSetup>().SetRouteAsync(mailgunDomain.Account, wanted, token).ConfigureAwait(false);
             if (ctx.Output.Json)
             {
-                ctx.Output.Document(new { domain = d, action, id = existing?.Id, route = shown });
+                ctx.Output.Document(new { domain = d, action = plan.Action, id = plan.Id, route = RouteView(plan.Route) });
             }
             else
             {
-                ctx.Output.Text($"route {action}: priority {shown.Priority}, {shown.Expression} -> {string.Join(", ", shown.Actions)}");
+                ctx.Output.Text($"route {plan.Action}: {RouteText(plan.Route)}");
             }
 
             return ExitCodes.Ok;
         }, ct));
         return command;
     }
+
+    /// <summary>A route for JSON, its forward URL masked.</summary>
+    public static object RouteView(MailgunRoute route) => new
+    {
+        priority = route.Priority,
+        description = route.Description,
+        expression = route.Expression,
+        actions = route.Actions.Select(UrlMask.InText).ToList(),
+    };
+
+    public static string RouteText(MailgunRoute route) =>
+        $"priority {route.Priority}, {route.Expression} -> {string.Join(", ", route.Actions.Select(UrlMask.InText))}";
 
     private static Command CheckDns(OpsRuntime runtime)
     {

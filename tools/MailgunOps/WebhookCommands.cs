@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.Signatures;
+using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Options;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
@@ -37,12 +38,16 @@ public static class WebhookCommands
         var recipient = new Option<string>("--recipient") { Description = "The recipient address.", DefaultValueFactory = _ => "sample.recipient@example.com" };
         var domain = new Option<string>("--domain") { Description = "The sending domain (the tenant).", DefaultValueFactory = _ => "mg.example.com" };
         var signingKey = new Option<string?>("--signing-key") { Description = "Webhook signing key (default: Mailgun__SigningKeys__primary, else the first key, from the environment or --settings)." };
+        var tenant = new Option<string?>("--tenant")
+        {
+            Description = "Sign with this tenant's current key from the registry and post to its URL (…/api/mailgun/{tenant}/events on its app URL, else on the local host); the sample's domain is the tenant's.",
+        };
         var settingsFile = new Option<FileInfo>("--settings") { Description = "A local.settings.json whose Values supply settings the environment lacks.", DefaultValueFactory = _ => new FileInfo("local.settings.json") };
         var functionKey = new Option<string?>("--function-key") { Description = "Function key, sent as x-functions-key (default: \"host\".\"default\" of --keys-file)." };
         var keysFile = new Option<FileInfo>("--keys-file") { Description = "The local host's keys file (tools/FunctionsHost).", DefaultValueFactory = _ => new FileInfo("local.keys.json") };
         var command = new Command("send-sample", "Post a sample event webhook, signed like Mailgun's, to a running app; prints the answer.")
         {
-            url, eventType, severity, recipient, domain, signingKey, settingsFile, functionKey, keysFile,
+            url, eventType, severity, recipient, domain, signingKey, tenant, settingsFile, functionKey, keysFile,
         };
         command.SetAction((parse, ct) =>
         {
@@ -62,13 +67,41 @@ public static class WebhookCommands
 
         async Task<int> SendAsync(OpsContext ctx, ParseResult parse, CancellationToken token)
         {
-            var keys = ctx.Get<IOptions<MailgunOptions>>().Value.Keys.ToList();
-            string key = parse.GetValue(signingKey) is { Length: > 0 } given ? given
-                : (keys.FirstOrDefault(k => k.Id == "primary") ?? keys.FirstOrDefault())?.Secret
-                  ?? throw new OpsException(ExitCodes.Configuration, "no signing key: pass --signing-key, or set Mailgun__SigningKeys__primary (environment or --settings file)");
-            string body = SignedBody(SampleEvent(parse.GetValue(eventType)!, parse.GetValue(severity)!, parse.GetValue(recipient)!, parse.GetValue(domain)!, ctx.Time.GetUtcNow()), key, ctx.Time.GetUtcNow());
+            string key;
+            string sendingDomain = parse.GetValue(domain)!;
+            var target = new Uri(parse.GetValue(url)!);
+            if (parse.GetValue(tenant) is { Length: > 0 } tenantId)
+            {
+                if (parse.GetValue(signingKey) is { Length: > 0 })
+                {
+                    throw new OpsException(ExitCodes.Usage, "--tenant signs with the tenant's own key: leave out --signing-key");
+                }
 
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(parse.GetValue(url)!)) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                var t = await TenantOf(ctx, tenantId, token).ConfigureAwait(false);
+                key = t.CurrentSigningKey?.Secret
+                    ?? throw new OpsException(ExitCodes.Configuration, $"tenant '{t.Id}' has no signing key: connect it (mailgun-ops tenant connect) or rotate its key");
+                if (parse.GetResult(domain) is null or { Implicit: true } && t.Domains.FirstOrDefault() is { } first)
+                {
+                    sendingDomain = first.Name;
+                }
+
+                if (parse.GetResult(url) is null or { Implicit: true })
+                {
+                    // The tenant's URL: on its app when the registry knows it, else on the local host.
+                    target = TenantUrls.Events(t.AppUrl ?? new Uri(new Uri(DefaultUrl).GetLeftPart(UriPartial.Authority)), t.Id);
+                }
+            }
+            else
+            {
+                var keys = ctx.Get<IOptions<MailgunOptions>>().Value.Keys.ToList();
+                key = parse.GetValue(signingKey) is { Length: > 0 } given ? given
+                    : (keys.FirstOrDefault(k => k.Id == "primary") ?? keys.FirstOrDefault())?.Secret
+                      ?? throw new OpsException(ExitCodes.Configuration, "no signing key: pass --signing-key or --tenant, or set Mailgun__SigningKeys__primary (environment or --settings file)");
+            }
+
+            string body = SignedBody(SampleEvent(parse.GetValue(eventType)!, parse.GetValue(severity)!, parse.GetValue(recipient)!, sendingDomain, ctx.Time.GetUtcNow()), key, ctx.Time.GetUtcNow());
+
+            using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
             if ((parse.GetValue(functionKey) ?? HostKeyFrom(parse.GetValue(keysFile)!)) is { Length: > 0 } code)
             {
                 request.Headers.Add("x-functions-key", code);
@@ -82,7 +115,7 @@ public static class WebhookCommands
             }
             catch (HttpRequestException ex)
             {
-                throw new OpsException(ExitCodes.Remote, $"{request.RequestUri}: {ex.Message} (is the app running? bash scripts/run.sh)");
+                throw new OpsException(ExitCodes.Remote, $"{MailgunFunctions.UrlMask.Mask(request.RequestUri)}: {ex.Message} (is the app running? bash scripts/run.sh)");
             }
 
             using (response)
@@ -108,6 +141,25 @@ public static class WebhookCommands
         }
 
         return new Command("webhook", "Try the app's webhooks without Mailgun.") { command };
+    }
+
+    /// <summary>The tenant from the registry (with its keys), or the single-account tenant from the settings.</summary>
+    private static async Task<Tenant> TenantOf(OpsContext ctx, string tenantId, CancellationToken token)
+    {
+        string id = TenantId.Parse(tenantId) ?? throw new OpsException(ExitCodes.Usage, "--tenant: " + TenantId.Problem(tenantId));
+        var directory = ctx.Get<TenantDirectory>();
+        if (directory.Implicit is { } single && single.Id == id)
+        {
+            return single.Tenant;
+        }
+
+        var registry = ctx.Get<TenantRegistry>();
+        if (!registry.Enabled)
+        {
+            throw new OpsException(ExitCodes.Configuration, $"the tenant registry is off: set '{TenantsOptions.Section}__KeyEncryptionKeys__k1' (environment or --settings file)");
+        }
+
+        return await registry.GetAsync(id, token).ConfigureAwait(false) ?? throw new OpsException(ExitCodes.NotFound, $"no tenant '{id}': see mailgun-ops tenant list");
     }
 
     /// <summary>A webhook body as Mailgun posts it: the event under "event-data", signed over timestamp and a fresh token.</summary>

@@ -23,7 +23,11 @@ public sealed record SenderIssueCount(string Tenant, DateTimeOffset BucketStart,
 /// </summary>
 public sealed class SenderIssueCounter
 {
-    private const string TotalRow = "total";
+    /// <summary>The RowKey of a bucket's total counter.</summary>
+    internal const string TotalRow = "total";
+
+    /// <summary>The RowKey of a bucket's counter of one rule and code (event rows are <c>e_{event hash}</c>).</summary>
+    internal static string CounterRow(string rule, string code) => "c_" + DndKeys.Encode(rule + ":" + code);
     private readonly TableClient _table;
     private readonly CreateOnce _created;
     private readonly DndOptions _options;
@@ -77,7 +81,7 @@ public sealed class SenderIssueCounter
         DateTimeOffset bucket = BucketStart(e.Timestamp);
         string partition = Partition(tenant, bucket);
         string code = classification.EnhancedCode ?? classification.Code?.ToString(CultureInfo.InvariantCulture) ?? e.DeliveryStatus?.Code?.ToString(CultureInfo.InvariantCulture) ?? "none";
-        string ruleRow = "c_" + DndKeys.Encode(classification.Rule + ":" + code);
+        string ruleRow = CounterRow(classification.Rule, code);
         string eventRow = "e_" + DndChange.EventKey(e);
 
         for (int attempt = 1; ; attempt++)

@@ -26,6 +26,8 @@ public static class MailgunApiRegistration
             .ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MailgunApiOptions>, MailgunApiOptionsValidator>());
 
+        // Transient like the typed client it wraps (a singleton would keep one HttpClient handler for ever).
+        services.TryAddTransient<MailgunSetup>();
         services.AddHttpClient<MailgunApiClient>(http =>
             {
                 // Attempts and retries are timed by the resilience handler; HttpClient's own 100 s would cut a run short while it honours a 429.

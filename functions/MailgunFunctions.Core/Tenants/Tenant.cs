@@ -16,8 +16,20 @@ public enum TenantState
     Disconnected,
 }
 
-/// <summary>A webhook signing key of a tenant. <see cref="Id"/> names it in logs and envelopes; the secret never appears there.</summary>
-public sealed record TenantSigningKey(string Id, string Secret, DateTimeOffset AddedAt);
+/// <summary>
+/// A webhook signing key of a tenant. <see cref="Id"/> names it in logs and envelopes; the secret never appears there.
+/// <see cref="RetiredAt"/> is set when a newer key replaced it (a rotation): Mailgun's retries resend the original
+/// signature for about 8 hours, so a retired key still verifies until <c>Webhooks:MaxSignatureAge</c> after its
+/// retirement (<see cref="Tenant.VerifyingKeys"/>), then it is dropped.
+/// </summary>
+public sealed record TenantSigningKey(string Id, string Secret, DateTimeOffset AddedAt, DateTimeOffset? RetiredAt = null)
+{
+    /// <summary>Whether the key still verifies at <paramref name="now"/>: not retired, or retired less than <paramref name="retryWindow"/> ago.</summary>
+    public bool VerifiesAt(DateTimeOffset now, TimeSpan retryWindow) => RetiredAt is not { } retired || now - retired <= retryWindow;
+
+    /// <summary>Never prints the secret.</summary>
+    public override string ToString() => RetiredAt is { } retired ? $"signing key {Id} (retired {retired:u})" : $"signing key {Id}";
+}
 
 /// <summary>One sending domain of a tenant and the Mailgun region it was created in.</summary>
 public sealed record TenantDomain(string Name, MailgunRegion Region);
@@ -57,6 +69,13 @@ public sealed record Tenant
     /// <summary>Mailgun's id of the tenant's (sub)account, as events carry it in <c>account.id</c>.</summary>
     public string? MailgunAccountId { get; init; }
 
+    /// <summary>
+    /// The base URL of the app Mailgun posts this tenant's events and replies to (<c>https://app.azurewebsites.net</c>,
+    /// never a function key), as <c>tenant connect</c> set Mailgun up: what <c>disconnect</c> and <c>add-domain</c>
+    /// find our webhooks by. Null when Mailgun was never set up by the CLI.
+    /// </summary>
+    public Uri? AppUrl { get; init; }
+
     public TenantNotifications? Notifications { get; init; }
 
     /// <summary>The brand a contact recognises, for the unsubscribe page; the display name when empty.</summary>
@@ -76,6 +95,18 @@ public sealed record Tenant
 
     /// <summary>Made from the single-account settings, not stored in the registry.</summary>
     public bool IsImplicit { get; init; }
+
+    /// <summary>The key Mailgun signs with now (the newest key not retired), or null when the tenant has none.</summary>
+    public TenantSigningKey? CurrentSigningKey =>
+        SigningKeys.Where(k => k.RetiredAt is null).OrderByDescending(k => k.AddedAt).ThenBy(k => k.Id, StringComparer.Ordinal).FirstOrDefault();
+
+    /// <summary>
+    /// The keys that verify at <paramref name="now"/>: every key not retired, and retired keys until
+    /// <paramref name="retryWindow"/> (<c>Webhooks:MaxSignatureAge</c>) after their retirement, because Mailgun's retries of
+    /// deliveries made before a rotation carry signatures made with the old key.
+    /// </summary>
+    public IEnumerable<TenantSigningKey> VerifyingKeys(DateTimeOffset now, TimeSpan retryWindow) =>
+        SigningKeys.Where(k => k.VerifiesAt(now, retryWindow));
 
     /// <summary>The domain's entry, compared case-insensitively, or null when the domain is not the tenant's.</summary>
     public TenantDomain? Domain(string? name) =>
@@ -99,6 +130,9 @@ public sealed record Tenant
     public string KeyHint => IsImplicit
         ? "'Mailgun__ApiKey' (the private API key, not a sending key or the webhook signing key)"
         : $"the API key of tenant '{Id}' (mailgun-ops tenant connect --tenant {Id} with the private API key)";
+
+    /// <summary>Never prints a secret (the generated record text would show the API key).</summary>
+    public override string ToString() => $"tenant {Id}";
 
     /// <summary>The name shown to contacts.</summary>
     public string Brand => BrandName is { Length: > 0 } brand ? brand : DisplayName is { Length: > 0 } name ? name : Domains.FirstOrDefault()?.Name ?? Id;

@@ -37,15 +37,17 @@ public sealed class TenantDirectory : IDisposable
 {
     private readonly TenantRegistry _registry;
     private readonly TenantsOptions _options;
+    private readonly WebhookOptions _webhooks;
     private readonly TimeProvider _time;
     private readonly ILogger<TenantDirectory> _logger;
     private readonly MemoryCache _cache;
 
     public TenantDirectory(TenantRegistry registry, IOptions<TenantsOptions> options, IOptions<MailgunOptions> account, IOptions<MailgunApiOptions> api,
-        TimeProvider time, ILogger<TenantDirectory> logger)
+        IOptions<WebhookOptions> webhooks, TimeProvider time, ILogger<TenantDirectory> logger)
     {
         _registry = registry;
         _options = options.Value;
+        _webhooks = webhooks.Value;
         _time = time;
         _logger = logger;
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.CacheSize, Clock = new CacheClock(time), CompactionPercentage = 0.1 });
@@ -169,11 +171,15 @@ public sealed class TenantDirectory : IDisposable
             }
             else
             {
-                parentKeys = new SignatureVerifier(parent.SigningKeys.Select(k => new SigningKey("parent:" + parentId + ":" + k.Id, k.Secret)));
+                parentKeys = new SignatureVerifier(parent.SigningKeys.Where(k => k.VerifiesAt(_time.GetUtcNow(), _webhooks.MaxSignatureAge))
+                    .Select(k => new SigningKey("parent:" + parentId + ":" + k.Id, k.Secret)));
             }
         }
 
-        return new ResolvedTenant(tenant, new SignatureVerifier(tenant.SigningKeys.Select(k => new SigningKey(k.Id, k.Secret))), parentKeys);
+        // A key retired by a rotation verifies for Webhooks:MaxSignatureAge more (Mailgun's retries carry the original
+        // signature), then no longer; a cached tenant keeps it at most Tenants:CacheLifetime longer.
+        var keys = tenant.VerifyingKeys(_time.GetUtcNow(), _webhooks.MaxSignatureAge);
+        return new ResolvedTenant(tenant, new SignatureVerifier(keys.Select(k => new SigningKey(k.Id, k.Secret))), parentKeys);
     }
 
     private static ResolvedTenant? ImplicitTenant(string id, MailgunOptions account, MailgunApiOptions api)

@@ -17,6 +17,9 @@ public static class TenantRegistration
         services.TryAddSingleton<SecretBox>();
         services.TryAddSingleton<TenantRegistry>();
         services.TryAddSingleton<TenantDirectory>();
+        // Transient: it holds the typed Mailgun API client (see MailgunApiRegistration).
+        services.TryAddTransient<TenantConnection>();
+        services.TryAddTransient<LegacyDataMigration>();
         return services;
     }
 }

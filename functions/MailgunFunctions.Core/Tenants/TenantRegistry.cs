@@ -16,7 +16,11 @@ public sealed record TenantSummary(string Id, string DisplayName, TenantState St
 public sealed record TenantAuditRecord(string Tenant, DateTimeOffset At, string Actor, string Action, string Detail);
 
 /// <summary>A parent (primary) Mailgun account whose signing key signs <c>parent-signature</c> for its subaccounts.</summary>
-public sealed record ParentAccount(string Id, MailgunRegion Region, string? ApiKey, IReadOnlyList<TenantSigningKey> SigningKeys, DateTimeOffset UpdatedAt);
+public sealed record ParentAccount(string Id, MailgunRegion Region, string? ApiKey, IReadOnlyList<TenantSigningKey> SigningKeys, DateTimeOffset UpdatedAt)
+{
+    /// <summary>Never prints a secret (the generated record text would show the API key).</summary>
+    public override string ToString() => $"parent account {Id}";
+}
 
 /// <summary>The domain is registered to another tenant.</summary>
 public sealed class DomainTakenException(string domain, string owner)
@@ -180,6 +184,25 @@ public sealed class TenantRegistry
         }
     }
 
+    /// <summary>
+    /// Which key-encryption key sealed each secret of a tenant (field name to KEK id), for <c>tenant show</c>: nothing is
+    /// opened. Empty when the tenant does not exist.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>> SealedWithAsync(string id, CancellationToken cancellationToken)
+    {
+        var row = await GetRowAsync(id, cancellationToken).ConfigureAwait(false);
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (string field in new[] { ApiKeyField, SigningKeysField, NotificationSecretField })
+        {
+            if (row?.GetString(field) is { Length: > 0 } sealedText)
+            {
+                result[field] = SecretBox.KeyIdOf(sealedText);
+            }
+        }
+
+        return result;
+    }
+
     public async Task<ParentAccount?> GetParentAsync(string id, CancellationToken cancellationToken)
     {
         var found = await _created.RunAsync(ct => _parents.GetEntityIfExistsAsync<TableEntity>(id, "", cancellationToken: ct), cancellationToken).ConfigureAwait(false);
@@ -331,6 +354,7 @@ public sealed class TenantRegistry
         ["SigningKeyIds"] = JsonConvert.SerializeObject(t.SigningKeys.Select(k => k.Id)),
         ["ParentAccount"] = t.ParentAccount,
         ["MailgunAccountId"] = t.MailgunAccountId,
+        ["AppUrl"] = t.AppUrl?.AbsoluteUri,
         ["NotificationUrl"] = t.Notifications?.Url?.AbsoluteUri,
         [NotificationSecretField] = t.Notifications?.Secret is { Length: > 0 } secret ? _secrets.Seal(t.Id, NotificationSecretField, secret) : null,
         ["BrandName"] = t.BrandName,
@@ -358,6 +382,7 @@ public sealed class TenantRegistry
             SigningKeys = OpenSigningKeys(id, e.GetString(SigningKeysField)),
             ParentAccount = e.GetString("ParentAccount"),
             MailgunAccountId = e.GetString("MailgunAccountId"),
+            AppUrl = e.GetString("AppUrl") is { Length: > 0 } app ? new Uri(app) : null,
             Notifications = url is null && secret is null ? null : new TenantNotifications(url is null ? null : new Uri(url), secret),
             BrandName = e.GetString("BrandName"),
             BrandLogoUrl = e.GetString("BrandLogoUrl") is { Length: > 0 } logo ? new Uri(logo) : null,
@@ -401,6 +426,7 @@ public sealed class TenantRegistry
         Plain("region", RegionName(before.Region), RegionName(after.Region));
         Plain("parent account", before.ParentAccount, after.ParentAccount);
         Plain("mailgun account id", before.MailgunAccountId, after.MailgunAccountId);
+        Plain("app url", before.AppUrl?.AbsoluteUri, after.AppUrl?.AbsoluteUri);
         Plain("notification url", before.Notifications?.Url?.AbsoluteUri, after.Notifications?.Url?.AbsoluteUri);
         Plain("brand", before.BrandName, after.BrandName);
         Plain("brand logo", before.BrandLogoUrl?.AbsoluteUri, after.BrandLogoUrl?.AbsoluteUri);
@@ -420,6 +446,12 @@ public sealed class TenantRegistry
             parts.Add("signing keys: " + string.Join(" ", keyChanges));
         }
 
+        var retired = after.SigningKeys.Where(k => k.RetiredAt is not null && before.SigningKeys.Any(b => b.Id == k.Id && b.Secret == k.Secret && b.RetiredAt is null)).Select(k => k.Id).ToList();
+        if (retired.Count > 0)
+        {
+            parts.Add("signing keys retired: " + string.Join(" ", retired));
+        }
+
         if (before.ApiKey != after.ApiKey)
         {
             parts.Add("api key: " + (after.ApiKey is null ? "removed" : before.ApiKey is null ? "set" : "changed"));
@@ -433,11 +465,13 @@ public sealed class TenantRegistry
         return parts.Count == 0 ? "no change" : string.Join("; ", parts);
     }
 
-    internal static string RegionName(MailgunRegion region) => region == MailgunRegion.Eu ? "eu" : "us";
+    /// <summary>The product's name of a region: <c>us</c> or <c>eu</c>.</summary>
+    public static string RegionName(MailgunRegion region) => region == MailgunRegion.Eu ? "eu" : "us";
 
     internal static MailgunRegion ParseRegion(string? name) => string.Equals(name, "eu", StringComparison.OrdinalIgnoreCase) ? MailgunRegion.Eu : MailgunRegion.Us;
 
-    internal static string StateName(TenantState state) => state switch
+    /// <summary>The product's name of a state: <c>connecting</c>, <c>connected</c> or <c>disconnected</c>.</summary>
+    public static string StateName(TenantState state) => state switch
     {
         TenantState.Connecting => "connecting",
         TenantState.Disconnected => "disconnected",

@@ -15,7 +15,10 @@ namespace MailgunFunctions.Tests.Reliability;
 /// Every webhook path (accepted, every rejection, storage down), queue processing (processed, poisoned, storage down)
 /// and the suppression export (success, Mailgun refusing the key, Mailgun failing) run through the app's container
 /// with every log captured at Trace level: no configured secret (webhook signing keys, Mailgun API key and its Basic
-/// header, unsubscribe link keys) appears in any message, property or exception text.
+/// header, unsubscribe link keys) appears in any message, property or exception text. The tenant paths of the CLI
+/// (connect with a wrong key, with Mailgun failing mid-way and for real; a signing-key rotation; a parent account; a
+/// disconnect failing mid-way and for real) run through the same container: no tenant's API key, signing key (old or
+/// new), function key or parent key appears either.
 /// </summary>
 [Category("Reliability")]
 [NonParallelizable]
@@ -56,6 +59,7 @@ public class SecretsInLogsTests
         };
 
         var logs = new List<CapturedLogs>();
+        var tenantSecrets = new List<string>();
         int paths = 0;
         foreach (string target in new[] { storage, Azurite.Unreachable() })
         {
@@ -69,19 +73,26 @@ public class SecretsInLogsTests
             paths += await ProcessingPaths(app, target == storage ? storage : null);
             TestContext.Progress.WriteLine("export");
             paths += await ExportPaths(app, domain, us);
+            if (target == storage)
+            {
+                TestContext.Progress.WriteLine("tenant connect, rotate, disconnect");
+                paths += await TenantPaths(app, us, tenantSecrets);
+            }
         }
 
         string[] secrets =
         [
             TestSettings.SigningKey, TestSettings.NextSigningKey, TestSettings.ApiKey, UnsubscribeKey, OldUnsubscribeKey,
             Convert.ToBase64String(Encoding.UTF8.GetBytes("api:" + TestSettings.ApiKey)),
+            .. tenantSecrets,
         ];
         var entries = logs.SelectMany(l => l.Entries).ToList();
         TestContext.Out.WriteLine($"{paths} paths, {entries.Count} log entries, {entries.Count(e => e.Text.Contains("Exception", StringComparison.Ordinal))} with exceptions");
         Assert.Multiple(() =>
         {
             Assert.That(entries, Has.Count.GreaterThan(50), "the run logged");
-            Assert.That(entries.Select(e => e.Category), Has.Some.Contains("Export").And.Some.Contains("Processing").And.Some.Contains("Inbound"));
+            Assert.That(entries.Select(e => e.Category), Has.Some.Contains("Export").And.Some.Contains("Processing").And.Some.Contains("Inbound").And.Some.Contains("TenantConnection"));
+            Assert.That(tenantSecrets, Has.Count.EqualTo(7), "the tenant paths ran");
             foreach (string secret in secrets)
             {
                 var leaks = entries.Where(e => e.Text.Contains(secret, StringComparison.Ordinal)).Select(e => $"{e.Category}: {e.Text}").Take(3).ToList();
@@ -225,5 +236,70 @@ public class SecretsInLogsTests
             us.ClearFaults();
         }
         return paths;
+    }
+
+    /// <summary>The Core's tenant operations the CLI runs (tenant connect|rotate-signing-key|disconnect|parent add), on their failure paths too.</summary>
+    private static async Task<int> TenantPaths(AppServices app, MailgunFake us, List<string> secrets)
+    {
+        string id = TestTenants.NewId("logs"), a = id + "-a.example.com", b = id + "-b.example.com";
+        string apiKey = "tenant-api-key-" + Guid.NewGuid().ToString("N"), signingKey = TestTenants.NewSigningKey(), functionKey = "fn-key-" + Guid.NewGuid().ToString("N");
+        string parentKey = "parent-api-key-" + Guid.NewGuid().ToString("N"), parentSigningKey = TestTenants.NewSigningKey();
+        var account = us.AddAccount(apiKey, signingKey, a, b);
+        us.AddAccount(parentKey, parentSigningKey);
+        secrets.AddRange([apiKey, signingKey, functionKey, parentKey, parentSigningKey, Convert.ToBase64String(Encoding.UTF8.GetBytes("api:" + apiKey))]);
+        var connection = app.Get<MailgunFunctions.Tenants.TenantConnection>();
+        MailgunFunctions.Tenants.ConnectRequest Request(string key) => new()
+        {
+            TenantId = id,
+            Domains = [new MailgunFunctions.Tenants.TenantDomain(a, MailgunFunctions.MailgunApi.MailgunRegion.Us), new MailgunFunctions.Tenants.TenantDomain(b, MailgunFunctions.MailgunApi.MailgunRegion.Us)],
+            ApiKey = key,
+            AppUrl = new Uri("https://app.example.net/"),
+            FunctionKey = functionKey,
+            Actor = "test",
+        };
+        var steps = new List<Func<Task>>
+        {
+            () => connection.ConnectAsync(Request("wrong-" + apiKey), CancellationToken.None),
+            () => { us.Fail(b, "webhooks", afterPages: 0, HttpStatusCode.InternalServerError, times: 10); return connection.ConnectAsync(Request(apiKey), CancellationToken.None); },
+            () => { us.ClearFaults(); return connection.ConnectAsync(Request(apiKey), CancellationToken.None); },
+            () => connection.RotateSigningKeyAsync(id, MailgunFunctions.Tenants.SigningKeySource.Given, apiKey, "test", CancellationToken.None),
+            () => connection.RotateSigningKeyAsync(id, MailgunFunctions.Tenants.SigningKeySource.Regenerate, null, "test", CancellationToken.None),
+            () => connection.SaveParentAsync("p" + id, MailgunFunctions.MailgunApi.MailgunRegion.Us, parentKey, "test", CancellationToken.None),
+            () => { us.Fail(a, "webhooks", afterPages: 0, HttpStatusCode.InternalServerError, times: 10); return connection.DisconnectAsync(id, null, false, "test", CancellationToken.None); },
+            () => { us.ClearFaults(); return connection.DisconnectAsync(id, null, false, "test", CancellationToken.None); },
+        };
+        int failures = 0;
+        foreach (var step in steps)
+        {
+            // The API client's retry delays run on the app's (fake) clock: keep it moving while Mailgun fails.
+            using var done = new CancellationTokenSource();
+            var clock = Task.Run(async () =>
+            {
+                while (!done.IsCancellationRequested)
+                {
+                    app.Time.Advance(TimeSpan.FromMilliseconds(200));
+                    await Task.Delay(5);
+                }
+            });
+            try
+            {
+                await step();
+            }
+            catch (MailgunFunctions.Tenants.TenantOperationException)
+            {
+                // Wrong key, Mailgun failing, the API key given as signing key: the message goes to the operator.
+                failures++;
+            }
+            finally
+            {
+                await done.CancelAsync();
+                await clock;
+            }
+        }
+
+        // The key Mailgun made in the rotation.
+        secrets.Add(account.SigningKey);
+        Assert.That(failures, Is.EqualTo(4), "the wrong key, both outages and the API key as signing key fail; the rest succeeds");
+        return steps.Count;
     }
 }

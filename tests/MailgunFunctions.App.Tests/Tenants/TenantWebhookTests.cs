@@ -222,4 +222,39 @@ public class TenantWebhookTests
             Assert.That(oldAfter, Is.EqualTo((401, "signature_invalid")), "and the removed key no longer does");
         });
     }
+
+    [Test]
+    public async Task A_key_retired_by_a_rotation_verifies_mailguns_retries_until_the_signature_window_ends()
+    {
+        using var app = new AppServices(_storage, Now);
+        var tenant = await ConnectAsync(app);
+        string newKey = TestTenants.NewSigningKey();
+        // What tenant rotate-signing-key stores: the new key current, the old one retired now.
+        var registry = app.Get<TenantRegistry>();
+        var stored = (await registry.GetAsync(tenant.Id, CancellationToken.None))!;
+        await registry.SaveAsync(stored with
+        {
+            SigningKeys = [stored.SigningKeys[0] with { RetiredAt = Now }, new TenantSigningKey("rotated", newKey, Now)],
+        }, "test", "rotate-signing-key", CancellationToken.None);
+        app.Get<TenantDirectory>().Forget(tenant.Id);
+
+        // A retry of a delivery signed before the rotation, and a new event signed with the new key.
+        var retry = await PostEventAsync(app, tenant.Id, SignedWebhook.Body(Complaint("k1@example.net", tenant.Domain), Now.AddMinutes(-30), key: tenant.Key));
+        var fresh = await PostEventAsync(app, tenant.Id, SignedWebhook.Body(Complaint("k2@example.net", tenant.Domain), Now.AddMinutes(-1), key: newKey));
+
+        var window = app.Get<Microsoft.Extensions.Options.IOptions<MailgunFunctions.Ingestion.WebhookOptions>>().Value.MaxSignatureAge;
+        var lifetime = app.Get<Microsoft.Extensions.Options.IOptions<TenantsOptions>>().Value.CacheLifetime;
+        app.Time.Advance(window + lifetime + TimeSpan.FromSeconds(1));
+        var later = app.Time.GetUtcNow();
+        var oldLater = await PostEventAsync(app, tenant.Id, SignedWebhook.Body(Complaint("k3@example.net", tenant.Domain), later.AddMinutes(-1), key: tenant.Key));
+        var newLater = await PostEventAsync(app, tenant.Id, SignedWebhook.Body(Complaint("k4@example.net", tenant.Domain), later.AddMinutes(-1), key: newKey));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(retry, Is.EqualTo((200, "accepted")), "the retired key still verifies Mailgun's retries");
+            Assert.That(fresh, Is.EqualTo((200, "accepted")));
+            Assert.That(oldLater, Is.EqualTo((401, "signature_invalid")), "once no signature it made can be fresh, the retired key no longer verifies");
+            Assert.That(newLater, Is.EqualTo((200, "accepted")));
+        });
+    }
 }
