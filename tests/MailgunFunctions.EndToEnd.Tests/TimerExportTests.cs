@@ -122,8 +122,11 @@ public class TimerExportTests : WorkerTests
             Assert.That(status.Scopes.Where(s => s.State == ExportScopeState.Completed).Select(s => s.Tenant), Is.EquivalentTo(new[] { "default", _tenant }));
             Assert.That((failed.Tenant, failed.Domain), Is.EqualTo((_revoked, _revokedDomain)));
             Assert.That(failed.Error, Does.Contain("401"));
-            Assert.That(jobs.Select(j => j.Reason), Has.All.StartWith("New queue message"), "the timer queued the jobs; the queue function ran them");
-            Assert.That(jobs.Where(j => !j.Succeeded), Is.Empty, "the revoked key's job returns (recorded as failed), so the host does not retry it");
+            Assert.That(jobs.Select(j => j.Reason), Is.Not.Empty.And.All.StartWith("New queue message"), "the timer queued the jobs; the queue function ran them");
+            // The schedule fires every two seconds here, so jobs of one scope can meet; such a meeting may fail a delivery, which
+            // the host retries. The revoked key is never retried: its job returns (recorded as failed), no 7022 for it.
+            Assert.That(Worker.Host.WorkerLogs.Where(l => l.Message.Contains($"{_revoked}/{_revokedDomain}", StringComparison.Ordinal) && l.Message.Contains("the host retries", StringComparison.Ordinal)),
+                Is.Empty, "the revoked key's job is not retried");
             Assert.That(Worker.Host.WorkerLogs.Any(l => l.Level == LogLevel.Error && l.Message.Contains($"{_revoked}/{_revokedDomain}", StringComparison.Ordinal)
                 && l.Message.Contains("is not retried", StringComparison.Ordinal)), Is.True, "event 7021 in the worker's log");
             Assert.That(await poison.ExistsAsync() ? (await poison.PeekMessagesAsync(1)).Value : [], Is.Empty);
