@@ -128,7 +128,7 @@ param inboundMaxRequestBytes int = 41943040
 param inboundRawRetentionDays int = 90
 
 @description('Inbound:MaxFieldChars, longest form field read from an inbound post.')
-param inboundMaxFieldChars int = 4194304
+param inboundMaxFieldChars int = 1048576
 
 @description('The Mailgun sending domain the export and the CLI work on (MailgunApi:Domains:0:Name). Add more as MailgunApi__Domains__1__Name... app settings.')
 param mailgunDomain string

@@ -69,6 +69,6 @@ public class SuppressionExportFunctionTests
 
         Assert.That((await container.GetBlobClient($"default/{domain}/2026-11-27/summary.json").ExistsAsync()).Value, Is.True);
         Assert.That((await container.GetBlobClient($"default/{domain}/2026-11-27/bounces.csv").DownloadContentAsync()).Value.Content.ToString(),
-            Does.Contain("a@example.net,550,no,"));
+            Does.Contain("\"a@example.net\",\"550\",\"no\","));
     }
 }

@@ -93,6 +93,12 @@ public sealed partial class MailgunFake
                 return await WriteAsync(context, HttpStatusCode.OK, new JObject { ["webhooks"] = body });
             }
 
+            // Mailgun refuses a URL it cannot use and names it in its answer; a host under ".invalid" (RFC 2606) stands for one here.
+            if (form?["url"].FirstOrDefault(u => u is not null && new Uri(u).Host.EndsWith(".invalid", StringComparison.OrdinalIgnoreCase)) is { } refused)
+            {
+                return await WriteAsync(context, HttpStatusCode.BadRequest, new JObject { ["message"] = $"url {refused} is not reachable" });
+            }
+
             if (HttpMethods.IsPost(context.Request.Method) && s.Length == 4 && form is not null)
             {
                 string id = form["id"].ToString();

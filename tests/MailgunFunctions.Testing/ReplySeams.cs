@@ -26,10 +26,13 @@ public sealed class RecordingReplyDndActions : IReplyDndActions
 /// <summary>Outbound messages a test says were sent (the real lookup reads the events pipeline's record).</summary>
 public sealed class KnownOutboundMessages : IOutboundMessageLookup
 {
-    private readonly ConcurrentDictionary<(string Tenant, string MessageId), OutboundMessage> _sent = new();
+    private readonly ConcurrentDictionary<(string Tenant, string MessageId, string Recipient), OutboundMessage> _sent = new();
 
-    public void Add(string tenant, OutboundMessage message) => _sent[(tenant, message.MessageId)] = message;
+    public void Add(string tenant, OutboundMessage message) => _sent[(tenant, message.MessageId, message.Recipient.ToLowerInvariant())] = message;
 
-    public Task<OutboundMessage?> FindAsync(string tenant, string messageId, CancellationToken cancellationToken) =>
-        Task.FromResult(_sent.TryGetValue((tenant, messageId), out var message) ? message : null);
+    public Task<OutboundMessage?> FindAsync(string tenant, string messageId, string recipient, CancellationToken cancellationToken) =>
+        Task.FromResult(_sent.TryGetValue((tenant, messageId, recipient.ToLowerInvariant()), out var message) ? message : null);
+
+    public Task<IReadOnlyList<OutboundMessage>> FindRecipientsAsync(string tenant, string messageId, int max, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<OutboundMessage>>(_sent.Where(s => s.Key.Tenant == tenant && s.Key.MessageId == messageId).Select(s => s.Value).Take(max).ToList());
 }

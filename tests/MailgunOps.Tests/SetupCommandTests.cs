@@ -45,6 +45,92 @@ public sealed class SetupCommandTests : OpsHarness
         });
     }
 
+    /// <summary>
+    /// The function key (<c>?code=</c>) and other integrations' query tokens are secrets: Mailgun gets the full URLs, but no
+    /// output (table, JSON, errors) and no log (--verbose) shows a query value.
+    /// </summary>
+    [Test]
+    public async Task WebhookUrlsAreWrittenWholeButEveryOutputAndLogMasksTheirQueries()
+    {
+        const string ours = EventsUrl + "?code=FUNCTION-KEY-SECRET";
+        Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]>
+        {
+            ["clicked"] = ["https://analytics.example.net/hook?token=OTHER-TOKEN-SECRET&site=1"],
+            ["opened"] = [EventsUrl + "?code=OLD-KEY-SECRET"],
+        });
+
+        var text = await RunAsync("setup", "webhooks", "--domain", Domain, "--url", ours, "--verbose");
+        Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]> { ["clicked"] = ["https://analytics.example.net/hook?token=OTHER-TOKEN-SECRET&site=1"] });
+        var json = await RunAsync("setup", "webhooks", "--domain", Domain, "--url", ours, "--json", "--verbose");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(text.ExitCode, Is.EqualTo(0), text.ToString());
+            Assert.That(json.ExitCode, Is.EqualTo(0), json.ToString());
+            Assert.That(Mailgun.Webhooks(Domain)["delivered"], Is.EqualTo(new[] { ours }), "Mailgun gets the whole URL");
+            foreach (var run in new[] { text, json })
+            {
+                Assert.That(run.Stdout + run.Stderr, Does.Not.Contain("SECRET"), run.ToString());
+            }
+
+            Assert.That(text.Stdout, Does.Contain(EventsUrl + "?code=***"), "the masked URL still says which endpoint");
+            Assert.That((string?)json.Json["url"], Is.EqualTo(EventsUrl + "?code=***"));
+        });
+    }
+
+    [Test]
+    public async Task AFullWebhookIsRefusedWithoutShowingTheOtherUrlsTokens()
+    {
+        Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]>
+        {
+            ["complained"] = ["https://a.example.net/hook?key=A-SECRET", "https://b.example.net/hook?key=B-SECRET", "https://c.example.net/hook?key=C-SECRET"],
+        });
+
+        var run = await RunAsync("setup", "webhooks", "--domain", Domain, "--url", EventsUrl + "?code=FUNCTION-KEY-SECRET", "--verbose");
+
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Refused), run.ToString());
+        Assert.That(run.Stderr, Does.Contain("https://a.example.net/hook?key=***"));
+        Assert.That(run.Stdout + run.Stderr, Does.Not.Contain("SECRET"));
+    }
+
+    [Test]
+    public async Task MailgunNamingOurUrlInAnErrorDoesNotShowItsKey()
+    {
+        Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]>());
+
+        var run = await RunAsync("setup", "webhooks", "--domain", Domain, "--url", "https://app.example.invalid/api/mailgun/events?code=FUNCTION-KEY-SECRET", "--verbose");
+
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Remote), run.ToString());
+        Assert.That(run.Stderr, Does.Contain("is not reachable"), "Mailgun's answer is shown");
+        Assert.That(run.Stdout + run.Stderr, Does.Not.Contain("SECRET"));
+    }
+
+    [Test]
+    public async Task RouteOutputMasksTheForwardUrlsKey()
+    {
+        Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]>());
+        const string inbound = "https://app.example.net/api/mailgun/inbound?code=FUNCTION-KEY-SECRET&format=mime";
+
+        var text = await RunAsync("setup", "route", "--domain", Domain, "--url", inbound, "--verbose");
+        var json = await RunAsync("setup", "route", "--domain", Domain, "--url", inbound, "--json", "--verbose");
+
+        Assert.That((text.ExitCode, json.ExitCode), Is.EqualTo((0, 0)), text + "\n" + json);
+        Assert.That(Mailgun.Routes().Single(r => ((string?)r["description"])!.Contains(Domain, StringComparison.Ordinal))["actions"]![0]!.ToString(),
+            Is.EqualTo($"forward(\"{inbound}\")"), "Mailgun gets the whole URL");
+        Assert.That(text.Stdout + text.Stderr + json.Stdout + json.Stderr, Does.Not.Contain("SECRET"));
+        Assert.That(text.Stdout, Does.Contain("inbound?code=***&format=***"));
+    }
+
+    [Test]
+    public async Task AMistypedUrlIsRefusedWithoutEchoingItsKey()
+    {
+        var run = await RunAsync("setup", "webhooks", "--domain", Domain, "--url", "ftp://app.example.net/events?code=FUNCTION-KEY-SECRET");
+
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Usage));
+        Assert.That(run.Stderr, Does.Contain("--url"));
+        Assert.That(run.Stdout + run.Stderr, Does.Not.Contain("SECRET"));
+    }
+
     [Test]
     public async Task WebhooksReplaceLeavesOnlyOurUrl()
     {

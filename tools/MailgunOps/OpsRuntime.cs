@@ -45,12 +45,12 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
         }
         catch (OpsException ex)
         {
-            Stderr.WriteLine("error: " + ex.Message);
+            WriteError("error: " + ex.Message);
             return ex.ExitCode;
         }
         catch (OptionsValidationException ex)
         {
-            Stderr.WriteLine("error: configuration: " + string.Join(" ", ex.Failures));
+            WriteError("error: configuration: " + string.Join(" ", ex.Failures));
             return ExitCodes.Configuration;
         }
         catch (MailgunApiException ex) when (ex.IsMissingApiKey)
@@ -60,29 +60,29 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
         }
         catch (MailgunApiException ex)
         {
-            Stderr.WriteLine("error: Mailgun: " + ex.Message);
+            WriteError("error: Mailgun: " + ex.Message);
             return ExitCodes.Remote;
         }
         catch (MailgunFunctions.Export.SuppressionExportException ex)
         {
             // The export goes on with the other lists when one fails, then reports them all.
-            Stderr.WriteLine("error: export: " + ex.Message + " " + string.Join(" ", ex.InnerExceptions.Select(i => i.Message)));
+            WriteError("error: export: " + ex.Message + " " + string.Join(" ", ex.InnerExceptions.Select(i => i.Message)));
             return ex.InnerExceptions.All(i => i is MailgunApiException) ? ExitCodes.Remote : ExitCodes.Storage;
         }
         catch (DnsResponseException ex)
         {
-            Stderr.WriteLine("error: DNS: " + ex.Message);
+            WriteError("error: DNS: " + ex.Message);
             return ExitCodes.Remote;
         }
         catch (Exception ex) when (ex is RequestFailedException or AggregateException { InnerException: RequestFailedException or HttpRequestException })
         {
             // The Azure SDK reports a storage that cannot be reached as an AggregateException of its attempts.
-            Stderr.WriteLine("error: storage: " + FirstLine((ex is AggregateException { InnerException: { } inner } ? inner : ex).Message));
+            WriteError("error: storage: " + FirstLine((ex is AggregateException { InnerException: { } inner } ? inner : ex).Message));
             return ExitCodes.Storage;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            Stderr.WriteLine("error: cancelled");
+            WriteError("error: cancelled");
             return ExitCodes.Usage;
         }
     }
@@ -143,6 +143,9 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
 
         throw new OpsException(ExitCodes.Usage, $"--dns-server '{value}' is not an ip[:port] (e.g. 127.0.0.1:5353 or [::1]:53).");
     }
+
+    /// <summary>Errors may quote a URL (Mailgun naming one it refused): its query is a secret, so it is masked.</summary>
+    private void WriteError(string line) => Stderr.WriteLine(UrlMask.InText(line));
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.RegularExpressions;
 using DnsClient;
 using DnsClient.Protocol;
+using MailgunFunctions;
 using MailgunFunctions.MailgunApi;
 
 namespace MailgunOps;
@@ -37,7 +38,7 @@ public static class SetupCommands
                 return uri;
             }
 
-            r.AddError($"--url must be an absolute http(s) URL (got '{text}').");
+            r.AddError($"--url must be an absolute http(s) URL (got '{UrlMask.Mask(text)}').");
             return null!;
         },
     };
@@ -62,7 +63,7 @@ public static class SetupCommands
             var existing = await api.GetWebhooksAsync(d, token).ConfigureAwait(false);
             // Plan everything first: a webhook that cannot take our URL refuses the run before anything is written.
             var plans = Webhooks.Select(w => PlanWebhook(w, existing.GetValueOrDefault(w) ?? [], target, parse.GetValue(replace))).ToList();
-            if (plans.Where(p => p.Urls.Count > MaxUrlsPerWebhook).Select(p => $"{p.Webhook} ({string.Join(" ", p.Was)})").ToList() is { Count: > 0 } full)
+            if (plans.Where(p => p.Urls.Count > MaxUrlsPerWebhook).Select(p => $"{p.Webhook} ({Shown(p.Was)})").ToList() is { Count: > 0 } full)
             {
                 throw new OpsException(ExitCodes.Refused,
                     $"these webhooks already have {MaxUrlsPerWebhook} other URLs, Mailgun's limit: {string.Join("; ", full)}. Remove one in Mailgun, or repeat with --replace to keep only --url.");
@@ -75,17 +76,21 @@ public static class SetupCommands
 
             if (ctx.Output.Json)
             {
-                ctx.Output.Document(new { tenant = owner.Id, domain = d.Name, url = target.AbsoluteUri, webhooks = plans.Select(p => new { webhook = p.Webhook, action = p.Action, was = p.Was.Count == 0 ? null : string.Join(" ", p.Was), urls = p.Urls }) });
+                // Function keys and other integrations' tokens sit in the query: Mailgun gets the URLs whole, people see them masked.
+                ctx.Output.Document(new { tenant = owner.Id, domain = d.Name, url = UrlMask.Mask(target), webhooks = plans.Select(p => new { webhook = p.Webhook, action = p.Action, was = p.Was.Count == 0 ? null : Shown(p.Was), urls = p.Urls.Select(UrlMask.Mask) }) });
             }
             else
             {
-                ctx.Output.Table(["WEBHOOK", "ACTION", "WAS", "NOW"], plans.Select(p => new[] { p.Webhook, p.Action, string.Join(" ", p.Was), string.Join(" ", p.Urls) }));
+                ctx.Output.Table(["WEBHOOK", "ACTION", "WAS", "NOW"], plans.Select(p => new[] { p.Webhook, p.Action, Shown(p.Was), Shown(p.Urls) }));
             }
 
             return ExitCodes.Ok;
         }, ct));
         return command;
     }
+
+    /// <summary>URLs as people may see them: each with its query masked (<see cref="UrlMask"/>).</summary>
+    private static string Shown(IEnumerable<string> urls) => string.Join(" ", urls.Select(UrlMask.Mask));
 
     private sealed record WebhookPlan(string Webhook, string Action, IReadOnlyList<string> Was, IReadOnlyList<string> Urls);
 
@@ -155,13 +160,15 @@ public static class SetupCommands
                 action = "updated";
             }
 
+            // forward("…?code=<function key>"): the route keeps the key, the output does not.
+            var shown = wanted with { Actions = wanted.Actions.Select(UrlMask.InText).ToArray() };
             if (ctx.Output.Json)
             {
-                ctx.Output.Document(new { domain = d, action, id = existing?.Id, route = wanted });
+                ctx.Output.Document(new { domain = d, action, id = existing?.Id, route = shown });
             }
             else
             {
-                ctx.Output.Text($"route {action}: priority {wanted.Priority}, {wanted.Expression} -> {string.Join(", ", wanted.Actions)}");
+                ctx.Output.Text($"route {action}: priority {shown.Priority}, {shown.Expression} -> {string.Join(", ", shown.Actions)}");
             }
 
             return ExitCodes.Ok;

@@ -40,6 +40,11 @@ public enum DndChangeKind
     Reenable,
     /// <summary>Audited admin override: clears everything up to its time, the lock included.</summary>
     AdminOverride,
+    /// <summary>
+    /// A bounce recorded but not applied: Mailgun's allowlist holds the address or its domain (<see cref="Allowlist.Exempt"/>).
+    /// Written to the history only; the entry keeps no cause from it.
+    /// </summary>
+    Exempted,
 }
 
 /// <summary>
@@ -50,6 +55,9 @@ public sealed record DndChange
 {
     /// <summary>Longest message text kept in history (Table strings hold 32K characters; a bounce text is rarely over 1K).</summary>
     public const int MaxMessageLength = 1024;
+
+    /// <summary>Longest explanation kept: the classifier's and the rules' own words, with the tags an unsubscribe names.</summary>
+    public const int MaxExplanationLength = 4096;
 
     public required DndChangeSource Source { get; init; }
     public required DndChangeKind Kind { get; init; }
@@ -81,7 +89,10 @@ public sealed record DndChange
 
     /// <summary>Whether the change is about DND (and so writes a history record); activity does not.</summary>
     public bool HasDndMeaning => Kind is DndChangeKind.Complaint or DndChangeKind.PermanentCause or DndChangeKind.SoftBounce
-        or DndChangeKind.Reenable or DndChangeKind.AdminOverride;
+        or DndChangeKind.Reenable or DndChangeKind.AdminOverride or DndChangeKind.Exempted;
+
+    /// <summary>The same change, recorded but not applied (<see cref="DndChangeKind.Exempted"/>); <paramref name="why"/> leads its explanation.</summary>
+    public DndChange Exempted(string why) => this with { Kind = DndChangeKind.Exempted, Explanation = Cut(why + Explanation, MaxMessageLength) };
 
     /// <summary>
     /// The identity of a Mailgun event: its id alone repeats across days, so type, id, timestamp (ms) and the
@@ -139,10 +150,12 @@ public sealed record DndChange
             MessageId = e.MessageId is { Length: > 0 } m ? Cut(m, MaxMessageLength) : null,
             Category = classification.Category,
             Code = classification.Code ?? e.DeliveryStatus?.Code,
-            EnhancedCode = classification.EnhancedCode ?? e.DeliveryStatus?.EnhancedCode,
+            EnhancedCode = classification.EnhancedCode ?? (e.DeliveryStatus?.EnhancedCode is { } enhanced ? Cut(enhanced, 32) : null),
             Message = message,
             Rule = classification.Rule,
-            Explanation = classification.Explanation,
+            Explanation = Cut(classification.Category == BounceCategory.Unsubscribe && e.EventType == "unsubscribed"
+                ? classification.Explanation + UnsubscribeScope.Note(e.Tags)
+                : classification.Explanation, MaxExplanationLength),
             ContactId = e.UserVariables.TryGetValue(contactIdVariable, out string? contact) && contact.Length > 0 ? Cut(contact, MaxUserVariableLength) : null,
             Tags = e.Tags.Take(MaxTags).Select(t => Cut(t, MaxTagLength)).ToArray(),
             UserVariables = Bounded(e.UserVariables),
@@ -233,7 +246,8 @@ public sealed record DndChange
     /// <c>created_at</c> text, so every nightly reconciliation of the same entry is the same change (one history record);
     /// <paramref name="at"/> is that <c>created_at</c> parsed (the caller picks a fixed fallback when it is unreadable).
     /// </summary>
-    public static DndChange FromMailgunSuppression(string list, string address, DateTimeOffset at, string? createdAt, string? code = null, string? error = null)
+    public static DndChange FromMailgunSuppression(string list, string address, DateTimeOffset at, string? createdAt, string? code = null, string? error = null,
+        IReadOnlyList<string>? tags = null)
     {
         ArgumentNullException.ThrowIfNull(list);
         ArgumentNullException.ThrowIfNull(address);
@@ -256,7 +270,7 @@ public sealed record DndChange
             EnhancedCode = code is { Length: > 0 } c && !int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? Cut(c, 32) : null,
             Message = error is { Length: > MaxMessageLength } ? error[..MaxMessageLength] : error,
             Rule = "mailgun-suppression-" + list,
-            Explanation = $"Mailgun lists the address on its {list} suppression list (reconciliation of the nightly export).",
+            Explanation = $"Mailgun lists the address on its {list} suppression list (reconciliation of the nightly export)." + UnsubscribeScope.Note(tags ?? []),
             Actor = "mailgun-suppression",
         };
     }

@@ -20,6 +20,15 @@ public static class DndKeys
 
     private const int HashedPrefixLength = 200;
 
+    /// <summary>
+    /// Longest address taken as one: RFC 5321 allows 254 characters in a path (64 local, 255 domain); an event naming a longer
+    /// "recipient" is not about a contact, and its address would not fit the columns that hold it.
+    /// </summary>
+    public const int MaxAddressLength = 320;
+
+    /// <summary>Longest domain name (RFC 1035): a longer "sending domain" names no tenant.</summary>
+    public const int MaxDomainLength = 255;
+
     /// <summary>Trimmed and lower-cased; a "Name &lt;address&gt;" form (rejected events fall back to the To header) gives the address.</summary>
     public static string NormalizeAddress(string address)
     {

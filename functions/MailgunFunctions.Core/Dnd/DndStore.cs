@@ -24,6 +24,10 @@ public enum DndApplyOutcome
 /// <param name="HistoryWritten">Whether this call inserted a history record (false for duplicates and activity).</param>
 public sealed record DndApplyResult(DndApplyOutcome Outcome, DndEntry Entry, DndStatus Previous, DndStatus Current, bool HistoryWritten);
 
+/// <summary>An entry as read, with the version of its row, for a write that must not land on a changed entry (<see cref="DndStore.ApplyIfUnchangedAsync"/>).</summary>
+/// <param name="ETag">The row's ETag; null when the address has no row of its own (never seen, or only an erased row).</param>
+public sealed record DndSnapshot(DndEntry? Entry, DndStatus Status, ETag? ETag);
+
 /// <summary>Thrown when an entry kept changing under us for every attempt: transient, the queue retries the message.</summary>
 public sealed class DndWriteConflictException(string message) : Exception(message);
 
@@ -103,6 +107,65 @@ public sealed class DndStore
     {
         var entry = await GetAsync(tenant, address, cancellationToken).ConfigureAwait(false);
         return (entry, entry is null ? DndStatus.None : DndPolicy.Evaluate(entry, _time.GetUtcNow(), _options));
+    }
+
+    /// <summary>The entry, its state now and its row's version: one point read (two for an erased address).</summary>
+    public async Task<DndSnapshot> ReadAsync(string tenant, string address, CancellationToken cancellationToken)
+    {
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var response = await _entries.GetEntityIfExistsAsync<TableEntity>(DndKeys.TenantKey(tenant), DndKeys.AddressKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var entry = response.HasValue ? DndEntryCodec.FromEntity(response.Value!) : await GetErasedAsync(tenant, address, cancellationToken).ConfigureAwait(false);
+        return new DndSnapshot(entry, entry is null ? DndStatus.None : DndPolicy.Evaluate(entry, _time.GetUtcNow(), _options), response.HasValue ? response.Value!.ETag : null);
+    }
+
+    /// <summary>
+    /// Applies <paramref name="change"/> only if the entry is still the one <paramref name="read"/> saw (its row's ETag; or
+    /// still no row). Returns null when it changed meanwhile: nothing of this change is left behind, and the caller decides
+    /// again on fresh data. For check-then-write callers (the platform link's undo), whose check reads more than the entry.
+    /// The history record is written first, as for <see cref="ApplyAsync"/>, and removed again when the write loses.
+    /// </summary>
+    public async Task<DndApplyResult?> ApplyIfUnchangedAsync(string tenant, string address, DndChange change, DndSnapshot read, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        ArgumentNullException.ThrowIfNull(read);
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        DateTimeOffset now = _time.GetUtcNow();
+        var current = read.Entry ?? DndEntry.Empty(tenant, address);
+        var merged = current.Apply(change);
+        DndStatus before = DndPolicy.Evaluate(current, now, _options), after = DndPolicy.Evaluate(merged, now, _options);
+        if (merged.Equals(current) && read.ETag is not null)
+        {
+            return new DndApplyResult(DndApplyOutcome.Unchanged, merged, before, after, HistoryWritten: false);
+        }
+
+        var record = Record(merged, change, before.State, after, now, entryUnchanged: false);
+        bool inserted = change.HasDndMeaning && await AddHistoryAsync(record, cancellationToken).ConfigureAwait(false);
+        var entity = DndEntryCodec.ToEntity(merged, after, now);
+        try
+        {
+            if (read.ETag is { } etag)
+            {
+                await _entries.UpdateEntityAsync(entity, etag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _entries.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
+        {
+            DndLog.WriteConflict(_logger, DndKeys.TenantKey(tenant), DndKeys.Hash(DndKeys.AddressKey(address), 12), 1, ex.Status);
+            if (inserted)
+            {
+                // The change never reached the entry: its record must not say it did.
+                await _history.DeleteEntityAsync(DndKeys.HistoryPartition(tenant, address), DndKeys.HistoryRow(record.At, record.ChangeKey), ETag.All, cancellationToken).ConfigureAwait(false);
+            }
+
+            return null;
+        }
+
+        Log(change, merged, before, after, "written", inserted ? "written" : change.HasDndMeaning ? "existed" : "none");
+        return new DndApplyResult(DndApplyOutcome.Applied, merged, before, after, inserted);
     }
 
     /// <summary>Every entry of a tenant (one partition query, all pages).</summary>
@@ -243,6 +306,10 @@ public sealed class DndStore
                 if (change.HasDndMeaning)
                 {
                     (inserted, existed) = await RecordAsync(Record(merged, change, after.State, after, now, entryUnchanged: true), inserted, existed, cancellationToken).ConfigureAwait(false);
+                    if (inserted is not null)
+                    {
+                        await TouchAsync(response!.Value!, cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
                 Log(change, merged, before, after, "unchanged", inserted is not null ? "written" : "none");
@@ -305,6 +372,23 @@ public sealed class DndStore
 
             Log(change, merged, before, after, "written", inserted is not null ? "written" : change.HasDndMeaning ? "existed" : "none");
             return new DndApplyResult(DndApplyOutcome.Applied, merged, before, after, inserted is not null);
+        }
+    }
+
+    /// <summary>
+    /// A new change with a DND meaning that the entry already covers (an older bounce than the cause it holds) still moves
+    /// the row's ETag, with an empty merge: a caller that checked the history and then writes conditionally
+    /// (<see cref="ApplyIfUnchangedAsync"/>) must see that something landed in between, though the entry's content did
+    /// not change. Lost races are fine: whoever changed the row moved its ETag anyway.
+    /// </summary>
+    private async Task TouchAsync(TableEntity read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _entries.UpdateEntityAsync(new TableEntity(read.PartitionKey, read.RowKey), read.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
         }
     }
 

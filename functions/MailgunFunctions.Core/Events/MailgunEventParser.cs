@@ -20,10 +20,10 @@ public static class MailgunEventParser
     public static MailgunEvent Parse(JObject data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        string? eventType = Text(data["event"]);
-        string? id = Text(data["id"]);
+        string? eventType = IdentityText(data["event"]);
+        string? id = IdentityText(data["id"]);
         double? timestamp = Number(data["timestamp"]);
-        if (RequiredFieldsProblem(eventType, timestamp) is { } problem)
+        if (RequiredFieldsProblem(eventType, id, timestamp) is { } problem)
         {
             throw new EventFormatException(problem);
         }
@@ -73,14 +73,22 @@ public static class MailgunEventParser
         };
     }
 
+    /// <summary>Mailgun's event names have at most 20 characters; anything longer is no event type.</summary>
+    public const int MaxEventTypeLength = 64;
+
+    /// <summary>Mailgun's event ids have 22 characters; an id is stored with every change, so a longer one is refused, not cut.</summary>
+    public const int MaxIdLength = 256;
+
     /// <summary>
     /// The one rule for what an event needs to be processed: a non-empty <c>event</c> and a <c>timestamp</c> in seconds
     /// between 1970 and 9999 (it orders the event against others). Returns the machine-readable problem, or null. Used by
     /// this parser and by the webhook's single-pass reader, so both reject exactly the same events. A missing <c>id</c>
-    /// is derived (see <see cref="Parse"/>).
+    /// is derived (see <see cref="Parse"/>); an event type or id longer than any of Mailgun's is refused, not cut.
     /// </summary>
-    public static string? RequiredFieldsProblem(string? eventType, double? timestamp) =>
+    public static string? RequiredFieldsProblem(string? eventType, string? id, double? timestamp) =>
         string.IsNullOrEmpty(eventType) ? "event_missing"
+        : eventType.Length > MaxEventTypeLength ? "event_too_long"
+        : id?.Length > MaxIdLength ? "id_too_long"
         : timestamp is not { } t ? "timestamp_missing"
         : double.IsNaN(t) || t < 0 || t > 253402300799d ? "timestamp_out_of_range"
         : null;
@@ -177,6 +185,18 @@ public static class MailgunEventParser
     internal static JObject? Child(JObject? parent, string name) => parent?[name] as JObject;
 
     private static string? TrimAngles(string? s) => s?.Trim().Trim('<', '>');
+
+    /// <summary>
+    /// <c>event</c> and <c>id</c>: a string, or an integer (as its digits); anything else counts as missing. Mailgun sends
+    /// strings; integers are kept for lenient producers. Floats are not: "1e400" would be its text in one reader and
+    /// "Infinity" in another, and the webhook's single pass must read exactly what this parser reads.
+    /// </summary>
+    internal static string? IdentityText(JToken? t) => t?.Type switch
+    {
+        JTokenType.String => (string?)t,
+        JTokenType.Integer => Convert.ToString(((JValue)t).Value, CultureInfo.InvariantCulture),
+        _ => null,
+    };
 
     internal static string? Text(JToken? t) => t?.Type switch
     {

@@ -105,7 +105,7 @@ public static class ExportReport
         (SuppressionReconciler.Review, "DND here, not suppressed by Mailgun (review)"),
         (SuppressionReconciler.ClearedHere, "Suppressed by Mailgun, cleared here by an operator"),
         (SuppressionReconciler.Allowlisted, "Bounces of allowlisted addresses, not DND"),
-        (SuppressionReconciler.TagScoped, "Unsubscribed from some tags only, not DND"),
+        (SuppressionReconciler.TagScoped, "Unsubscribed from some tags only at Mailgun (a DND here like every unsubscribe, also counted above)"),
         (SuppressionReconciler.EmptyAddress, "Records without an address"),
         (SuppressionReconciler.PointReads, "DND table point reads"),
         (SuppressionReconciler.DndExported, "Entries in dnd.csv"),

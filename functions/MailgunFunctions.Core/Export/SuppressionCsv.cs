@@ -6,8 +6,8 @@ using Newtonsoft.Json.Linq;
 namespace MailgunFunctions.Export;
 
 /// <summary>
-/// The CSV form of a suppression list: Mailgun's own field names as columns, RFC 4180 quoting, CRLF line ends,
-/// UTF-8 without BOM. Cells a spreadsheet would run as a formula are neutralised with a leading single quote,
+/// The CSV form of a suppression list: Mailgun's own field names as columns, every text cell quoted (RFC 4180), CRLF line
+/// ends, UTF-8 without BOM. Cells a spreadsheet would run as a formula are neutralised with a leading single quote,
 /// and <see cref="ReadAsync"/> undoes that exactly, so the reconciliation reads back what Mailgun gave.
 /// </summary>
 public static class SuppressionCsv
@@ -77,12 +77,98 @@ public static class SuppressionCsv
     }
 
     /// <summary>
-    /// Neutralises a value a spreadsheet would evaluate (OWASP "CSV injection"): a leading <c>= + - @</c>, tab or CR
-    /// gets a single quote in front. A value that already starts with a quote gets one too, so stripping exactly one
-    /// leading quote on reading restores every value, including addresses that really start with one of these.
+    /// Neutralises a value a spreadsheet would evaluate (OWASP "CSV injection"). A single quote goes
+    /// <list type="bullet">
+    /// <item>in front of a value that starts with a formula character (<c>= + - @</c>, their full-width and small forms, the
+    /// minus sign), with white space, a control or an invisible format character (spreadsheets that trim on import would
+    /// otherwise meet a formula character next), or with a quote;</item>
+    /// <item>right after a <c>;</c>, a tab or a line break inside the value when the next visible character is a formula
+    /// character or a quote: a spreadsheet whose locale separates with <c>;</c> or a tab (or that breaks a quoted value at its
+    /// line break, as LibreOffice does when the separators do not match) starts a new cell there.</item>
+    /// </list>
+    /// <see cref="Restore"/> removes exactly these quotes, so every value reads back as Mailgun gave it, including values
+    /// that really hold a quote in those places.
     /// </summary>
-    public static string Neutralise(string value) =>
-        value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' or '\'' ? "'" + value : value;
+    public static string Neutralise(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        StringBuilder? safe = null;
+        if (NeedsQuotePrefix(value))
+        {
+            safe = new StringBuilder(value.Length + 4).Append('\'');
+        }
+
+        for (int i = 0; i < value.Length; i++)
+        {
+            safe?.Append(value[i]);
+            if (StartsCell(value, i) && FormulaFollows(value, i + 1))
+            {
+                safe ??= new StringBuilder(value.Length + 4).Append(value, 0, i + 1);
+                safe.Append('\'');
+            }
+        }
+
+        return safe?.ToString() ?? value;
+    }
+
+    /// <summary>The inverse of <see cref="Neutralise"/>: one leading quote, and the quote right after each place that starts a cell.</summary>
+    internal static string Restore(string cell)
+    {
+        int from = cell.StartsWith('\'') ? 1 : 0;
+        if (cell.AsSpan(from).IndexOfAny(";\t\r\n") < 0)
+        {
+            return from == 0 ? cell : cell[1..];
+        }
+
+        var value = new StringBuilder(cell.Length);
+        for (int i = from; i < cell.Length; i++)
+        {
+            value.Append(cell[i]);
+            if (StartsCell(cell, i) && i + 1 < cell.Length && cell[i + 1] == '\'')
+            {
+                i++;
+            }
+        }
+
+        return value.ToString();
+    }
+
+    /// <summary>Characters spreadsheets (Excel, LibreOffice, Google Sheets, also through IME input) start a formula with.</summary>
+    private static bool IsFormulaStart(char c) => c is '=' or '+' or '-' or '@'
+        or '\uFF1D' or '\uFF0B' or '\uFF0D' or '\uFF20' // full-width = + - @
+        or '\uFE66' or '\uFE62' or '\uFE63' // small = + -
+        or '\u2212'; // minus sign
+
+    /// <summary>White space, controls and invisible format characters (zero-width space, BOM): trimmed or unseen by spreadsheets.</summary>
+    private static bool IsInvisible(char c) =>
+        char.IsWhiteSpace(c) || char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format;
+
+    private static bool NeedsQuotePrefix(string value) =>
+        value.Length > 0 && (value[0] == '\'' || IsFormulaStart(value[0]) || IsInvisible(value[0]));
+
+    /// <summary>A <c>;</c>, a tab, or a line break (CR LF counts once, at its LF): where some spreadsheet starts a new cell.</summary>
+    private static bool StartsCell(string text, int i) =>
+        text[i] is ';' or '\t' or '\n' || (text[i] == '\r' && (i + 1 == text.Length || text[i + 1] != '\n'));
+
+    /// <summary>Whether the first visible character from <paramref name="from"/> starts a formula (or is a quote, kept reversible).</summary>
+    private static bool FormulaFollows(string text, int from)
+    {
+        for (int j = from; j < text.Length; j++)
+        {
+            char c = text[j];
+            if (IsFormulaStart(c) || c == '\'')
+            {
+                return true;
+            }
+
+            if (c == ';' || !IsInvisible(c))
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Reads back a CSV written by <see cref="Row"/>, header first, one record at a time.</summary>
     public static async IAsyncEnumerable<SuppressionRecord> ReadAsync(SuppressionList list, TextReader text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -113,8 +199,6 @@ public static class SuppressionCsv
         }
     }
 
-    internal static string Restore(string cell) => cell.StartsWith('\'') ? cell[1..] : cell;
-
     private static void AppendCell(StringBuilder line, string? value)
     {
         if (string.IsNullOrEmpty(value))
@@ -122,15 +206,9 @@ public static class SuppressionCsv
             return;
         }
 
-        string safe = Neutralise(value);
-        // RFC 4180: fields with a comma, a double quote or a line break are enclosed in double quotes, inner quotes doubled.
-        if (safe.AsSpan().IndexOfAny(",\"\r\n") < 0)
-        {
-            line.Append(safe);
-            return;
-        }
-
-        line.Append('"').Append(safe.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+        // Every text cell is quoted (RFC 4180 allows it; inner quotes doubled): a spreadsheet in a locale whose separator is
+        // ';' or a tab would otherwise split a bounce text at it, and the piece after it could start a formula.
+        line.Append('"').Append(Neutralise(value).Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
     }
 }
 

@@ -21,6 +21,7 @@ public static class SuppressionExportRegistration
         services.TryAddSingleton<ExportFanOut>();
         services.TryAddSingleton<ExportStatusReport>();
         services.AddOptions<SuppressionReconcilerOptions>().Bind(configuration.GetSection(SuppressionReconcilerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<Dnd.MailgunAllowlists>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISuppressionReconciler, SuppressionReconciler>());
         // Transient: it holds the typed Mailgun HttpClient, whose handler the factory must be free to rotate.
         services.TryAddTransient<SuppressionExport>();

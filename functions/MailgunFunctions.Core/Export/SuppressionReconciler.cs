@@ -39,6 +39,7 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
     internal static readonly SuppressionList[] Suppressing = [SuppressionList.Bounces, SuppressionList.Complaints, SuppressionList.Unsubscribes];
 
     private readonly DndStore _dnd;
+    private readonly MailgunAllowlists _allowlists;
     private readonly DndOptions _dndOptions;
     private readonly ExportRunStore _runs;
     private readonly BlobContainerClient _container;
@@ -47,11 +48,12 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
     private readonly TimeProvider _time;
     private readonly ILogger<SuppressionReconciler> _logger;
 
-    public SuppressionReconciler(DndStore dnd, IOptions<DndOptions> dndOptions, ExportRunStore runs, StorageClients storage, IOptions<SuppressionReconcilerOptions> options,
+    public SuppressionReconciler(DndStore dnd, MailgunAllowlists allowlists, IOptions<DndOptions> dndOptions, ExportRunStore runs, StorageClients storage, IOptions<SuppressionReconcilerOptions> options,
         IOptions<SuppressionExportOptions> exportOptions, TimeProvider time, ILogger<SuppressionReconciler> logger)
     {
         ArgumentNullException.ThrowIfNull(storage);
         _dnd = dnd;
+        _allowlists = allowlists;
         _dndOptions = dndOptions.Value;
         _runs = runs;
         _container = storage.Blobs.GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
@@ -72,6 +74,8 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
         };
 
         var allowlist = await ReadAllowlistAsync(exported, cancellationToken).ConfigureAwait(false);
+        // Processing applies the same allowlist rule to every bounce as it arrives: it reads the allowlist stored here.
+        await _allowlists.SyncAsync(scope.Tenant, scope.Domain, allowlist, cancellationToken).ConfigureAwait(false);
         var mailgun = await MailgunFilterAsync(scope, date, exported, cancellationToken).ConfigureAwait(false);
         var (dndStates, review) = await ReviewAsync(scope, date, now, mailgun, cancellationToken).ConfigureAwait(false);
         counts[Review] = review;
@@ -96,29 +100,31 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
         Dictionary<ulong, DndState>? dndStates, Dictionary<string, long> counts, CancellationToken cancellationToken)
     {
         string address = DndKeys.NormalizeAddress(record.Address);
-        // Mailgun's allowlist keeps an address off the bounce list; a bounce recorded before it was allowlisted must not DND it either.
-        // Complaints and unsubscribes are the contact's own wish: the allowlist (a bounce rule at Mailgun) does not exempt them.
         if (address.Length == 0)
         {
             return EmptyAddress;
         }
 
-        if (list == SuppressionList.Bounces && allowlist.Contains(address))
+        // Mailgun's created_at is the change's time: a later operator re-enable or admin override still wins, as for any cause.
+        // Unreadable dates take the export's day: a fixed time, so the change (and its key) is the same on every rerun of it.
+        DateTimeOffset at = record.CreatedAtUtc ?? new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var change = DndChange.FromMailgunSuppression(list.PathSegment(), address, at, record.CreatedAt, record.Code, record.Error, record.Tags);
+
+        // The allowlist rule (Allowlist.Exempt), as everywhere: a bounce recorded before the address was allowlisted must not
+        // DND it either; complaints and unsubscribes are the contact's own wish and are not exempt. Mailgun's list entry is
+        // state, not a new event, so nothing is written for it here (processing records exempted bounces as they arrive).
+        if (allowlist.Exempt(address, change).Kind == DndChangeKind.Exempted)
         {
             return Allowlisted;
         }
 
-        // An unsubscribe from some tags only still lets other mail through at Mailgun; DND is per address, so it is not one.
-        if (list == SuppressionList.Unsubscribes && record.Tags.Count > 0 && !record.Tags.Contains("*"))
+        // An unsubscribe from some tags only is a DND like any other (UnsubscribeScope); counted apart as well, for the report.
+        if (list == SuppressionList.Unsubscribes && UnsubscribeScope.IsTagScoped(record.Tags))
         {
-            return TagScoped;
+            counts[TagScoped]++;
         }
 
         DndState target = list == SuppressionList.Complaints ? DndState.Locked : DndState.Permanent;
-        // Mailgun's created_at is the change's time: a later operator re-enable or admin override still wins, as for any cause.
-        // Unreadable dates take the export's day: a fixed time, so the change (and its key) is the same on every rerun of it.
-        DateTimeOffset at = record.CreatedAtUtc ?? new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-        var change = DndChange.FromMailgunSuppression(list.PathSegment(), address, at, record.CreatedAt, record.Code, record.Error);
         ulong hash = AddressHash.Of(DndKeys.AddressKey(address)).High;
         if (dndStates is not null)
         {
@@ -173,7 +179,7 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
                     $"The allowlist of {exported.Scope.Domain} has more than {_options.MaxAllowlistEntries} entries; raise {SuppressionReconcilerOptions.Section}__{nameof(SuppressionReconcilerOptions.MaxAllowlistEntries)}.");
             }
 
-            allowlist.Add(record);
+            allowlist.Add(record.Address, record.Type);
         }
 
         return allowlist;
@@ -244,34 +250,6 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
 
     /// <summary>The review list has the columns of <c>dnd.csv</c>.</summary>
     public static string ReviewHeader => DndTableExport.Header;
-
-    /// <summary>Mailgun's allowlist: exact addresses and whole domains (<c>type</c> = <c>domain</c>).</summary>
-    private sealed class Allowlist
-    {
-        private readonly HashSet<string> _addresses = new(StringComparer.Ordinal);
-        private readonly HashSet<string> _domains = new(StringComparer.Ordinal);
-
-        public int Count => _addresses.Count + _domains.Count;
-
-        public void Add(SuppressionRecord record)
-        {
-            string value = DndKeys.NormalizeAddress(record.Address);
-            if (string.Equals(record.Type, "domain", StringComparison.OrdinalIgnoreCase) || (record.Type is null && !value.Contains('@', StringComparison.Ordinal)))
-            {
-                _domains.Add(value.TrimStart('@'));
-            }
-            else
-            {
-                _addresses.Add(value);
-            }
-        }
-
-        public bool Contains(string address)
-        {
-            int at = address.LastIndexOf('@');
-            return _addresses.Contains(address) || (at >= 0 && _domains.Contains(address[(at + 1)..]));
-        }
-    }
 }
 
 /// <summary>Log events of the reconciliation: counts only, never addresses.</summary>

@@ -10,6 +10,12 @@ namespace MailgunFunctions.Inbound;
 /// </summary>
 public static partial class AutoReplyDetector
 {
+    /// <summary>The headers <see cref="Detect"/> reads.</summary>
+    public static readonly IReadOnlyList<string> HeadersRead = ["Auto-Submitted", "X-Autoreply", "X-Autorespond", "X-Autoresponder", "Precedence"];
+
+    /// <summary>The opening read for wording: a few lines, at most this many characters (the wording is short; a line can be MBs).</summary>
+    private const int MaxOpeningChars = 4096;
+
     /// <summary>Why the reply is automatic ("header Auto-Submitted: auto-replied", "subject", "wording"), or null for a human reply.</summary>
     public static string? Detect(Func<string, string?> header, string? subject, string newText)
     {
@@ -38,6 +44,7 @@ public static partial class AutoReplyDetector
         }
 
         string opening = string.Join(' ', newText.Split('\n').Where(l => l.Trim().Length > 0).Take(6));
+        opening = opening.Length > MaxOpeningChars ? opening[..MaxOpeningChars] : opening;
         return OutOfOfficeWording().IsMatch(opening) ? "wording" : null;
     }
 

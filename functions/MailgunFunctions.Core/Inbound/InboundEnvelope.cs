@@ -74,6 +74,12 @@ public sealed class InboundEnvelope
             throw new InboundFormatException("envelope_incomplete", "the envelope lacks payloadBlob, bodySha256 or recipient");
         }
 
+        // A queue message is input too: the payload must be one the webhook stores, never a blob path of its own choosing.
+        if (envelope.PayloadBlob != InboundQueue.PayloadBlobName(envelope.SignedAt, envelope.BodySha256) || !envelope.BodySha256.All(char.IsAsciiHexDigitLower))
+        {
+            throw new InboundFormatException("envelope_incomplete", "payloadBlob is not the name the webhook gives (yyyy/MM/dd/<bodySha256> of the signature time)");
+        }
+
         return envelope;
     }
 

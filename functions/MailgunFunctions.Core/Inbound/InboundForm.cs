@@ -8,14 +8,19 @@ namespace MailgunFunctions.Inbound;
 /// <param name="Text">The content as text (cut at 64 KiB), only for the parts of a DSN (<see cref="InboundForm.IsReportPart"/>).</param>
 public sealed record InboundAttachment(string Field, string FileName, string ContentType, long Size, string? Text = null);
 
-/// <summary>Which fields a reader keeps: the intake needs only the signature fields, the processor everything but <c>body-mime</c>.</summary>
-public sealed record InboundFormSelection(Func<string, bool> KeepField, int MaxFieldChars, bool ExtractBodyMime);
+/// <summary>
+/// Which fields a reader keeps, and how much of each: <paramref name="FieldLimit"/> gives the most characters kept of a field
+/// (0: the field is skipped). The intake needs only the signature fields, the processor the fields it reads
+/// (<see cref="ReplyReader.Selection"/>). Memory stays bounded whatever the post holds.
+/// </summary>
+public sealed record InboundFormSelection(Func<string, int> FieldLimit, bool ExtractBodyMime);
 
 /// <summary>
 /// The fields of a Mailgun route post, read from a seekable copy of the request body. Both encodings Mailgun
 /// uses are streamed (urlencoded, and multipart when the mail has attachments): only selected fields are held
 /// in memory, each cut at a maximum length; <c>body-mime</c> is decoded into a temporary file.
-/// When a field repeats, the last value wins: legacy user variables can collide with field names.
+/// When a field repeats, the indexer gives the last value (legacy user variables can collide with field names) and
+/// <see cref="Values"/> gives every value (a sender can add its own copy of a header Mailgun posts as a field).
 /// </summary>
 public sealed class InboundForm : IDisposable
 {
@@ -25,21 +30,50 @@ public sealed class InboundForm : IDisposable
     /// </summary>
     private const int MaxReportPartBytes = 64 * 1024;
 
-    private readonly Dictionary<string, string> _fields = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>File parts described one by one; more are only counted (a post may hold tens of thousands of tiny parts).</summary>
+    public const int MaxAttachmentsKept = 100;
+
+    /// <summary>Values kept of one field name; more copies of a field are dropped (a post may repeat a field thousands of times).</summary>
+    public const int MaxValuesPerField = 32;
+
+    private readonly Dictionary<string, List<string>> _fields = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<InboundAttachment> _attachments = [];
 
     private InboundForm()
     {
     }
 
-    public IReadOnlyDictionary<string, string> Fields => _fields;
-
+    /// <summary>The first <see cref="MaxAttachmentsKept"/> file parts.</summary>
     public IReadOnlyList<InboundAttachment> Attachments => _attachments;
+
+    /// <summary>Every file part of the post, also those past <see cref="MaxAttachmentsKept"/>.</summary>
+    public int AttachmentCount { get; private set; }
 
     /// <summary>The decoded <c>body-mime</c> (raw MIME route), positioned at its start; null for parsed routes.</summary>
     public Stream? BodyMime { get; private set; }
 
-    public string? this[string name] => _fields.TryGetValue(name, out string? value) ? value : null;
+    public string? this[string name] => _fields.TryGetValue(name, out var values) ? values[^1] : null;
+
+    /// <summary>Every value of a field, in the order posted; empty when it was not posted.</summary>
+    public IReadOnlyList<string> Values(string name) => _fields.TryGetValue(name, out var values) ? values : [];
+
+    private void Add(string name, string value)
+    {
+        if (!_fields.TryGetValue(name, out var values))
+        {
+            _fields[name] = values = [];
+        }
+
+        if (values.Count < MaxValuesPerField)
+        {
+            values.Add(value);
+        }
+        else
+        {
+            // The last value is the one the indexer gives: keep it the last one posted.
+            values[^1] = value;
+        }
+    }
 
     /// <summary>True for the two content types Mailgun routes post; <paramref name="boundary"/> is set for multipart.</summary>
     public static bool IsForm(string? contentType, out string? boundary)
@@ -109,13 +143,13 @@ public sealed class InboundForm : IDisposable
                     return BodyMime;
                 }
 
-                return selection.KeepField(key) ? new CappedBuffer(selection.MaxFieldChars * 4L) : null;
+                return selection.FieldLimit(key) is > 0 and int limit ? new CappedText(limit) : null;
             },
             (key, sink) =>
             {
-                if (sink is CappedBuffer buffer)
+                if (sink is CappedText text)
                 {
-                    _fields[key] = buffer.ToText(selection.MaxFieldChars);
+                    Add(key, text.ToString());
                 }
             },
             cancellationToken).ConfigureAwait(false);
@@ -152,11 +186,11 @@ public sealed class InboundForm : IDisposable
                     BodyMime = TemporaryFile.Create();
                     await section.Body.CopyToAsync(BodyMime, cancellationToken).ConfigureAwait(false);
                 }
-                else if (selection.KeepField(name))
+                else if (selection.FieldLimit(name) is > 0 and int limit)
                 {
-                    var buffer = new CappedBuffer(selection.MaxFieldChars * 4L);
-                    await section.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-                    _fields[name] = buffer.ToText(selection.MaxFieldChars);
+                    var text = new CappedText(limit);
+                    await section.Body.CopyToAsync(text, cancellationToken).ConfigureAwait(false);
+                    Add(name, text.ToString());
                 }
                 else
                 {
@@ -177,11 +211,14 @@ public sealed class InboundForm : IDisposable
             ?? HeaderUtilities.RemoveQuotes(disposition.FileName).Value
             ?? "";
         string contentType = section.ContentType ?? "application/octet-stream";
-        bool isReportPart = IsReportPart(contentType);
-        var counter = new CappedBuffer(isReportPart ? MaxReportPartBytes : 0);
+        bool keep = ++AttachmentCount <= MaxAttachmentsKept;
+        bool isReportPart = keep && IsReportPart(contentType);
+        var counter = new CappedText(isReportPart ? MaxReportPartBytes : 0);
         await section.Body.CopyToAsync(counter, cancellationToken).ConfigureAwait(false);
-        _attachments.Add(new InboundAttachment(field, fileName, contentType, counter.Length,
-            isReportPart ? counter.ToText(MaxReportPartBytes) : null));
+        if (keep)
+        {
+            _attachments.Add(new InboundAttachment(field, fileName, contentType, counter.Length, isReportPart ? counter.ToString() : null));
+        }
     }
 
     /// <summary>The machine-readable parts of a DSN (RFC 3464): the status, and the returned message or its headers.</summary>
@@ -191,10 +228,15 @@ public sealed class InboundForm : IDisposable
         || contentType.StartsWith("text/rfc822-headers", StringComparison.OrdinalIgnoreCase)
         || contentType.StartsWith("message/rfc822", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>A write-only stream that keeps at most a given number of bytes but counts them all.</summary>
-    private sealed class CappedBuffer(long capacity) : Stream
+    /// <summary>
+    /// A write-only stream that decodes UTF-8 as it arrives and keeps at most a given number of characters, but counts every
+    /// byte: a 25 MB field costs its kept characters, never its size.
+    /// </summary>
+    private sealed class CappedText(int maxChars) : Stream
     {
-        private readonly MemoryStream _kept = new();
+        private readonly Decoder _decoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
+        private readonly StringBuilder _kept = new();
+        private char[] _chars = [];
         private long _length;
 
         public override bool CanRead => false;
@@ -203,10 +245,15 @@ public sealed class InboundForm : IDisposable
         public override long Length => _length;
         public override long Position { get => _length; set => throw new NotSupportedException(); }
 
-        public string ToText(int maxChars)
+        public override string ToString()
         {
-            string text = Encoding.UTF8.GetString(_kept.GetBuffer(), 0, (int)_kept.Length);
-            return text.Length > maxChars ? text[..maxChars] : text;
+            if (_kept.Length < maxChars)
+            {
+                // Whatever the decoder still holds (a sequence cut at the end) becomes replacement characters, as one decode would.
+                Append([], flush: true);
+            }
+
+            return _kept.Length > maxChars ? _kept.ToString(0, maxChars) : _kept.ToString();
         }
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
@@ -214,11 +261,22 @@ public sealed class InboundForm : IDisposable
         public override void Write(ReadOnlySpan<byte> buffer)
         {
             _length += buffer.Length;
-            long room = capacity - _kept.Length;
-            if (room > 0)
+            if (_kept.Length < maxChars)
             {
-                _kept.Write(buffer[..(int)Math.Min(room, buffer.Length)]);
+                Append(buffer, flush: false);
             }
+        }
+
+        private void Append(ReadOnlySpan<byte> bytes, bool flush)
+        {
+            int needed = _decoder.GetCharCount(bytes, flush);
+            if (_chars.Length < needed)
+            {
+                _chars = new char[Math.Max(needed, Math.Min(maxChars, 16 * 1024))];
+            }
+
+            int decoded = _decoder.GetChars(bytes, _chars, flush);
+            _kept.Append(_chars, 0, Math.Min(decoded, maxChars - _kept.Length));
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)

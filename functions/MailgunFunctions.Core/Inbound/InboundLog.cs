@@ -29,6 +29,12 @@ internal static partial class InboundLog
     [LoggerMessage(5008, LogLevel.Warning, "Reply {ReplyId} asks to unsubscribe but is flagged as spam by Mailgun; recorded without a DND")]
     public static partial void SpamUnsubscribeIgnored(ILogger logger, string replyId);
 
+    [LoggerMessage(5010, LogLevel.Warning, "Reply {ReplyId} in {Tenant} asks to unsubscribe, but nothing shows it comes from its From address (it answers no message we sent there, and Mailgun's SPF/DKIM did not pass for its domain): stored for review (UnsubscribeState review), no DND")]
+    public static partial void UnsubscribeForReview(ILogger logger, string replyId, string tenant);
+
+    [LoggerMessage(5011, LogLevel.Warning, "Reply {ReplyId} in {Tenant}: the raw message has {Limit}; stored from its top-level headers and Mailgun's fields only (the raw payload keeps everything)")]
+    public static partial void ReadLimited(ILogger logger, string replyId, string tenant, string limit);
+
     [LoggerMessage(5009, LogLevel.Warning, "Bounce report {ReplyId} in {Tenant} changes no DND: it {Why} (stored as a reply for review)")]
     public static partial void BounceReportNotApplied(ILogger logger, string replyId, string tenant, string why);
 }

@@ -24,9 +24,10 @@ public sealed class InboundOptions
     public int RawRetentionDays { get; set; } = 90;
 
     /// <summary>
-    /// Longest text field kept from a form when processing (body-plain, body-html, stripped-text), in characters.
-    /// Default 4 Mi characters; longer values are cut (the raw payload keeps everything).
+    /// Longest text field kept from a form when processing (body-plain, body-html, stripped-text, stripped-html), in
+    /// characters. Default 1 Mi characters: the reply readers read the first 256 Ki characters of a text, and a field costs
+    /// memory up to this however long it is; longer values are cut (the raw payload keeps everything).
     /// </summary>
     [Range(1024, 32 * 1024 * 1024)]
-    public int MaxFieldChars { get; set; } = 4 * 1024 * 1024;
+    public int MaxFieldChars { get; set; } = 1024 * 1024;
 }

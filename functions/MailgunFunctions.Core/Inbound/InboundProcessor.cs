@@ -26,7 +26,8 @@ public sealed class InboundProcessor(
     /// <summary>Long References chains are mostly old history; the messages we sent are near the end.</summary>
     private const int MaxThreadLookups = 10;
 
-    private static readonly HashSet<string> NotKept = new(StringComparer.OrdinalIgnoreCase) { "body-mime" };
+    /// <summary>A report lists its recipients; real ones fail one or a few. More are not looked up (nor acted on).</summary>
+    private const int MaxConcernedAddresses = 10;
 
     /// <summary>Processes the message; returns the stored reply, or null when the message went to poison.</summary>
     public async Task<ReplyRecord?> ProcessAsync(string queueMessageId, string messageText, CancellationToken cancellationToken)
@@ -35,15 +36,20 @@ public sealed class InboundProcessor(
         {
             var envelope = InboundEnvelope.Deserialize(messageText);
             var reply = await ReadAsync(envelope, cancellationToken).ConfigureAwait(false);
-            reply = await ThreadAsync(reply, cancellationToken).ConfigureAwait(false);
+            reply = Verify(await ThreadAsync(reply, cancellationToken).ConfigureAwait(false));
             bool added = await store.AddAsync(reply, cancellationToken).ConfigureAwait(false);
+            if (reply.ReadLimit is { } limit)
+            {
+                InboundLog.ReadLimited(logger, reply.ReplyId[..16], reply.Tenant, limit);
+            }
+
             int bounces = await ActAsync(reply, cancellationToken).ConfigureAwait(false);
             InboundLog.Processed(logger, reply.ReplyId[..16], reply.Tenant, reply.Kind, reply.IsThreaded, reply.UnsubscribeLine is not null, bounces, added ? "new" : "already stored");
             return reply;
         }
         catch (InboundFormatException ex)
         {
-            InboundLog.Poisoned(logger, queueMessageId, ex.Reason, ex.Message);
+            InboundLog.Poisoned(logger, queueMessageId, ex.Reason, Processing.PoisonDetail.Cut(ex.Message));
             await queue.SendToPoisonAsync(queueMessageId, messageText, ex.Reason, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             return null;
         }
@@ -55,8 +61,7 @@ public sealed class InboundProcessor(
         InboundForm form;
         try
         {
-            var selection = new InboundFormSelection(name => !NotKept.Contains(name), options.Value.MaxFieldChars, ExtractBodyMime: true);
-            form = await InboundForm.ReadAsync(payload, envelope.ContentType, selection, cancellationToken).ConfigureAwait(false);
+            form = await InboundForm.ReadAsync(payload, envelope.ContentType, ReplyReader.Selection(options.Value.MaxFieldChars), cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidDataException ex)
         {
@@ -84,17 +89,70 @@ public sealed class InboundProcessor(
         return (await tenants.FindByDomainAsync(domain, cancellationToken).ConfigureAwait(false))?.Id ?? domain;
     }
 
+    /// <summary>
+    /// Ties the reply to the message it answers. The addresses it concerns (its sender; a report's recipients) are looked up
+    /// with each candidate message id: a match is a message we sent to that address (<see cref="ReplyRecord.ConfirmedRecipients"/>),
+    /// the only addresses the reply may change. A reply from an address no copy went to (an alias, a forward) is threaded only
+    /// when the message had a single recipient, so a batch sharing one message id never lends it another contact.
+    /// </summary>
     private async Task<ReplyRecord> ThreadAsync(ReplyRecord reply, CancellationToken cancellationToken)
     {
-        foreach (string messageId in reply.ThreadCandidates().Take(MaxThreadLookups))
+        var candidates = reply.ThreadCandidates().Take(MaxThreadLookups).ToList();
+        var concerned = (reply.Kind == ReplyKind.Bounce ? reply.DeliveryStatus.Select(s => s.Address) : reply.From is { } from ? [from] : [])
+            .Select(DndKeys.NormalizeAddress).Where(a => a.Length > 0).Distinct(StringComparer.Ordinal).Take(MaxConcernedAddresses).ToList();
+        OutboundMessage? threaded = null;
+        var confirmed = new List<string>();
+        foreach (string address in concerned)
         {
-            if (await outbound.FindAsync(reply.Tenant, messageId, cancellationToken).ConfigureAwait(false) is { } sent)
+            foreach (string messageId in candidates)
             {
-                return reply with { OutboundMessageId = sent.MessageId, ContactId = sent.ContactId, OutboundRecipient = sent.Recipient };
+                if (await outbound.FindAsync(reply.Tenant, messageId, address, cancellationToken).ConfigureAwait(false) is { } sent)
+                {
+                    confirmed.Add(address);
+                    threaded ??= sent;
+                    break;
+                }
             }
         }
 
-        return reply;
+        if (threaded is null)
+        {
+            foreach (string messageId in candidates)
+            {
+                var recipients = await outbound.FindRecipientsAsync(reply.Tenant, messageId, 2, cancellationToken).ConfigureAwait(false);
+                if (recipients.Count > 0)
+                {
+                    threaded = recipients.Count == 1 ? recipients[0] : null;
+                    break;
+                }
+            }
+        }
+
+        reply = reply with { ConfirmedRecipients = confirmed };
+        return threaded is null ? reply : reply with { OutboundMessageId = threaded.MessageId, ContactId = threaded.ContactId, OutboundRecipient = threaded.Recipient };
+    }
+
+    public const string UnsubscribeApplied = "applied";
+    public const string UnsubscribeReview = "review";
+    public const string UnsubscribeSpam = "spam";
+
+    /// <summary>
+    /// Anyone can mail the reply address with any From. A human reply's unsubscribe request is acted on only when something
+    /// shows it comes from that address: it answers a message we sent to it, or Mailgun authenticated it for the From domain
+    /// (<see cref="SenderAuthentication"/>); a spam-flagged one never. Otherwise it is stored for review, visibly.
+    /// </summary>
+    private static ReplyRecord Verify(ReplyRecord reply)
+    {
+        string? verifiedBy = reply.From is { } from && reply.ConfirmedRecipients.Contains(DndKeys.NormalizeAddress(from), StringComparer.Ordinal)
+            ? "threaded"
+            : reply.SenderAuthenticatedBy;
+        reply = reply with { SenderVerifiedBy = verifiedBy };
+        if (reply.Kind != ReplyKind.Human || reply.UnsubscribeLine is null || reply.From is null)
+        {
+            return reply;
+        }
+
+        return reply with { UnsubscribeState = reply.IsSpam ? UnsubscribeSpam : verifiedBy is not null ? UnsubscribeApplied : UnsubscribeReview };
     }
 
     private async Task<int> ActAsync(ReplyRecord reply, CancellationToken cancellationToken)
@@ -105,11 +163,10 @@ public sealed class InboundProcessor(
             foreach (var status in reply.DeliveryStatus.Where(s => s.IsPermanentFailure))
             {
                 // Anyone can mail the reply address a report naming any address: only a report that returns a message we
-                // sent, and names that message's recipient, may bounce it. Others are stored for people to read.
-                if (reply.OutboundRecipient is not { Length: > 0 } recipient
-                    || !string.Equals(DndKeys.NormalizeAddress(recipient), DndKeys.NormalizeAddress(status.Address), StringComparison.Ordinal))
+                // sent to the address it names may bounce it. Others are stored for people to read.
+                if (!reply.ConfirmedRecipients.Contains(DndKeys.NormalizeAddress(status.Address), StringComparer.Ordinal))
                 {
-                    InboundLog.BounceReportNotApplied(logger, reply.ReplyId[..16], reply.Tenant, reply.IsThreaded ? "names another address than the returned message's recipient" : "returns no message we sent");
+                    InboundLog.BounceReportNotApplied(logger, reply.ReplyId[..16], reply.Tenant, reply.IsThreaded ? "names an address the returned message was not sent to" : "returns no message we sent");
                     continue;
                 }
 
@@ -117,16 +174,20 @@ public sealed class InboundProcessor(
                 bounces++;
             }
         }
-        else if (reply.Kind == ReplyKind.Human && reply.UnsubscribeLine is { } line && reply.From is { } from)
+        else if (reply.UnsubscribeLine is { } line && reply.From is { } from)
         {
-            if (reply.IsSpam)
+            switch (reply.UnsubscribeState)
             {
-                // A spam-flagged message may forge From: it must not silence the contact it names.
-                InboundLog.SpamUnsubscribeIgnored(logger, reply.ReplyId[..16]);
-            }
-            else
-            {
-                await dnd.ApplyUnsubscribeFromReplyAsync(reply.Tenant, from, line, reply.SourceId, reply.ReceivedAt, cancellationToken).ConfigureAwait(false);
+                case UnsubscribeApplied:
+                    await dnd.ApplyUnsubscribeFromReplyAsync(reply.Tenant, from, line, reply.SourceId, reply.ReceivedAt, cancellationToken).ConfigureAwait(false);
+                    break;
+                case UnsubscribeSpam:
+                    // A spam-flagged message may forge From: it must not silence the contact it names.
+                    InboundLog.SpamUnsubscribeIgnored(logger, reply.ReplyId[..16]);
+                    break;
+                default:
+                    InboundLog.UnsubscribeForReview(logger, reply.ReplyId[..16], reply.Tenant);
+                    break;
             }
         }
 

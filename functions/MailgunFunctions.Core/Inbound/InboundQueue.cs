@@ -91,7 +91,7 @@ public sealed class InboundQueue
         string text = JsonConvert.SerializeObject(new
         {
             reason,
-            detail,
+            detail = Processing.PoisonDetail.Cut(detail),
             queueMessageId = messageId,
             poisonedAt = at,
             // The original envelope is small (a pointer), but a foreign message could be anything: keep it bounded.

@@ -77,7 +77,7 @@ public sealed class InboundWebhookIntake
         InboundForm form;
         try
         {
-            form = await InboundForm.ReadAsync(copy, contentType, new InboundFormSelection(SignatureFields.Contains, 4096, ExtractBodyMime: false), cancellationToken).ConfigureAwait(false);
+            form = await InboundForm.ReadAsync(copy, contentType, new InboundFormSelection(name => SignatureFields.Contains(name) ? 4096 : 0, ExtractBodyMime: false), cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidDataException ex)
         {

@@ -48,7 +48,18 @@ public sealed record ReplyRecord
     /// <summary>"mailgun" when Mailgun's stripped-text was used, "plain" / "html" when our own stripping was.</summary>
     public string TextSource { get; init; } = "plain";
 
+    /// <summary>The first attachments (at most <see cref="InboundForm.MaxAttachmentsKept"/>).</summary>
     public IReadOnlyList<ReplyAttachment> Attachments { get; init; } = [];
+
+    /// <summary>Every attachment of the reply, also those not described in <see cref="Attachments"/>.</summary>
+    public int AttachmentCount { get; init; }
+
+    /// <summary>
+    /// Set when the raw message broke a <see cref="MimeLimits"/> limit ("more than 1000 MIME parts"...): the reply was read from
+    /// its top-level headers and Mailgun's fields only; the raw payload keeps everything.
+    /// </summary>
+    public string? ReadLimit { get; init; }
+    /// <summary>Whether any copy of Mailgun's <c>X-Mailgun-Sflag</c> says Yes.</summary>
     public bool IsSpam { get; init; }
     public double? SpamScore { get; init; }
     public ReplyKind Kind { get; init; }
@@ -63,12 +74,33 @@ public sealed record ReplyRecord
     /// <summary>For a human reply asking to unsubscribe: the line that asked.</summary>
     public string? UnsubscribeLine { get; init; }
 
+    /// <summary>"dkim" or "spf" when Mailgun authenticated the message for its From domain (<see cref="SenderAuthentication"/>).</summary>
+    public string? SenderAuthenticatedBy { get; init; }
+
+    /// <summary>
+    /// What shows the reply comes from its From address: "threaded" (it answers a message we sent to that address), "dkim" or
+    /// "spf" (Mailgun's verdict for the From domain); null when nothing does. Set by <see cref="InboundProcessor"/>.
+    /// </summary>
+    public string? SenderVerifiedBy { get; init; }
+
+    /// <summary>
+    /// For an unsubscribe request: "applied" (DND set), "review" (nothing shows it comes from its From address: stored for a
+    /// person to decide, no DND) or "spam" (Mailgun flagged it: no DND). Null when the reply asks nothing.
+    /// </summary>
+    public string? UnsubscribeState { get; init; }
+
     /// <summary>Set when the reply answers an outbound message we know (<see cref="IOutboundMessageLookup"/>).</summary>
     public string? OutboundMessageId { get; init; }
     public string? ContactId { get; init; }
 
-    /// <summary>The address the threaded outbound message was sent to: the only address a bounce report may bounce.</summary>
+    /// <summary>The address the threaded outbound message was sent to.</summary>
     public string? OutboundRecipient { get; init; }
+
+    /// <summary>
+    /// The addresses this reply concerns (its sender; a report's recipients), normalised, to which a message it threads to was
+    /// sent: the only addresses it may change the DND of. Found by threading; not stored.
+    /// </summary>
+    public IReadOnlyList<string> ConfirmedRecipients { get; init; } = [];
     public bool IsThreaded => OutboundMessageId is not null;
 
     /// <summary>Blob name of the raw payload in <c>mailgun-inbound-raw</c>.</summary>

@@ -73,7 +73,7 @@ public static partial class ReplyText
     /// </summary>
     private static string Head(string text) => text.Length > MaxCharsRead ? text[..MaxCharsRead] : text;
 
-    private const int MaxCharsRead = 256 * 1024;
+    public const int MaxCharsRead = 256 * 1024;
 
     private static bool IsQuoteHeader(string line, string next, string[] lines, int index)
     {
@@ -138,18 +138,23 @@ public static partial class ReplyText
     [GeneratedRegex(@"^(Sent from my |Get Outlook for |Enviado desde mi |Envoyé de mon |Von meinem .{1,40} gesendet|Enviado do meu |Enviado de meu )", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SentFromDevice();
 
-    [GeneratedRegex(@"<(head|style|script|title)\b[^>]*>[\s\S]*?</\1\s*>|<!--[\s\S]*?-->", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    // The HTML expressions run over text a sender writes (up to MaxCharsRead characters). A backtracking engine needs time
+    // growing with the square of that on unclosed blocks ("<blockquote" 40,000 times with no end tag), so they use .NET's
+    // non-backtracking engine, linear in the input (it has no backreferences: each invisible element has its own branch).
+    private const RegexOptions Html = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
+
+    [GeneratedRegex(@"<head\b[^>]*>[\s\S]*?</head\s*>|<style\b[^>]*>[\s\S]*?</style\s*>|<script\b[^>]*>[\s\S]*?</script\s*>|<title\b[^>]*>[\s\S]*?</title\s*>|<!--[\s\S]*?-->", Html)]
     private static partial Regex Invisible();
 
-    [GeneratedRegex(@"<blockquote\b[\s\S]*</blockquote\s*>|<div[^>]+(class=""?[^"">]*gmail_quote|id=""?(divRplyFwdMsg|appendonsend))[\s\S]*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"<blockquote\b[\s\S]*</blockquote\s*>|<div[^>]+(class=""?[^"">]*gmail_quote|id=""?(divRplyFwdMsg|appendonsend))[\s\S]*$", Html)]
     private static partial Regex QuoteBlocks();
 
-    [GeneratedRegex(@"<(br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"<(br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", Html)]
     private static partial Regex LineBreakingTags();
 
-    [GeneratedRegex(@"<[^>]*>")]
+    [GeneratedRegex(@"<[^>]*>", RegexOptions.NonBacktracking)]
     private static partial Regex Tags();
 
-    [GeneratedRegex(@"[ \t]+")]
+    [GeneratedRegex(@"[ \t]+", RegexOptions.NonBacktracking)]
     private static partial Regex Spaces();
 }

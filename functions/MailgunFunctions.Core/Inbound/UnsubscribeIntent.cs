@@ -18,6 +18,12 @@ public static partial class UnsubscribeIntent
     /// <summary>Longer sentences are conversation, not a request.</summary>
     public const int MaxWords = 12;
 
+    /// <summary>
+    /// Characters of a line that are read: a request of twelve words fits many times over, and the expressions then never
+    /// meet a line of megabytes (a sender can write one), whose separators some of them would try at every position.
+    /// </summary>
+    public const int MaxLineChars = 2000;
+
     /// <summary>Whole-sentence requests (after dropping courtesy words). Accents are folded before comparing.</summary>
     private static readonly HashSet<string> WholeSentences = new(StringComparer.Ordinal)
     {
@@ -60,7 +66,7 @@ public static partial class UnsubscribeIntent
             return null;
         }
 
-        foreach (string line in newText.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).Take(LinesRead))
+        foreach (string line in newText.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).Take(LinesRead).Select(l => l.Length > MaxLineChars ? l[..MaxLineChars] : l))
         {
             foreach (string sentence in SentenceEnd().Split(line))
             {

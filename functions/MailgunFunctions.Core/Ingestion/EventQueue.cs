@@ -1,3 +1,4 @@
+using MailgunFunctions.Processing;
 using System.Text;
 using Azure;
 using Azure.Storage.Blobs;
@@ -12,7 +13,7 @@ namespace MailgunFunctions.Ingestion;
 /// The <c>mailgun-events</c> queue seen from both ends: the webhook sends envelopes, the queue function opens
 /// them. Events bigger than a queue message can hold go through a claim check in blob storage.
 /// </summary>
-public sealed class EventQueue
+public sealed partial class EventQueue
 {
     /// <summary>
     /// A queue message holds 64 KiB; base64 leaves 48 KiB of payload. Envelopes above this many UTF-8 bytes
@@ -82,6 +83,12 @@ public sealed class EventQueue
     private Task SendTextAsync(BinaryData message, CancellationToken cancellationToken) =>
         _created.RunAsync(ct => _queue.SendMessageAsync(message, cancellationToken: ct), cancellationToken);
 
+    /// <summary>The names <see cref="StorePayloadAsync"/> gives: the UTC date, then the body's SHA-256 in lowercase hex.</summary>
+    internal static bool IsPayloadBlobName(string name) => PayloadBlobName().IsMatch(name);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}/\d{2}/\d{2}/[0-9a-f]{64}\.json\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex PayloadBlobName();
+
     private async Task<string> StorePayloadAsync(EnvelopeHeader header, BinaryData payload, CancellationToken cancellationToken)
     {
         // Named by the body hash, so a retried delivery overwrites the same blob instead of adding one.
@@ -99,6 +106,12 @@ public sealed class EventQueue
         var envelope = EnvelopeCodec.Deserialize(messageText);
         if (envelope.EventData is null && envelope.PayloadBlob is { } blobName)
         {
+            // A queue message is input too: its blob name must be one this queue writes, never a path of its own choosing.
+            if (!IsPayloadBlobName(blobName))
+            {
+                throw new EnvelopeFormatException($"'{PoisonDetail.Cut(blobName)}' is not a claim-check blob name (yyyy/MM/dd/<sha256>.json)");
+            }
+
             BinaryData content;
             try
             {

@@ -192,7 +192,7 @@ public sealed class EventWebhookIntake
             return new(IntakeResult.EventInvalid("the body has no 'event-data' object"));
         }
 
-        if (MailgunEventParser.RequiredFieldsProblem(scan.EventType, scan.EventTimestamp) is { } problem)
+        if (MailgunEventParser.RequiredFieldsProblem(scan.EventType, scan.EventId, scan.EventTimestamp) is { } problem)
         {
             return new(IntakeResult.EventInvalid(problem));
         }
@@ -244,7 +244,7 @@ public sealed class EventWebhookIntake
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             // Duplicate top-level names: the last one wins, as in every JSON reader the processor uses.
-            if (reader.ValueTextEquals("signature"u8))
+            if (NameIs(ref reader, "signature"u8))
             {
                 reader.Read();
                 scan.SignatureIsObject = reader.TokenType == JsonTokenType.StartObject;
@@ -258,7 +258,7 @@ public sealed class EventWebhookIntake
                     reader.Skip();
                 }
             }
-            else if (reader.ValueTextEquals("event-data"u8))
+            else if (NameIs(ref reader, "event-data"u8))
             {
                 reader.Read();
                 scan.EventDataLength = 0;
@@ -293,22 +293,22 @@ public sealed class EventWebhookIntake
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("timestamp"u8))
+            if (NameIs(ref reader, "timestamp"u8))
             {
                 reader.Read();
                 scan.TimestampLength = CopyScalar(ref reader, timestamp);
             }
-            else if (reader.ValueTextEquals("token"u8))
+            else if (NameIs(ref reader, "token"u8))
             {
                 reader.Read();
                 scan.TokenLength = CopyScalar(ref reader, token);
             }
-            else if (reader.ValueTextEquals("signature"u8))
+            else if (NameIs(ref reader, "signature"u8))
             {
                 reader.Read();
                 scan.SignatureLength = CopyScalar(ref reader, signature);
             }
-            else if (reader.ValueTextEquals("parent-signature"u8))
+            else if (NameIs(ref reader, "parent-signature"u8))
             {
                 reader.Read();
                 scan.ParentSignatureLength = Math.Max(0, CopyScalar(ref reader, parentSignature));
@@ -326,33 +326,33 @@ public sealed class EventWebhookIntake
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("event"u8))
+            if (NameIs(ref reader, "event"u8))
             {
                 reader.Read();
                 scan.EventType = ScalarText(ref reader);
             }
-            else if (reader.ValueTextEquals("id"u8))
+            else if (NameIs(ref reader, "id"u8))
             {
                 reader.Read();
                 scan.EventId = ScalarText(ref reader);
             }
-            else if (reader.ValueTextEquals("timestamp"u8))
+            else if (NameIs(ref reader, "timestamp"u8))
             {
                 reader.Read();
                 scan.EventTimestamp = reader.TokenType switch
                 {
                     JsonTokenType.Number when reader.TryGetDouble(out double d) => d,
-                    JsonTokenType.String when double.TryParse(reader.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
+                    JsonTokenType.String when double.TryParse(Text(ref reader), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
                     _ => null,
                 };
             }
-            else if (reader.ValueTextEquals("domain"u8))
+            else if (NameIs(ref reader, "domain"u8))
             {
                 reader.Read();
                 scan.DomainName = NestedText(ref reader, "name"u8);
                 continue;
             }
-            else if (reader.ValueTextEquals("account"u8))
+            else if (NameIs(ref reader, "account"u8))
             {
                 reader.Read();
                 scan.AccountId = NestedText(ref reader, "id"u8);
@@ -387,6 +387,10 @@ public sealed class EventWebhookIntake
                 {
                     return TooLong;
                 }
+                catch (InvalidOperationException ex)
+                {
+                    throw UnpairedSurrogate(ex);
+                }
 
             case JsonTokenType.Number:
                 if (reader.ValueSpan.Length > destination.Length)
@@ -416,7 +420,7 @@ public sealed class EventWebhookIntake
         string? value = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            bool wanted = reader.ValueTextEquals(property);
+            bool wanted = NameIs(ref reader, property);
             reader.Read();
             if (wanted)
             {
@@ -429,16 +433,56 @@ public sealed class EventWebhookIntake
         return value;
     }
 
-    /// <summary>Strings, and numbers and booleans as their text (as <see cref="MailgunEventParser"/> reads them); null otherwise.</summary>
+    /// <summary>
+    /// <c>event</c> and <c>id</c> exactly as <see cref="MailgunEventParser.IdentityText"/> reads them: a string, or an integer as its
+    /// digits; null otherwise (a float or a boolean is no identity).
+    /// </summary>
     private static string? ScalarText(ref Utf8JsonReader reader) => reader.TokenType switch
     {
-        JsonTokenType.String => reader.GetString(),
-        JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
-        JsonTokenType.True => "True",
-        JsonTokenType.False => "False",
+        JsonTokenType.String => Text(ref reader),
+        JsonTokenType.Number when IsInteger(reader.ValueSpan) => IntegerText(reader.ValueSpan),
         _ => null,
     };
 
+    /// <summary>A JSON number without fraction or exponent: Newtonsoft reads it as an integer (a BigInteger when it is long).</summary>
+    private static bool IsInteger(ReadOnlySpan<byte> number) => number.IndexOfAny((byte)'.', (byte)'e', (byte)'E') < 0;
+
+    /// <summary>The integer's digits as Newtonsoft prints it: "-0" is 0.</summary>
+    private static string IntegerText(ReadOnlySpan<byte> number) =>
+        System.Numerics.BigInteger.Parse(Encoding.ASCII.GetString(number), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Whether the property name is <paramref name="name"/>; a name with an unpaired surrogate escape is malformed JSON.</summary>
+    private static bool NameIs(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
+    {
+        try
+        {
+            return reader.ValueTextEquals(name);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw UnpairedSurrogate(ex);
+        }
+    }
+
+    /// <summary>The unescaped text of a string token; an unpaired surrogate escape is malformed JSON, not an exception.</summary>
+    private static string Text(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw UnpairedSurrogate(ex);
+        }
+    }
+
+    /// <summary>
+    /// "\ud800" alone (or a low surrogate first) is valid JSON syntax but no UTF-16 text: the reader only finds out when it
+    /// unescapes, so every string the single pass reads goes through here and the body is answered 400 like any malformed JSON.
+    /// </summary>
+    private static JsonException UnpairedSurrogate(InvalidOperationException inner) =>
+        new("a string holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff), which is no text", inner);
 
     /// <summary>
     /// Two storage requests: the token claim, then the send. A retry with the same token and body (after a 503, or a

@@ -103,7 +103,7 @@ public sealed class MailgunApiClient
             if (body.Contains("domain", StringComparison.OrdinalIgnoreCase) && !body.Contains("address", StringComparison.OrdinalIgnoreCase))
             {
                 throw new MailgunApiException(
-                    $"Mailgun does not know domain '{target.Name}' in the {target.Region} region ({target.BaseUrl}): check {target.RegionHint}. Mailgun said: {body}",
+                    $"Mailgun does not know domain '{target.Name}' in the {target.Region} region ({UrlMask.Mask(target.BaseUrl)}): check {target.RegionHint}. Mailgun said: {body}",
                     response.StatusCode, target.Name);
             }
 
@@ -412,11 +412,11 @@ public sealed class MailgunApiClient
         }
         catch (HttpRequestException ex)
         {
-            throw new MailgunApiException($"Mailgun's {target.Region} API ({target.BaseUrl}) could not be reached for {target.Subject} after retries: {ex.Message}", ex.StatusCode, target.Name, ex);
+            throw new MailgunApiException($"Mailgun's {target.Region} API ({UrlMask.Mask(target.BaseUrl)}) could not be reached for {target.Subject} after retries: {UrlMask.InText(ex.Message)}", ex.StatusCode, target.Name, ex);
         }
         catch (TimeoutRejectedException ex)
         {
-            throw new MailgunApiException($"Mailgun's {target.Region} API ({target.BaseUrl}) did not answer {method} {PathForLogs(url)} in time after retries (MailgunApi__AttemptTimeout).", null, target.Name, ex);
+            throw new MailgunApiException($"Mailgun's {target.Region} API ({UrlMask.Mask(target.BaseUrl)}) did not answer {method} {PathForLogs(url)} in time after retries (MailgunApi__AttemptTimeout).", null, target.Name, ex);
         }
 
         if (response.IsSuccessStatusCode || (allowNotFound && response.StatusCode == HttpStatusCode.NotFound))
@@ -429,7 +429,7 @@ public sealed class MailgunApiClient
             string excerpt = await ExcerptAsync(response, cancellationToken).ConfigureAwait(false);
             int status = (int)response.StatusCode;
             string message = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-                ? $"Mailgun refused the API key ({status}) for {target.Subject} in the {target.Region} region ({target.BaseUrl}). " +
+                ? $"Mailgun refused the API key ({status}) for {target.Subject} in the {target.Region} region ({UrlMask.Mask(target.BaseUrl)}). " +
                   $"Check {target.KeyHint} and {target.RegionHint} (a domain asked in the wrong region is refused too)."
                 : $"Mailgun answered {status} to {method} {PathForLogs(url)} for {target.Subject}" +
                   (status is 429 or >= 500 ? " after retries" : "") + $": {excerpt}";
@@ -445,7 +445,8 @@ public sealed class MailgunApiClient
             using var reader = new StreamReader(stream, Encoding.UTF8);
             char[] buffer = new char[ErrorExcerptChars];
             int read = await reader.ReadBlockAsync(buffer, cancellationToken).ConfigureAwait(false);
-            return new string(buffer, 0, read).ReplaceLineEndings(" ");
+            // Mailgun may name a URL it refused (a webhook's, with its function key): the excerpt goes into errors and logs.
+            return UrlMask.InText(new string(buffer, 0, read).ReplaceLineEndings(" "));
         }
         catch (HttpRequestException)
         {

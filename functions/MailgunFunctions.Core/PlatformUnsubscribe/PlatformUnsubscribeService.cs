@@ -59,22 +59,44 @@ public sealed class PlatformUnsubscribeService(DndStore store, TenantDirectory t
 
     /// <summary>
     /// Clears the unsubscribe this link set, and only that: when anything else put the address in DND since its last
-    /// re-enable (a bounce, a complaint, Mailgun's own unsubscribe), nothing changes.
+    /// re-enable (a bounce, a complaint, Mailgun's own unsubscribe), nothing changes. The check reads the history, so the
+    /// write is conditional on the entry being the one read (its ETag): a change that lands in between (every change with
+    /// a DND meaning moves the ETag, even one the entry already covers) makes the write fail, and the check runs again on
+    /// fresh data. Throws <see cref="DndWriteConflictException"/> (transient: the page says "try again") when the entry
+    /// keeps changing.
     /// </summary>
     public async Task<LinkOutcome> UndoAsync(UnsubscribeRequest request, string token, CancellationToken cancellationToken)
     {
         string tenant = await TenantOfAsync(request, cancellationToken).ConfigureAwait(false);
-        var (entry, status) = await store.GetStatusAsync(tenant, request.Address, cancellationToken).ConfigureAwait(false);
-        if (entry is null || status.State == DndState.None)
+        for (int attempt = 1; attempt <= MaxUndoAttempts; attempt++)
         {
-            return LinkOutcome.Resubscribed;
+            var read = await store.ReadAsync(tenant, request.Address, cancellationToken).ConfigureAwait(false);
+            if (read.Entry is null || read.Status.State == DndState.None)
+            {
+                return LinkOutcome.Resubscribed;
+            }
+
+            if (read.Status.State == DndState.Locked || await BlockedByAnotherCauseAsync(tenant, request, read.Entry, cancellationToken).ConfigureAwait(false))
+            {
+                return LinkOutcome.StillBlocked;
+            }
+
+            var change = DndChange.PlatformResubscribe(time.GetUtcNow(), Reference(token), request.ContactId);
+            if (await store.ApplyIfUnchangedAsync(tenant, request.Address, change, read, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return LinkOutcome.Resubscribed;
+            }
         }
 
-        if (status.State == DndState.Locked)
-        {
-            return LinkOutcome.StillBlocked;
-        }
+        throw new DndWriteConflictException($"the DND entry changed during each of {MaxUndoAttempts} undo attempts");
+    }
 
+    /// <summary>A person clicking undo: a few attempts ride out a burst of events; more means something is wrong.</summary>
+    private const int MaxUndoAttempts = 5;
+
+    /// <summary>Whether a change other than this link's put the address in DND since its last re-enable.</summary>
+    private async Task<bool> BlockedByAnotherCauseAsync(string tenant, UnsubscribeRequest request, DndEntry entry, CancellationToken cancellationToken)
+    {
         DateTimeOffset since = entry.LastReenable?.At ?? DateTimeOffset.MinValue;
         await foreach (var record in store.HistoryAsync(tenant, request.Address, cancellationToken).ConfigureAwait(false))
         {
@@ -86,13 +108,11 @@ public sealed class PlatformUnsubscribeService(DndStore store, TenantDirectory t
             bool blocks = record.Kind is DndChangeKind.Complaint or DndChangeKind.PermanentCause or DndChangeKind.SoftBounce;
             if (blocks && record.Source != DndChangeSource.PlatformLink)
             {
-                return LinkOutcome.StillBlocked;
+                return true;
             }
         }
 
-        await store.ApplyAsync(tenant, request.Address, DndChange.PlatformResubscribe(time.GetUtcNow(), Reference(token), request.ContactId), cancellationToken)
-            .ConfigureAwait(false);
-        return LinkOutcome.Resubscribed;
+        return false;
     }
 
     /// <summary>A short, non-reversible reference to the link for the history (the token itself stays out of storage).</summary>

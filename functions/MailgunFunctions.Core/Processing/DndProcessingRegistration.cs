@@ -20,6 +20,7 @@ public static class DndProcessingRegistration
         services.TryAddSingleton<DndErasure>();
         services.TryAddSingleton<EventPoisonQueue>();
         services.TryAddSingleton<SentMessageLog>();
+        services.TryAddSingleton<MailgunAllowlists>();
         services.TryAddSingleton<Inbound.IOutboundMessageLookup>(sp => sp.GetRequiredService<SentMessageLog>());
         services.TryAddSingleton<Inbound.IReplyDndActions, Inbound.ReplyDndActions>();
         services.TryAddSingleton<EventProcessor>();

@@ -52,6 +52,14 @@ public sealed class EventPoisonQueue
     }
 }
 
+/// <summary>The detail of a poison message and its log event, bounded: parser messages can quote a whole hostile input.</summary>
+public static class PoisonDetail
+{
+    public const int MaxLength = 1000;
+
+    public static string Cut(string detail) => detail.Length <= MaxLength ? detail : detail[..MaxLength] + "…";
+}
+
 /// <summary>The body of a poison message sent by <see cref="EventPoisonQueue"/>.</summary>
 public sealed class PoisonRecord
 {

@@ -39,13 +39,14 @@ public sealed class EventProcessor
     private readonly SenderIssueCounter _senderIssues;
     private readonly EventPoisonQueue _poison;
     private readonly SentMessageLog _sentMessages;
+    private readonly MailgunAllowlists _allowlists;
     private readonly TenantDirectory _tenants;
     private readonly DndOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<EventProcessor> _logger;
 
     public EventProcessor(EventQueue queue, IEventClassifier classifier, DndStore store, SenderIssueCounter senderIssues, EventPoisonQueue poison,
-        SentMessageLog sentMessages, TenantDirectory tenants, IOptions<DndOptions> options, TimeProvider time, ILogger<EventProcessor> logger)
+        SentMessageLog sentMessages, MailgunAllowlists allowlists, TenantDirectory tenants, IOptions<DndOptions> options, TimeProvider time, ILogger<EventProcessor> logger)
     {
         _queue = queue;
         _classifier = classifier;
@@ -53,6 +54,7 @@ public sealed class EventProcessor
         _senderIssues = senderIssues;
         _poison = poison;
         _sentMessages = sentMessages;
+        _allowlists = allowlists;
         _tenants = tenants;
         _options = options.Value;
         _time = time;
@@ -113,6 +115,12 @@ public sealed class EventProcessor
             return await PoisonAsync(messageText, "recipient_missing", $"{e.EventType} event {e.Id} names no recipient (nor a To header)", dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
+        if (address.Length > DndKeys.MaxAddressLength)
+        {
+            return await PoisonAsync(messageText, "recipient_invalid", $"{e.EventType} event {e.Id} names a recipient of {address.Length} characters, longer than any address",
+                dequeueCount, cancellationToken).ConfigureAwait(false);
+        }
+
         var tenant = await TenantOfAsync(envelope, e, cancellationToken).ConfigureAwait(false);
         if (tenant is null)
         {
@@ -144,6 +152,8 @@ public sealed class EventProcessor
             return new EventProcessingResult(EventOutcome.Skipped, Tenant: tenant, Address: address, Classification: classification, SenderIssue: senderIssue);
         }
 
+        // Mailgun's allowlist keeps an address off its bounce list: a bounce of it is recorded, not applied.
+        change = await _allowlists.ExemptAsync(tenant, address, change, cancellationToken).ConfigureAwait(false);
         var applied = await _store.ApplyAsync(tenant, address, change, cancellationToken).ConfigureAwait(false);
         ProcessingLog.Processed(_logger, e.EventType, e.Id, tenant, classification.Category.ToString(), classification.Rule,
             $"{applied.Outcome} {applied.Previous.State}->{applied.Current.State}");
@@ -168,11 +178,15 @@ public sealed class EventProcessor
             return id;
         }
 
-        return (await _tenants.FindByDomainAsync(e.SendingDomain, cancellationToken).ConfigureAwait(false))?.Id ?? _tenants.Implicit?.Id;
+        // A sending domain longer than any domain names no tenant (and would not fit a table key).
+        string? sendingDomain = e.SendingDomain is { Length: <= DndKeys.MaxDomainLength } d ? d : null;
+        return (await _tenants.FindByDomainAsync(sendingDomain, cancellationToken).ConfigureAwait(false))?.Id ?? _tenants.Implicit?.Id;
     }
 
     private async Task<EventProcessingResult> PoisonAsync(string messageText, string reason, string detail, long dequeueCount, CancellationToken cancellationToken)
     {
+        // A parser's message can quote the whole input (a 1 MB string value): the reason is enough, with the detail's start.
+        detail = PoisonDetail.Cut(detail);
         // Sent before returning: if this send fails, the exception makes the host retry and the message is not lost.
         await _poison.SendAsync(messageText, reason, detail, dequeueCount, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(messageText)))[..16];

@@ -68,9 +68,11 @@ public static class StorageNames
     /// <summary>Erasures on request (GDPR): PartitionKey = tenant, RowKey = inverted time + id; when, the note and counts, never the address.</summary>
     public const string DndErasuresTable = "DndErasures";
 
-    /// <summary>Messages we sent (from accepted/delivered events), so replies can be threaded: PartitionKey = tenant, RowKey = encoded message id.</summary>
+    /// <summary>Messages we sent (from accepted/delivered events), so replies can be threaded: PartitionKey = tenant, RowKey = encoded message id | encoded recipient.</summary>
     public const string SentMessagesTable = "SentMessages";
 
+    /// <summary>Mailgun's allowlist of each tenant as the nightly export last read it, for processing: PartitionKey = tenant, RowKey = a:{address} or d:{domain}.</summary>
+    public const string MailgunAllowlistTable = "MailgunAllowlist";
     /// <summary>The tenant registry: one row per tenant (PartitionKey = tenant id, RowKey = ""), secrets sealed (see SecretBox).</summary>
     public const string TenantsTable = "Tenants";
 

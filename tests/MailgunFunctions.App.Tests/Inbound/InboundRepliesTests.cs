@@ -235,6 +235,7 @@ public class InboundRepliesTests
     public async Task Unsubscribe_reply_sets_an_unsubscribe_dnd_quoting_the_line(string line)
     {
         using var app = new AppServices(_storage, Now, recordReplySeams: true);
+        Sent(app).Add(_tenant, new OutboundMessage(InboundMessages.OutboundId, "contact-42", "jane@example.org", Now.AddHours(-1)));
         var post = InboundPost.UrlEncoded(InboundPost.Signed(InboundPost.ParsedReply(recipient: Recipient, strippedText: line + "\n\nJane"), Now));
         Assert.That((await Send(app, Post(post))).Status, Is.EqualTo(200));
         await ProcessQueue(app, _queue);

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using MailgunFunctions.App;
@@ -47,12 +48,12 @@ public class ReplyWiringTests
         }
     }
 
-    private async Task Deliver(AppServices app, string recipient = "jane@example.org")
+    private async Task Deliver(AppServices app, string recipient = "jane@example.org", string contactId = "contact-77")
     {
         // The message the reply answers, as Mailgun reports its delivery (message-id without angle brackets).
         var delivered = SignedWebhook.Simple("delivered", recipient, Now.AddHours(-1), domain: Domain);
         delivered["message"]!["headers"]!["message-id"] = InboundMessages.OutboundId;
-        delivered["user-variables"] = new JObject { ["contactId"] = "contact-77" };
+        delivered["user-variables"] = new JObject { ["contactId"] = contactId };
         var request = AppServices.Post(SignedWebhook.Body(delivered, Now));
         await app.RegisterTenantAsync(_tenant, Domain);
         await app.Function<EventsWebhook>().RunForTenantAsync(request, _tenant, CancellationToken.None);
@@ -79,10 +80,56 @@ public class ReplyWiringTests
         Assert.That((row.GetBoolean("Threaded"), row.GetString("ContactId")), Is.EqualTo(((bool?)true, "contact-77")));
     }
 
+    /// <summary>
+    /// A batch send gives every recipient the same Message-Id: the record of sent messages must keep one row per recipient,
+    /// or the last delivery processed decides whose contact a reply gets and whose address a bounce report may bounce.
+    /// </summary>
+    [Test]
+    public async Task Replies_and_bounce_reports_of_a_batch_sharing_one_message_id_reach_their_own_recipient()
+    {
+        using var app = new AppServices(_storage, Now);
+        await Deliver(app, "alice@example.org", "contact-alice");
+        await Deliver(app, "bob@example.org", "contact-bob");
+
+        await Reply(app, InboundPost.ParsedReply(from: "Alice <alice@example.org>", recipient: "reply@" + Domain, inReplyTo: $"<{InboundMessages.OutboundId}>"));
+        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("alice@example.org"), "reply@" + Domain, from: "MAILER-DAEMON@mx1.example.net"));
+
+        var replies = await app.Get<ReplyStore>().ListAsync(_tenant, CancellationToken.None).ToListAsync();
+        var store = app.Get<DndStore>();
+        Assert.Multiple(async () =>
+        {
+            Assert.That(replies.Single(r => r.GetString("Kind") == "Human").GetString("ContactId"), Is.EqualTo("contact-alice"));
+            Assert.That(replies.Single(r => r.GetString("Kind") == "Bounce").GetString("ContactId"), Is.EqualTo("contact-alice"));
+            Assert.That((await store.GetStatusAsync(_tenant, "alice@example.org", CancellationToken.None)).Status.State, Is.EqualTo(DndState.Permanent));
+            Assert.That((await store.GetStatusAsync(_tenant, "bob@example.org", CancellationToken.None)).Status.State, Is.EqualTo(DndState.None));
+        });
+    }
+
+    /// <summary>Rows written before the recipient was part of the key (one row per Message-Id) still thread their own recipient.</summary>
+    [Test]
+    public async Task A_sent_message_row_of_the_old_layout_still_threads_its_recipient_and_no_other()
+    {
+        using var app = new AppServices(_storage, Now);
+        var table = new Azure.Data.Tables.TableClient(_storage, StorageNames.SentMessagesTable);
+        await table.CreateIfNotExistsAsync();
+        await table.UpsertEntityAsync(new Azure.Data.Tables.TableEntity(DndKeys.TenantKey(_tenant), DndKeys.Encode(InboundMessages.OutboundId))
+        {
+            ["MessageId"] = InboundMessages.OutboundId, ["Recipient"] = "gone@example.net", ["ContactId"] = "contact-old", ["SentAt"] = Now.AddDays(-3),
+        });
+
+        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("victim@example.net"), "reply@" + Domain, from: "MAILER-DAEMON@mx1.example.net"));
+        await Reply(app, InboundPost.RawMime(InboundMessages.Dsn("gone@example.net"), "reply@" + Domain, from: "MAILER-DAEMON@mx2.example.net"));
+
+        var store = app.Get<DndStore>();
+        Assert.That((await store.GetStatusAsync(_tenant, "gone@example.net", CancellationToken.None)).Status.State, Is.EqualTo(DndState.Permanent));
+        Assert.That((await store.GetStatusAsync(_tenant, "victim@example.net", CancellationToken.None)).Status.State, Is.EqualTo(DndState.None));
+    }
+
     [Test]
     public async Task An_unsubscribe_reply_puts_the_address_in_dnd_once_with_the_quoted_line()
     {
         using var app = new AppServices(_storage, Now);
+        await Deliver(app); // the reply answers a message we sent to jane: that shows it comes from her
         var post = InboundPost.UrlEncoded(InboundPost.Signed(InboundPost.ParsedReply(recipient: "reply@" + Domain, strippedText: "Please unsubscribe me.\n\nJane"), Now));
         await Reply(app, post);
         // Mailgun retries the same post: one reply, one DND change.
@@ -94,6 +141,130 @@ public class ReplyWiringTests
         Assert.That(status.State, Is.EqualTo(DndState.Permanent));
         Assert.That(history, Has.Count.EqualTo(1));
         Assert.That((history[0].Source, history[0].Category, history[0].Message), Is.EqualTo((DndChangeSource.InboundReply, "unsubscribe", "Please unsubscribe me.")));
+    }
+
+    private async Task<(DndState State, TableEntity Row)> UnsubscribeOutcome(AppServices app, string address)
+    {
+        var (_, status) = await app.Get<DndStore>().GetStatusAsync(_tenant, address, CancellationToken.None);
+        var row = await app.Get<ReplyStore>().ListAsync(_tenant, CancellationToken.None).FirstAsync();
+        return (status.State, row);
+    }
+
+    private static List<KeyValuePair<string, string>> UnsubscribeReply(string tenant, string from = "Victim <victim@example.net>", string? sender = null,
+        IEnumerable<(string Name, string Value)>? headers = null)
+    {
+        var fields = InboundPost.ParsedReply(from: from, recipient: "reply@" + tenant, strippedText: "Please unsubscribe me.", extraHeaders: headers);
+        if (sender is not null)
+        {
+            fields.RemoveAll(f => f.Key == "sender");
+            fields.Add(new("sender", sender));
+        }
+
+        return fields;
+    }
+
+    /// <summary>
+    /// Anyone can mail the reply address with any From: a reply that answers no message we sent to that address and that
+    /// Mailgun did not authenticate for the From domain is stored for review and logged, and changes no DND.
+    /// </summary>
+    [Test]
+    public async Task A_forged_unsubscribe_reply_cannot_silence_an_address()
+    {
+        using var app = new AppServices(_storage, Now);
+        await Reply(app, UnsubscribeReply(_tenant));
+
+        var (state, row) = await UnsubscribeOutcome(app, "victim@example.net");
+        Assert.Multiple(() =>
+        {
+            Assert.That(state, Is.EqualTo(DndState.None));
+            Assert.That(row.GetString("Unsubscribe"), Is.EqualTo("Please unsubscribe me."), "the request is kept");
+            Assert.That(row.GetString("UnsubscribeState"), Is.EqualTo("review"));
+            Assert.That(app.Logs.Entries.Count(e => e.Text.Contains("stored for review", StringComparison.Ordinal)), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task A_reply_threaded_to_a_message_sent_to_its_sender_unsubscribes_it()
+    {
+        using var app = new AppServices(_storage, Now);
+        await Deliver(app, "victim@example.net");
+        await Reply(app, UnsubscribeReply(_tenant));
+
+        var (state, row) = await UnsubscribeOutcome(app, "victim@example.net");
+        Assert.That((state, row.GetString("UnsubscribeState"), row.GetString("SenderVerifiedBy")), Is.EqualTo((DndState.Permanent, "applied", "threaded")));
+    }
+
+    [Test]
+    public async Task A_reply_threaded_to_a_message_sent_to_someone_else_is_only_stored_for_review()
+    {
+        using var app = new AppServices(_storage, Now);
+        await Deliver(app, "jane@example.org");
+        await Reply(app, UnsubscribeReply(_tenant));
+
+        var (state, row) = await UnsubscribeOutcome(app, "victim@example.net");
+        Assert.That((state, row.GetString("UnsubscribeState")), Is.EqualTo((DndState.None, "review")));
+    }
+
+    [Test]
+    public async Task An_unthreaded_reply_that_Mailgun_authenticated_for_the_From_domain_unsubscribes_it()
+    {
+        using var app = new AppServices(_storage, Now);
+        await Reply(app, UnsubscribeReply(_tenant, headers: [("X-Mailgun-Dkim-Check-Result", "Pass"), ("DKIM-Signature", "v=1; a=rsa-sha256; d=example.net; s=s1; h=from:to:subject; bh=x; b=y")]));
+
+        var (state, row) = await UnsubscribeOutcome(app, "victim@example.net");
+        Assert.That((state, row.GetString("UnsubscribeState"), row.GetString("SenderVerifiedBy")), Is.EqualTo((DndState.Permanent, "applied", "dkim")));
+    }
+
+    [TestCase("X-Mailgun-Spf", "Pass", "attacker@evil.example", TestName = "SPF passed for the envelope sender's domain, not the From domain")]
+    [TestCase("X-Mailgun-Dkim-Check-Result", "Pass", null, TestName = "DKIM passed for a signature of another domain")]
+    [TestCase("X-Mailgun-Spf", "SoftFail", null, TestName = "SPF soft fail")]
+    public async Task Authentication_that_does_not_cover_the_From_domain_is_not_enough(string header, string value, string? sender)
+    {
+        using var app = new AppServices(_storage, Now);
+        await Reply(app, UnsubscribeReply(_tenant, sender: sender,
+            headers: [(header, value), ("DKIM-Signature", "v=1; a=rsa-sha256; d=evil.example; s=s1; h=from; bh=x; b=y")]));
+
+        var (state, row) = await UnsubscribeOutcome(app, "victim@example.net");
+        Assert.That((state, row.GetString("UnsubscribeState")), Is.EqualTo((DndState.None, "review")));
+    }
+
+    /// <summary>A sender can put its own Mailgun-looking headers next to Mailgun's: a header that says "pass" or "no spam" only counts when every copy of it agrees.</summary>
+    [Test]
+    public async Task A_forged_pass_next_to_Mailguns_fail_does_not_authenticate()
+    {
+        using var app = new AppServices(_storage, Now);
+        await Reply(app, UnsubscribeReply(_tenant, headers:
+        [
+            ("X-Mailgun-Dkim-Check-Result", "Pass"), ("X-Mailgun-Dkim-Check-Result", "Fail"),
+            ("DKIM-Signature", "v=1; a=rsa-sha256; d=example.net; s=s1; h=from; bh=x; b=y"),
+        ]));
+
+        var (state, row) = await UnsubscribeOutcome(app, "victim@example.net");
+        Assert.That((state, row.GetString("UnsubscribeState")), Is.EqualTo((DndState.None, "review")));
+    }
+
+    [Test]
+    public async Task A_spam_flag_counts_when_any_copy_of_the_header_says_yes()
+    {
+        using var app = new AppServices(_storage, Now);
+        await Deliver(app, "victim@example.net");
+        // The sender's own "No" comes first; Mailgun's verdict is the other copy.
+        await Reply(app, UnsubscribeReply(_tenant, headers: [("X-Mailgun-Sflag", "No"), ("X-Mailgun-Sflag", "Yes")]));
+
+        var (state, row) = await UnsubscribeOutcome(app, "victim@example.net");
+        Assert.That((state, row.GetBoolean("IsSpam"), row.GetString("UnsubscribeState")), Is.EqualTo((DndState.None, (bool?)true, "spam")));
+    }
+
+    [Test]
+    public async Task A_raw_mime_reply_with_a_forged_no_above_the_spam_flag_sets_nothing()
+    {
+        using var app = new AppServices(_storage, Now);
+        await Deliver(app, "jane@example.org");
+        string mime = InboundMessages.PlainReply("Unsubscribe").Replace("X-Mailgun-Sflag: No\r\n", "X-Mailgun-Sflag: No\r\nX-Mailgun-Sflag: Yes\r\n", StringComparison.Ordinal);
+        await Reply(app, InboundPost.RawMime(mime, "reply@" + Domain));
+
+        var (state, row) = await UnsubscribeOutcome(app, "jane@example.org");
+        Assert.That((state, row.GetBoolean("IsSpam")), Is.EqualTo((DndState.None, (bool?)true)));
     }
 
     [Test]

@@ -94,20 +94,20 @@ public class SuppressionReconcilerTests : ExportTestBed
         Assert.Multiple(async () =>
         {
             Assert.That(summary.Reconciliation, Is.EqualTo("done"));
-            Assert.That(summary.ReconciliationCounts, Does.ContainKey("applied").WithValue(4));
+            Assert.That(summary.ReconciliationCounts, Does.ContainKey("applied").WithValue(5));
             Assert.That(summary.ReconciliationCounts, Does.ContainKey("already-dnd").WithValue(1));
             Assert.That(summary.ReconciliationCounts, Does.ContainKey("review").WithValue(1));
             Assert.That(summary.ReconciliationCounts, Does.ContainKey("allowlisted").WithValue(2));
             Assert.That(summary.ReconciliationCounts, Does.ContainKey("tag-scoped-unsubscribes").WithValue(1));
-            Assert.That(summary.ReconciliationCounts, Does.ContainKey("dnd-entries").WithValue(6));
-            Assert.That(summary.ReconciliationCounts!["point-reads"], maxDndKeys == "0" ? Is.EqualTo(5) : Is.Zero);
+            Assert.That(summary.ReconciliationCounts, Does.ContainKey("dnd-entries").WithValue(7));
+            Assert.That(summary.ReconciliationCounts!["point-reads"], maxDndKeys == "0" ? Is.EqualTo(6) : Is.Zero);
 
             Assert.That((await State("zed@example.net")).State, Is.EqualTo(DndState.Permanent));
             Assert.That((await State("zed@example.net")).Reason, Is.EqualTo("mailgun-suppression-bounces"));
             Assert.That((await State("=cmd|' /C calc'!A0@example.net")).State, Is.EqualTo(DndState.Permanent));
             Assert.That((await State("angry@example.net")).State, Is.EqualTo(DndState.Locked), "a complaint at Mailgun locks");
             Assert.That((await State("gone@example.net")).State, Is.EqualTo(DndState.Permanent));
-            Assert.That(await dnd.GetAsync(_tenant, "news-only@example.net", CancellationToken.None), Is.Null, "unsubscribed from one tag only");
+            Assert.That((await State("news-only@example.net")).State, Is.EqualTo(DndState.Permanent), "an unsubscribe from one tag only is a DND too");
             Assert.That(await dnd.GetAsync(_tenant, "allowed@example.net", CancellationToken.None), Is.Null, "allowlisted address never DND");
             Assert.That(await dnd.GetAsync(_tenant, "anyone@partner.example", CancellationToken.None), Is.Null, "allowlisted domain never DND");
             Assert.That(await dnd.GetAsync(_tenant, "vip@example.net", CancellationToken.None), Is.Null, "an allowlist entry is not a suppression");
@@ -123,14 +123,14 @@ public class SuppressionReconcilerTests : ExportTestBed
             Assert.That(bounce[0].At, Is.EqualTo(new DateTimeOffset(2021, 1, 1, 10, 0, 0, TimeSpan.Zero)), "Mailgun's created_at");
             Assert.That(bounce[0].NewState, Is.EqualTo(DndState.Permanent));
             Assert.That(logs.Entries.Count(e => e.Text.Contains($"Suppression export summary {_tenant}/{_domain}", StringComparison.Ordinal)
-                && e.Text.Contains("reconciliation done (applied 4, already DND 1, review 1)", StringComparison.Ordinal)), Is.EqualTo(1));
+                && e.Text.Contains("reconciliation done (applied 5, already DND 1, review 1)", StringComparison.Ordinal)), Is.EqualTo(1));
         });
 
         string review = (await ReadBlob("review-dnd-not-in-mailgun.csv"))!;
         Assert.That(Lines(review), Is.EqualTo(new[]
         {
             "address,state,reasons,since,until,last_event,last_event_at",
-            "ours-only@example.net,permanent,platform-unsubscribe (unsubscribe),2025-06-01T00:00:00.000Z,,,",
+            "\"ours-only@example.net\",\"permanent\",\"platform-unsubscribe (unsubscribe)\",\"2025-06-01T00:00:00.000Z\",,,",
         }));
     }
 
@@ -149,12 +149,12 @@ public class SuppressionReconcilerTests : ExportTestBed
         Assert.Multiple(async () =>
         {
             Assert.That(lines[0], Is.EqualTo("address,state,reasons,since,until,last_event,last_event_at"));
-            Assert.That(lines, Has.Length.EqualTo(7), "six entries: four applied, two of our own");
+            Assert.That(lines, Has.Length.EqualTo(8), "seven entries: five applied, two of our own");
             // Addresses are stored normalised (lower case); the leading '=' gets the quote of SuppressionCsv's rule.
-            Assert.That(lines, Does.Contain("'=cmd|' /c calc'!a0@example.net,permanent,mailgun-suppression-bounces (hard-bounce),2021-01-01T10:00:00.000Z,,,"));
-            Assert.That(lines, Does.Contain("angry@example.net,locked,complaint,2021-01-02T10:00:00.000Z,,,"));
-            Assert.That(lines, Does.Contain("already@example.net,permanent,platform-unsubscribe (unsubscribe),2025-05-01T00:00:00.000Z,,,"));
-            Assert.That(csv, Does.Not.Contain("\n=").And.Not.Contain(",="));
+            Assert.That(lines, Does.Contain("\"'=cmd|' /c calc'!a0@example.net\",\"permanent\",\"mailgun-suppression-bounces (hard-bounce)\",\"2021-01-01T10:00:00.000Z\",,,"));
+            Assert.That(lines, Does.Contain("\"angry@example.net\",\"locked\",\"complaint\",\"2021-01-02T10:00:00.000Z\",,,"));
+            Assert.That(lines, Does.Contain("\"already@example.net\",\"permanent\",\"platform-unsubscribe (unsubscribe)\",\"2025-05-01T00:00:00.000Z\",,,"));
+            Assert.That(csv, Does.Not.Contain("\n=").And.Not.Contain(",=").And.Not.Contain("\"="));
             Assert.That(await ReadBlob("_partial/dnd.csv"), Is.Null, "the partial file is gone once committed");
         });
     }
@@ -177,7 +177,7 @@ public class SuppressionReconcilerTests : ExportTestBed
             Assert.That(report, Does.Contain("| complaints | 1 |"));
             Assert.That(report, Does.Contain("| 550 | 4 |"));
             Assert.That(report, Does.Contain("| 554 | 1 |"));
-            Assert.That(report, Does.Contain("(`applied`) | 4 |"));
+            Assert.That(report, Does.Contain("(`applied`) | 5 |"));
             Assert.That(report, Does.Contain("(`already-dnd`) | 1 |"));
             Assert.That(report, Does.Contain("(`review`) | 1 |"));
             Assert.That(report, Does.Contain("| ours-only@example.net | permanent |"));
@@ -201,7 +201,7 @@ public class SuppressionReconcilerTests : ExportTestBed
         Assert.Multiple(async () =>
         {
             Assert.That(rerun.ReconciliationCounts, Does.ContainKey("applied").WithValue(0));
-            Assert.That(rerun.ReconciliationCounts, Does.ContainKey("already-dnd").WithValue(5), "the four applied and our own");
+            Assert.That(rerun.ReconciliationCounts, Does.ContainKey("already-dnd").WithValue(6), "the five applied and our own");
             Assert.That(await History(dnd, _tenant, "angry@example.net"), Has.Count.EqualTo(1));
             Assert.That(await History(dnd, _tenant, "zed@example.net"), Has.Count.EqualTo(1));
             Assert.That(await dnd.GetAsync(_tenant, "angry@example.net", CancellationToken.None), Is.EqualTo(entryBefore));

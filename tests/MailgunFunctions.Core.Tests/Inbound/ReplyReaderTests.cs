@@ -11,7 +11,7 @@ public class ReplyReaderTests
 
     internal static async Task<ReplyRecord> Read((byte[] Body, string ContentType) post)
     {
-        var selection = new InboundFormSelection(name => name != "body-mime", 1 << 20, ExtractBodyMime: true);
+        var selection = ReplyReader.Selection(1 << 20);
         using var form = await InboundForm.ReadAsync(new MemoryStream(post.Body), post.ContentType, selection, CancellationToken.None);
         var envelope = new InboundEnvelope
         {
@@ -206,7 +206,7 @@ public class ReplyReaderTests
         await Read(InboundPost.UrlEncoded(InboundPost.RawMime(InboundMessages.ReplyWithAttachment))); // warm-up
 
         long before = GC.GetTotalAllocatedBytes(precise: true);
-        var selection = new InboundFormSelection(name => name != "body-mime", 1 << 20, ExtractBodyMime: true);
+        var selection = ReplyReader.Selection(1 << 20);
         using var form = await InboundForm.ReadAsync(file, "application/x-www-form-urlencoded", selection, CancellationToken.None);
         var envelope = new InboundEnvelope { SignedAt = SignedAt, BodySha256 = new string('c', 64), PayloadBlob = "x", Recipient = "reply@mg.example.com" };
         var reply = await ReplyReader.ReadAsync(form, envelope, "mg.example.com", CancellationToken.None);
@@ -221,7 +221,7 @@ public class ReplyReaderTests
     public async Task Form_without_a_recipient_can_never_be_processed()
     {
         var fields = InboundPost.ParsedReply().Where(f => f.Key != "recipient").ToList();
-        var selection = new InboundFormSelection(_ => true, 1 << 20, ExtractBodyMime: true);
+        var selection = ReplyReader.Selection(1 << 20);
         var post = InboundPost.UrlEncoded(fields);
         using var form = await InboundForm.ReadAsync(new MemoryStream(post.Body), post.ContentType, selection, CancellationToken.None);
         var envelope = new InboundEnvelope { BodySha256 = new string('c', 64), Recipient = "", PayloadBlob = "x" };

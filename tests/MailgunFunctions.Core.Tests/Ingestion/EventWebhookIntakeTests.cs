@@ -82,6 +82,62 @@ public class EventWebhookIntakeTests
         Assert.That(result.Detail, Is.Not.Null.And.Not.Empty);
     }
 
+    /// <summary>
+    /// A lone surrogate escape is valid JSON syntax but no text: every field the single pass reads must answer 400, not throw
+    /// (a 500 before the signature check, found by an outside review).
+    /// </summary>
+    [TestCase("signature", "timestamp", TestName = "Lone surrogate in signature.timestamp is 400")]
+    [TestCase("signature", "token", TestName = "Lone surrogate in signature.token is 400")]
+    [TestCase("signature", "signature", TestName = "Lone surrogate in signature.signature is 400")]
+    [TestCase("event-data", "event", TestName = "Lone surrogate in event-data.event is 400")]
+    [TestCase("event-data", "id", TestName = "Lone surrogate in event-data.id is 400")]
+    [TestCase("event-data", "timestamp", TestName = "Lone surrogate in event-data.timestamp is 400")]
+    public async Task Lone_surrogate_escape_in_a_read_field_is_400_malformed_json(string block, string field)
+    {
+        var body = JObject.Parse(Valid());
+        // A marker the JSON writer keeps as is, replaced by the raw escape afterwards (no JSON library writes a lone surrogate).
+        body[block]![field] = "LONE-SURROGATE";
+        string text = body.ToString(Newtonsoft.Json.Formatting.None).Replace("LONE-SURROGATE", "\\ud800", StringComparison.Ordinal);
+
+        var result = await Accept(text);
+
+        Assert.That((result.StatusCode, result.Reason), Is.EqualTo((400, "malformed_json")));
+        Assert.That(result.Detail, Does.Contain("surrogate"));
+    }
+
+    [TestCase("\\ud800x", TestName = "High surrogate followed by a letter is 400")]
+    [TestCase("\\udc00", TestName = "Low surrogate alone is 400")]
+    [TestCase("a\\ud800\\ud800", TestName = "Two high surrogates are 400")]
+    public async Task Other_broken_surrogates_in_the_token_are_400(string escaped)
+    {
+        var body = JObject.Parse(Valid());
+        body["signature"]!["token"] = "BROKEN";
+        var result = await Accept(body.ToString(Newtonsoft.Json.Formatting.None).Replace("BROKEN", escaped, StringComparison.Ordinal));
+        Assert.That((result.StatusCode, result.Reason), Is.EqualTo((400, "malformed_json")));
+    }
+
+    [Test]
+    public async Task Lone_surrogate_escapes_in_property_names_are_400_malformed_json()
+    {
+        var body = JObject.Parse(Valid());
+        ((JObject)body["signature"]!)["NAME-A"] = "x";
+        ((JObject)body["event-data"]!)["NAME-B"] = "y";
+        body["NAME-C"] = 1;
+        string text = body.ToString(Newtonsoft.Json.Formatting.None).Replace("NAME-A", "\\ud800", StringComparison.Ordinal)
+            .Replace("NAME-B", "\\udfff", StringComparison.Ordinal).Replace("NAME-C", "x\\ud800", StringComparison.Ordinal);
+        var result = await Accept(text);
+        Assert.That((result.StatusCode, result.Reason), Is.EqualTo((400, "malformed_json")), "a name is text as much as a value");
+    }
+
+    [Test]
+    public async Task A_surrogate_pair_escape_is_text_and_does_not_stop_the_event()
+    {
+        var body = JObject.Parse(Valid());
+        body["event-data"]!["id"] = "PAIR";
+        var result = await Accept(body.ToString(Newtonsoft.Json.Formatting.None).Replace("PAIR", "id-\\ud83d\\ude00", StringComparison.Ordinal));
+        Assert.That(result.StatusCode, Is.EqualTo(503), "passes every check (the signature does not cover event-data), then meets storage that is down");
+    }
+
     [Test]
     public async Task Invalid_utf8_is_400()
     {

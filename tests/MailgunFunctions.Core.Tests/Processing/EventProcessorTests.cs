@@ -282,7 +282,7 @@ public class EventProcessorTests
         classifier.Setup(c => c.Classify(Moq.It.IsAny<MailgunFunctions.Events.MailgunEvent>())).Throws(new InvalidOperationException("classifier bug"));
         var s = _harness.Services;
         var processor = new EventProcessor(s.GetRequiredService<EventQueue>(), classifier.Object, _harness.Store, s.GetRequiredService<SenderIssueCounter>(),
-            s.GetRequiredService<EventPoisonQueue>(), s.GetRequiredService<SentMessageLog>(), s.GetRequiredService<MailgunFunctions.Tenants.TenantDirectory>(), Microsoft.Extensions.Options.Options.Create(new DndOptions()), _harness.Time,
+            s.GetRequiredService<EventPoisonQueue>(), s.GetRequiredService<SentMessageLog>(), s.GetRequiredService<MailgunAllowlists>(), s.GetRequiredService<MailgunFunctions.Tenants.TenantDirectory>(), Microsoft.Extensions.Options.Options.Create(new DndOptions()), _harness.Time,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<EventProcessor>.Instance);
         string message = ProcessingHarness.Envelope(SignedWebhook.Failed(Recipient, Now, domain: _harness.Tenant));
 
