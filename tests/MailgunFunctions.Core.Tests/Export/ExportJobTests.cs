@@ -64,7 +64,7 @@ public class ExportJobTests : ExportTestBed
     private static Task<ExportJobResult> RunAsync(IServiceProvider services, ExportJob job, long dequeueCount = 1, CancellationToken cancellationToken = default) =>
         services.GetRequiredService<ExportJobRunner>().RunAsync(job.ToJson(), dequeueCount, cancellationToken);
 
-    private static string[] Addresses(string csv) => csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')[0]).ToArray();
+    private static string[] Addresses(string csv) => csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')[0].Trim('"')).ToArray();
 
     private async Task<ExportStatus?> ByDate(IServiceProvider services) =>
         await services.GetRequiredService<ExportRunStore>().ListDateAsync(Day, _tenant, CancellationToken.None).SingleOrDefaultAsync();
