@@ -112,7 +112,13 @@ param dndMaxWriteAttempts int = 8
 @description('SuppressionExport:BlockSizeBytes, size of the blocks the export uploads (checkpoint granularity).')
 param suppressionExportBlockSizeBytes int = 4194304
 
-@description('NCRONTAB schedule of the nightly suppression export (UTC). Firing it several times a night lets large accounts finish.')
+@description('SuppressionExport:FanOutConcurrency, export jobs the nightly timer sends to the queue at once.')
+param suppressionExportFanOutConcurrency int = 32
+
+@description('SuppressionExport:JobTimeBudget, how long one export job works before it continues in a new job (TimeSpan; below host.json functionTimeout).')
+param suppressionExportJobTimeBudget string = '00:08:00'
+
+@description('NCRONTAB schedule of the nightly suppression export fan-out (UTC): one job per tenant and domain; firing it again the same night is harmless.')
 param exportSchedule string = '0 0 2 * * *'
 
 @description('Inbound:MaxRequestBytes, largest inbound route post (Mailgun accepts 25 MB mails; form encoding inflates).')
@@ -337,6 +343,8 @@ var appSettings = {
 
   // Suppression export (SuppressionExportOptions, and the timer's %EXPORT_SCHEDULE%)
   SuppressionExport__BlockSizeBytes: string(suppressionExportBlockSizeBytes)
+  SuppressionExport__FanOutConcurrency: string(suppressionExportFanOutConcurrency)
+  SuppressionExport__JobTimeBudget: suppressionExportJobTimeBudget
   EXPORT_SCHEDULE: exportSchedule
 
   // InboundOptions (section "Inbound")

@@ -91,7 +91,7 @@ public sealed class RealWorker : IAsyncDisposable
     /// </summary>
     private static async Task EmptyAppQueuesAsync(string storage)
     {
-        foreach (string name in new[] { StorageNames.EventsQueue, StorageNames.EventsPoisonQueue, StorageNames.InboundQueue, StorageNames.InboundPoisonQueue })
+        foreach (string name in new[] { StorageNames.EventsQueue, StorageNames.EventsPoisonQueue, StorageNames.InboundQueue, StorageNames.InboundPoisonQueue, StorageNames.ExportJobsQueue, StorageNames.ExportJobsPoisonQueue })
         {
             var queue = new Azure.Storage.Queues.QueueClient(storage, name);
             await queue.CreateIfNotExistsAsync();

@@ -7,8 +7,12 @@ namespace MailgunFunctions.Testing;
 public sealed class CapturedLogs : ILoggerProvider
 {
     private readonly ConcurrentQueue<(LogLevel Level, string Category, string Text)> _entries = new();
+    private readonly ConcurrentQueue<(int EventId, LogLevel Level, string Text)> _events = new();
 
     public IReadOnlyList<(LogLevel Level, string Category, string Text)> Entries => _entries.ToArray();
+
+    /// <summary>The same entries with their event ids (operators alert on ids, so tests assert them).</summary>
+    public IReadOnlyList<(int EventId, LogLevel Level, string Text)> Events => _events.ToArray();
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -37,6 +41,7 @@ public sealed class CapturedLogs : ILoggerProvider
             }
 
             owner._entries.Enqueue((logLevel, category, text));
+            owner._events.Enqueue((eventId.Id, logLevel, text));
         }
     }
 }

@@ -268,6 +268,35 @@ public sealed class PipelineCommandTests : OpsHarness
     }
 
     [Test]
+    public async Task ExportStatusShowsATenantsFailedScopeWithItsErrorAndExitsSevenUntilARerunCompletesIt()
+    {
+        Mailgun.SetList(Domain, "bounces", [new JObject { ["address"] = "st@example.org", ["code"] = "550", ["error"] = "no such user", ["created_at"] = "Mon, 01 Jan 2024 00:00:00 UTC" }]);
+        await RunAsync(["export", "--domain", Domain], apiKey: "nope");
+
+        var failed = await RunAsync("export", "status", "--tenant", Tenant, "--json");
+        var text = await RunAsync("export", "status", "--tenant", Tenant, "--failed");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(failed.ExitCode, Is.EqualTo(ExitCodes.Problems), failed.ToString());
+            Assert.That((int?)failed.Json["failed"], Is.EqualTo(1));
+            Assert.That((int?)failed.Json["completed"], Is.EqualTo(0));
+            var item = (JObject)failed.Json["items"]!.Single();
+            Assert.That(((string?)item["tenant"], (string?)item["domain"], (string?)item["state"]), Is.EqualTo((Tenant, Domain, "failed")));
+            Assert.That((string?)item["error"], Does.Contain("refused the API key (401)"));
+            Assert.That(text.Stdout, Does.Contain(Domain).And.Contain("failed").And.Contain("401"));
+            Assert.That(failed.Stdout + text.Stdout, Does.Not.Contain("nope").And.Not.Contain(TestSettings.ApiKey), "no key in the output");
+        });
+
+        await RunAsync("export", "--domain", Domain);
+        var done = await RunAsync("export", "status", "--tenant", Tenant, "--json");
+
+        Assert.That(done.ExitCode, Is.EqualTo(ExitCodes.Ok), done.ToString());
+        var row = (JObject)done.Json["items"]!.Single();
+        Assert.That(((string?)row["state"], (long?)row["records"], (int?)row["attempts"]), Is.EqualTo(("completed", 1L, 2)));
+    }
+
+    [Test]
     public async Task ForgetErasesPersonalDataButKeepsTheSuppression()
     {
         await ReplayAsync(SignedWebhook.Simple("complained", "gdpr@example.org", Recent(20), domain: Domain));

@@ -35,9 +35,24 @@ internal static partial class ExportLog
     [LoggerMessage(7007, LogLevel.Error, "Suppression export {Domain} {Date} failed")]
     public static partial void DomainFailed(ILogger logger, Exception exception, string domain, string date);
 
-    [LoggerMessage(7008, LogLevel.Warning, "Suppression export {Date}: no Mailgun domain is configured (MailgunApi__Domains__0__Name); nothing to export")]
+    [LoggerMessage(7008, LogLevel.Warning, "Suppression export {Date}: no tenant has a domain to export (mailgun-ops tenant connect, or MailgunApi__Domains__0__Name for the single account); nothing to export")]
     public static partial void NoDomains(ILogger logger, string date);
 
     [LoggerMessage(7009, LogLevel.Warning, "Suppression export {Domain} {Date}: could not record the failure in ExportRuns")]
     public static partial void StatusNotSaved(ILogger logger, Exception exception, string domain, string date);
+
+    [LoggerMessage(7020, LogLevel.Information, "Suppression export {Date}: {Jobs} jobs queued for {Tenants} tenants in {ElapsedMs} ms")]
+    public static partial void JobsQueued(ILogger logger, string date, int jobs, int tenants, long elapsedMs);
+
+    [LoggerMessage(7021, LogLevel.Error, "Suppression export {Domain} {Date} failed and is not retried: {Error}")]
+    public static partial void ScopeFailed(ILogger logger, string domain, string date, string error);
+
+    [LoggerMessage(7022, LogLevel.Warning, "Suppression export {Domain} {Date} failed on delivery {DequeueCount}; the host retries the job (maxDequeueCount), then moves it to poison")]
+    public static partial void ScopeRetried(ILogger logger, Exception exception, string domain, string date, long dequeueCount);
+
+    [LoggerMessage(7023, LogLevel.Error, "Suppression export job cannot be read ({Problem}): moved to suppression-export-jobs-poison")]
+    public static partial void JobUnreadable(ILogger logger, string problem);
+
+    [LoggerMessage(7024, LogLevel.Information, "Suppression export {Domain} {Date}: time budget of {Budget} used; continues in a new job (continuation {Continuation})")]
+    public static partial void ScopeContinued(ILogger logger, string domain, string date, TimeSpan budget, int continuation);
 }

@@ -26,7 +26,7 @@ public sealed class SuppressionExport
 
     private readonly MailgunApiClient _api;
     private readonly TenantDirectory _tenants;
-    private readonly TenantRegistry _registry;
+    private readonly ExportScopes _scopes;
     private readonly BlobContainerClient _container;
     private readonly ExportRunStore _runs;
     private readonly IReadOnlyList<ISuppressionReconciler> _reconcilers;
@@ -35,14 +35,14 @@ public sealed class SuppressionExport
     private readonly CreateOnce _created;
     private readonly SuppressionListExport _lists;
 
-    public SuppressionExport(MailgunApiClient api, TenantDirectory tenants, TenantRegistry registry, StorageClients storage, ExportRunStore runs,
+    public SuppressionExport(MailgunApiClient api, TenantDirectory tenants, ExportScopes scopes, StorageClients storage, ExportRunStore runs,
         IEnumerable<ISuppressionReconciler> reconcilers, IOptions<SuppressionExportOptions> options, TimeProvider time, ILogger<SuppressionExport> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(storage);
         _api = api;
         _tenants = tenants;
-        _registry = registry;
+        _scopes = scopes;
         _container = storage.Blobs.GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
         _runs = runs;
         _reconcilers = reconcilers.ToList();
@@ -53,41 +53,10 @@ public sealed class SuppressionExport
     }
 
     /// <summary>
-    /// What a night's export covers: every domain of the single-account tenant and of every connected registry tenant
-    /// with an API key. Disconnected tenants are skipped (their API key is gone).
-    /// </summary>
-    public async IAsyncEnumerable<ExportScope> ScopesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        if (_tenants.Implicit?.Tenant is { } single)
-        {
-            foreach (var domain in single.Domains)
-            {
-                yield return new ExportScope(single.Id, domain.Name);
-            }
-        }
-
-        if (!_registry.Enabled)
-        {
-            yield break;
-        }
-
-        await foreach (var tenant in _registry.ListAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (tenant.State == TenantState.Disconnected || !tenant.HasApiKey || tenant.Id == _tenants.Implicit?.Id)
-            {
-                continue;
-            }
-
-            foreach (var domain in tenant.Domains)
-            {
-                yield return new ExportScope(tenant.Id, domain.Name);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Exports every scope (<see cref="ScopesAsync"/>) for <paramref name="date"/> in this process. A failing domain does not
-    /// stop the others; afterwards the run throws <see cref="SuppressionExportException"/> naming each failure.
+    /// Exports every scope (<see cref="ExportScopes.AllAsync"/>) for <paramref name="date"/> in this process, one after
+    /// the other: for tools and tests of a few domains. The nightly export fans out instead (<see cref="ExportFanOut"/>),
+    /// one job per scope. A failing domain does not stop the others; afterwards the run throws
+    /// <see cref="SuppressionExportException"/> naming each failure.
     /// </summary>
     public async Task<IReadOnlyList<ExportSummary>> RunAsync(DateOnly date, CancellationToken cancellationToken)
     {
@@ -95,7 +64,7 @@ public sealed class SuppressionExport
         var summaries = new List<ExportSummary>();
         var failures = new List<Exception>();
         int scopes = 0;
-        await foreach (var scope in ScopesAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var scope in _scopes.AllAsync(cancellationToken).ConfigureAwait(false))
         {
             scopes++;
             try
@@ -128,11 +97,13 @@ public sealed class SuppressionExport
     public async Task<ExportSummary> ExportDomainAsync(ExportScope scope, DateOnly date, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        var tenant = await _tenants.FindAsync(scope.Tenant, cancellationToken).ConfigureAwait(false)
-            ?? throw new ArgumentException($"Tenant '{scope.Tenant}' is not registered.", nameof(scope));
-        var configured = tenant.Tenant.Domain(scope.Domain)
-            ?? throw new ArgumentException($"Domain '{scope.Domain}' is not a domain of tenant '{scope.Tenant}'.", nameof(scope));
-        return await ExportDomainAsync(tenant.Tenant, tenant.Tenant.MailgunDomain(configured), date, cancellationToken).ConfigureAwait(false);
+        var tenant = await _tenants.FindAsync(scope.Tenant, cancellationToken).ConfigureAwait(false);
+        if (ExportScopes.Refusal(tenant, scope) is { } refusal)
+        {
+            throw new ArgumentException(refusal, nameof(scope));
+        }
+
+        return await ExportDomainAsync(tenant!.Tenant, tenant.Tenant.MailgunDomain(tenant.Tenant.Domain(scope.Domain)!), date, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Exports <paramref name="target"/> (a domain of <paramref name="tenant"/>, with its key and region) for <paramref name="date"/>.</summary>

@@ -32,11 +32,24 @@ public static class StorageNames
 
     /// <summary>Sender-side failures (authentication, reputation, content) per tenant and 10-minute bucket, with counters.</summary>
     public const string SenderIssuesTable = "SenderIssues";
-    /// <summary>Nightly CSV exports of Mailgun's suppression lists: <c>{domain}/{yyyy-MM-dd}/{list}.csv</c> and <c>summary.json</c>.</summary>
+
+    /// <summary>Nightly CSV exports of Mailgun's suppression lists: <c>{tenant}/{domain}/{yyyy-MM-dd}/{list}.csv</c>, <c>summary.json</c>, <c>report.md</c>.</summary>
     public const string SuppressionExportsContainer = "suppression-exports";
 
-    /// <summary>Status of each export run per domain, date and list (checkpoint and operators' view).</summary>
+    /// <summary>Status of each export run per tenant and domain, date and list (checkpoint and operators' view).</summary>
     public const string ExportRunsTable = "ExportRuns";
+
+    /// <summary>
+    /// The same domain runs by date, for the status of a whole night: PartitionKey = <c>yyyy-MM-dd</c>, RowKey =
+    /// <c>{tenant}|{domain}</c> (and <c>""</c> for the night's fan-out).
+    /// </summary>
+    public const string ExportRunsByDateTable = "ExportRunsByDate";
+
+    /// <summary>One export job per tenant, domain and date, put there by the nightly timer and run by the export queue function.</summary>
+    public const string ExportJobsQueue = "suppression-export-jobs";
+
+    /// <summary>Export jobs that failed <c>maxDequeueCount</c> times (moved by the host), or can never be read.</summary>
+    public const string ExportJobsPoisonQueue = "suppression-export-jobs-poison";
     /// <summary>Verified inbound replies (Mailgun Routes) waiting to be processed: small envelopes pointing at the raw payload.</summary>
     public const string InboundQueue = "mailgun-inbound";
 
