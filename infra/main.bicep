@@ -383,7 +383,7 @@ var appSettings = {
   ChangeFeed__SweepAfter: changeFeedSweepAfter
   ChangeFeed__PageSize: string(changeFeedPageSize)
   ChangeFeed__ExpiryConcurrency: string(changeFeedExpiryConcurrency)
-  Notifications__DefaultUrl: notificationsDefaultUrl
+  Notifications__DefaultUrl: empty(notificationsDefaultUrl) ? '' : notificationsDefaultUrl
   Notifications__DefaultSecret: empty(notificationsDefaultSecret) ? '' : '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=platform-notification-secret)'
   Notifications__Timeout: notificationsTimeout
   Notifications__FirstRetryDelay: notificationsFirstRetryDelay
