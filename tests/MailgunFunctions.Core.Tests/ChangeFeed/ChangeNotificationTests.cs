@@ -128,8 +128,12 @@ public class ChangeNotificationTests
     public async Task Every_change_gets_the_next_version_its_change_rows_and_reaches_the_receiver_signed_in_order()
     {
         var first = await Store.ApplyAsync(_tenant, Address, Hard(T0), default);
-        var second = await Store.ApplyAsync(_tenant, Address, Complaint(T0.AddMinutes(1)), default);
-        var duplicate = await Store.ApplyAsync(_tenant, Address, Complaint(T0.AddMinutes(1)), default);
+        var complaint = Complaint(T0.AddMinutes(1));
+        var second = await Store.ApplyAsync(_tenant, Address, complaint, default);
+        // The same event again (a redelivery): not a change.
+        var duplicate = await Store.ApplyAsync(_tenant, Address, complaint, default);
+        // The override must come after the complaint it lifts.
+        _harness.Time.Advance(TimeSpan.FromMinutes(5));
         var third = await Store.ReenableAsync(_tenant, Address, "cli:ann", "renewed consent by phone", adminOverride: true, default);
         var other = await Store.ApplyAsync(_tenant, Other, HardFor(Other, T0), default);
         await Pump.DrainAsync(TimeSpan.FromSeconds(20));
@@ -304,6 +308,8 @@ public class ChangeNotificationTests
 
         _receiver.Mode = ReceiverMode.Accept;
         var replayed = await DeadLetters.ReplayAsync(_tenant, null, default);
+        // This instance still remembers the endpoint failing: the replayed notice waits that out (at most MaxRetryDelay).
+        _harness.Time.Advance((options.MaxRetryDelay * 1.1) + TimeSpan.FromMinutes(1));
         var outcomes = await RunRetriesAsync();
         Assert.Multiple(async () =>
         {
