@@ -51,7 +51,17 @@ public sealed class ChangeFeedOptionsValidator(IOptions<StorageOptions> storage)
 
     public ValidateOptionsResult Validate(string? name, ChangeFeedOptions options)
     {
-        var s = storage.Value;
+        StorageOptions s;
+        try
+        {
+            s = storage.Value;
+        }
+        catch (OptionsValidationException)
+        {
+            // The storage options are invalid themselves: their own validation says so, once (start-up fails either way).
+            return ValidateOptionsResult.Skip;
+        }
+
         // StorageClients: (MaxRetries + 1) attempts of NetworkTimeout, with back-off of at most 2 s in between.
         var longestWrite = (s.MaxRetries + 1) * s.NetworkTimeout + s.MaxRetries * TimeSpan.FromSeconds(2);
         var needed = longestWrite + ClockSkewAllowance;
