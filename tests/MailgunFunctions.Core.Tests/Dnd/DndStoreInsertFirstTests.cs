@@ -118,7 +118,9 @@ public class DndStoreInsertFirstTests
         Assert.Multiple(() =>
         {
             Assert.That(actual, Is.EqualTo(expected));
-            Assert.That(insertFirstRequests, Is.LessThan(3 * changes.Count), "insert-first was used for part of the run");
+            // Each soft bounce also writes the expiry index row of its temporary DND (docs/change-feed.md), read-first or not.
+            Assert.That(insertFirstRequests - changes.Count(c => c.Change.Kind == DndChangeKind.SoftBounce), Is.LessThan(3 * changes.Count),
+                "insert-first was used for part of the run");
         });
     }
 
