@@ -45,6 +45,10 @@ param unsubscribeLinkKey string
 @description('Key-encryption key of the tenant registry (Tenants:KeyEncryptionKeys:k1): at least 32 characters of random text, e.g. `openssl rand -base64 48`. Keep it: tenants sealed with it cannot be read without it.')
 param tenantRegistryKek string
 
+@secure()
+@description('Secret that signs the single-account tenant\'s DND change notifications (Notifications:DefaultSecret, HMAC-SHA256; at least 32 characters of random text). Empty when notificationsDefaultUrl is empty: registry tenants keep their own secret in the registry.')
+param notificationsDefaultSecret string = ''
+
 // ---------------------------------------------------------------------------------------------------------
 // App options: one parameter per option, with the same default as the options class (a test checks both)
 // ---------------------------------------------------------------------------------------------------------
@@ -108,6 +112,42 @@ param dndSenderIssueWarningThreshold int = 25
 
 @description('Dnd:MaxWriteAttempts, optimistic-concurrency attempts on one DND entry before the queue retries.')
 param dndMaxWriteAttempts int = 8
+
+@description('Dnd change feed, ChangeFeed:SafetyMargin: how old a change must be before GET /api/dnd/{tenant}?changedSince= returns it (TimeSpan; at least the longest storage write plus clock skew).')
+param changeFeedSafetyMargin string = '00:02:00'
+
+@description('ChangeFeed:Retention, how long change rows are kept for changedSince resyncs (TimeSpan).')
+param changeFeedRetention string = '30.00:00:00'
+
+@description('ChangeFeed:SweepAfter, age of an undispatched change after which the sweeper sends it again (TimeSpan).')
+param changeFeedSweepAfter string = '00:02:00'
+
+@description('ChangeFeed:PageSize, changes per changedSince page unless the caller asks for fewer (at most 1000).')
+param changeFeedPageSize int = 500
+
+@description('ChangeFeed:ExpiryConcurrency, entries whose temporary DND ended that one expiry run handles in parallel.')
+param changeFeedExpiryConcurrency int = 16
+
+@description('Notifications:DefaultUrl, where the single-account tenant\'s DND changes are POSTed (https); empty: the dnd-changes queue only.')
+param notificationsDefaultUrl string = ''
+
+@description('Notifications:Timeout, longest wait for the platform\'s answer to one POST (TimeSpan).')
+param notificationsTimeout string = '00:00:10'
+
+@description('Notifications:FirstRetryDelay, delay before the first retry of a failed POST; doubled per retry (TimeSpan).')
+param notificationsFirstRetryDelay string = '00:00:30'
+
+@description('Notifications:MaxRetryDelay, longest delay between two attempts (TimeSpan).')
+param notificationsMaxRetryDelay string = '01:00:00'
+
+@description('Notifications:RetryFor, how long a change is retried before it is parked in the dead-letter table (TimeSpan, at least 1 day).')
+param notificationsRetryFor string = '1.00:00:00'
+
+@description('Notifications:MaxConcurrentPosts, POSTs one instance has in flight at once.')
+param notificationsMaxConcurrentPosts int = 32
+
+@description('Notifications:MaxWaitingPosts, fresh changes an instance holds for their first POST before handing more to the retry queue.')
+param notificationsMaxWaitingPosts int = 1000
 
 @description('SuppressionExport:BlockSizeBytes, size of the blocks the export uploads (checkpoint granularity).')
 param suppressionExportBlockSizeBytes int = 4194304
@@ -268,6 +308,7 @@ module keyVault 'modules/keyvault.bicep' = {
     mailgunApiKey: mailgunApiKey
     unsubscribeLinkKey: unsubscribeLinkKey
     tenantRegistryKek: tenantRegistryKek
+    notificationsDefaultSecret: notificationsDefaultSecret
   }
 }
 
@@ -340,6 +381,22 @@ var appSettings = {
   Dnd__SenderIssueBucket: dndSenderIssueBucket
   Dnd__SenderIssueWarningThreshold: string(dndSenderIssueWarningThreshold)
   Dnd__MaxWriteAttempts: string(dndMaxWriteAttempts)
+
+  // ChangeFeedOptions (section "ChangeFeed") and NotificationOptions (section "Notifications"): docs/change-feed.md.
+  // The default secret is a Key Vault reference only when one was given (an unresolvable reference would be its own text).
+  ChangeFeed__SafetyMargin: changeFeedSafetyMargin
+  ChangeFeed__Retention: changeFeedRetention
+  ChangeFeed__SweepAfter: changeFeedSweepAfter
+  ChangeFeed__PageSize: string(changeFeedPageSize)
+  ChangeFeed__ExpiryConcurrency: string(changeFeedExpiryConcurrency)
+  Notifications__DefaultUrl: empty(notificationsDefaultUrl) ? '' : notificationsDefaultUrl
+  Notifications__DefaultSecret: empty(notificationsDefaultSecret) ? '' : '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=platform-notification-secret)'
+  Notifications__Timeout: notificationsTimeout
+  Notifications__FirstRetryDelay: notificationsFirstRetryDelay
+  Notifications__MaxRetryDelay: notificationsMaxRetryDelay
+  Notifications__RetryFor: notificationsRetryFor
+  Notifications__MaxConcurrentPosts: string(notificationsMaxConcurrentPosts)
+  Notifications__MaxWaitingPosts: string(notificationsMaxWaitingPosts)
 
   // Suppression export (SuppressionExportOptions, and the timer's %EXPORT_SCHEDULE%)
   SuppressionExport__BlockSizeBytes: string(suppressionExportBlockSizeBytes)

@@ -7,7 +7,7 @@ using BenchmarkDotNet.Running;
 using MailgunFunctions.Benchmarks;
 using MailgunFunctions.Testing;
 
-// Usage: dotnet run -c Release --project bench/MailgunFunctions.Benchmarks -- [all|hotpath|ingest|process|export|classifier] [--quick]
+// Usage: dotnet run -c Release --project bench/MailgunFunctions.Benchmarks -- [all|hotpath|ingest|process|export|classifier|notify] [--quick]
 // 'all' (the default) runs everything and rewrites bench/RESULTS.md; the others print their section only.
 string mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (mode == ExportLoad.ChildMode)
@@ -48,6 +48,11 @@ if (mode is "all" or "export")
 if (mode is "all" or "classifier")
 {
     sections.Add(("5. Classifier accuracy on real-world answers", ClassifierReport.Run()));
+}
+
+if (mode is "all" or "notify")
+{
+    sections.Add(("6. DND change notifications (dnd-changes queue + signed POST to a real receiver)", await NotificationLoad.RunAsync(quick ? 1000 : 5000)));
 }
 
 var text = new StringBuilder();

@@ -1,3 +1,4 @@
+using MailgunFunctions.ChangeFeed;
 using MailgunFunctions.Classification;
 using MailgunFunctions.Export;
 using MailgunFunctions.Inbound;
@@ -35,6 +36,7 @@ public static class CoreRegistration
         services.TryAddSingleton<EventWebhookIntake>();
         services.AddBounceClassification(configuration);
         services.AddDndProcessing(configuration);
+        services.AddChangeFeed(configuration);
         services.AddMailgunApi(configuration);
         services.AddSuppressionExport(configuration);
         services.AddInboundReplies(configuration);

@@ -43,6 +43,10 @@ param unsubscribeLinkKey string
 @description('Key-encryption key of the tenant registry (key id "k1"): seals every tenant\'s Mailgun API key, signing keys and notification secret.')
 param tenantRegistryKek string
 
+@secure()
+@description('Signs the single-account tenant\'s DND change notifications; empty: no such secret.')
+param notificationsDefaultSecret string = ''
+
 resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   name: name
   location: location
@@ -108,6 +112,15 @@ resource tenantRegistryKey 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   properties: {
     value: tenantRegistryKek
     contentType: 'Tenant registry key-encryption key (Tenants__KeyEncryptionKeys__k1)'
+  }
+}
+
+resource notificationSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(notificationsDefaultSecret)) {
+  parent: vault
+  name: 'platform-notification-secret'
+  properties: {
+    value: notificationsDefaultSecret
+    contentType: 'Signs the single-account tenant\'s DND change notifications (Notifications__DefaultSecret)'
   }
 }
 

@@ -15,7 +15,7 @@ public static class TestTenants
 
     /// <summary>Registers a connected tenant with one signing key ("primary") and its domains, through the app's own registry.</summary>
     public static async Task<Tenant> RegisterAsync(IServiceProvider services, string id, string signingKey, string[] domains, string apiKey = TestSettings.ApiKey,
-        string? parentAccount = null, string? mailgunAccountId = null, MailgunRegion region = MailgunRegion.Us)
+        string? parentAccount = null, string? mailgunAccountId = null, MailgunRegion region = MailgunRegion.Us, TenantNotifications? notifications = null)
     {
         var registry = services.GetRequiredService<TenantRegistry>();
         var tenant = new Tenant
@@ -29,6 +29,7 @@ public static class TestTenants
             SigningKeys = [new TenantSigningKey("primary", signingKey, DateTimeOffset.UnixEpoch)],
             ParentAccount = parentAccount,
             MailgunAccountId = mailgunAccountId,
+            Notifications = notifications,
         };
         var saved = await registry.SaveAsync(tenant, "test", "test-register", CancellationToken.None);
         services.GetRequiredService<TenantDirectory>().Forget(id);

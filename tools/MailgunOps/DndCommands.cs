@@ -162,45 +162,35 @@ public static class DndCommands
                 throw new OpsException(ExitCodes.Usage, "--note must say why the address is re-enabled");
             }
 
-            var store = ctx.Get<DndStore>();
-            // Every refusal comes before any change, so a refused run leaves Mailgun and the store as they were.
-            var (entry, status) = await store.GetStatusAsync(d, a, token).ConfigureAwait(false);
-            if (entry is null)
-            {
-                throw new OpsException(ExitCodes.NotFound, $"no DND entry for '{a}' in tenant '{d}'");
-            }
-
-            if (status.State == DndState.Locked && !force)
-            {
-                throw new OpsException(ExitCodes.Refused,
-                    $"'{a}' is locked: the contact complained (marked a message as spam) on {Output.Time(status.Since)}. Sending again needs the contact's renewed consent; if you have it, repeat with --override-complaint and a --note naming it.");
-            }
-
-            if (await new MailDns(ctx.DnsServer).ProblemWithAddressAsync(parse.GetValue(address)!, token).ConfigureAwait(false) is { } problem)
-            {
-                throw new OpsException(ExitCodes.Refused, $"refusing to re-enable: {problem}");
-            }
-
-            var api = ctx.Get<MailgunApiClient>();
-            var removed = new Dictionary<string, bool>();
-            // The DND is the tenant's, for every one of its domains: so are the suppressions to clear.
-            foreach (var sendingDomain in resolved.Tenant.Domains)
-            {
-                foreach (var list in new[] { SuppressionList.Bounces, SuppressionList.Unsubscribes, SuppressionList.Complaints })
-                {
-                    string name = resolved.Tenant.Domains.Count == 1 ? list.PathSegment() : $"{sendingDomain.Name}:{list.PathSegment()}";
-                    removed[name] = await api.DeleteSuppressionAsync(resolved.Tenant.MailgunDomain(sendingDomain), list, a, token).ConfigureAwait(false);
-                }
-            }
-
+            // The Core's flow (the platform's API runs the same): every refusal comes before any change.
+            var flow = new DndReenableFlow(ctx.Get<DndStore>(), ctx.Get<MailgunApiClient>(), new MailAddressCheck(ctx.DnsServer));
             string who = OpsCommands.ActorOf(parse.GetValue(actor));
-            var result = await store.ReenableAsync(d, a, who, why, force, token).ConfigureAwait(false);
-            if (result.Outcome == DndApplyOutcome.Refused)
+            ReenableOutcome outcome;
+            try
             {
-                // A complaint arrived between our check and the write: the store's own rule decides.
-                throw new OpsException(ExitCodes.Refused, $"'{a}' became locked (a complaint) while re-enabling; nothing was cleared in the store");
+                outcome = await flow.EnableAsync(resolved.Tenant, parse.GetValue(address)!, who, why, force, token).ConfigureAwait(false);
+            }
+            catch (AddressCheckUnavailableException ex)
+            {
+                throw new OpsException(ExitCodes.Remote, ex.Message);
             }
 
+            switch (outcome.Refusal)
+            {
+                case ReenableRefusal.NotFound:
+                    throw new OpsException(ExitCodes.NotFound, $"no DND entry for '{a}' in tenant '{d}'");
+                case ReenableRefusal.Locked:
+                    throw new OpsException(ExitCodes.Refused,
+                        $"'{a}' is locked: the contact complained (marked a message as spam) on {Output.Time(outcome.Status.Since)}. Sending again needs the contact's renewed consent; if you have it, repeat with --override-complaint and a --note naming it.");
+                case ReenableRefusal.AddressInvalid or ReenableRefusal.CannotReceiveMail:
+                    throw new OpsException(ExitCodes.Refused, $"refusing to re-enable: {outcome.Problem}");
+                case ReenableRefusal.LockedMeanwhile:
+                    // A complaint arrived between our check and the write: the store's own rule decides.
+                    throw new OpsException(ExitCodes.Refused, outcome.Problem!);
+            }
+
+            var result = outcome.Result!;
+            var removed = outcome.MailgunRemoved;
             var view = new
             {
                 address = a,

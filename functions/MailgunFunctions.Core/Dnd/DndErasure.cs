@@ -1,6 +1,7 @@
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
+using MailgunFunctions.ChangeFeed;
 using MailgunFunctions.Inbound;
 using MailgunFunctions.Storage;
 using Microsoft.Extensions.Options;
@@ -8,7 +9,11 @@ using Microsoft.Extensions.Options;
 namespace MailgunFunctions.Dnd;
 
 /// <summary>What one erasure removed (counts only: the record of an erasure never names the address).</summary>
-public sealed record DndErasureResult(string ErasureId, DateTimeOffset ErasedAt, bool EntryKept, DndState KeptState, int HistoryRecords, int Replies, int ContactReplies, int RawMessages, int SentMessages, int SenderIssueRows);
+public sealed record DndErasureResult(string ErasureId, DateTimeOffset ErasedAt, bool EntryKept, DndState KeptState, int HistoryRecords, int Replies, int ContactReplies, int RawMessages, int SentMessages, int SenderIssueRows)
+{
+    /// <summary>The address's change-log rows and dead-lettered notifications deleted (each named it), its erasure notice excepted.</summary>
+    public int ChangeRecords { get; init; }
+}
 
 /// <summary>
 /// Erasure on request (GDPR art. 17) of one address in one tenant. Design: the entry row (RowKey = the address)
@@ -29,13 +34,17 @@ public sealed class DndErasure
     private readonly StorageClients _clients;
     private readonly TimeProvider _time;
     private readonly DndOptions _options;
+    private readonly DndChangeDispatcher? _dispatcher;
+    private readonly NotificationDeadLetters? _deadLetters;
 
-    public DndErasure(StorageClients clients, TimeProvider time, IOptions<DndOptions> options)
+    public DndErasure(StorageClients clients, TimeProvider time, IOptions<DndOptions> options, DndChangeDispatcher? dispatcher = null, NotificationDeadLetters? deadLetters = null)
     {
         _clients = clients;
         _tables = clients.Tables;
         _time = time;
         _options = options.Value;
+        _dispatcher = dispatcher;
+        _deadLetters = deadLetters;
     }
 
     /// <summary>The RowKey of an erased address's kept suppression: <c>~erased~</c> + SHA-256 of the normalized address.</summary>
@@ -57,6 +66,9 @@ public sealed class DndErasure
         var kept = DndState.None;
         string? contactId = null;
         bool entryKept = plain.HasValue;
+        // Named now, so the erasure notice and the row that records the erasure carry the same id.
+        string id = Guid.NewGuid().ToString("N");
+        DndNotice? notice = null;
         if (plain.HasValue)
         {
             // Processors skip the erasure row of tenants without a marker: mark, and give every processor time to see it,
@@ -65,19 +77,21 @@ public sealed class DndErasure
             await marks.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
             await ErasureMarks.MarkAsync(marks, partition, now, cancellationToken).ConfigureAwait(false);
             await Task.Delay(ErasureMarks.EraseWait, cancellationToken).ConfigureAwait(false);
-            (kept, contactId) = await MoveToErasedRowAsync(entries, partition, normalized, tenant, cancellationToken).ConfigureAwait(false);
+            (kept, contactId, notice) = await MoveToErasedRowAsync(entries, partition, normalized, tenant, id, note, cancellationToken).ConfigureAwait(false);
         }
+
+        // Every earlier notice of the address names it: its change-log and outbox rows and its dead letters go (the erasure notice stays, without the address).
+        int changeRecords = await DeleteChangeRecordsAsync(entries, partition, tenant, normalized, notice, cancellationToken).ConfigureAwait(false);
 
         int history = await DeletePartitionAsync(StorageNames.DndHistoryTable, DndKeys.HistoryPartition(tenant, normalized), cancellationToken).ConfigureAwait(false);
         var (replies, contactReplies, raw) = await EraseRepliesAsync(tenant, normalized, contactId, cancellationToken).ConfigureAwait(false);
         int sent = await DeleteWhereAsync(StorageNames.SentMessagesTable, TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Recipient eq {normalized}"), cancellationToken).ConfigureAwait(false);
         int senderRows = await StripSenderIssuesAsync(partition, normalized, cancellationToken).ConfigureAwait(false);
-        if (!entryKept && history + replies + contactReplies + raw + sent + senderRows == 0)
+        if (!entryKept && history + replies + contactReplies + raw + sent + senderRows + changeRecords == 0)
         {
             return null;
         }
 
-        string id = Guid.NewGuid().ToString("N");
         var erasures = _tables.GetTableClient(StorageNames.DndErasuresTable);
         await erasures.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         await erasures.AddEntityAsync(new TableEntity(partition, (DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "_" + id)
@@ -89,15 +103,51 @@ public sealed class DndErasure
             ["Replies"] = replies + contactReplies,
             ["RawMessages"] = raw,
         }, cancellationToken).ConfigureAwait(false);
-        return new DndErasureResult(id, now, entryKept, kept, history, replies, contactReplies, raw, sent, senderRows);
+        if (notice is not null && _dispatcher is not null)
+        {
+            // Last: the platform hears of the erasure once our side is done (a failure leaves it to the sweeper).
+            await _dispatcher.TryDispatchAsync([notice], cancellationToken).ConfigureAwait(false);
+        }
+
+        return new DndErasureResult(id, now, entryKept, kept, history, replies, contactReplies, raw, sent, senderRows) { ChangeRecords = changeRecords };
+    }
+
+    /// <summary>The address's change rows and outbox rows (by its hash; the erasure's own excepted) and its dead letters.</summary>
+    private async Task<int> DeleteChangeRecordsAsync(TableClient entries, string partition, string tenant, string address, DndNotice? keep, CancellationToken cancellationToken)
+    {
+        string hash = DndNotice.HashOf(address);
+        string? keepChange = keep is null ? null : DndChangeLog.ChangeRowKey(keep.RecordedAt, keep.AddressHash, keep.Version);
+        string? keepPending = keep is null ? null : DndChangeLog.PendingRowKey(keep.AddressHash, keep.Version);
+        var rows = new List<string>();
+        string changes = DndChangeLog.ChangesFilter(partition, DndChangeLog.ChangePrefix, DndChangeLog.ChangePrefix + "~") + " and " + TableClient.CreateQueryFilter($"AddressHash eq {hash}");
+        foreach (string filter in new[] { changes, DndChangeLog.PendingFilter(partition, hash) })
+        {
+            await foreach (var e in entries.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                if (e.RowKey != keepChange && e.RowKey != keepPending)
+                {
+                    rows.Add(e.RowKey);
+                }
+            }
+        }
+
+        foreach (var chunk in rows.Chunk(100))
+        {
+            await DndChangeLog.SubmitAsync(entries, chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, r), ETag.All)).ToList(), cancellationToken).ConfigureAwait(false);
+        }
+
+        int deadLetters = _deadLetters is null ? 0 : await _deadLetters.DeleteAddressAsync(tenant, hash, cancellationToken).ConfigureAwait(false);
+        return rows.Count + deadLetters;
     }
 
     /// <summary>
-    /// Replaces the plain row by its stripped copy under the hashed key. The plain row is read again after the wait and
-    /// deleted with its ETag: a processor that changed it meanwhile makes the delete fail, and the move is redone with
-    /// its change, so nothing written during the wait is lost.
+    /// Replaces the plain row by its stripped copy under the hashed key, in one entity-group transaction with the erasure's
+    /// notice (the next version; its change row without the address): the kept row written, the plain row deleted with its
+    /// ETag, the change recorded, all or nothing. A processor that changed the plain row meanwhile makes the transaction
+    /// fail, and the move is redone with its change, so nothing written during the wait is lost.
     /// </summary>
-    private async Task<(DndState Kept, string? ContactId)> MoveToErasedRowAsync(TableClient entries, string partition, string address, string tenant, CancellationToken cancellationToken)
+    private async Task<(DndState Kept, string? ContactId, DndNotice? Notice)> MoveToErasedRowAsync(TableClient entries, string partition, string address, string tenant, string erasureId,
+        string note, CancellationToken cancellationToken)
     {
         var kept = DndState.None;
         string? contactId = null;
@@ -107,7 +157,7 @@ public sealed class DndErasure
             if (!plain.HasValue)
             {
                 // Another erasure of the same address finished first.
-                return (kept, contactId);
+                return (kept, contactId, null);
             }
 
             var now = _time.GetUtcNow();
@@ -116,23 +166,27 @@ public sealed class DndErasure
             var stripped = Strip(entry);
             var status = DndPolicy.Evaluate(stripped, now, _options);
             kept = status.State;
+            var announced = DndChangeLog.AnnouncedOf(plain.Value!);
+            var notice = DndNotice.Erasure(tenant, address, contactId, announced.Version + 1, announced.Status, status, _time.GetUtcNow(), erasureId, note);
             var row = DndEntryCodec.ToEntity(stripped, status, now);
             row.RowKey = ErasedRowKey(address);
             row.Remove("Address");
             row.Remove("Tenant");
             row["Address"] = "(erased)";
             row["Tenant"] = DndKeys.NormalizeTenant(tenant);
-            // Written before the plain row goes, so the suppression is never missing. Replace is right for a second erasure:
-            // a plain row that came back was merged onto the earlier hashed row, so it holds every fact that row held.
-            await entries.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            DndChangeLog.Stamp(row, notice.Version, DndChangeLog.ChangeRowKey(notice.RecordedAt, notice.AddressHash, notice.Version));
+            // Replace is right for a second erasure: a plain row that came back was merged onto the earlier hashed row, so it
+            // holds every fact (and a later version than) that row held.
+            var actions = DndChangeLog.Transaction(new TableTransactionAction(TableTransactionActionType.UpsertReplace, row), [notice], redact: true);
+            actions.Insert(1, new TableTransactionAction(TableTransactionActionType.Delete, plain.Value!, plain.Value!.ETag));
             try
             {
-                await entries.DeleteEntityAsync(plain.Value!.PartitionKey, plain.Value.RowKey, plain.Value.ETag, cancellationToken).ConfigureAwait(false);
-                return (kept, contactId);
+                await DndChangeLog.SubmitAsync(entries, actions, cancellationToken).ConfigureAwait(false);
+                return (kept, contactId, notice);
             }
-            catch (RequestFailedException ex) when (ex.Status == 412)
+            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
             {
-                // Changed since the read: move it again with the change.
+                // Changed (or moved) since the read: move it again with the change.
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
+using MailgunFunctions.ChangeFeed;
 using MailgunFunctions.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,11 +23,19 @@ public enum DndApplyOutcome
 /// <param name="Previous">The state before the change (at the time of processing).</param>
 /// <param name="Current">The state after the change.</param>
 /// <param name="HistoryWritten">Whether this call inserted a history record (false for duplicates and activity).</param>
-public sealed record DndApplyResult(DndApplyOutcome Outcome, DndEntry Entry, DndStatus Previous, DndStatus Current, bool HistoryWritten);
+public sealed record DndApplyResult(DndApplyOutcome Outcome, DndEntry Entry, DndStatus Previous, DndStatus Current, bool HistoryWritten)
+{
+    /// <summary>The entry's version after the call (see <see cref="DndChangeLog"/>): raised by one for each change announced.</summary>
+    public long Version { get; init; }
+
+    /// <summary>What this call announced (in version order); empty when the DND did not change in a way worth a notice.</summary>
+    public IReadOnlyList<DndNotice> Notices { get; init; } = [];
+}
 
 /// <summary>An entry as read, with the version of its row, for a write that must not land on a changed entry (<see cref="DndStore.ApplyIfUnchangedAsync"/>).</summary>
 /// <param name="ETag">The row's ETag; null when the address has no row of its own (never seen, or only an erased row).</param>
-public sealed record DndSnapshot(DndEntry? Entry, DndStatus Status, ETag? ETag);
+/// <param name="Announced">What the row last announced to the change feed (its version and state).</param>
+public sealed record DndSnapshot(DndEntry? Entry, DndStatus Status, ETag? ETag, DndAnnounced Announced);
 
 /// <summary>Thrown when an entry kept changing under us for every attempt: transient, the queue retries the message.</summary>
 public sealed class DndWriteConflictException(string message) : Exception(message);
@@ -42,7 +51,7 @@ public sealed class DndWriteConflictException(string message) : Exception(messag
 /// the entry insert, with the read only if the insert meets an existing entry. Plus a marker read every few seconds per
 /// tenant (<see cref="ErasureMarks"/>).
 /// </summary>
-public sealed class DndStore
+public sealed partial class DndStore
 {
     private readonly TableClient _entries;
     private readonly TableClient _history;
@@ -53,14 +62,16 @@ public sealed class DndStore
     private readonly DndOptions _options;
     private readonly ILogger<DndStore> _logger;
 
-    public DndStore(StorageClients clients, TimeProvider time, IOptions<DndOptions> options, ILogger<DndStore> logger)
-        : this(clients.Tables, time, options, logger)
+    public DndStore(StorageClients clients, TimeProvider time, IOptions<DndOptions> options, ILogger<DndStore> logger, DndChangeDispatcher? dispatcher = null)
+        : this(clients.Tables, time, options, logger, dispatcher)
     {
     }
 
     /// <summary>For tests that put a policy into the table client's pipeline (e.g. a competing writer).</summary>
-    internal DndStore(TableServiceClient tables, TimeProvider time, IOptions<DndOptions> options, ILogger<DndStore> logger)
+    internal DndStore(TableServiceClient tables, TimeProvider time, IOptions<DndOptions> options, ILogger<DndStore> logger, DndChangeDispatcher? dispatcher = null)
     {
+        _dispatcher = dispatcher;
+        _expiries = new DndExpiryIndex(tables);
         _entries = tables.GetTableClient(StorageNames.DndEntriesTable);
         _history = tables.GetTableClient(StorageNames.DndHistoryTable);
         var erasures = tables.GetTableClient(StorageNames.DndErasuresTable);
@@ -89,7 +100,11 @@ public sealed class DndStore
     /// the caller gave, or null. Called only when the address has no plain row; a second point read only for tenants
     /// that have had an erasure (<see cref="ErasureMarks"/>).
     /// </summary>
-    private async Task<DndEntry?> GetErasedAsync(string tenant, string address, CancellationToken cancellationToken)
+    private async Task<DndEntry?> GetErasedAsync(string tenant, string address, CancellationToken cancellationToken) =>
+        (await GetErasedRowAsync(tenant, address, cancellationToken).ConfigureAwait(false))?.Entry;
+
+    /// <summary><see cref="GetErasedAsync"/> with the kept row itself (its version and announced state).</summary>
+    private async Task<(DndEntry Entry, TableEntity Row)?> GetErasedRowAsync(string tenant, string address, CancellationToken cancellationToken)
     {
         if (!await _erasureMarks.MayHaveErasuresAsync(DndKeys.TenantKey(tenant), cancellationToken).ConfigureAwait(false))
         {
@@ -98,7 +113,7 @@ public sealed class DndStore
 
         var erased = await _entries.GetEntityIfExistsAsync<TableEntity>(DndKeys.TenantKey(tenant), DndErasure.ErasedRowKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
         return erased.HasValue
-            ? DndEntryCodec.FromEntity(erased.Value!) with { Tenant = DndKeys.NormalizeTenant(tenant), Address = DndKeys.NormalizeAddress(address) }
+            ? (DndEntryCodec.FromEntity(erased.Value!) with { Tenant = DndKeys.NormalizeTenant(tenant), Address = DndKeys.NormalizeAddress(address) }, erased.Value!)
             : null;
     }
 
@@ -114,8 +129,11 @@ public sealed class DndStore
     {
         await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var response = await _entries.GetEntityIfExistsAsync<TableEntity>(DndKeys.TenantKey(tenant), DndKeys.AddressKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
-        var entry = response.HasValue ? DndEntryCodec.FromEntity(response.Value!) : await GetErasedAsync(tenant, address, cancellationToken).ConfigureAwait(false);
-        return new DndSnapshot(entry, entry is null ? DndStatus.None : DndPolicy.Evaluate(entry, _time.GetUtcNow(), _options), response.HasValue ? response.Value!.ETag : null);
+        var erased = response.HasValue ? null : await GetErasedRowAsync(tenant, address, cancellationToken).ConfigureAwait(false);
+        var entry = response.HasValue ? DndEntryCodec.FromEntity(response.Value!) : erased?.Entry;
+        // An erased address that comes back goes on with the versions of the row kept for it.
+        var announced = DndChangeLog.AnnouncedOf(response.HasValue ? response.Value : erased?.Row);
+        return new DndSnapshot(entry, entry is null ? DndStatus.None : DndPolicy.Evaluate(entry, _time.GetUtcNow(), _options), response.HasValue ? response.Value!.ETag : null, announced);
     }
 
     /// <summary>
@@ -140,17 +158,11 @@ public sealed class DndStore
 
         var record = Record(merged, change, before.State, after, now, entryUnchanged: false);
         bool inserted = change.HasDndMeaning && await AddHistoryAsync(record, cancellationToken).ConfigureAwait(false);
-        var entity = DndEntryCodec.ToEntity(merged, after, now);
+        IReadOnlyList<DndNotice> notices;
         try
         {
-            if (read.ETag is { } etag)
-            {
-                await _entries.UpdateEntityAsync(entity, etag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await _entries.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
-            }
+            // The same write as ApplyAsync's: the entry with its version and change-feed rows, in one transaction.
+            notices = await WriteEntryAsync(tenant, address, change, merged, read.Announced, before, after, now, read.ETag, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
         {
@@ -165,6 +177,7 @@ public sealed class DndStore
         }
 
         Log(change, merged, before, after, "written", inserted ? "written" : change.HasDndMeaning ? "existed" : "none");
+        await DispatchAsync(notices, cancellationToken).ConfigureAwait(false);
         return new DndApplyResult(DndApplyOutcome.Applied, merged, before, after, inserted);
     }
 
@@ -172,12 +185,15 @@ public sealed class DndStore
     public async IAsyncEnumerable<DndEntry> ListAsync(string tenant, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        string partition = DndKeys.TenantKey(tenant);
-        await foreach (var e in _entries.QueryAsync<TableEntity>(x => x.PartitionKey == partition, cancellationToken: cancellationToken).ConfigureAwait(false))
+        // The entry rows only: the change log shares the partition (DndChangeLog) and is skipped by key range, never read.
+        foreach (string filter in DndChangeLog.EntryRangeFilters(DndKeys.TenantKey(tenant)))
         {
-            if (!DndErasure.IsErasedRow(e.RowKey))
+            await foreach (var e in _entries.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
-                yield return DndEntryCodec.FromEntity(e);
+                if (!DndErasure.IsErasedRow(e.RowKey))
+                {
+                    yield return DndEntryCodec.FromEntity(e);
+                }
             }
         }
     }
@@ -186,7 +202,7 @@ public sealed class DndStore
     public async IAsyncEnumerable<DndEntry> ListAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var e in _entries.QueryAsync<TableEntity>(cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var e in _entries.QueryAsync<TableEntity>(DndChangeLog.NotLogRows, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             if (!DndErasure.IsErasedRow(e.RowKey))
             {
@@ -277,6 +293,8 @@ public sealed class DndStore
             DateTimeOffset now = _time.GetUtcNow();
             NullableResponse<TableEntity>? response = null;
             DndEntry current;
+            // What the row last announced (version and state): a new address, or one the insert-first guess takes as new, has none.
+            DndAnnounced announced = DndAnnounced.Nothing;
             if (assumeNew)
             {
                 current = DndEntry.Empty(tenant, address);
@@ -289,9 +307,10 @@ public sealed class DndStore
                     _newAddresses.Observe(partition, !response.HasValue);
                 }
 
-                // An erased address that comes back starts from the suppression kept for it, so it stays suppressed.
-                current = response.HasValue ? DndEntryCodec.FromEntity(response.Value!)
-                    : await GetErasedAsync(tenant, address, cancellationToken).ConfigureAwait(false) ?? DndEntry.Empty(tenant, address);
+                // An erased address that comes back starts from the suppression kept for it, so it stays suppressed (and its versions go on).
+                var erased = response.HasValue ? null : await GetErasedRowAsync(tenant, address, cancellationToken).ConfigureAwait(false);
+                current = response.HasValue ? DndEntryCodec.FromEntity(response.Value!) : erased?.Entry ?? DndEntry.Empty(tenant, address);
+                announced = DndChangeLog.AnnouncedOf(response.HasValue ? response.Value! : erased?.Row);
             }
 
             bool exists = response?.HasValue == true;
@@ -313,7 +332,7 @@ public sealed class DndStore
                 }
 
                 Log(change, merged, before, after, "unchanged", inserted is not null ? "written" : "none");
-                return new DndApplyResult(DndApplyOutcome.Unchanged, merged, before, after, inserted is not null);
+                return new DndApplyResult(DndApplyOutcome.Unchanged, merged, before, after, inserted is not null) { Version = announced.Version };
             }
 
             if (change.HasDndMeaning)
@@ -325,17 +344,11 @@ public sealed class DndStore
                 (inserted, existed) = await RecordAsync(Record(merged, change, before.State, after, now, entryUnchanged: false), inserted, existed, cancellationToken).ConfigureAwait(false);
             }
 
-            var entity = DndEntryCodec.ToEntity(merged, after, now);
+            IReadOnlyList<DndNotice> notices;
             try
             {
-                if (exists)
-                {
-                    await _entries.UpdateEntityAsync(entity, response!.Value!.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await _entries.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
-                }
+                // The entry, its version and its notices' change-log rows in one write (see DndStore.ChangeFeed.cs).
+                notices = await WriteEntryAsync(tenant, address, change, merged, announced, before, after, now, exists ? response!.Value!.ETag : null, cancellationToken).ConfigureAwait(false);
             }
             catch (RequestFailedException ex) when (assumeNew && ex.Status == 409)
             {
@@ -366,12 +379,18 @@ public sealed class DndStore
                 if (!ErasureMarks.StillProves(unmarkedSince!.Value))
                 {
                     // The insert returned too long after the marker read to rule out an erasure of this address before it.
-                    merged = await FoldInErasedAsync(tenant, address, partition, row, merged, cancellationToken).ConfigureAwait(false);
+                    (merged, var folded) = await FoldInErasedAsync(tenant, address, partition, row, merged, change, cancellationToken).ConfigureAwait(false);
+                    notices = [.. notices, .. folded];
                 }
             }
 
+            await DispatchAsync(notices, cancellationToken).ConfigureAwait(false);
             Log(change, merged, before, after, "written", inserted is not null ? "written" : change.HasDndMeaning ? "existed" : "none");
-            return new DndApplyResult(DndApplyOutcome.Applied, merged, before, after, inserted is not null);
+            return new DndApplyResult(DndApplyOutcome.Applied, merged, before, after, inserted is not null)
+            {
+                Version = notices.Count > 0 ? notices[^1].Version : announced.Version,
+                Notices = notices,
+            };
         }
     }
 
@@ -423,12 +442,13 @@ public sealed class DndStore
     /// lifetime): if the address had been erased, joins the kept suppression into the row just written, so the address
     /// stays suppressed. Practically never runs; exists so that a pause of the process cannot lose a suppression.
     /// </summary>
-    private async Task<DndEntry> FoldInErasedAsync(string tenant, string address, string partition, string row, DndEntry written, CancellationToken cancellationToken)
+    private async Task<(DndEntry Entry, IReadOnlyList<DndNotice> Notices)> FoldInErasedAsync(string tenant, string address, string partition, string row, DndEntry written, DndChange change,
+        CancellationToken cancellationToken)
     {
-        var erased = await GetErasedAsync(tenant, address, cancellationToken).ConfigureAwait(false);
-        if (erased is null)
+        var erasedRow = await GetErasedRowAsync(tenant, address, cancellationToken).ConfigureAwait(false);
+        if (erasedRow is not { Entry: var erased, Row: var keptRow })
         {
-            return written;
+            return (written, []);
         }
 
         while (true)
@@ -438,20 +458,23 @@ public sealed class DndStore
             if (!response.HasValue)
             {
                 // Moved by the erasure itself, which keeps what the row held.
-                return written.Join(erased);
+                return (written.Join(erased), []);
             }
 
             var current = DndEntryCodec.FromEntity(response.Value!);
             var joined = current.Join(erased);
             if (joined.Equals(current))
             {
-                return joined;
+                return (joined, []);
             }
 
             try
             {
-                await _entries.UpdateEntityAsync(DndEntryCodec.ToEntity(joined, DndPolicy.Evaluate(joined, now, _options), now), response.Value!.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-                return joined;
+                // The row was written as new (version 1...): its versions go on from the kept row's, so none is ever reused.
+                var rowAnnounced = DndChangeLog.AnnouncedOf(response.Value!);
+                var announced = rowAnnounced with { Version = Math.Max(rowAnnounced.Version, DndChangeLog.AnnouncedOf(keptRow).Version) };
+                var notices = await WriteEntryAsync(tenant, address, change, joined, announced, announced.Status, DndPolicy.Evaluate(joined, now, _options), now, response.Value!.ETag, cancellationToken).ConfigureAwait(false);
+                return (joined, notices);
             }
             catch (RequestFailedException ex) when (ex.Status is 404 or 412)
             {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using MailgunFunctions.ChangeFeed;
 using MailgunFunctions.Classification;
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Events;
@@ -44,10 +45,13 @@ public sealed class EventProcessor
     private readonly DndOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<EventProcessor> _logger;
+    private readonly DndChangeSweeper? _changes;
 
     public EventProcessor(EventQueue queue, IEventClassifier classifier, DndStore store, SenderIssueCounter senderIssues, EventPoisonQueue poison,
-        SentMessageLog sentMessages, MailgunAllowlists allowlists, TenantDirectory tenants, IOptions<DndOptions> options, TimeProvider time, ILogger<EventProcessor> logger)
+        SentMessageLog sentMessages, MailgunAllowlists allowlists, TenantDirectory tenants, IOptions<DndOptions> options, TimeProvider time, ILogger<EventProcessor> logger,
+        DndChangeSweeper? changes = null)
     {
+        _changes = changes;
         _queue = queue;
         _classifier = classifier;
         _store = store;
@@ -155,6 +159,13 @@ public sealed class EventProcessor
         // Mailgun's allowlist keeps an address off its bounce list: a bounce of it is recorded, not applied.
         change = await _allowlists.ExemptAsync(tenant, address, change, cancellationToken).ConfigureAwait(false);
         var applied = await _store.ApplyAsync(tenant, address, change, cancellationToken).ConfigureAwait(false);
+        if (applied.Outcome == DndApplyOutcome.Unchanged && dequeueCount > 1 && _changes is not null)
+        {
+            // A redelivery: an earlier attempt may have recorded the change and stopped before sending it. Its outbox rows say
+            // so; sending them now (rather than when the sweeper comes by) keeps the platform minutes closer. Throws on a
+            // storage failure, so the message comes back once more.
+            await _changes.RedispatchAsync(tenant, address, cancellationToken).ConfigureAwait(false);
+        }
         ProcessingLog.Processed(_logger, e.EventType, e.Id, tenant, classification.Category.ToString(), classification.Rule,
             $"{applied.Outcome} {applied.Previous.State}->{applied.Current.State}");
         return new EventProcessingResult(EventOutcome.Processed, Tenant: tenant, Address: address, Classification: classification, Dnd: applied, SenderIssue: senderIssue);

@@ -30,6 +30,21 @@ public static class StorageNames
     /// <summary>Why each DND entry changed: PartitionKey = tenant|address, RowKey = inverted event time + event hash (newest first).</summary>
     public const string DndHistoryTable = "DndHistory";
 
+    /// <summary>Every DND change as a notice (JSON, base64 like every queue message here), for consumers inside Azure. Never read by the app itself.</summary>
+    public const string DndChangesQueue = "dnd-changes";
+
+    /// <summary>The app's own retry queue of platform notifications (POSTs that failed or wait), hidden until due.</summary>
+    public const string NotificationsQueue = "dnd-notifications";
+
+    /// <summary>Where the Functions host moves a notifications message after maxDequeueCount failures (only when storage keeps failing).</summary>
+    public const string NotificationsPoisonQueue = "dnd-notifications-poison";
+
+    /// <summary>When each temporary DND ends: PartitionKey = UTC minute (yyyyMMddHHmm), RowKey = tenant|address.</summary>
+    public const string DndExpiriesTable = "DndExpiries";
+
+    /// <summary>Platform notifications not delivered within Notifications:RetryFor: PartitionKey = tenant, RowKey = inverted time + notice id.</summary>
+    public const string NotificationDeadLettersTable = "DndNotificationDeadLetters";
+
     /// <summary>Sender-side failures (authentication, reputation, content) per tenant and 10-minute bucket, with counters.</summary>
     public const string SenderIssuesTable = "SenderIssues";
 

@@ -99,7 +99,7 @@ public sealed class BicepTemplateTests
             Assert.That(values["environmentName"], Is.EqualTo("${AZURE_ENV_NAME}"));
             Assert.That(values["location"], Is.EqualTo("${AZURE_LOCATION}"));
             Assert.That(values.Values, Has.All.Match(@"^\$\{[A-Z_]+(=[a-z0-9]*)?\}$"), "a value written into the file");
-            Assert.That(secrets, Has.Count.EqualTo(5));
+            Assert.That(secrets, Has.Count.EqualTo(6));
             // A secret has no default here: azd asks for it, or takes it from `azd env set` (empty only for the optional next key).
             Assert.That(secrets.Select(s => s.Value), Has.All.Match(@"^\$\{[A-Z_]+=?\}$"), "a default value for a secret");
         });

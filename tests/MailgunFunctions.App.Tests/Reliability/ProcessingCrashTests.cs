@@ -2,6 +2,7 @@ using System.Text;
 using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using MailgunFunctions.App;
+using MailgunFunctions.ChangeFeed;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.Processing;
 using MailgunFunctions.Storage;
@@ -16,7 +17,9 @@ namespace MailgunFunctions.Tests.Reliability;
 /// The processing host dies in the middle of a batch (every storage request after the Nth fails, so what was written
 /// stays written and nothing more is), several times; the queue redelivers every message of the batch that was not
 /// deleted (at-least-once). The final storage state equals a clean run of the same events on a fresh account, every row
-/// and column (only the storage's own Timestamp and ETag differ).
+/// and column (only the storage's own Timestamp and ETag differ). Notifications are on (a real receiver per run): after
+/// the crashes and one sweep of the change feed's outbox, the crashed run's receiver has every version of every address
+/// a clean run's receiver has, and ends at the same notice per address.
 /// </summary>
 [Category("Reliability")]
 [NonParallelizable]
@@ -35,9 +38,13 @@ public class ProcessingCrashTests
         var random = new Random(8);
         string[] envelopes = Envelopes(count, random);
 
+        await using var cleanReceiver = await NotificationReceiver.StartAsync(() => Now);
+        await using var crashedReceiver = await NotificationReceiver.StartAsync(() => Now);
         await using var clean = await Azurite.StartDedicatedAsync(persistent: false);
-        using (var host = Host(clean.ConnectionString, null))
+        using (var host = Host(clean.ConnectionString, null, cleanReceiver.Url))
         {
+            cleanReceiver.SetSecret(TestSettings.SingleAccount(host).Id, NotificationSecret);
+            crashedReceiver.SetSecret(TestSettings.SingleAccount(host).Id, NotificationSecret);
             var processor = host.GetRequiredService<EventProcessor>();
             foreach (string envelope in envelopes)
             {
@@ -52,7 +59,7 @@ public class ProcessingCrashTests
         while (queue.Count > 0)
         {
             // A new host: nothing survives a restart but storage.
-            using var host = Host(crashed.ConnectionString, crash);
+            using var host = Host(crashed.ConnectionString, crash, crashedReceiver.Url);
             var processor = host.GetRequiredService<EventProcessor>();
             if (crashes < plannedCrashes)
             {
@@ -100,10 +107,34 @@ public class ProcessingCrashTests
             }
         }
 
+        // What a stop left in the outbox (a dispatch or its confirmation that failed on the last step of a message) is sent
+        // by the sweeper once older than ChangeFeed:SweepAfter. Disposing a host waits for its POSTs in flight.
+        foreach (var (storage, url) in new[] { (clean.ConnectionString, cleanReceiver.Url), (crashed.ConnectionString, crashedReceiver.Url) })
+        {
+            using var sweeping = Host(storage, null, url, Now.AddMinutes(5));
+            await sweeping.GetRequiredService<DndChangeSweeper>().SweepAsync(CancellationToken.None);
+        }
+
         var expected = await Snapshot(clean.ConnectionString);
         var actual = await Snapshot(crashed.ConnectionString);
         TestContext.Out.WriteLine($"{count} events, {crashes} crashes, {redelivered} messages redelivered; tables: "
             + string.Join(", ", expected.Select(t => $"{t.Key} {t.Value.Count}")));
+        var cleanVersions = cleanReceiver.AppliedVersionsByAddress();
+        var crashedVersions = crashedReceiver.Accepted.GroupBy(r => r.Tenant + "|" + r.AddressHash)
+            .ToDictionary(g => g.Key, g => g.Select(r => r.Version).Distinct().Order().ToList());
+        var cleanLast = cleanReceiver.Applied.GroupBy(r => r.Tenant + "|" + r.AddressHash).ToDictionary(g => g.Key, g => g.Last().Body);
+        var crashedLast = crashedReceiver.Applied.GroupBy(r => r.Tenant + "|" + r.AddressHash).ToDictionary(g => g.Key, g => g.MaxBy(r => r.Version)!.Body);
+        TestContext.Out.WriteLine($"notifications: clean {cleanReceiver.Accepted.Count}, crashed {crashedReceiver.Accepted.Count} taken "
+            + $"({crashedReceiver.Accepted.Count - crashedReceiver.Applied.Count} repeats or stale ones dropped by version)");
+        Assert.Multiple(() =>
+        {
+            Assert.That(cleanVersions, Is.Not.Empty);
+            Assert.That(cleanVersions.Values.Select(v => v.SequenceEqual(Enumerable.Range(1, v.Count).Select(i => (long)i))), Has.All.True,
+                "a clean run announces 1, 2, 3... per address, in order");
+            Assert.That(crashedVersions, Is.EquivalentTo(cleanVersions), "every version of every address reached the receiver at least once");
+            Assert.That(crashedLast, Is.EquivalentTo(cleanLast), "the receiver ends at the same notice per address");
+            Assert.That(cleanReceiver.Rejected + crashedReceiver.Rejected, Is.Zero);
+        });
         Assert.Multiple(() =>
         {
             Assert.That(crashes, Is.EqualTo(plannedCrashes));
@@ -118,8 +149,14 @@ public class ProcessingCrashTests
         });
     }
 
-    private static ServiceProvider Host(string storage, HttpPipelinePolicy? crash) =>
-        TestSettings.Services(TestSettings.Configuration(storage), (s, c) => s.AddMailgunFunctions(c), new FakeTimeProvider(Now),
+    private const string NotificationSecret = "crash-test-notification-secret-0123456789";
+
+    private static ServiceProvider Host(string storage, HttpPipelinePolicy? crash, Uri notificationUrl, DateTimeOffset? now = null) =>
+        TestSettings.Services(TestSettings.Configuration(storage, new Dictionary<string, string?>
+            {
+                ["Notifications:DefaultUrl"] = notificationUrl.AbsoluteUri,
+                ["Notifications:DefaultSecret"] = NotificationSecret,
+            }), (s, c) => s.AddMailgunFunctions(c), new FakeTimeProvider(now ?? Now),
             before: crash is null ? null : s => s.AddSingleton(crash));
 
     /// <summary>

@@ -32,9 +32,10 @@ public class DndErasureTests
         var result = await Erasure.EraseAsync(_harness.Tenant, Address, "req-1", default);
 
         var rows = new List<TableEntity>();
+        var logRows = new List<TableEntity>();
         await foreach (var e in _harness.Clients.Tables.GetTableClient(StorageNames.DndEntriesTable).QueryAsync<TableEntity>(x => x.PartitionKey == DndKeys.TenantKey(_harness.Tenant)))
         {
-            rows.Add(e);
+            (MailgunFunctions.ChangeFeed.DndChangeLog.IsLogRow(e.RowKey) ? logRows : rows).Add(e);
         }
 
         var (entry, status) = await Store.GetStatusAsync(_harness.Tenant, Address, default);
@@ -50,6 +51,8 @@ public class DndErasureTests
             Assert.That(result.HistoryRecords, Is.EqualTo(1));
             Assert.That(rows, Has.Count.EqualTo(1));
             Assert.That(rows[0].RowKey, Is.EqualTo(DndErasure.ErasedRowKey(Address)));
+            Assert.That(logRows.Select(r => r.RowKey), Has.All.StartsWith(MailgunFunctions.ChangeFeed.DndChangeLog.ChangePrefix), "only change rows stay (the outbox is dispatched)");
+            Assert.That(logRows.Select(r => r.GetString("Notice")), Has.None.Contains(DndKeys.NormalizeAddress(Address)), "the erasure's own change row has no address; the earlier ones are gone");
             Assert.That(rows[0].ContainsKey("ContactId") || rows[0].ContainsKey("LastEventDetail") || rows[0].ContainsKey("UserVariables"), Is.False);
             Assert.That(status.State, Is.EqualTo(DndState.Permanent));
             Assert.That(entry!.Address, Is.EqualTo(DndKeys.NormalizeAddress(Address)));

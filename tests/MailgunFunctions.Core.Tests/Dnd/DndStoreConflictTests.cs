@@ -120,12 +120,16 @@ public class DndStoreConflictTests
             ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
 
         public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            message.Request.Method != RequestMethod.Get && message.Request.Uri.Path.Contains(StorageNames.DndEntriesTable, StringComparison.Ordinal)
+            message.Request.Method != RequestMethod.Get && (message.Request.Uri.Path.Contains(StorageNames.DndEntriesTable, StringComparison.Ordinal) || IsBatch(message))
                 ? throw new IOException("processing host killed (injected fault)")
                 : ProcessNextAsync(message, pipeline);
     }
 
-    /// <summary>Before each entity write (PUT/POST to DndEntries) of the store under test, applies the next competing change through another store.</summary>
+    /// <summary>An entity-group transaction: how the store writes an entry together with its change-feed rows.</summary>
+    private static bool IsBatch(HttpMessage message) =>
+        message.Request.Method == RequestMethod.Post && message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal);
+
+    /// <summary>Before each entity write (PUT/POST to DndEntries, or a transaction) of the store under test, applies the next competing change through another store.</summary>
     private sealed class CompetingWriter(DndStore other, string tenant, string address, Queue<DndChange> changes) : HttpPipelinePolicy
     {
         public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
@@ -133,8 +137,8 @@ public class DndStoreConflictTests
 
         public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
         {
-            bool entityWrite = message.Request.Method == RequestMethod.Put
-                && message.Request.Uri.Path.Contains(StorageNames.DndEntriesTable + "(", StringComparison.Ordinal);
+            bool entityWrite = (message.Request.Method == RequestMethod.Put
+                && message.Request.Uri.Path.Contains(StorageNames.DndEntriesTable + "(", StringComparison.Ordinal)) || IsBatch(message);
             if (entityWrite && changes.TryDequeue(out var change))
             {
                 await other.ApplyAsync(tenant, address, change, default);

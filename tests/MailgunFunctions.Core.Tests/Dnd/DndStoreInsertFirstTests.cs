@@ -118,7 +118,9 @@ public class DndStoreInsertFirstTests
         Assert.Multiple(() =>
         {
             Assert.That(actual, Is.EqualTo(expected));
-            Assert.That(insertFirstRequests, Is.LessThan(3 * changes.Count), "insert-first was used for part of the run");
+            // Each soft bounce also writes the expiry index row of its temporary DND (docs/change-feed.md), read-first or not.
+            Assert.That(insertFirstRequests - changes.Count(c => c.Change.Kind == DndChangeKind.SoftBounce), Is.LessThan(3 * changes.Count),
+                "insert-first was used for part of the run");
         });
     }
 
@@ -144,6 +146,9 @@ public class DndStoreInsertFirstTests
 
     private static string Text(TableEntity e, string tenant) =>
         string.Join("; ", e.Keys.Where(k => k is not ("Timestamp" or "odata.etag" or "Tenant")).Order(StringComparer.Ordinal)
-            .Select(k => $"{k}={Convert.ToString(e[k] is DateTimeOffset d ? d.ToString("O") : e[k], System.Globalization.CultureInfo.InvariantCulture)}"))
+            .Select(k => $"{k}={Convert.ToString(e[k] is DateTimeOffset d ? d.ToString("O") : k == "Notice" ? WithoutId((string)e[k]) : e[k], System.Globalization.CultureInfo.InvariantCulture)}"))
             .Replace(DndKeys.TenantKey(tenant), "TENANT", StringComparison.Ordinal);
+
+    /// <summary>A change-log notice without its id, which hashes the tenant (the two sides have different tenants).</summary>
+    private static string WithoutId(string notice) => (MailgunFunctions.ChangeFeed.DndNotice.FromJson(notice) with { Id = "ID" }).ToJson();
 }

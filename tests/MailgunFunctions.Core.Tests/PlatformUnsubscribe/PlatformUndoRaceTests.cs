@@ -61,6 +61,9 @@ public class PlatformUndoRaceTests
         var history = await _harness.HistoryAsync(Address);
         Assert.That(status.State, Is.EqualTo(DndState.None));
         Assert.That(history.Select(h => h.Rule), Is.EqualTo(new[] { "platform-resubscribe", "platform-unsubscribe" }));
+        // The undo's conditional write is announced like every other change: the unsubscribe was version 1, the undo 2.
+        var (_, announced, last) = await _harness.Store.GetAnnouncedAsync(_harness.Tenant, Address, default);
+        Assert.That((announced.Version, announced.Status.State, last?.Version), Is.EqualTo((2L, DndState.None, (long?)2)));
     }
 
     /// <summary>Before the first entity write of the store under test, applies a hard bounce through another store.</summary>
@@ -73,8 +76,9 @@ public class PlatformUndoRaceTests
 
         public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
         {
+            // A plain entry write, or the entity-group transaction that writes the entry with its change-feed rows.
             bool entityWrite = message.Request.Method != RequestMethod.Get && message.Request.Method != RequestMethod.Delete
-                && message.Request.Uri.Path.Contains(StorageNames.DndEntriesTable, StringComparison.Ordinal);
+                && (message.Request.Uri.Path.Contains(StorageNames.DndEntriesTable, StringComparison.Ordinal) || message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal));
             if (entityWrite && !Fired)
             {
                 Fired = true;
