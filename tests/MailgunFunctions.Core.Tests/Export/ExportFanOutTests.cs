@@ -21,8 +21,11 @@ namespace MailgunFunctions.Tests.Export;
 [Category("Slow")]
 public class ExportFanOutTests
 {
-    /// <summary>1,000 tenants; MAILGUNFUNCTIONS_EXPORT_TENANTS changes it (e.g. 10000 for a night of the platform's size).</summary>
-    private static readonly int TenantCount = int.TryParse(Environment.GetEnvironmentVariable("MAILGUNFUNCTIONS_EXPORT_TENANTS"), out int n) && n >= 2 ? n : 1000;
+    /// <summary>
+    /// 200 tenants in the standard suite (about 1.5 minutes on 2 cores); MAILGUNFUNCTIONS_EXPORT_TENANTS changes it (1000 for
+    /// the scale, 10000 for a night of the platform's size: both take far longer, on Azurite's in-memory tables).
+    /// </summary>
+    private static readonly int TenantCount = int.TryParse(Environment.GetEnvironmentVariable("MAILGUNFUNCTIONS_EXPORT_TENANTS"), out int n) && n >= 2 ? n : 200;
     private const int Instances = 4;
     private const int JobsPerInstance = 4;
     private const int MaxDequeueCount = 5;
