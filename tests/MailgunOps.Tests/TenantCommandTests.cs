@@ -368,4 +368,38 @@ public sealed class TenantCommandTests : OpsHarness
             Assert.That(audit.JsonLines.Select(l => (string?)l["actor"]), Has.All.StartWith("cli:"));
         });
     }
+
+    [Test]
+    public async Task TheNotificationEndpointIsSetWithItsSecretFromAFileAndNeitherIsShown()
+    {
+        string secret = "notify-secret-" + Guid.NewGuid().ToString("N") + "-0123456789";
+        string token = "QTOKEN" + Guid.NewGuid().ToString("N");
+        _secrets.AddRange([secret, token]);
+        string secretFile = Path.Combine(Work, "notify.secret");
+        File.WriteAllText(secretFile, secret + "\n");
+        Assert.That((await ConnectAsync()).ExitCode, Is.EqualTo(0));
+        string url = $"https://platform.example.net/hooks/dnd?token={token}";
+
+        var withoutSecret = await TenantAsync(null, "set", "--tenant", _id, "--notification-url", url);
+        var plainHttp = await TenantAsync(null, "set", "--tenant", _id, "--notification-url", "http://platform.example.net/hooks", "--notification-secret-file", secretFile);
+        var set = await TenantAsync(null, "set", "--tenant", _id, "--notification-url", url, "--notification-secret-file", secretFile);
+        var stored = await StoredAsync();
+        var show = await TenantAsync(null, "show", "--tenant", _id);
+        var audit = await TenantAsync(null, "audit", "--tenant", _id);
+        var stop = await TenantAsync(null, "set", "--tenant", _id, "--notification-url", "none");
+        var stopped = await StoredAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(withoutSecret.ExitCode, Is.EqualTo(ExitCodes.Usage), withoutSecret.ToString());
+            Assert.That(withoutSecret.Stderr, Does.Contain("--notification-secret-file"));
+            Assert.That(plainHttp.ExitCode, Is.EqualTo(ExitCodes.Usage), plainHttp.ToString());
+            Assert.That(set.ExitCode, Is.EqualTo(0), set.ToString());
+            Assert.That(stored!.Notifications, Is.EqualTo(new TenantNotifications(new Uri(url), secret)));
+            Assert.That(show.Stdout, Does.Contain("https://platform.example.net/hooks/dnd?token=***").And.Contain("(secret set)"));
+            Assert.That(audit.Stdout, Does.Contain("notification secret"));
+            Assert.That(stop.ExitCode, Is.EqualTo(0), stop.ToString());
+            Assert.That(stopped!.Notifications, Is.Null);
+        });
+    }
 }

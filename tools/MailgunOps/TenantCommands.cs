@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MailgunFunctions;
+using MailgunFunctions.ChangeFeed;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Tenants;
@@ -180,6 +181,8 @@ public static class TenantCommands
                     parentAccount = t.ParentAccount,
                     mailgunAccountId = t.MailgunAccountId,
                     appUrl = t.AppUrl?.AbsoluteUri,
+                    notificationUrl = t.Notifications?.Url is { } nu ? UrlMask.Mask(nu) : null,
+                    notificationSecret = string.IsNullOrEmpty(t.Notifications?.Secret) ? "not set" : "set",
                     eventsUrl = events is null ? null : UrlMask.Mask(events.AbsoluteUri + "?code=<function key>"),
                     inboundUrl = inbound is null ? null : UrlMask.Mask(inbound.AbsoluteUri + "?code=<function key>"),
                     fromSettings = t.IsImplicit,
@@ -206,6 +209,7 @@ public static class TenantCommands
             o.Text($"parent account:  {t.ParentAccount ?? "none (only its own keys verify)"}");
             o.Text($"mailgun account: {t.MailgunAccountId ?? "not set"}");
             o.Text($"app url:         {t.AppUrl?.AbsoluteUri ?? "not set"}");
+            o.Text($"notifications:   {(t.Notifications?.Url is { } notify ? UrlMask.Mask(notify) + (string.IsNullOrEmpty(t.Notifications.Secret) ? " (no secret: nothing is sent)" : " (secret set)") : "off (docs/change-feed.md; tenant set --notification-url)")}");
             if (events is not null)
             {
                 o.Text($"webhook URL:     {UrlMask.Mask(events.AbsoluteUri + "?code=<function key>")}");
@@ -230,19 +234,49 @@ public static class TenantCommands
         var parent = new Option<string?>("--parent-account") { Description = "Trust this parent account's key through parent-signature; 'none' to stop." };
         var accountId = new Option<string?>("--mailgun-account-id") { Description = "Mailgun's id of the tenant's (sub)account; 'none' to clear." };
         var appUrl = AppUrlOption("The app's base URL Mailgun posts this tenant's events to (what disconnect and add-domain find our webhooks by).");
+        var notificationUrl = new Option<string?>("--notification-url")
+        {
+            Description = "The platform's endpoint for this tenant's DND change notifications (https; docs/change-feed.md); 'none' to stop them.",
+        };
+        var notificationSecretFile = SecretInput.FileOption("--notification-secret-file",
+            $"File holding the secret that signs this tenant's notifications (at least {NotificationOptionsValidator.MinimumSecretLength} characters; required with a first --notification-url). Never printed.");
         var actor = OpsCommands.Actor();
-        var command = new Command("set", "Change a tenant's display name, parent account, Mailgun account id or app URL (audited).") { tenant, name, parent, accountId, appUrl, actor };
+        var command = new Command("set", "Change a tenant's display name, parent account, Mailgun account id, app URL or change-notification endpoint (audited; secrets never shown).")
+        {
+            tenant, name, parent, accountId, appUrl, notificationUrl, notificationSecretFile, actor,
+        };
         command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             Registry(ctx);
             var app = AppUrl(parse.GetValue(appUrl));
             string? newName = parse.GetValue(name), newParent = parse.GetValue(parent), newAccount = parse.GetValue(accountId);
+            string? urlText = parse.GetValue(notificationUrl)?.Trim();
+            bool stopNotifications = urlText is "none";
+            Uri? newNotificationUrl = null;
+            if (urlText is { Length: > 0 } && !stopNotifications)
+            {
+                if (NotificationTargets.UrlProblem(urlText) is { } problem)
+                {
+                    throw new OpsException(ExitCodes.Usage, "--notification-url: " + UrlMask.InText(problem));
+                }
+
+                newNotificationUrl = new Uri(urlText);
+            }
+
+            string? newSecret = parse.GetValue(notificationSecretFile) is { } secretFile
+                ? await SecretInput.ReadAsync(ctx, secretFile, "notification secret", stdinByDefault: false, "--notification-secret-file", token).ConfigureAwait(false)
+                : null;
+            if (newSecret is { Length: < NotificationOptionsValidator.MinimumSecretLength })
+            {
+                throw new OpsException(ExitCodes.Usage, $"--notification-secret-file: the secret must have at least {NotificationOptionsValidator.MinimumSecretLength} characters");
+            }
             var result = await ctx.Get<TenantConnection>().UpdateAsync(Id(parse.GetValue(tenant)), t => t with
             {
                 DisplayName = newName?.Trim() ?? t.DisplayName,
                 ParentAccount = newParent is null ? t.ParentAccount : newParent.Trim() is "none" or "" ? null : newParent.Trim(),
                 MailgunAccountId = newAccount is null ? t.MailgunAccountId : newAccount.Trim() is "none" or "" ? null : newAccount.Trim(),
                 AppUrl = app ?? t.AppUrl,
+                Notifications = Notifications(t, stopNotifications, newNotificationUrl, newSecret),
             }, OpsCommands.ActorOf(parse.GetValue(actor)), token).ConfigureAwait(false);
             if (ctx.Output.Json)
             {
@@ -256,6 +290,28 @@ public static class TenantCommands
             return ExitCodes.Ok;
         }, ct));
         return command;
+    }
+
+    /// <summary>A tenant's notification settings after <c>tenant set</c>: a URL needs a secret (given now or kept from before).</summary>
+    private static TenantNotifications? Notifications(Tenant current, bool stop, Uri? url, string? secret)
+    {
+        if (stop)
+        {
+            return null;
+        }
+
+        if (url is null && secret is null)
+        {
+            return current.Notifications;
+        }
+
+        var next = new TenantNotifications(url ?? current.Notifications?.Url, secret ?? current.Notifications?.Secret);
+        if (next.Url is not null && string.IsNullOrEmpty(next.Secret))
+        {
+            throw new OpsException(ExitCodes.Usage, "a notification URL needs a signing secret: add --notification-secret-file <file> (or '-' for standard input)");
+        }
+
+        return next;
     }
 
     private static Command AddDomain(OpsRuntime runtime)

@@ -427,7 +427,7 @@ public sealed class TenantRegistry
         Plain("parent account", before.ParentAccount, after.ParentAccount);
         Plain("mailgun account id", before.MailgunAccountId, after.MailgunAccountId);
         Plain("app url", before.AppUrl?.AbsoluteUri, after.AppUrl?.AbsoluteUri);
-        Plain("notification url", before.Notifications?.Url?.AbsoluteUri, after.Notifications?.Url?.AbsoluteUri);
+        Plain("notification url", before.Notifications?.Url is { } was ? UrlMask.Mask(was) : null, after.Notifications?.Url is { } now ? UrlMask.Mask(now) : null);
         Plain("brand", before.BrandName, after.BrandName);
         Plain("brand logo", before.BrandLogoUrl?.AbsoluteUri, after.BrandLogoUrl?.AbsoluteUri);
         Plain("mailgun validation", before.UseMailgunValidation, after.UseMailgunValidation);
