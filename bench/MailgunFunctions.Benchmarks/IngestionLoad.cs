@@ -78,13 +78,7 @@ public static class IngestionLoad
             double webhookRequests;
             await using (var azurite = await StartWarmAsync(intake, tenant))
             {
-                var builder = WebApplication.CreateSlimBuilder();
-                builder.WebHost.UseUrls("http://127.0.0.1:0");
-                builder.Logging.ClearProviders();
-                builder.Services.AddSingleton(TimeProvider.System);
-                builder.Services.AddSingleton<HttpPipelinePolicy>(counter);
-                builder.Services.AddMailgunFunctions(TestSettings.Configuration(azurite.ConnectionString, new Dictionary<string, string?> { ["Storage:MaxRetries"] = "2" }));
-                await using var app = builder.Build();
+                await using var app = BuildApp(azurite, counter);
                 var webhook = ActivatorUtilities.CreateInstance<EventsWebhook>(app.Services);
                 app.MapPost("/api/mailgun/events", async (HttpContext context) =>
                     await FunctionResponses.WriteAsync(context, await webhook.RunAsync(context.Request, context.RequestAborted)));
@@ -107,17 +101,7 @@ public static class IngestionLoad
             double tenantRequests;
             await using (var azurite = await StartWarmAsync(intake, tenant))
             {
-                var builder = WebApplication.CreateSlimBuilder();
-                builder.WebHost.UseUrls("http://127.0.0.1:0");
-                builder.Logging.ClearProviders();
-                builder.Services.AddSingleton(TimeProvider.System);
-                builder.Services.AddSingleton<HttpPipelinePolicy>(counter);
-                builder.Services.AddMailgunFunctions(TestSettings.Configuration(azurite.ConnectionString, new Dictionary<string, string?>
-                {
-                    ["Storage:MaxRetries"] = "2",
-                    ["Tenants:KeyEncryptionKeys:k1"] = TestSettings.KeyEncryptionKey,
-                }));
-                await using var app = builder.Build();
+                await using var app = BuildApp(azurite, counter);
                 var tenants = await RegisterTenantsAsync(app.Services, RegisteredTenants);
                 var webhook = ActivatorUtilities.CreateInstance<EventsWebhook>(app.Services);
                 app.MapPost("/api/mailgun/{tenant}/events", async (HttpContext context, string tenant) =>
@@ -206,6 +190,22 @@ public static class IngestionLoad
         });
 
     private const int RegisteredTenants = 10_000;
+
+    /// <summary>The app's services on Kestrel (loopback, any port), every storage request counted; the registry on (test KEK).</summary>
+    private static WebApplication BuildApp(Azurite azurite, StorageRequestCounter counter)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<HttpPipelinePolicy>(counter);
+        builder.Services.AddMailgunFunctions(TestSettings.Configuration(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Storage:MaxRetries"] = "2",
+            ["Tenants:KeyEncryptionKeys:k1"] = TestSettings.KeyEncryptionKey,
+        }));
+        return builder.Build();
+    }
 
     /// <summary>Registers <paramref name="count"/> tenants through the app's registry (16 at a time): ids and signing keys.</summary>
     private static async Task<(string Id, string Key)[]> RegisterTenantsAsync(IServiceProvider services, int count)

@@ -11,15 +11,7 @@ public sealed class MailDns
 
     public MailDns(IPEndPoint? server)
     {
-        var options = server is null ? new LookupClientOptions() : new LookupClientOptions(server);
-        // Every run asks afresh: an operator who just fixed a record wants the new answer, not a cached one.
-        options.UseCache = false;
-        options.Timeout = TimeSpan.FromSeconds(3);
-        options.Retries = 1;
-        options.ThrowDnsErrors = false;
-        options.UseTcpFallback = false;
-        options.ContinueOnDnsError = false;
-        _client = new LookupClient(options);
+        _client = MailgunFunctions.Dnd.MailAddressCheck.LookupClientFor(server);
     }
 
     /// <summary>The answers of one type at a name (empty for NXDOMAIN or no data).</summary>

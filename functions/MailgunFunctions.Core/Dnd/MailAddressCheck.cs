@@ -25,6 +25,15 @@ public sealed class MailAddressCheck
     /// <param name="server">The resolver to ask (ip:port), or null for the system's.</param>
     public MailAddressCheck(IPEndPoint? server = null)
     {
+        _client = LookupClientFor(server);
+    }
+
+    /// <summary>
+    /// The one DNS client setup of the product (this check and the CLI's record lookups): no cache, because an operator who
+    /// just fixed a record wants the new answer; a short timeout and one retry; errors as answers, not exceptions.
+    /// </summary>
+    public static LookupClient LookupClientFor(IPEndPoint? server)
+    {
         var options = server is null ? new LookupClientOptions() : new LookupClientOptions(server);
         options.UseCache = false;
         options.Timeout = TimeSpan.FromSeconds(3);
@@ -32,7 +41,7 @@ public sealed class MailAddressCheck
         options.ThrowDnsErrors = false;
         options.UseTcpFallback = false;
         options.ContinueOnDnsError = false;
-        _client = new LookupClient(options);
+        return new LookupClient(options);
     }
 
     /// <summary>Why the text is not a bare, valid address (null when it is): the syntax half of the rule, no DNS.</summary>
