@@ -227,6 +227,18 @@ public sealed class DndCommandTests : OpsHarness
         Assert.That(run.Stderr, Does.StartWith("error: storage"));
     }
 
+    [TestCase("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=not*base64*SECRETPART;TableEndpoint=http://127.0.0.1:1/devstoreaccount1;QueueEndpoint=http://127.0.0.1:1/devstoreaccount1;BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;", TestName = "A storage key that is not base64 is a configuration error, not a crash")]
+    [TestCase("AccountName=devstoreaccount1;AccountKey=SECRETPART", TestName = "A connection string missing its parts is a configuration error, not a crash")]
+    [TestCase("this is not a connection string SECRETPART", TestName = "Text that is no connection string is a configuration error, not a crash")]
+    public async Task AMalformedConnectionStringExitsWithAConfigurationError(string connectionString)
+    {
+        var run = await RunAsync(["dnd", "get", "x@example.org", "--domain", Domain], storage: connectionString);
+
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Configuration), run.ToString());
+        Assert.That(run.Stderr, Does.StartWith("error: configuration").And.Contain("AzureWebJobsStorage"));
+        Assert.That(run.Stdout + run.Stderr, Does.Not.Contain("SECRETPART").And.Not.Contain("   at "), "no key, no stack trace");
+    }
+
     private void HostLists(string address)
     {
         Mailgun.SetList(Domain, "bounces", [new JObject { ["address"] = address, ["code"] = "550", ["error"] = "x", ["created_at"] = "Mon, 01 Jan 2024 00:00:00 UTC" }]);

@@ -35,9 +35,20 @@ public sealed class StorageClients
 
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            Queues = new QueueServiceClient(connectionString, queueOptions);
-            Blobs = new BlobServiceClient(connectionString, blobOptions);
-            Tables = new TableServiceClient(connectionString, tableOptions);
+            try
+            {
+                Queues = new QueueServiceClient(connectionString, queueOptions);
+                Blobs = new BlobServiceClient(connectionString, blobOptions);
+                Tables = new TableServiceClient(connectionString, tableOptions);
+            }
+            catch (Exception ex) when (ex is FormatException or ArgumentException or UriFormatException)
+            {
+                // A configuration mistake, named as one (start-up check, CLI exit code 4), never a crash. The SDK's message is
+                // left out: it may quote the connection string, and with it the account key.
+                throw new Microsoft.Extensions.Options.OptionsValidationException(StorageNames.ConnectionSetting, typeof(StorageOptions),
+                    [$"'{StorageNames.ConnectionSetting}' is not a valid storage connection string ({ex.GetType().Name}): check that AccountKey is the account's base64 key and that every endpoint is an absolute URL (for Azurite, the connection string scripts/run.sh prints)."]);
+            }
+
             return;
         }
 
