@@ -239,6 +239,20 @@ public sealed class DndCommandTests : OpsHarness
         Assert.That(run.Stdout + run.Stderr, Does.Not.Contain("SECRETPART").And.Not.Contain("   at "), "no key, no stack trace");
     }
 
+    [Test]
+    public async Task AWrongAccountKeySaysAuthenticationFailed()
+    {
+        // The test storage's own endpoints with another (well-formed) key.
+        string wrongKey = Convert.ToBase64String(Guid.NewGuid().ToByteArray().Concat(Guid.NewGuid().ToByteArray()).ToArray());
+        string connectionString = System.Text.RegularExpressions.Regex.Replace(Storage, "AccountKey=[^;]*", "AccountKey=" + wrongKey);
+
+        var run = await RunAsync(["dnd", "get", "x@example.org", "--domain", Domain], storage: connectionString);
+
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Storage), run.ToString());
+        Assert.That(run.Stderr, Does.StartWith("error: storage: authentication failed").And.Contain("AzureWebJobsStorage"));
+        Assert.That(run.Stdout + run.Stderr, Does.Not.Contain(wrongKey));
+    }
+
     private void HostLists(string address)
     {
         Mailgun.SetList(Domain, "bounces", [new JObject { ["address"] = address, ["code"] = "550", ["error"] = "x", ["created_at"] = "Mon, 01 Jan 2024 00:00:00 UTC" }]);

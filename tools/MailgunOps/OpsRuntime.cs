@@ -100,6 +100,12 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
             Error("DNS: " + ex.Message);
             return ExitCodes.Remote;
         }
+        catch (Exception ex) when (ex is RequestFailedException { Status: 403 } or AggregateException { InnerException: RequestFailedException { Status: 403 } })
+        {
+            // A wrong account key (or a SAS or identity without rights): the SDK says only "Service request failed".
+            Error($"storage: authentication failed (403): the storage account refused the key or identity in {StorageNames.ConnectionSetting} (--storage); check its AccountKey or role assignments");
+            return ExitCodes.Storage;
+        }
         catch (Exception ex) when (ex is RequestFailedException or AggregateException { InnerException: RequestFailedException or HttpRequestException })
         {
             // The Azure SDK reports a storage that cannot be reached as an AggregateException of its attempts.
