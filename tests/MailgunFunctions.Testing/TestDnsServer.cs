@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace MailgunOps.Tests;
+namespace MailgunFunctions.Testing;
 
 /// <summary>
 /// A tiny authoritative DNS responder over UDP on 127.0.0.1 (a free port): answers A, MX, TXT and CNAME for the
