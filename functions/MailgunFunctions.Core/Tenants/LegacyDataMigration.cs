@@ -162,7 +162,8 @@ public sealed class LegacyDataMigration
     private async Task MoveEntriesAsync(Run run, bool erased, CancellationToken cancellationToken)
     {
         var table = _tables.GetTableClient(StorageNames.DndEntriesTable);
-        await foreach (var (row, domain, tenant) in LegacyRowsAsync(run, table, r => DndErasure.IsErasedRow(r.RowKey) == erased, cancellationToken).ConfigureAwait(false))
+        // Entry rows only: change-feed log rows were announced under the partition they are in and stay there.
+        await foreach (var (row, domain, tenant) in LegacyRowsAsync(run, table, r => !ChangeFeed.DndChangeLog.IsLogRow(r.RowKey) && DndErasure.IsErasedRow(r.RowKey) == erased, cancellationToken).ConfigureAwait(false))
         {
             string partition = DndKeys.TenantKey(tenant);
             var source = DndEntryCodec.FromEntity(row) with { Tenant = DndKeys.NormalizeTenant(tenant) };
