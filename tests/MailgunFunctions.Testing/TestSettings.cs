@@ -28,9 +28,10 @@ public static class TestSettings
         ["Mailgun:SigningKeys:next"] = NextSigningKey,
         ["Mailgun:ApiKey"] = ApiKey,
         ["Tenants:KeyEncryptionKeys:k1"] = KeyEncryptionKey,
-        // Fail fast in tests that point at storage which is down.
+        // Fail fast in tests that point at storage which is down (refused at once: no retries). The timeout is for one
+        // answer of a live Azurite, which on a loaded 2-core machine can stall for several seconds: a stall is no failure.
         ["Storage:MaxRetries"] = "0",
-        ["Storage:NetworkTimeout"] = "00:00:05",
+        ["Storage:NetworkTimeout"] = "00:00:30",
     };
 
     public static IConfiguration Configuration(string storageConnectionString, IDictionary<string, string?>? overrides = null)

@@ -97,7 +97,8 @@ public abstract class OpsHarness
             services.Configure<StorageOptions>(o =>
             {
                 o.MaxRetries = 0;
-                o.NetworkTimeout = TimeSpan.FromSeconds(5);
+                // Storage that is down refuses at once; a live Azurite may stall for seconds on a loaded machine.
+                o.NetworkTimeout = TimeSpan.FromSeconds(30);
             });
         }, stdin: stdin is null ? null : new StringReader(stdin));
         return new OpsRun(code, stdout.ToString(), stderr.ToString());
