@@ -10,7 +10,7 @@ namespace MailgunFunctions.Testing;
 /// <summary>Configuration and service providers for tests, built with the app's own registration code.</summary>
 public static class TestSettings
 {
-    /// <summary>Signing key "primary": vector V1 of shared/reference/signature-vectors.md.</summary>
+    /// <summary>Signing key "primary": the key of vector V1 in SignatureVerifierTests.</summary>
     public const string SigningKey = "key-7f3c0e1d9a2b4c5d6e7f8091a2b3c4d5";
 
     /// <summary>A second key, as during a rotation.</summary>

@@ -86,7 +86,7 @@ public class InboundWebhookIntakeTests
     [Test]
     public async Task V3_vector_sent_as_a_real_form_field_verifies()
     {
-        // shared/reference/signature-vectors.md V3: "+" and "%26" in the token must survive form decoding exactly once.
+        // Vector V3 of SignatureVerifierTests (a token holding "+", "/", "=" and "%26"): each must survive form decoding exactly once.
         _services.Dispose();
         Build(DateTimeOffset.FromUnixTimeSeconds(1700000000).AddMinutes(1), new Dictionary<string, string?> { ["Mailgun:SigningKeys:tricky"] = "whsec-tricky-0001" });
         string token = "AbC+/=%26&x y_-.~0123456789abcdefghij!*'()[]{}|\\Zz";

@@ -25,7 +25,7 @@ public class UrlEncodedFormReaderTests
     [Test]
     public async Task V3_token_is_decoded_exactly_once()
     {
-        // shared/reference/signature-vectors.md V3, as it appears on the wire.
+        // Vector V3 of SignatureVerifierTests (a token full of characters forms escape), as it appears on the wire.
         string wire = "timestamp=1700000000&token=AbC%2B%2F%3D%2526%26x+y_-.~0123456789abcdefghij%21%2A%27%28%29%5B%5D%7B%7D%7C%5CZz";
         var pairs = await ReadAll(new TrickleStream(Encoding.ASCII.GetBytes(wire)));
         Assert.That(pairs, Is.EqualTo(new[] { ("timestamp", "1700000000"), ("token", "AbC+/=%26&x y_-.~0123456789abcdefghij!*'()[]{}|\\Zz") }));

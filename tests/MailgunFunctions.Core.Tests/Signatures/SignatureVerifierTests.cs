@@ -2,7 +2,10 @@ using MailgunFunctions.Signatures;
 
 namespace MailgunFunctions.Tests.Signatures;
 
-/// <summary>Every vector of shared/reference/signature-vectors.md, positive and negative.</summary>
+/// <summary>
+/// Known-answer vectors (V1, V2, ...: key, timestamp, token and the HMAC-SHA256 hex digest Mailgun would send, computed
+/// independently), positive and negative. Other tests name them by number.
+/// </summary>
 public class SignatureVerifierTests
 {
     private const string V1Key = "key-7f3c0e1d9a2b4c5d6e7f8091a2b3c4d5";
