@@ -10,12 +10,21 @@ namespace MailgunFunctions.Tests;
 /// <summary>The app's real container (the same AddMailgunFunctions that Program.cs calls) over the given storage.</summary>
 public sealed class AppServices : IDisposable
 {
-    public AppServices(string storageConnectionString, DateTimeOffset now, IDictionary<string, string?>? overrides = null, bool recordReplySeams = false)
+    /// <param name="before">Services registered before the app's (e.g. an <c>HttpPipelinePolicy</c> that StorageClients adds to every client).</param>
+    public AppServices(string storageConnectionString, DateTimeOffset now, IDictionary<string, string?>? overrides = null, bool recordReplySeams = false,
+        Action<IServiceCollection>? before = null)
     {
         Time = new FakeTimeProvider(now);
         Configuration = TestSettings.Configuration(storageConnectionString, overrides);
-        Provider = TestSettings.Services(Configuration, (s, c) => s.AddMailgunFunctions(c), Time, Logs,
-            recordReplySeams ? TestSettings.RecordReplySeams : null);
+        Provider = TestSettings.Services(Configuration, (s, c) => s.AddMailgunFunctions(c), Time, Logs, s =>
+        {
+            if (recordReplySeams)
+            {
+                TestSettings.RecordReplySeams(s);
+            }
+
+            before?.Invoke(s);
+        });
     }
 
     public FakeTimeProvider Time { get; }
