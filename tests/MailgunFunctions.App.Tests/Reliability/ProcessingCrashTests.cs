@@ -27,8 +27,8 @@ public class ProcessingCrashTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
 
-    // The queue trigger's default batch size: messages fetched together, deleted one by one once done.
-    private const int BatchSize = 16;
+    // host.json's batch size: messages fetched together, deleted one by one once done.
+    private static readonly int BatchSize = ShippedHostJson.BatchSize;
 
     [Test]
     public async Task Crashed_and_restarted_processing_ends_in_the_same_state_as_a_clean_run()
