@@ -8,6 +8,10 @@ public sealed class CapturedLogs : ILoggerProvider
 {
     private readonly ConcurrentQueue<(LogLevel Level, string Category, string Text)> _entries = new();
     private readonly ConcurrentQueue<(int EventId, LogLevel Level, string Text)> _events = new();
+    private readonly ConcurrentQueue<(string Category, string Text)> _scopes = new();
+
+    /// <summary>Every scope opened (its text and properties): a secret in a scope reaches every sink that writes scopes.</summary>
+    public IReadOnlyList<(string Category, string Text)> Scopes => _scopes.ToArray();
 
     public IReadOnlyList<(LogLevel Level, string Category, string Text)> Entries => _entries.ToArray();
 
@@ -23,7 +27,17 @@ public sealed class CapturedLogs : ILoggerProvider
     private sealed class Logger(CapturedLogs owner, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
+            where TState : notnull
+        {
+            string text = state.ToString() ?? "";
+            if (state is IEnumerable<KeyValuePair<string, object?>> properties)
+            {
+                text += " | " + string.Join(", ", properties.Select(p => $"{p.Key}={p.Value}"));
+            }
+
+            owner._scopes.Enqueue((category, text));
+            return null;
+        }
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
