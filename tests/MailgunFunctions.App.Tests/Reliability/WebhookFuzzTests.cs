@@ -1,5 +1,6 @@
 using System.Text;
 using MailgunFunctions.App;
+using MailgunFunctions.Ingestion;
 using MailgunFunctions.Testing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -68,10 +69,17 @@ public class WebhookFuzzTests
         using var app = new AppServices(await Azurite.SharedConnectionStringAsync(), Now);
         var webhook = app.Function<EventsWebhook>();
         var outcomes = new Dictionary<string, int>();
+        string? previousToken = null;
         for (int i = 0; i < cases; i++)
         {
             var data = SignedWebhook.Failed($"fuzz{random.Next(1000)}@example.com", Now.AddMinutes(-2));
-            byte[] body = Encoding.UTF8.GetBytes(SignedWebhook.Body(data, Now.AddMinutes(-1)));
+            // Now and then signed in the future or long ago, or with the previous case's token on another body (a replay when
+            // that case was claimed); otherwise signed a minute ago. Only what is left unmutated reaches the clock and the claim.
+            int timing = random.Next(20);
+            string token = timing == 0 && previousToken is not null ? previousToken : SignedWebhook.NewToken();
+            var signedAt = timing switch { 1 => Now.AddHours(1), 2 => Now.AddDays(-2), _ => Now.AddMinutes(-1) };
+            previousToken = token;
+            byte[] body = Encoding.UTF8.GetBytes(SignedWebhook.Body(data, signedAt, token));
             body = MutateBytes(body, random, random.Next(6));
             string? contentType = random.Next(3) == 0 ? JsonContentTypes[random.Next(JsonContentTypes.Length)] : "application/json";
             bool chunked = random.Next(2) == 0;
@@ -80,7 +88,30 @@ public class WebhookFuzzTests
         }
 
         TestContext.Out.WriteLine($"{cases} events cases: " + string.Join(", ", outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}")));
-        Assert.That(outcomes.Keys, Is.SupersetOf(new[] { "200 accepted", "400 malformed_json", "406 unsupported_media_type", "401 signature_invalid" }));
+        Assert.That(outcomes.Keys, Is.SupersetOf(new[]
+        {
+            "200 accepted", "400 malformed_json", "406 unsupported_media_type", "401 signature_invalid", "401 timestamp_in_future", "401 timestamp_stale",
+            "401 token_replayed", "401 signature_missing", "406 event_invalid",
+        }), "the mutations reach every check of the events webhook");
+    }
+
+    /// <summary>The list the fuzz tests check answers against is every reason IntakeResult can make, no more and no less.</summary>
+    [Test]
+    public void Documented_reasons_are_exactly_the_reasons_an_intake_can_answer()
+    {
+        static object? Argument(System.Reflection.ParameterInfo p) =>
+            p.ParameterType == typeof(string) ? "x"
+            : p.ParameterType == typeof(long) || p.ParameterType == typeof(long?) ? 1L
+            : p.ParameterType == typeof(int) ? 1
+            : p.ParameterType == typeof(TimeSpan) ? TimeSpan.FromMinutes(1)
+            : p.ParameterType.IsValueType ? Activator.CreateInstance(p.ParameterType) : null;
+        const System.Reflection.BindingFlags Static = System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static;
+        var reasons = typeof(IntakeResult).GetFields(Static).Where(f => f.FieldType == typeof(IntakeResult)).Select(f => (IntakeResult)f.GetValue(null)!)
+            .Concat(typeof(IntakeResult).GetProperties(Static).Where(p => p.PropertyType == typeof(IntakeResult)).Select(p => (IntakeResult)p.GetValue(null)!))
+            .Concat(typeof(IntakeResult).GetMethods(Static).Where(m => m.ReturnType == typeof(IntakeResult) && !m.IsSpecialName)
+                .Select(m => (IntakeResult)m.Invoke(null, m.GetParameters().Select(Argument).ToArray())!))
+            .Select(r => r.Reason).ToHashSet();
+        Assert.That(ReliabilityScale.DocumentedReasons, Is.EquivalentTo(reasons));
     }
 
     /// <summary>The documented outcome of one request; an exception out of the function fails the test with the case.</summary>
