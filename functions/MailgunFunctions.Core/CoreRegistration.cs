@@ -8,7 +8,6 @@ using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Migration;
 using MailgunFunctions.PlatformUnsubscribe;
 using MailgunFunctions.Processing;
-using MailgunFunctions.Queueing;
 using MailgunFunctions.Settings;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Tenants;
@@ -28,17 +27,13 @@ public static class CoreRegistration
         ArgumentNullException.ThrowIfNull(configuration);
         services.TryAddSingleton(TimeProvider.System);
 
-        services.AddOptions<MailgunOptions>().Bind(configuration.GetSection(MailgunOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<MailgunOptions>, MailgunOptionsValidator>();
-        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddMailgunSettings(configuration);
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-
         services.TryAddSingleton(sp => new StorageClients(configuration, sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetServices<Azure.Core.Pipeline.HttpPipelinePolicy>()));
+
         services.AddTenants(configuration);
-        services.TryAddSingleton<WebhookAuthenticator>();
-        services.TryAddSingleton<ReplayGuard>();
-        services.TryAddSingleton<EventQueue>();
-        services.TryAddSingleton<EventWebhookIntake>();
+        services.AddWebhookAuthentication();
+        services.AddEventsWebhook();
         services.AddBounceClassification(configuration);
         services.AddDndProcessing(configuration);
         services.AddChangeFeed(configuration);
