@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using MailgunFunctions.Ingestion;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Tenants;
 using MailgunFunctions.Webhooks;

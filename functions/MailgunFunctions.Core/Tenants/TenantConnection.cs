@@ -1,5 +1,4 @@
 using System.Globalization;
-using MailgunFunctions.Ingestion;
 using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Settings;
 using Microsoft.Extensions.Logging;

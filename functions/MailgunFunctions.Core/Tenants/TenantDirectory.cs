@@ -1,4 +1,3 @@
-using MailgunFunctions.Ingestion;
 using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Settings;
 using MailgunFunctions.Signatures;

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using MailgunFunctions.Ingestion;
 using MailgunFunctions.Settings;
 using Microsoft.Extensions.Options;
 
