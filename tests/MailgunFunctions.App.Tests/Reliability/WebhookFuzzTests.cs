@@ -1,7 +1,7 @@
 using System.Text;
 using MailgunFunctions.App;
-using MailgunFunctions.Ingestion;
 using MailgunFunctions.Testing;
+using MailgunFunctions.Webhooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Newtonsoft.Json.Linq;
