@@ -100,17 +100,29 @@ public static class DndCommands
             string? wanted = parse.GetValue(state);
             string? wantedReason = parse.GetValue(reason);
             int[] widths = [40, 10, 28, 20, 20];
-            if (!ctx.Output.Json)
+            bool header = false;
+            void Header()
             {
-                ctx.Output.StreamRow(["ADDRESS", "STATE", "REASON", "SINCE", "UNTIL"], widths);
+                if (!ctx.Output.Json && !header)
+                {
+                    ctx.Output.StreamRow(["ADDRESS", "STATE", "REASON", "SINCE", "UNTIL"], widths);
+                    header = true;
+                }
             }
 
             int count = 0;
+            // The reasons this tenant's entries have now: a --reason none of them has is a typo, not an empty answer.
+            var reasons = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
             var t = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false);
             await foreach (var entry in store.ListAsync(t.Id, token).ConfigureAwait(false))
             {
                 // The stored State column is the state when last written; a temporary DND may have ended since.
                 var status = DndPolicy.Evaluate(entry, now, options);
+                if (status.State != DndState.None)
+                {
+                    reasons.Add(status.Reason);
+                }
+
                 if ((wanted is not null && status.State.ToProductName() != wanted)
                     || (wantedReason is not null && !string.Equals(status.Reason, wantedReason, StringComparison.OrdinalIgnoreCase)))
                 {
@@ -124,12 +136,20 @@ public static class DndCommands
                 }
                 else
                 {
+                    Header();
                     ctx.Output.StreamRow([entry.Address, status.State.ToProductName(), status.Reason, Output.Time(status.Since), Output.Time(status.Until)], widths);
                 }
             }
 
+            if (wantedReason is not null && !reasons.Contains(wantedReason))
+            {
+                throw new OpsException(ExitCodes.NotFound,
+                    $"no entry of tenant '{t.Id}' has reason '{wantedReason}' now; reasons it has: {(reasons.Count == 0 ? "none (no entry is in DND)" : string.Join(", ", reasons))}");
+            }
+
             if (!ctx.Output.Json)
             {
+                Header();
                 ctx.Output.Progress($"{count} entries");
             }
 
