@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MailgunFunctions.Classification;
 using MailgunFunctions.Dnd;
+using MailgunFunctions.Export;
 using MailgunFunctions.MailgunApi;
 using Microsoft.Extensions.Options;
 
@@ -91,7 +92,19 @@ public static class DndCommands
         var state = new Option<string?>("--state") { Description = "Only entries in this state now." };
         state.AcceptOnlyFromAmong("temporary", "permanent", "locked");
         var reason = new Option<string?>("--reason") { Description = "Only entries whose state has this reason (complaint, soft-bounce, soft-bounce-escalation, or the rule of a permanent cause)." };
-        var command = new Command("list", "Stream the entries of a tenant with their state now (JSON Lines with --json).") { tenant, domain, state, reason };
+        var all = new Option<bool>("--all") { Description = "Also entries not in DND now (re-enabled, a temporary DND that ended, activity only)." };
+        var since = new Option<TimeSpan?>("--since")
+        {
+            Description = "Only entries whose DND began this recently: 3d, 12h, 90m.",
+            CustomParser = r => ReplayCommands.ParseSince(r.Tokens.Count > 0 ? r.Tokens[0].Value : "", r),
+        };
+        var limit = new Option<int?>("--limit") { Description = "Print at most this many entries, then how to continue (--continue)." };
+        var from = new Option<string?>("--continue") { Description = "Go on after the last entry of an earlier run (the token it printed)." };
+        var csv = new Option<bool>("--csv") { Description = "CSV (RFC 4180, formula-safe like the exports) instead of the table." };
+        var command = new Command("list", "Stream the tenant's entries in DND with their state now (JSON Lines with --json, CSV with --csv).")
+        {
+            tenant, domain, state, reason, all, since, limit, from, csv,
+        };
         command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             var store = ctx.Get<DndStore>();
@@ -99,22 +112,46 @@ public static class DndCommands
             var now = ctx.Time.GetUtcNow();
             string? wanted = parse.GetValue(state);
             string? wantedReason = parse.GetValue(reason);
+            bool everything = parse.GetValue(all);
+            DateTimeOffset? begin = parse.GetValue(since) is { } window ? now - window : null;
+            int? max = parse.GetValue(limit);
+            if (max is <= 0)
+            {
+                throw new OpsException(ExitCodes.Usage, "--limit must be at least 1");
+            }
+
+            string? after = parse.GetValue(from) is { Length: > 0 } continuation ? Position(continuation) : null;
+            bool asCsv = parse.GetValue(csv);
+            if (asCsv && ctx.Output.Json)
+            {
+                throw new OpsException(ExitCodes.Usage, "--csv and --json: choose one");
+            }
+
             int[] widths = [40, 10, 28, 20, 20];
             bool header = false;
             void Header()
             {
                 if (!ctx.Output.Json && !header)
                 {
-                    ctx.Output.StreamRow(["ADDRESS", "STATE", "REASON", "SINCE", "UNTIL"], widths);
+                    if (asCsv)
+                    {
+                        ctx.Output.Out.Write(SuppressionCsv.Line("address", "state", "reason", "since", "until", "contact_id"));
+                    }
+                    else
+                    {
+                        ctx.Output.StreamRow(["ADDRESS", "STATE", "REASON", "SINCE", "UNTIL"], widths);
+                    }
+
                     header = true;
                 }
             }
 
             int count = 0;
+            string? last = null, more = null;
             // The reasons this tenant's entries have now: a --reason none of them has is a typo, not an empty answer.
             var reasons = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
             var t = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false);
-            await foreach (var entry in store.ListAsync(t.Id, token).ConfigureAwait(false))
+            await foreach (var (entry, position) in store.ListAfterAsync(t.Id, after, token).ConfigureAwait(false))
             {
                 // The stored State column is the state when last written; a temporary DND may have ended since.
                 var status = DndPolicy.Evaluate(entry, now, options);
@@ -123,16 +160,31 @@ public static class DndCommands
                     reasons.Add(status.Reason);
                 }
 
-                if ((wanted is not null && status.State.ToProductName() != wanted)
-                    || (wantedReason is not null && !string.Equals(status.Reason, wantedReason, StringComparison.OrdinalIgnoreCase)))
+                if ((!everything && status.State == DndState.None)
+                    || (wanted is not null && status.State.ToProductName() != wanted)
+                    || (wantedReason is not null && !string.Equals(status.Reason, wantedReason, StringComparison.OrdinalIgnoreCase))
+                    || (begin is not null && !(status.Since >= begin)))
                 {
                     continue;
                 }
 
+                if (count == max)
+                {
+                    // One more would print: the listing stops here and says how to go on.
+                    more = last;
+                    break;
+                }
+
                 count++;
+                last = position;
                 if (ctx.Output.Json)
                 {
                     ctx.Output.Line(View(entry, status));
+                }
+                else if (asCsv)
+                {
+                    Header();
+                    ctx.Output.Out.Write(SuppressionCsv.Line(entry.Address, status.State.ToProductName(), status.Reason, Output.Time(status.Since), Output.Time(status.Until), entry.Context?.ContactId));
                 }
                 else
                 {
@@ -141,21 +193,40 @@ public static class DndCommands
                 }
             }
 
-            if (wantedReason is not null && !reasons.Contains(wantedReason))
+            if (wantedReason is not null && more is null && !reasons.Contains(wantedReason))
             {
                 throw new OpsException(ExitCodes.NotFound,
                     $"no entry of tenant '{t.Id}' has reason '{wantedReason}' now; reasons it has: {(reasons.Count == 0 ? "none (no entry is in DND)" : string.Join(", ", reasons))}");
             }
 
-            if (!ctx.Output.Json)
+            Header();
+            if (more is not null)
             {
-                Header();
+                ctx.Output.Progress($"{count} entries; more follow: add --continue {Token(more)}");
+            }
+            else if (!ctx.Output.Json)
+            {
                 ctx.Output.Progress($"{count} entries");
             }
 
             return ExitCodes.Ok;
         }, ct));
         return command;
+    }
+
+    /// <summary>The --continue token of a position: base64url, so a shell passes it as it is.</summary>
+    private static string Token(string position) => System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(position));
+
+    private static string Position(string token)
+    {
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(token.Trim()));
+        }
+        catch (FormatException)
+        {
+            throw new OpsException(ExitCodes.Usage, "--continue: not a token printed by dnd list (copy it whole)");
+        }
     }
 
     private static Command Enable(OpsRuntime runtime)
