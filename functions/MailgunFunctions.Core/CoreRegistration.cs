@@ -1,16 +1,20 @@
+using MailgunFunctions.Api;
 using MailgunFunctions.ChangeFeed;
 using MailgunFunctions.Classification;
 using MailgunFunctions.Export;
 using MailgunFunctions.Inbound;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.MailgunApi;
+using MailgunFunctions.Migration;
 using MailgunFunctions.PlatformUnsubscribe;
 using MailgunFunctions.Processing;
-using MailgunFunctions.Tenants;
+using MailgunFunctions.Settings;
 using MailgunFunctions.Storage;
+using MailgunFunctions.Tenants;
+using MailgunFunctions.Webhooks;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace MailgunFunctions;
@@ -23,17 +27,13 @@ public static class CoreRegistration
         ArgumentNullException.ThrowIfNull(configuration);
         services.TryAddSingleton(TimeProvider.System);
 
-        services.AddOptions<MailgunOptions>().Bind(configuration.GetSection(MailgunOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<MailgunOptions>, MailgunOptionsValidator>();
-        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddMailgunSettings(configuration);
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-
         services.TryAddSingleton(sp => new StorageClients(configuration, sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetServices<Azure.Core.Pipeline.HttpPipelinePolicy>()));
+
         services.AddTenants(configuration);
-        services.TryAddSingleton<WebhookAuthenticator>();
-        services.TryAddSingleton<ReplayGuard>();
-        services.TryAddSingleton<EventQueue>();
-        services.TryAddSingleton<EventWebhookIntake>();
+        services.AddWebhookAuthentication();
+        services.AddEventsWebhook();
         services.AddBounceClassification(configuration);
         services.AddDndProcessing(configuration);
         services.AddChangeFeed(configuration);
@@ -41,6 +41,8 @@ public static class CoreRegistration
         services.AddSuppressionExport(configuration);
         services.AddInboundReplies(configuration);
         services.AddPlatformUnsubscribe(configuration);
+        services.AddPlatformApi();
+        services.AddLegacyDataMigration();
         return services;
     }
 }

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using MailgunFunctions.Ingestion;
+using MailgunFunctions.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MailgunFunctions.MailgunApi;
