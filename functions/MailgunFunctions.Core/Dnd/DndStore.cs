@@ -210,7 +210,7 @@ public sealed partial class DndStore
             string filter = after is null ? range : $"({range}) and {TableClient.CreateQueryFilter($"RowKey gt {after}")}";
             await foreach (var e in _entries.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
-                if (!DndErasure.IsErasedRow(e.RowKey))
+                if (!DndKeys.IsErasedRow(e.RowKey))
                 {
                     yield return (DndEntryCodec.FromEntity(e), e.RowKey);
                 }
