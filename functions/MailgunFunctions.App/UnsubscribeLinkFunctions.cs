@@ -13,19 +13,21 @@ namespace MailgunFunctions.App;
 public sealed class UnsubscribeLinkFunctions(UnsubscribeEndpoint endpoint)
 {
     [Function("UnsubscribePage")]
-    public IActionResult Show(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "unsubscribe/{token}")] HttpRequest request, string token) =>
-        Answer(request, endpoint.Show(token, LinkPath(request)));
+    public async Task<IActionResult> ShowAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "unsubscribe/{token}")] HttpRequest request, string token, CancellationToken cancellationToken) =>
+        Answer(request, await endpoint.ShowAsync(token, LinkPath(request), AcceptLanguage(request), cancellationToken));
 
     [Function("Unsubscribe")]
     public async Task<IActionResult> PostAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "unsubscribe/{token}")] HttpRequest request, string token, CancellationToken cancellationToken) =>
-        Answer(request, await endpoint.PostAsync(token, await ReadSmallBodyAsync(request, cancellationToken), LinkPath(request), cancellationToken));
+        Answer(request, await endpoint.PostAsync(token, await ReadSmallBodyAsync(request, cancellationToken), LinkPath(request), AcceptLanguage(request), cancellationToken));
 
     [Function("Resubscribe")]
     public async Task<IActionResult> UndoAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "unsubscribe/{token}/undo")] HttpRequest request, string token, CancellationToken cancellationToken) =>
-        Answer(request, await endpoint.UndoAsync(token, LinkPath(request), cancellationToken));
+        Answer(request, await endpoint.UndoAsync(token, LinkPath(request), AcceptLanguage(request), cancellationToken));
+
+    private static string? AcceptLanguage(HttpRequest request) => request.Headers.AcceptLanguage.ToString();
 
     /// <summary>The link's own path (without "/undo"), for the forms on the pages to post back to.</summary>
     private static string LinkPath(HttpRequest request)
@@ -58,6 +60,9 @@ public sealed class UnsubscribeLinkFunctions(UnsubscribeEndpoint endpoint)
         {
             request.HttpContext.Response.Headers[name] = value;
         }
+
+        // The page's language follows Accept-Language: caches (none may keep it anyway: no-store) must not mix them.
+        request.HttpContext.Response.Headers.Vary = "Accept-Language";
 
         return new ContentResult
         {

@@ -62,7 +62,7 @@ public sealed class DndCommandTests : OpsHarness
             SignedWebhook.Simple("complained", "spam@example.org", Recent(), domain: Domain),
             SignedWebhook.Simple("delivered", "fine@example.org", Recent(), domain: Domain));
 
-        var all = await RunAsync("dnd", "list", "--domain", Domain, "--json");
+        var all = await RunAsync("dnd", "list", "--domain", Domain, "--all", "--json");
         var locked = await RunAsync("dnd", "list", "--domain", Domain, "--state", "locked", "--json");
         var table = await RunAsync("dnd", "list", "--domain", Domain, "--state", "permanent");
 

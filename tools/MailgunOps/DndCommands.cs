@@ -1,12 +1,13 @@
 using System.CommandLine;
 using MailgunFunctions.Classification;
 using MailgunFunctions.Dnd;
+using MailgunFunctions.Export;
 using MailgunFunctions.MailgunApi;
 using Microsoft.Extensions.Options;
 
 namespace MailgunOps;
 
-/// <summary><c>dnd get|list|enable|forget|stats</c>: the DND store through <see cref="DndStore"/> and <see cref="DndPolicy"/> only.</summary>
+/// <summary><c>dnd get|list|enable|block|forget|stats</c>: the DND store through <see cref="DndStore"/> and <see cref="DndPolicy"/> only.</summary>
 public static class DndCommands
 {
     public static Command Build(OpsRuntime runtime)
@@ -15,6 +16,7 @@ public static class DndCommands
         dnd.Subcommands.Add(Get(runtime));
         dnd.Subcommands.Add(List(runtime));
         dnd.Subcommands.Add(Enable(runtime));
+        dnd.Subcommands.Add(Block(runtime));
         dnd.Subcommands.Add(DndForget.Build(runtime));
         dnd.Subcommands.Add(Stats(runtime));
         return dnd;
@@ -90,7 +92,19 @@ public static class DndCommands
         var state = new Option<string?>("--state") { Description = "Only entries in this state now." };
         state.AcceptOnlyFromAmong("temporary", "permanent", "locked");
         var reason = new Option<string?>("--reason") { Description = "Only entries whose state has this reason (complaint, soft-bounce, soft-bounce-escalation, or the rule of a permanent cause)." };
-        var command = new Command("list", "Stream the entries of a tenant with their state now (JSON Lines with --json).") { tenant, domain, state, reason };
+        var all = new Option<bool>("--all") { Description = "Also entries not in DND now (re-enabled, a temporary DND that ended, activity only)." };
+        var since = new Option<TimeSpan?>("--since")
+        {
+            Description = "Only entries whose DND began this recently: 3d, 12h, 90m.",
+            CustomParser = r => ReplayCommands.ParseSince(r.Tokens.Count > 0 ? r.Tokens[0].Value : "", r),
+        };
+        var limit = new Option<int?>("--limit") { Description = "Print at most this many entries, then how to continue (--continue)." };
+        var from = new Option<string?>("--continue") { Description = "Go on after the last entry of an earlier run (the token it printed)." };
+        var csv = new Option<bool>("--csv") { Description = "CSV (RFC 4180, formula-safe like the exports) instead of the table." };
+        var command = new Command("list", "Stream the tenant's entries in DND with their state now (JSON Lines with --json, CSV with --csv).")
+        {
+            tenant, domain, state, reason, all, since, limit, from, csv,
+        };
         command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             var store = ctx.Get<DndStore>();
@@ -98,36 +112,99 @@ public static class DndCommands
             var now = ctx.Time.GetUtcNow();
             string? wanted = parse.GetValue(state);
             string? wantedReason = parse.GetValue(reason);
-            int[] widths = [40, 10, 28, 20, 20];
-            if (!ctx.Output.Json)
+            bool everything = parse.GetValue(all);
+            DateTimeOffset? begin = parse.GetValue(since) is { } window ? now - window : null;
+            int? max = parse.GetValue(limit);
+            if (max is <= 0)
             {
-                ctx.Output.StreamRow(["ADDRESS", "STATE", "REASON", "SINCE", "UNTIL"], widths);
+                throw new OpsException(ExitCodes.Usage, "--limit must be at least 1");
+            }
+
+            string? after = parse.GetValue(from) is { Length: > 0 } continuation ? Position(continuation) : null;
+            bool asCsv = parse.GetValue(csv);
+            if (asCsv && ctx.Output.Json)
+            {
+                throw new OpsException(ExitCodes.Usage, "--csv and --json: choose one");
+            }
+
+            int[] widths = [40, 10, 28, 20, 20];
+            bool header = false;
+            void Header()
+            {
+                if (!ctx.Output.Json && !header)
+                {
+                    if (asCsv)
+                    {
+                        ctx.Output.Out.Write(SuppressionCsv.Line("address", "state", "reason", "since", "until", "contact_id"));
+                    }
+                    else
+                    {
+                        ctx.Output.StreamRow(["ADDRESS", "STATE", "REASON", "SINCE", "UNTIL"], widths);
+                    }
+
+                    header = true;
+                }
             }
 
             int count = 0;
+            string? last = null, more = null;
+            // The reasons this tenant's entries have now: a --reason none of them has is a typo, not an empty answer.
+            var reasons = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
             var t = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false);
-            await foreach (var entry in store.ListAsync(t.Id, token).ConfigureAwait(false))
+            await foreach (var (entry, position) in store.ListAfterAsync(t.Id, after, token).ConfigureAwait(false))
             {
                 // The stored State column is the state when last written; a temporary DND may have ended since.
                 var status = DndPolicy.Evaluate(entry, now, options);
-                if ((wanted is not null && status.State.ToProductName() != wanted)
-                    || (wantedReason is not null && !string.Equals(status.Reason, wantedReason, StringComparison.OrdinalIgnoreCase)))
+                if (status.State != DndState.None)
+                {
+                    reasons.Add(status.Reason);
+                }
+
+                if ((!everything && status.State == DndState.None)
+                    || (wanted is not null && status.State.ToProductName() != wanted)
+                    || (wantedReason is not null && !string.Equals(status.Reason, wantedReason, StringComparison.OrdinalIgnoreCase))
+                    || (begin is not null && !(status.Since >= begin)))
                 {
                     continue;
                 }
 
+                if (count == max)
+                {
+                    // One more would print: the listing stops here and says how to go on.
+                    more = last;
+                    break;
+                }
+
                 count++;
+                last = position;
                 if (ctx.Output.Json)
                 {
                     ctx.Output.Line(View(entry, status));
                 }
+                else if (asCsv)
+                {
+                    Header();
+                    ctx.Output.Out.Write(SuppressionCsv.Line(entry.Address, status.State.ToProductName(), status.Reason, Output.Time(status.Since), Output.Time(status.Until), entry.Context?.ContactId));
+                }
                 else
                 {
+                    Header();
                     ctx.Output.StreamRow([entry.Address, status.State.ToProductName(), status.Reason, Output.Time(status.Since), Output.Time(status.Until)], widths);
                 }
             }
 
-            if (!ctx.Output.Json)
+            if (wantedReason is not null && more is null && !reasons.Contains(wantedReason))
+            {
+                throw new OpsException(ExitCodes.NotFound,
+                    $"no entry of tenant '{t.Id}' has reason '{wantedReason}' now; reasons it has: {(reasons.Count == 0 ? "none (no entry is in DND)" : string.Join(", ", reasons))}");
+            }
+
+            Header();
+            if (more is not null)
+            {
+                ctx.Output.Progress($"{count} entries; more follow: add --continue {Token(more)}");
+            }
+            else if (!ctx.Output.Json)
             {
                 ctx.Output.Progress($"{count} entries");
             }
@@ -137,70 +214,255 @@ public static class DndCommands
         return command;
     }
 
+    /// <summary>The --continue token of a position: base64url, so a shell passes it as it is.</summary>
+    private static string Token(string position) => System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(position));
+
+    private static string Position(string token)
+    {
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(token.Trim()));
+        }
+        catch (FormatException)
+        {
+            throw new OpsException(ExitCodes.Usage, "--continue: not a token printed by dnd list (copy it whole)");
+        }
+    }
+
     private static Command Enable(OpsRuntime runtime)
     {
-        var address = new Argument<string>("address") { Description = "The contact's email address." };
+        var address = new Argument<string?>("address") { Description = "The contact's email address (or --file for many).", Arity = ArgumentArity.ZeroOrOne };
+        var file = new Option<FileInfo?>("--file") { Description = "Re-enable every address in this file, one a line (blank lines and # comments skipped), with a report per line." };
         var tenant = OpsCommands.Tenant();
         var domain = OpsCommands.Domain(false, "One of the tenant's sending domains; names the tenant when --tenant is not given. Mailgun's lists of every domain of the tenant are cleared.");
         var region = OpsCommands.Region();
-        var note = new Option<string>("--note") { Description = "Why (recorded in the history with the operator).", Required = true };
+        var note = new Option<string>("--note") { Description = "Why (recorded in the history with the operator); with an override, when and how the contact gave consent.", Required = true };
         var overrideComplaint = new Option<bool>("--override-complaint") { Description = "Also clear a complaint lock (an audited admin override)." };
+        var overrideUnsubscribe = new Option<bool>("--override-unsubscribe") { Description = "Also clear the contact's own unsubscribe (the contact asked to get emails again; the note records it)." };
         var actor = OpsCommands.Actor();
-        var command = new Command("enable", "Re-enable an address: checks it, removes it from Mailgun's bounce, unsubscribe and complaint lists, then clears the DND.")
+        var command = new Command("enable", "Re-enable an address: checks it, removes it from Mailgun's bounce, unsubscribe and complaint lists, then clears the DND. An address not in DND is left alone.")
         {
-            address, tenant, domain, region, note, overrideComplaint, actor,
+            address, file, tenant, domain, region, note, overrideComplaint, overrideUnsubscribe, actor,
         };
         command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
-            string a = DndKeys.NormalizeAddress(parse.GetValue(address)!);
-            var resolved = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), parse.GetValue(region), token).ConfigureAwait(false);
-            string d = resolved.Id;
+            string? single = parse.GetValue(address);
+            var list = parse.GetValue(file);
+            if ((single is null) == (list is null))
+            {
+                throw new OpsException(ExitCodes.Usage, "give one address, or --file with one address a line (not both)");
+            }
+
             string why = parse.GetValue(note)!;
-            bool force = parse.GetValue(overrideComplaint);
             if (string.IsNullOrWhiteSpace(why))
             {
                 throw new OpsException(ExitCodes.Usage, "--note must say why the address is re-enabled");
             }
 
+            var resolved = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), parse.GetValue(region), token).ConfigureAwait(false);
+            var overrides = (parse.GetValue(overrideComplaint) ? ReenableOverrides.Complaint : 0) | (parse.GetValue(overrideUnsubscribe) ? ReenableOverrides.Unsubscribe : 0);
             // The Core's flow (the platform's API runs the same): every refusal comes before any change.
             var flow = new DndReenableFlow(ctx.Get<DndStore>(), ctx.Get<MailgunApiClient>(), new MailAddressCheck(ctx.DnsServer));
             string who = OpsCommands.ActorOf(parse.GetValue(actor));
-            ReenableOutcome outcome;
+            if (single is not null)
+            {
+                var outcome = await EnableOneAsync(flow, resolved, single, who, why, overrides, token).ConfigureAwait(false);
+                if (Refusal(outcome, DndKeys.NormalizeAddress(single), resolved.Id) is { } refused)
+                {
+                    throw refused;
+                }
+
+                ReportEnabled(ctx.Output, DndKeys.NormalizeAddress(single), resolved.Id, who, overrides, outcome, line: null);
+                return ExitCodes.Ok;
+            }
+
+            return await EnableFileAsync(ctx, flow, resolved, list!, who, why, overrides, token).ConfigureAwait(false);
+        }, ct));
+        return command;
+    }
+
+    private static async Task<ReenableOutcome> EnableOneAsync(DndReenableFlow flow, MailgunFunctions.Tenants.ResolvedTenant tenant, string address, string who, string why,
+        ReenableOverrides overrides, CancellationToken token)
+    {
+        try
+        {
+            return await flow.EnableAsync(tenant.Tenant, address, who, why, overrides, token).ConfigureAwait(false);
+        }
+        catch (AddressCheckUnavailableException ex)
+        {
+            throw new OpsException(ExitCodes.Remote, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// <c>dnd enable --file</c>: each line through the same flow, a report line for each as it is done (JSON Lines with
+    /// --json). A refused or failed line does not stop the others; storage failing does (what is done is reported).
+    /// </summary>
+    private static async Task<int> EnableFileAsync(OpsContext ctx, DndReenableFlow flow, MailgunFunctions.Tenants.ResolvedTenant tenant, FileInfo file, string who, string why,
+        ReenableOverrides overrides, CancellationToken token)
+    {
+        if (!file.Exists)
+        {
+            throw new OpsException(ExitCodes.Usage, $"--file '{file.FullName}' does not exist");
+        }
+
+        int lineNumber = 0, enabled = 0, clear = 0, problems = 0;
+        foreach (string raw in await File.ReadAllLinesAsync(file.FullName, token).ConfigureAwait(false))
+        {
+            lineNumber++;
+            string text = raw.Trim();
+            if (text.Length == 0 || text.StartsWith('#'))
+            {
+                continue;
+            }
+
+            string a = DndKeys.NormalizeAddress(text);
+            // A line that is no address says so, rather than "no entry" for it.
+            if (MailAddressCheck.SyntaxProblem(text) is { } syntax)
+            {
+                problems++;
+                ReportLine(ctx.Output, lineNumber, a, DndNames.Of(ReenableRefusal.AddressInvalid), syntax);
+                continue;
+            }
+
             try
             {
-                outcome = await flow.EnableAsync(resolved.Tenant, parse.GetValue(address)!, who, why, force, token).ConfigureAwait(false);
+                var outcome = await EnableOneAsync(flow, tenant, text, who, why, overrides, token).ConfigureAwait(false);
+                if (Refusal(outcome, a, tenant.Id) is { } refused)
+                {
+                    problems++;
+                    ReportLine(ctx.Output, lineNumber, a, DndNames.Of(outcome.Refusal), refused.Message);
+                    continue;
+                }
+
+                if (outcome.Refusal == ReenableRefusal.AlreadyClear)
+                {
+                    clear++;
+                }
+                else
+                {
+                    enabled++;
+                }
+
+                ReportEnabled(ctx.Output, a, tenant.Id, who, overrides, outcome, lineNumber);
             }
-            catch (AddressCheckUnavailableException ex)
+            catch (Exception ex) when (ex is OpsException or MailgunApiException)
             {
-                throw new OpsException(ExitCodes.Remote, ex.Message);
+                problems++;
+                ReportLine(ctx.Output, lineNumber, a, "failed", ex.Message);
+            }
+        }
+
+        ctx.Output.Progress($"{enabled} re-enabled, {clear} already clear, {problems} refused or failed (of {enabled + clear + problems} addresses in {file.Name})");
+        return problems == 0 ? ExitCodes.Ok : ExitCodes.Problems;
+    }
+
+    /// <summary>The CLI's words and exit code for a refusal of the flow; null when the flow went ahead (or had nothing to do).</summary>
+    private static OpsException? Refusal(ReenableOutcome outcome, string a, string tenant) => outcome.Refusal switch
+    {
+        ReenableRefusal.NotFound => new OpsException(ExitCodes.NotFound, $"no DND entry for '{a}' in tenant '{tenant}'"),
+        ReenableRefusal.Locked => new OpsException(ExitCodes.Refused,
+            $"'{a}' is locked: the contact complained (marked a message as spam) on {Output.Time(outcome.Status.Since)}. Sending again needs the contact's renewed consent; if you have it, repeat with --override-complaint and a --note naming it."),
+        ReenableRefusal.Unsubscribed => new OpsException(ExitCodes.Refused,
+            $"'{a}' unsubscribed on {Output.Time(outcome.Status.Since)}. Sending again needs the contact's renewed consent; if you have it, repeat with --override-unsubscribe and a --note saying when and how the contact asked."),
+        ReenableRefusal.AddressInvalid or ReenableRefusal.CannotReceiveMail => new OpsException(ExitCodes.Refused, $"refusing to re-enable: {outcome.Problem}"),
+        // A complaint arrived between our check and the write: the store's own rule decides.
+        ReenableRefusal.LockedMeanwhile => new OpsException(ExitCodes.Refused, outcome.Problem!),
+        _ => null,
+    };
+
+    private static void ReportLine(Output output, int line, string address, string outcome, string problem)
+    {
+        if (output.Json)
+        {
+            output.Line(new { line, address, outcome, problem });
+        }
+        else
+        {
+            output.Text($"line {line}: {address}: {outcome}: {problem}");
+        }
+    }
+
+    private static void ReportEnabled(Output output, string a, string tenant, string who, ReenableOverrides overrides, ReenableOutcome outcome, int? line)
+    {
+        bool clear = outcome.Refusal == ReenableRefusal.AlreadyClear;
+        var view = new
+        {
+            line,
+            address = a,
+            tenant,
+            outcome = clear ? "already-clear" : DndNames.Of(outcome.Result!.Outcome),
+            previous = clear ? outcome.Status.State.ToProductName() : outcome.Result!.Previous.State.ToProductName(),
+            current = clear ? outcome.Status.State.ToProductName() : outcome.Result!.Current.State.ToProductName(),
+            mailgunRemoved = outcome.MailgunRemoved,
+            actor = who,
+            overrideComplaint = overrides.HasFlag(ReenableOverrides.Complaint),
+            overrideUnsubscribe = overrides.HasFlag(ReenableOverrides.Unsubscribe),
+        };
+        string prefix = line is { } n ? $"line {n}: " : "";
+        if (output.Json)
+        {
+            // One document for one address; one line per address for a file.
+            if (line is null)
+            {
+                output.Document(view);
+            }
+            else
+            {
+                output.Line(view);
+            }
+        }
+        else if (clear)
+        {
+            output.Text($"{prefix}{a} in {tenant}: already clear ({view.current}): nothing changed, Mailgun not called");
+        }
+        else
+        {
+            output.Text($"{prefix}{a} in {tenant}: {view.previous} -> {view.current} ({view.outcome})");
+            output.Text(prefix + "Mailgun lists: " + string.Join(", ", outcome.MailgunRemoved.Select(p => $"{p.Key} {(p.Value ? "removed" : "not listed")}")));
+        }
+    }
+
+    private static Command Block(OpsRuntime runtime)
+    {
+        var address = new Argument<string>("address") { Description = "The contact's email address." };
+        var tenant = OpsCommands.Tenant();
+        var domain = OpsCommands.Domain(false);
+        var note = new Option<string>("--note") { Description = "The contact's request: when and how they asked (recorded in the history with the operator).", Required = true };
+        var actor = OpsCommands.Actor();
+        var command = new Command("block", "Put an address in DND because the contact asked (permanent, as an unsubscribe: re-enabling it needs --override-unsubscribe).")
+        {
+            address, tenant, domain, note, actor,
+        };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
+        {
+            string given = parse.GetValue(address)!;
+            if (MailAddressCheck.SyntaxProblem(given) is { } syntax)
+            {
+                throw new OpsException(ExitCodes.Refused, $"refusing to block: {syntax}");
             }
 
-            switch (outcome.Refusal)
+            string why = parse.GetValue(note)!;
+            if (string.IsNullOrWhiteSpace(why))
             {
-                case ReenableRefusal.NotFound:
-                    throw new OpsException(ExitCodes.NotFound, $"no DND entry for '{a}' in tenant '{d}'");
-                case ReenableRefusal.Locked:
-                    throw new OpsException(ExitCodes.Refused,
-                        $"'{a}' is locked: the contact complained (marked a message as spam) on {Output.Time(outcome.Status.Since)}. Sending again needs the contact's renewed consent; if you have it, repeat with --override-complaint and a --note naming it.");
-                case ReenableRefusal.AddressInvalid or ReenableRefusal.CannotReceiveMail:
-                    throw new OpsException(ExitCodes.Refused, $"refusing to re-enable: {outcome.Problem}");
-                case ReenableRefusal.LockedMeanwhile:
-                    // A complaint arrived between our check and the write: the store's own rule decides.
-                    throw new OpsException(ExitCodes.Refused, outcome.Problem!);
+                throw new OpsException(ExitCodes.Usage, "--note must say when and how the contact asked");
             }
 
-            var result = outcome.Result!;
-            var removed = outcome.MailgunRemoved;
+            string a = DndKeys.NormalizeAddress(given);
+            var resolved = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false);
+            string who = OpsCommands.ActorOf(parse.GetValue(actor));
+            // The store's versioned write: the change is announced to the platform like any other.
+            var result = await ctx.Get<DndStore>().ApplyAsync(resolved.Id, a, DndChange.ManualBlock(ctx.Time.GetUtcNow(), who, why.Trim()), token).ConfigureAwait(false);
             var view = new
             {
                 address = a,
-                tenant = d,
+                tenant = resolved.Id,
                 outcome = DndNames.Of(result.Outcome),
                 previous = result.Previous.State.ToProductName(),
                 current = result.Current.State.ToProductName(),
-                mailgunRemoved = removed,
+                reason = result.Current.Reason,
+                version = result.Version,
                 actor = who,
-                overrideComplaint = force,
             };
             if (ctx.Output.Json)
             {
@@ -208,8 +470,7 @@ public static class DndCommands
             }
             else
             {
-                ctx.Output.Text($"{a} in {d}: {view.previous} -> {view.current} ({view.outcome})");
-                ctx.Output.Text("Mailgun lists: " + string.Join(", ", removed.Select(p => $"{p.Key} {(p.Value ? "removed" : "not listed")}")));
+                ctx.Output.Text($"{a} in {resolved.Id}: {view.previous} -> {view.current} ({view.reason}, {view.outcome})");
             }
 
             return ExitCodes.Ok;

@@ -18,6 +18,19 @@ public static class ExitCodes
     public const int Storage = 6;
     /// <summary>The command ran but some inputs failed or a check found problems (see the output).</summary>
     public const int Problems = 7;
+
+    /// <summary>What each code means, for the help (the README's table says the same at more length).</summary>
+    public static IReadOnlyList<(int Code, string Meaning)> Meanings { get; } =
+    [
+        (Ok, "done"),
+        (Usage, "the command line is wrong (unknown command or option, missing or bad value)"),
+        (NotFound, "not found (no entry, tenant, domain or message; no entry with that reason)"),
+        (Refused, "refused by a rule (complaint lock or unsubscribe without override, address that takes no mail)"),
+        (Configuration, "configuration missing or invalid (names the setting)"),
+        (Remote, "Mailgun's API or DNS failed"),
+        (Storage, "storage failed (unreachable, authentication failed)"),
+        (Problems, "ran, but some inputs failed or a check found problems"),
+    ];
 }
 
 /// <summary>A failure the operator can act on: printed as is, with its exit code.</summary>

@@ -28,6 +28,11 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
     public Option<bool> Json { get; } = new("--json") { Description = "JSON output: one document, or JSON Lines for streams.", Recursive = true };
     public Option<string?> DnsServer { get; } = new("--dns-server") { Description = "DNS resolver as ip[:port] (default: the system's).", Recursive = true };
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log the Core's structured logs to stderr.", Recursive = true };
+    public Option<string?> MailgunBaseUrl { get; } = new("--mailgun-base-url")
+    {
+        Description = "Mailgun's API base URL for both regions in this run, e.g. a staging endpoint or a local fake (default: MailgunApi__UsBaseUrl/EuBaseUrl, else Mailgun's).",
+        Recursive = true,
+    };
 
     public TextWriter Stdout { get; } = stdout;
     public TextWriter Stderr { get; } = stderr;
@@ -51,77 +56,75 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
         }
         catch (OpsException ex)
         {
-            Error(ex.Message);
-            return ex.ExitCode;
+            return Error(output, ex.ExitCode, ex.Message);
         }
         catch (TenantOperationException ex)
         {
-            Error(ex.Message);
-            return ex.Problem switch
+            return Error(output, ex.Problem switch
             {
                 TenantProblem.Invalid => ExitCodes.Usage,
                 TenantProblem.NotFound or TenantProblem.DomainUnknown => ExitCodes.NotFound,
                 TenantProblem.DomainTaken or TenantProblem.Refused => ExitCodes.Refused,
                 _ => ExitCodes.Remote,
-            };
+            }, ex.Message);
         }
         catch (Exception ex) when (ex is DomainTakenException or TenantChangedException or WebhooksFullException)
         {
-            Error(ex.Message);
-            return ExitCodes.Refused;
+            return Error(output, ExitCodes.Refused, ex.Message);
         }
         catch (OptionsValidationException ex)
         {
-            Error("configuration: " + string.Join(" ", ex.Failures));
-            return ExitCodes.Configuration;
+            return Error(output, ExitCodes.Configuration, "configuration: " + string.Join(" ", ex.Failures));
         }
         catch (SecretUnreadableException ex)
         {
-            Error("configuration: a registry secret does not open: " + ex.Message);
-            return ExitCodes.Configuration;
+            return Error(output, ExitCodes.Configuration, "configuration: a registry secret does not open: " + ex.Message);
         }
         catch (MailgunApiException ex) when (ex.IsMissingApiKey)
         {
-            Error("configuration: " + ex.Message);
-            return ExitCodes.Configuration;
+            return Error(output, ExitCodes.Configuration, "configuration: " + ex.Message);
         }
         catch (MailgunApiException ex)
         {
-            Error("Mailgun: " + ex.Message);
-            return ExitCodes.Remote;
+            return Error(output, ExitCodes.Remote, "Mailgun: " + ex.Message);
         }
         catch (MailgunFunctions.Export.SuppressionExportException ex)
         {
             // The export goes on with the other lists when one fails, then reports them all.
-            Error("export: " + ex.Message + " " + string.Join(" ", ex.InnerExceptions.Select(i => i.Message)));
-            return ex.InnerExceptions.All(i => i is MailgunApiException) ? ExitCodes.Remote : ExitCodes.Storage;
+            return Error(output, ex.InnerExceptions.All(i => i is MailgunApiException) ? ExitCodes.Remote : ExitCodes.Storage, "export: " + ex.Message + " " + string.Join(" ", ex.InnerExceptions.Select(i => i.Message)));
         }
         catch (DnsResponseException ex)
         {
-            Error("DNS: " + ex.Message);
-            return ExitCodes.Remote;
+            return Error(output, ExitCodes.Remote, "DNS: " + ex.Message);
         }
         catch (Exception ex) when (ex is RequestFailedException { Status: 403 } or AggregateException { InnerException: RequestFailedException { Status: 403 } })
         {
             // A wrong account key (or a SAS or identity without rights): the SDK says only "Service request failed".
-            Error($"storage: authentication failed (403): the storage account refused the key or identity in {StorageNames.ConnectionSetting} (--storage); check its AccountKey or role assignments");
-            return ExitCodes.Storage;
+            return Error(output, ExitCodes.Storage, $"storage: authentication failed (403): the storage account refused the key or identity in {StorageNames.ConnectionSetting} (--storage); check its AccountKey or role assignments");
         }
         catch (Exception ex) when (ex is RequestFailedException or AggregateException { InnerException: RequestFailedException or HttpRequestException })
         {
             // The Azure SDK reports a storage that cannot be reached as an AggregateException of its attempts.
-            Error("storage: " + FirstLine((ex is AggregateException { InnerException: { } inner } ? inner : ex).Message));
-            return ExitCodes.Storage;
+            return Error(output, ExitCodes.Storage, "storage: " + FirstLine((ex is AggregateException { InnerException: { } inner } ? inner : ex).Message));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            Error("cancelled");
-            return ExitCodes.Usage;
+            return Error(output, ExitCodes.Usage, "cancelled");
         }
     }
 
-    /// <summary>Every error line goes through here: URLs in it are masked (Mailgun may echo a webhook URL with its function key).</summary>
-    private void Error(string message) => Stderr.WriteLine("error: " + UrlMask.InText(message));
+    /// <summary>
+    /// Every error goes through here: one line <c>error: ...</c>, or under <c>--json</c> one JSON object
+    /// <c>{"error": "...", "exitCode": N}</c>, both on stderr. URLs in it are masked (Mailgun may echo a webhook URL with its function key).
+    /// </summary>
+    private int Error(Output output, int exitCode, string message)
+    {
+        string masked = UrlMask.InText(message);
+        Stderr.WriteLine(output.Json
+            ? new Newtonsoft.Json.Linq.JObject { ["error"] = masked, ["exitCode"] = exitCode }.ToString(Newtonsoft.Json.Formatting.None)
+            : "error: " + masked);
+        return exitCode;
+    }
 
     private ServiceProvider BuildServices(ParseResult parse, IDictionary<string, string?>? settings)
     {
@@ -133,6 +136,17 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
         if (parse.GetValue(ApiKey) is { Length: > 0 } apiKey)
         {
             values[$"{MailgunOptions.Section}:{nameof(MailgunOptions.ApiKey)}"] = apiKey;
+        }
+
+        if (parse.GetValue(MailgunBaseUrl) is { Length: > 0 } baseUrl)
+        {
+            if (!Uri.TryCreate(baseUrl.Trim(), UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+            {
+                throw new OpsException(ExitCodes.Usage, $"--mailgun-base-url '{baseUrl}' is not an absolute http(s) URL, e.g. https://api.mailgun.net or http://127.0.0.1:5080");
+            }
+
+            values[$"{MailgunApiOptions.Section}:{nameof(MailgunApiOptions.UsBaseUrl)}"] = url.AbsoluteUri;
+            values[$"{MailgunApiOptions.Section}:{nameof(MailgunApiOptions.EuBaseUrl)}"] = url.AbsoluteUri;
         }
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

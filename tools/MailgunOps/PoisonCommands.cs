@@ -85,10 +85,18 @@ public static class PoisonCommands
         var id = new Argument<string?>("id") { Description = "The message id (from 'poison list').", Arity = ArgumentArity.ZeroOrOne };
         var all = new Option<bool>("--all") { Description = "Every message of the selected queue(s)." };
         var queue = QueueOption();
+        var yes = new Option<bool>("--yes") { Description = "Confirms --all: every poison message of the selected queue(s) is deleted for good." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Lists what would be discarded; changes nothing." };
         var command = new Command(verb, description) { id, queue };
         if (verb != "show")
         {
             command.Options.Add(all);
+        }
+
+        if (verb == "discard")
+        {
+            command.Options.Add(yes);
+            command.Options.Add(dryRun);
         }
 
         command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
@@ -98,6 +106,14 @@ public static class PoisonCommands
             if (wanted is null == !every)
             {
                 throw new OpsException(ExitCodes.Usage, verb == "show" ? "give the message id" : "give a message id or --all (not both)");
+            }
+
+            // Discarding a whole queue cannot be undone: it is asked for twice, or looked at first.
+            bool dry = verb == "discard" && parse.GetValue(dryRun);
+            if (verb == "discard" && every && !dry && !parse.GetValue(yes))
+            {
+                throw new OpsException(ExitCodes.Usage,
+                    $"poison discard --all deletes every message of {string.Join(" and ", Selected(parse.GetValue(queue)).Select(q => q.Poison))} for good: add --yes to confirm, or see what it would delete with --dry-run");
             }
 
             var clients = ctx.Get<StorageClients>();
@@ -112,7 +128,11 @@ public static class PoisonCommands
                     foreach (var message in chosen)
                     {
                         var view = PoisonView.Of(q.Name, message);
-                        if (verb == "show")
+                        if (dry)
+                        {
+                            Report(ctx.Output, "would-discard", view);
+                        }
+                        else if (verb == "show")
                         {
                             string original = await OriginalAsync(clients, view, token).ConfigureAwait(false);
                             Show(ctx.Output, view with { Original = original });
@@ -137,7 +157,7 @@ public static class PoisonCommands
                 }
                 finally
                 {
-                    await ReleaseAsync(poisonQueue, verb == "show" ? messages : messages.Except(chosen).ToList(), token).ConfigureAwait(false);
+                    await ReleaseAsync(poisonQueue, verb == "show" || dry ? messages : messages.Except(chosen).ToList(), token).ConfigureAwait(false);
                 }
             }
 
@@ -148,7 +168,7 @@ public static class PoisonCommands
 
             if (!ctx.Output.Json && verb != "show")
             {
-                ctx.Output.Progress($"{done} message(s) {(verb == "requeue" ? "requeued" : "discarded")}");
+                ctx.Output.Progress($"{done} message(s) {(dry ? "would be discarded (dry run: nothing changed)" : verb == "requeue" ? "requeued" : "discarded")}");
             }
 
             return ExitCodes.Ok;

@@ -19,6 +19,8 @@ public static class Program
         var runtime = new OpsRuntime(stdout, stderr, overrides, stdin, interactive);
         var root = OpsCommands.Build(runtime);
         var parsed = root.Parse(args);
-        return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken).ConfigureAwait(false);
+        // A command line with errors may not parse --json itself: its presence decides how the error is written.
+        bool json = args.Contains("--json", StringComparer.Ordinal);
+        return await OpsHelp.InvokeAsync(root, parsed, json, stdout, stderr, cancellationToken).ConfigureAwait(false);
     }
 }

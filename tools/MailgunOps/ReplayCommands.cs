@@ -108,7 +108,8 @@ public static class ReplayCommands
         return command;
     }
 
-    private static TimeSpan ParseSince(string text, System.CommandLine.Parsing.ArgumentResult result)
+    /// <summary>"3d", "12h", "90m" (also for <c>dnd list --since</c>).</summary>
+    internal static TimeSpan ParseSince(string text, System.CommandLine.Parsing.ArgumentResult result)
     {
         string t = text.Trim().ToLowerInvariant();
         if (t.Length >= 2 && double.TryParse(t[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out double n) && n > 0)

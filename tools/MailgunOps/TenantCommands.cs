@@ -184,6 +184,8 @@ public static class TenantCommands
                     appUrl = t.AppUrl?.AbsoluteUri,
                     notificationUrl = t.Notifications?.Url is { } nu ? UrlMask.Mask(nu) : null,
                     notificationSecret = string.IsNullOrEmpty(t.Notifications?.Secret) ? "not set" : "set",
+                    brandName = t.BrandName,
+                    brandLogoUrl = t.BrandLogoUrl?.AbsoluteUri,
                     eventsUrl = events is null ? null : UrlMask.Mask(events.AbsoluteUri + "?code=<function key>"),
                     inboundUrl = inbound is null ? null : UrlMask.Mask(inbound.AbsoluteUri + "?code=<function key>"),
                     fromSettings = t.IsImplicit,
@@ -210,6 +212,8 @@ public static class TenantCommands
             o.Text($"parent account:  {t.ParentAccount ?? "none (only its own keys verify)"}");
             o.Text($"mailgun account: {t.MailgunAccountId ?? "not set"}");
             o.Text($"app url:         {t.AppUrl?.AbsoluteUri ?? "not set"}");
+            o.Text($"brand:           {(t.BrandName is { Length: > 0 } brand ? brand : $"not set (the unsubscribe page shows '{t.Brand}')")}");
+            o.Text($"brand logo:      {t.BrandLogoUrl?.AbsoluteUri ?? "not set"}");
             o.Text($"notifications:   {(t.Notifications?.Url is { } notify ? UrlMask.Mask(notify) + (string.IsNullOrEmpty(t.Notifications.Secret) ? " (no secret: nothing is sent)" : " (secret set)") : "off (docs/change-feed.md; tenant set --notification-url)")}");
             if (events is not null)
             {
@@ -241,10 +245,15 @@ public static class TenantCommands
         };
         var notificationSecretFile = SecretInput.FileOption("--notification-secret-file",
             $"File holding the secret that signs this tenant's notifications (at least {NotificationOptionsValidator.MinimumSecretLength} characters; required with a first --notification-url). Never printed.");
-        var actor = OpsCommands.Actor();
-        var command = new Command("set", "Change a tenant's display name, parent account, Mailgun account id, app URL or change-notification endpoint (audited; secrets never shown).")
+        var brandName = new Option<string?>("--brand-name")
         {
-            tenant, name, parent, accountId, appUrl, notificationUrl, notificationSecretFile, actor,
+            Description = $"The brand contacts recognise, shown on the unsubscribe page (at most {TenantBrand.MaxNameLength} characters; 'none': the display name).",
+        };
+        var brandLogoUrl = new Option<string?>("--brand-logo-url") { Description = "An https URL of the brand's logo for the unsubscribe page; 'none' to remove it." };
+        var actor = OpsCommands.Actor();
+        var command = new Command("set", "Change a tenant's display name, parent account, Mailgun account id, app URL, change-notification endpoint or unsubscribe-page brand (audited; secrets never shown).")
+        {
+            tenant, name, parent, accountId, appUrl, notificationUrl, notificationSecretFile, brandName, brandLogoUrl, actor,
         };
         command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
@@ -271,6 +280,9 @@ public static class TenantCommands
             {
                 throw new OpsException(ExitCodes.Usage, $"--notification-secret-file: the secret must have at least {NotificationOptionsValidator.MinimumSecretLength} characters");
             }
+
+            var (brandChange, newBrand) = Clearable(parse.GetValue(brandName), "--brand-name", TenantBrand.NameProblem);
+            var (logoChange, newLogo) = Clearable(parse.GetValue(brandLogoUrl), "--brand-logo-url", TenantBrand.LogoUrlProblem);
             var result = await ctx.Get<TenantConnection>().UpdateAsync(Id(parse.GetValue(tenant)), t => t with
             {
                 DisplayName = newName?.Trim() ?? t.DisplayName,
@@ -278,6 +290,8 @@ public static class TenantCommands
                 MailgunAccountId = newAccount is null ? t.MailgunAccountId : newAccount.Trim() is "none" or "" ? null : newAccount.Trim(),
                 AppUrl = app ?? t.AppUrl,
                 Notifications = Notifications(t, stopNotifications, newNotificationUrl, newSecret),
+                BrandName = brandChange ? newBrand : t.BrandName,
+                BrandLogoUrl = logoChange ? (newLogo is null ? null : new Uri(newLogo)) : t.BrandLogoUrl,
             }, OpsCommands.ActorOf(parse.GetValue(actor)), token).ConfigureAwait(false);
             if (ctx.Output.Json)
             {
@@ -291,6 +305,26 @@ public static class TenantCommands
             return ExitCodes.Ok;
         }, ct));
         return command;
+    }
+
+    /// <summary>
+    /// An optional setting of <c>tenant set</c>: not given (no change), 'none' (cleared), or a value <paramref name="problem"/>
+    /// accepts (trimmed); anything else is a usage error naming the option.
+    /// </summary>
+    private static (bool Change, string? Value) Clearable(string? given, string option, Func<string?, string?> problem)
+    {
+        if (given is null)
+        {
+            return (false, null);
+        }
+
+        string value = given.Trim();
+        if (value is "none")
+        {
+            return (true, null);
+        }
+
+        return problem(value) is { } why ? throw new OpsException(ExitCodes.Usage, $"{option}: {why}") : (true, value);
     }
 
     /// <summary>A tenant's notification settings after <c>tenant set</c>: a URL needs a secret (given now or kept from before).</summary>

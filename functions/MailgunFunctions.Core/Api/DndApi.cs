@@ -139,7 +139,8 @@ public sealed class DndApi
     /// <c>POST /api/dnd/{tenant}/{address}/enable</c> with <c>{"operator": "...", "note": "...", "overrideComplaint": false}</c>:
     /// the re-enable flow (<see cref="DndReenableFlow"/>), recorded as <c>api:&lt;operator&gt;</c> with the note. A locked
     /// (complaint) address is refused (409) unless <c>overrideComplaint</c> is true: an audited override, which the operator
-    /// and the note name.
+    /// and the note name; an address the contact unsubscribed likewise needs <c>overrideUnsubscribe</c> (409 "unsubscribed").
+    /// An address not in DND is answered 200 "already-clear" with nothing changed and Mailgun not called.
     /// </summary>
     public Task<ApiResponse> EnableAsync(string? tenant, string? address, Stream body, long? contentLength, string? contentType, string path, CancellationToken cancellationToken) =>
         GuardAsync("POST", path, tenant, async () =>
@@ -178,7 +179,8 @@ public sealed class DndApi
             ReenableOutcome outcome;
             try
             {
-                outcome = await _reenable.EnableAsync(resolved.Tenant, a, "api:" + request!.Operator, request.Note, request.OverrideComplaint, cancellationToken).ConfigureAwait(false);
+                outcome = await _reenable.EnableAsync(resolved.Tenant, a, "api:" + request!.Operator, request.Note,
+                    (request.OverrideComplaint ? ReenableOverrides.Complaint : 0) | (request.OverrideUnsubscribe ? ReenableOverrides.Unsubscribe : 0), cancellationToken).ConfigureAwait(false);
             }
             catch (AddressCheckUnavailableException ex)
             {
@@ -196,6 +198,19 @@ public sealed class DndApi
             var refused = outcome.Refusal switch
             {
                 ReenableRefusal.None => null,
+                ReenableRefusal.AlreadyClear => ApiResponse.Ok(new JObject
+                {
+                    ["tenant"] = id,
+                    ["address"] = DndKeys.NormalizeAddress(a),
+                    ["outcome"] = "already-clear",
+                    ["previous"] = DndNames.Of(outcome.Status.State),
+                    ["current"] = DndNames.Of(outcome.Status.State),
+                    ["mailgunRemoved"] = new JObject(),
+                    ["operator"] = request.Operator,
+                }),
+                ReenableRefusal.Unsubscribed => ApiResponse.Problem(409, "unsubscribed", "The contact unsubscribed",
+                    outcome.Problem! + " Send overrideUnsubscribe: true with the operator and a note naming the consent.", path,
+                    new JObject { ["unsubscribedAt"] = Time(outcome.Status.Since) }),
                 ReenableRefusal.NotFound => ApiResponse.Problem(404, "entry-not-found", "No DND entry for the address", outcome.Problem!, path),
                 ReenableRefusal.Locked or ReenableRefusal.LockedMeanwhile => ApiResponse.Problem(409, "locked-complaint", "The address is locked by a spam complaint",
                     outcome.Problem! + " Send overrideComplaint: true with the operator and a note naming the consent.", path,
@@ -222,10 +237,11 @@ public sealed class DndApi
                 ["mailgunRemoved"] = JObject.FromObject(outcome.MailgunRemoved),
                 ["operator"] = request.Operator,
                 ["overrideComplaint"] = request.OverrideComplaint,
+                ["overrideUnsubscribe"] = request.OverrideUnsubscribe,
             });
         });
 
-    private sealed record EnableRequest(string Operator, string Note, bool OverrideComplaint);
+    private sealed record EnableRequest(string Operator, string Note, bool OverrideComplaint, bool OverrideUnsubscribe);
 
     private static async Task<(EnableRequest? Request, string? Problem)> ReadEnableAsync(Stream body, CancellationToken cancellationToken)
     {
@@ -283,18 +299,18 @@ public sealed class DndApi
             return (null, invalid);
         }
 
-        bool overrideComplaint = false;
-        if (json["overrideComplaint"] is { } flag && flag.Type != JTokenType.Null)
+        bool? Flag(string name) => json[name] is not { } flag || flag.Type == JTokenType.Null ? false : flag.Type == JTokenType.Boolean ? (bool)flag : null;
+        if (Flag("overrideComplaint") is not { } overrideComplaint)
         {
-            if (flag.Type != JTokenType.Boolean)
-            {
-                return (null, "'overrideComplaint' must be true or false");
-            }
-
-            overrideComplaint = (bool)flag;
+            return (null, "'overrideComplaint' must be true or false");
         }
 
-        return (new EnableRequest(op!, note!, overrideComplaint), null);
+        if (Flag("overrideUnsubscribe") is not { } overrideUnsubscribe)
+        {
+            return (null, "'overrideUnsubscribe' must be true or false");
+        }
+
+        return (new EnableRequest(op!, note!, overrideComplaint, overrideUnsubscribe), null);
     }
 
     /// <summary>

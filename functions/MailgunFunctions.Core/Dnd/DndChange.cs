@@ -196,6 +196,13 @@ public sealed record DndChange
     public static DndChange AdminOverride(DateTimeOffset at, string actor, string reason) => Operator(DndChangeKind.AdminOverride, at, actor, reason, "admin-override");
 
     /// <summary>
+    /// A DND an operator sets because the contact asked (by phone, by letter): permanent, with the contact's unsubscribe
+    /// as its category, so sending again needs the same consent as after any unsubscribe.
+    /// </summary>
+    public static DndChange ManualBlock(DateTimeOffset at, string actor, string reason) =>
+        Operator(DndChangeKind.PermanentCause, at, actor, reason, "manual-block") with { Category = BounceCategory.Unsubscribe };
+
+    /// <summary>
     /// An unsubscribe through the platform's own link. <paramref name="reference"/> identifies the click (for
     /// example the link token) so a repeated click is one change.
     /// </summary>

@@ -20,6 +20,14 @@ public static class DndPolicy
     public const string EscalationReason = "soft-bounce-escalation";
     public const string SoftBounceReason = "soft-bounce";
 
+    /// <summary>
+    /// Whether the contact's own unsubscribe (Mailgun's list or event, the platform's link, a reply asking for it) is what
+    /// keeps the address in DND now: sending again then needs the contact's consent, as a complaint does.
+    /// </summary>
+    public static bool IsUnsubscribed(DndEntry? entry, DndStatus status) =>
+        status.State == DndState.Permanent && entry?.LatestPermanentCause is { } cause && cause.At == status.Since && cause.Label == status.Reason
+        && cause.Detail == DndNames.Of(Classification.BounceCategory.Unsubscribe);
+
     public static DndStatus Evaluate(DndEntry entry, DateTimeOffset now, DndOptions options)
     {
         ArgumentNullException.ThrowIfNull(entry);

@@ -197,6 +197,27 @@ public sealed partial class DndStore
         }
     }
 
+    /// <summary>
+    /// The entries of a tenant in key order, each with its position, starting after <paramref name="after"/> (a position
+    /// this method gave): an operator's listing can stop after some rows and go on later from where it stopped, reading
+    /// nothing before that point. Pages are read as they are consumed, so the first rows come after one request.
+    /// </summary>
+    public async IAsyncEnumerable<(DndEntry Entry, string Position)> ListAfterAsync(string tenant, string? after, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        foreach (string range in DndChangeLog.EntryRangeFilters(DndKeys.TenantKey(tenant)))
+        {
+            string filter = after is null ? range : $"({range}) and {TableClient.CreateQueryFilter($"RowKey gt {after}")}";
+            await foreach (var e in _entries.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                if (!DndKeys.IsErasedRow(e.RowKey))
+                {
+                    yield return (DndEntryCodec.FromEntity(e), e.RowKey);
+                }
+            }
+        }
+    }
+
     /// <summary>Every entry of every tenant (a full table scan, all pages): for exports, not for lookups.</summary>
     public async IAsyncEnumerable<DndEntry> ListAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -40,6 +40,32 @@ public sealed class PlatformUnsubscribeService(DndStore store, TenantDirectory t
     }
 
     /// <summary>
+    /// The brand the page names: the tenant's brand name (else its display name, else its first domain) and logo from the
+    /// registry. A link whose tenant the registry does not know (yet, or any more) names what the link carries.
+    /// </summary>
+    public async Task<UnsubscribeBrand> BrandAsync(UnsubscribeRequest request, CancellationToken cancellationToken)
+    {
+        string tenant = await TenantOfAsync(request, cancellationToken).ConfigureAwait(false);
+        return (await tenants.FindAsync(tenant, cancellationToken).ConfigureAwait(false))?.Tenant is { } found
+            ? new UnsubscribeBrand(found.Brand, found.BrandLogoUrl)
+            : new UnsubscribeBrand(request.Tenant);
+    }
+
+    /// <summary>
+    /// Whether the address is unsubscribed already, by the same rule a click uses to change nothing: the page then says
+    /// so (with the undo) instead of asking again.
+    /// </summary>
+    public async Task<bool> IsUnsubscribedAsync(UnsubscribeRequest request, CancellationToken cancellationToken)
+    {
+        string tenant = await TenantOfAsync(request, cancellationToken).ConfigureAwait(false);
+        var (_, status) = await store.GetStatusAsync(tenant, request.Address, cancellationToken).ConfigureAwait(false);
+        return CoversUnsubscribe(status.State);
+    }
+
+    /// <summary>A permanent or locked DND already does all an unsubscribe would.</summary>
+    private static bool CoversUnsubscribe(DndState state) => state >= DndState.Permanent;
+
+    /// <summary>
     /// Unsubscribes at once. Idempotent in effect: when the address is already in permanent or locked DND, a click
     /// (or a mailbox provider's repeated one-click POST) changes nothing and writes no history.
     /// </summary>
@@ -47,7 +73,7 @@ public sealed class PlatformUnsubscribeService(DndStore store, TenantDirectory t
     {
         string tenant = await TenantOfAsync(request, cancellationToken).ConfigureAwait(false);
         var (_, status) = await store.GetStatusAsync(tenant, request.Address, cancellationToken).ConfigureAwait(false);
-        if (status.State >= DndState.Permanent)
+        if (CoversUnsubscribe(status.State))
         {
             return LinkOutcome.AlreadyUnsubscribed;
         }

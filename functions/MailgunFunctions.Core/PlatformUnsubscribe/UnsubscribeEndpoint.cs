@@ -6,7 +6,7 @@ namespace MailgunFunctions.PlatformUnsubscribe;
 
 /// <summary>
 /// What the unsubscribe functions answer, without the Functions host: GET shows a page and never changes anything
-/// (link scanners only GET); POST with RFC 8058's <c>List-Unsubscribe=One-Click</c> (mailbox providers) or the page's
+/// (link scanners only GET), in the browser's language with the tenant's brand; POST with RFC 8058's <c>List-Unsubscribe=One-Click</c> (mailbox providers) or the page's
 /// button unsubscribes; POST .../undo resubscribes. Bad tokens get a friendly page, storage failures a 503 page.
 /// </summary>
 public sealed partial class UnsubscribeEndpoint(UnsubscribeTokenCodec codec, PlatformUnsubscribeService service, ILogger<UnsubscribeEndpoint> logger)
@@ -14,13 +14,37 @@ public sealed partial class UnsubscribeEndpoint(UnsubscribeTokenCodec codec, Pla
     /// <summary>The one-click body is 26 bytes and the page's form a few more: anything larger is not ours.</summary>
     public const int MaxFormBytes = 4096;
 
-    public HtmlPage Show(string? token, string linkPath) =>
-        Read(token, out var request) ?? UnsubscribePages.Confirm(request!, linkPath);
+    /// <summary>
+    /// The page for a GET: the question, or (reopened after unsubscribing) that it is done, with the undo. Reads only;
+    /// <paramref name="acceptLanguage"/> picks the language.
+    /// </summary>
+    public async Task<HtmlPage> ShowAsync(string? token, string linkPath, string? acceptLanguage, CancellationToken cancellationToken)
+    {
+        var texts = UnsubscribeTexts.For(acceptLanguage);
+        if (Read(token, texts, out var request) is { } invalid)
+        {
+            return invalid;
+        }
+
+        try
+        {
+            var brand = await service.BrandAsync(request!, cancellationToken).ConfigureAwait(false);
+            return await service.IsUnsubscribedAsync(request!, cancellationToken).ConfigureAwait(false)
+                ? UnsubscribePages.AlreadyUnsubscribed(texts, request!, brand, linkPath)
+                : UnsubscribePages.Confirm(texts, request!, brand, linkPath);
+        }
+        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
+        {
+            StorageFailed(logger, ex);
+            return UnsubscribePages.Unavailable(texts);
+        }
+    }
 
     /// <summary>Returns the page to show, or for a one-click POST a plain 200 (<see cref="HtmlPage.Html"/> empty).</summary>
-    public async Task<HtmlPage> PostAsync(string? token, string? formBody, string linkPath, CancellationToken cancellationToken)
+    public async Task<HtmlPage> PostAsync(string? token, string? formBody, string linkPath, string? acceptLanguage, CancellationToken cancellationToken)
     {
-        if (Read(token, out var request) is { } invalid)
+        var texts = UnsubscribeTexts.For(acceptLanguage);
+        if (Read(token, texts, out var request) is { } invalid)
         {
             return invalid;
         }
@@ -30,44 +54,47 @@ public sealed partial class UnsubscribeEndpoint(UnsubscribeTokenCodec codec, Pla
         bool button = form.TryGetValue("action", out var action) && action.ToString() == "unsubscribe";
         if (!oneClick && !button)
         {
-            return UnsubscribePages.BadRequest();
+            return UnsubscribePages.BadRequest(texts);
         }
 
         try
         {
+            // The brand is read before the change, so a registry that cannot be read answers 503 with nothing changed.
+            var brand = oneClick ? null : await service.BrandAsync(request!, cancellationToken).ConfigureAwait(false);
             var outcome = await service.UnsubscribeAsync(request!, token!, cancellationToken).ConfigureAwait(false);
             Unsubscribed(logger, request!.Tenant, oneClick ? "one-click" : "page", outcome);
+            return oneClick ? new HtmlPage(200, "") : UnsubscribePages.Done(texts, request, brand!, linkPath);
         }
         catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
         {
             StorageFailed(logger, ex);
-            return UnsubscribePages.Unavailable();
+            return UnsubscribePages.Unavailable(texts);
         }
-
-        return oneClick ? new HtmlPage(200, "") : UnsubscribePages.Done(request!, linkPath);
     }
 
-    public async Task<HtmlPage> UndoAsync(string? token, string linkPath, CancellationToken cancellationToken)
+    public async Task<HtmlPage> UndoAsync(string? token, string linkPath, string? acceptLanguage, CancellationToken cancellationToken)
     {
-        if (Read(token, out var request) is { } invalid)
+        var texts = UnsubscribeTexts.For(acceptLanguage);
+        if (Read(token, texts, out var request) is { } invalid)
         {
             return invalid;
         }
 
         try
         {
+            var brand = await service.BrandAsync(request!, cancellationToken).ConfigureAwait(false);
             var outcome = await service.UndoAsync(request!, token!, cancellationToken).ConfigureAwait(false);
             Resubscribe(logger, request!.Tenant, outcome);
-            return outcome == LinkOutcome.StillBlocked ? UnsubscribePages.StillBlocked(request) : UnsubscribePages.Resubscribed(request, linkPath);
+            return outcome == LinkOutcome.StillBlocked ? UnsubscribePages.StillBlocked(texts, request, brand) : UnsubscribePages.Resubscribed(texts, request, brand, linkPath);
         }
         catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
         {
             StorageFailed(logger, ex);
-            return UnsubscribePages.Unavailable();
+            return UnsubscribePages.Unavailable(texts);
         }
     }
 
-    private HtmlPage? Read(string? token, out UnsubscribeRequest? request)
+    private HtmlPage? Read(string? token, UnsubscribeTexts texts, out UnsubscribeRequest? request)
     {
         var problem = codec.TryRead(token, out request);
         if (problem == TokenProblem.None)
@@ -76,7 +103,7 @@ public sealed partial class UnsubscribeEndpoint(UnsubscribeTokenCodec codec, Pla
         }
 
         BadToken(logger, problem);
-        return problem == TokenProblem.UnknownKey ? UnsubscribePages.Expired() : UnsubscribePages.Invalid();
+        return problem == TokenProblem.UnknownKey ? UnsubscribePages.Expired(texts) : UnsubscribePages.Invalid(texts);
     }
 
     [LoggerMessage(4001, LogLevel.Information, "Platform unsubscribe for tenant {Tenant} by {Channel}: {Outcome}")]

@@ -1,5 +1,6 @@
-using System.Net;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 
 namespace MailgunFunctions.PlatformUnsubscribe;
 
@@ -8,90 +9,102 @@ public sealed record HtmlPage(int StatusCode, string Html)
 {
     /// <summary>
     /// Personal pages must not be cached by browsers or proxies, framed (clickjacking the confirm button), or run
-    /// anything: the pages are plain HTML with one inline style and forms that post back to this site.
+    /// anything: the pages are plain HTML with one inline style, forms that post back to this site, and at most the
+    /// tenant's logo from an https URL (no referrer is sent, so the logo's host never sees the link).
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> SecurityHeaders = new Dictionary<string, string>
     {
         ["Cache-Control"] = "no-store",
         ["Pragma"] = "no-cache",
-        ["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ["X-Frame-Options"] = "DENY",
         ["X-Content-Type-Options"] = "nosniff",
         ["Referrer-Policy"] = "no-referrer",
     };
 }
 
-/// <summary>The pages people see: readable on a phone, usable without JavaScript, one clear button each.</summary>
+/// <summary>The brand a contact recognises on the page: the tenant's brand name and, when set, its logo (https only).</summary>
+public sealed record UnsubscribeBrand(string Name, Uri? Logo = null);
+
+/// <summary>
+/// The pages people see: readable on a phone, usable without JavaScript, one clear button each, in the language the
+/// browser asks for (<see cref="UnsubscribeTexts.For"/>). Every text and value is HTML-encoded.
+/// </summary>
 public static class UnsubscribePages
 {
-    public static HtmlPage Confirm(UnsubscribeRequest request, string linkPath) => new(200, Layout(
-        "Unsubscribe",
+    public static HtmlPage Confirm(UnsubscribeTexts t, UnsubscribeRequest request, UnsubscribeBrand brand, string linkPath) => new(200, Layout(
+        t, t.ConfirmTitle, brand,
         $"""
-        <h1>Unsubscribe?</h1>
-        <p>Stop emails from <strong>{Encode(request.Tenant)}</strong> to <strong>{Encode(MaskAddress(request.Address))}</strong>.</p>
+        <h1>{Encode(t.ConfirmHeading)}</h1>
+        <p>{Fill(t.ConfirmText, request, brand)}</p>
         <form method="post" action="{Encode(linkPath)}">
           <input type="hidden" name="action" value="unsubscribe">
-          <button type="submit" id="confirm">Unsubscribe</button>
+          <button type="submit" id="confirm">{Encode(t.ConfirmButton)}</button>
         </form>
-        <p class="small">Nothing changes until you press the button.</p>
+        <p class="small">{Encode(t.ConfirmNote)}</p>
         """));
 
-    public static HtmlPage Done(UnsubscribeRequest request, string linkPath) => new(200, Layout(
-        "Unsubscribed",
+    public static HtmlPage Done(UnsubscribeTexts t, UnsubscribeRequest request, UnsubscribeBrand brand, string linkPath) => new(200, Layout(
+        t, t.DoneTitle, brand,
         $"""
-        <h1 id="done">You are unsubscribed</h1>
-        <p><strong>{Encode(MaskAddress(request.Address))}</strong> will get no more emails from <strong>{Encode(request.Tenant)}</strong>.</p>
-        <form method="post" action="{Encode(linkPath)}/undo">
-          <button type="submit" id="undo" class="secondary">Undo: subscribe me again</button>
-        </form>
+        <h1 id="done">{Encode(t.DoneHeading)}</h1>
+        <p>{Fill(t.DoneText, request, brand)}</p>
+        {UndoForm(t, linkPath)}
         """));
 
-    public static HtmlPage Resubscribed(UnsubscribeRequest request, string linkPath) => new(200, Layout(
-        "Subscribed again",
+    /// <summary>The link opened again after the address is unsubscribed: no question asked again, only the undo.</summary>
+    public static HtmlPage AlreadyUnsubscribed(UnsubscribeTexts t, UnsubscribeRequest request, UnsubscribeBrand brand, string linkPath) => new(200, Layout(
+        t, t.AlreadyTitle, brand,
         $"""
-        <h1 id="resubscribed">You are subscribed again</h1>
-        <p><strong>{Encode(MaskAddress(request.Address))}</strong> will get emails from <strong>{Encode(request.Tenant)}</strong> again.</p>
+        <h1 id="already">{Encode(t.AlreadyHeading)}</h1>
+        <p>{Fill(t.AlreadyText, request, brand)}</p>
+        {UndoForm(t, linkPath)}
+        """));
+
+    public static HtmlPage Resubscribed(UnsubscribeTexts t, UnsubscribeRequest request, UnsubscribeBrand brand, string linkPath) => new(200, Layout(
+        t, t.ResubscribedTitle, brand,
+        $"""
+        <h1 id="resubscribed">{Encode(t.ResubscribedHeading)}</h1>
+        <p>{Fill(t.ResubscribedText, request, brand)}</p>
         <form method="post" action="{Encode(linkPath)}">
           <input type="hidden" name="action" value="unsubscribe">
-          <button type="submit" id="confirm" class="secondary">Unsubscribe after all</button>
+          <button type="submit" id="confirm" class="secondary">{Encode(t.UnsubscribeAgainButton)}</button>
         </form>
         """));
 
     /// <summary>The undo could not restore sending because another reason (a bounce, a complaint) still blocks it.</summary>
-    public static HtmlPage StillBlocked(UnsubscribeRequest request) => new(200, Layout(
-        "Unsubscribe removed",
+    public static HtmlPage StillBlocked(UnsubscribeTexts t, UnsubscribeRequest request, UnsubscribeBrand brand) => new(200, Layout(
+        t, t.StillBlockedTitle, brand,
         $"""
-        <h1 id="still-blocked">Your unsubscribe is removed</h1>
-        <p>Emails to <strong>{Encode(MaskAddress(request.Address))}</strong> stay paused for another reason (for example, messages could not be delivered). The sender can look into it.</p>
+        <h1 id="still-blocked">{Encode(t.StillBlockedHeading)}</h1>
+        <p>{Fill(t.StillBlockedText, request, brand)}</p>
         """));
 
-    public static HtmlPage Invalid() => new(400, Layout(
-        "Link not valid",
-        """
-        <h1 id="error">This link is not valid</h1>
-        <p>It may have been cut short or changed. Please open the unsubscribe link from the email again.</p>
+    public static HtmlPage Invalid(UnsubscribeTexts t) => Problem(400, t, t.InvalidTitle, t.InvalidHeading, t.InvalidText);
+
+    public static HtmlPage Expired(UnsubscribeTexts t) => Problem(404, t, t.ExpiredTitle, t.ExpiredHeading, t.ExpiredText);
+
+    public static HtmlPage BadRequest(UnsubscribeTexts t) => Problem(400, t, t.BadRequestTitle, t.BadRequestHeading, t.BadRequestText);
+
+    public static HtmlPage Unavailable(UnsubscribeTexts t) => Problem(503, t, t.UnavailableTitle, t.UnavailableHeading, t.UnavailableText);
+
+    private static HtmlPage Problem(int status, UnsubscribeTexts t, string title, string heading, string text) => new(status, Layout(
+        t, title, null,
+        $"""
+        <h1 id="error">{Encode(heading)}</h1>
+        <p>{Encode(text)}</p>
         """));
 
-    public static HtmlPage Expired() => new(404, Layout(
-        "Link no longer valid",
-        """
-        <h1 id="error">This link is no longer valid</h1>
-        <p>Please use the unsubscribe link in a more recent email, or reply to the email and ask to be removed.</p>
-        """));
+    private static string UndoForm(UnsubscribeTexts t, string linkPath) =>
+        $"""
+        <form method="post" action="{Encode(linkPath)}/undo">
+          <button type="submit" id="undo" class="secondary">{Encode(t.UndoButton)}</button>
+        </form>
+        """;
 
-    public static HtmlPage BadRequest() => new(400, Layout(
-        "Nothing to do",
-        """
-        <h1 id="error">Nothing was changed</h1>
-        <p>Please use the button on the unsubscribe page.</p>
-        """));
-
-    public static HtmlPage Unavailable() => new(503, Layout(
-        "Please try again",
-        """
-        <h1 id="error">Please try again in a minute</h1>
-        <p>We could not record your choice just now. Nothing was lost; please press the button again shortly.</p>
-        """));
+    /// <summary>A text with the brand as {0} and the masked address as {1}, both encoded and in bold.</summary>
+    private static string Fill(string text, UnsubscribeRequest request, UnsubscribeBrand brand) =>
+        UnsubscribeTexts.Fill(text, $"<strong class=\"brand-name\">{Encode(brand.Name)}</strong>", $"<strong>{Encode(MaskAddress(request.Address))}</strong>");
 
     /// <summary>"joan.doe@example.com" → "j•••@e•••.com": enough for people to recognise their address, not enough to read it off a screen.</summary>
     public static string MaskAddress(string address)
@@ -108,24 +121,44 @@ public static class UnsubscribePages
         return local[0] + "•••@" + maskedDomain;
     }
 
-    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+    /// <summary>
+    /// Encodes what HTML gives a meaning (&lt; &gt; &amp; quotes) and leaves letters of every script as they are, so the
+    /// pages read as text in any language.
+    /// </summary>
+    internal static string Encode(string text) => Encoder.Encode(text);
 
-    private static string Layout(string title, string body)
+    private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(UnicodeRanges.All);
+
+    /// <summary>The header of a page: the logo (https only; its alt text is the brand) or the brand name.</summary>
+    private static string Header(UnsubscribeBrand? brand) => brand switch
+    {
+        null => "",
+        { Logo: { } logo } when Tenants.TenantBrand.ShowsLogo(logo) is { } https =>
+            $"""<header><img class="logo" src="{Encode(https.AbsoluteUri)}" alt="{Encode(brand.Name)}"></header>""",
+        _ => $"""<header class="brand">{Encode(brand.Name)}</header>""",
+    };
+
+    private static string Layout(UnsubscribeTexts t, string title, UnsubscribeBrand? brand, string body)
     {
         var html = new StringBuilder();
         html.Append($$"""
             <!doctype html>
-            <html lang="en">
+            <html lang="{{Encode(t.Language)}}">
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <meta name="robots" content="noindex, nofollow">
             <title>{{Encode(title)}}</title>
             <style>
+            *, *::before, *::after { box-sizing: border-box; }
             body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; padding: 2rem 1rem; background: #f6f7f9; color: #1d2330; line-height: 1.5; }
             main { max-width: 32rem; margin: 0 auto; background: #fff; border-radius: 12px; padding: 1.5rem; box-shadow: 0 1px 3px rgba(0,0,0,.12); }
             h1 { font-size: 1.4rem; margin-top: 0; }
-            button { font: inherit; font-size: 1.05rem; padding: .75rem 1.25rem; border-radius: 8px; border: 0; background: #1b5fd6; color: #fff; cursor: pointer; min-height: 44px; }
+            p, h1, header { overflow-wrap: anywhere; }
+            header { margin-bottom: 1rem; }
+            header.brand { font-weight: 600; color: #4b5563; }
+            img.logo { display: block; max-width: 100%; max-height: 3rem; height: auto; }
+            button { font: inherit; font-size: 1.05rem; max-width: 100%; white-space: normal; padding: .75rem 1.25rem; border-radius: 8px; border: 0; background: #1b5fd6; color: #fff; cursor: pointer; min-height: 44px; }
             button.secondary { background: #e7eaf0; color: #1d2330; }
             button:focus-visible { outline: 3px solid #f0a500; outline-offset: 2px; }
             .small { font-size: .9rem; color: #4b5563; }
@@ -133,6 +166,7 @@ public static class UnsubscribePages
             </head>
             <body>
             <main>
+            {{Header(brand)}}
             {{body}}
             </main>
             </body>

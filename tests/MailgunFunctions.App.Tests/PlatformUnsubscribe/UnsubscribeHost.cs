@@ -47,7 +47,7 @@ public sealed class UnsubscribeHost : IAsyncDisposable
         builder.Services.AddMailgunFunctions(configuration);
         var app = builder.Build();
         var functions = ActivatorUtilities.CreateInstance<UnsubscribeLinkFunctions>(app.Services);
-        app.MapGet("/api/unsubscribe/{token}", (HttpContext c, string token) => FunctionResponses.WriteAsync(c, functions.Show(c.Request, token)));
+        app.MapGet("/api/unsubscribe/{token}", async (HttpContext c, string token) => await FunctionResponses.WriteAsync(c, await functions.ShowAsync(c.Request, token, c.RequestAborted)));
         app.MapPost("/api/unsubscribe/{token}", async (HttpContext c, string token) => await FunctionResponses.WriteAsync(c, await functions.PostAsync(c.Request, token, c.RequestAborted)));
         app.MapPost("/api/unsubscribe/{token}/undo", async (HttpContext c, string token) => await FunctionResponses.WriteAsync(c, await functions.UndoAsync(c.Request, token, c.RequestAborted)));
         await app.StartAsync();

@@ -1,6 +1,8 @@
 using System.Net;
 using MailgunFunctions.Dnd;
+using MailgunFunctions.Tenants;
 using MailgunFunctions.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MailgunFunctions.Tests.PlatformUnsubscribe;
 
@@ -29,8 +31,27 @@ public class UnsubscribeLinkTests
         await _host.DisposeAsync();
     }
 
-    private Task<HttpResponseMessage> Post(string url, string body) =>
-        _http.PostAsync(url, new StringContent(body, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
+    private Task<HttpResponseMessage> Post(string url, string body, string? acceptLanguage = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded") };
+        if (acceptLanguage is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept-Language", acceptLanguage);
+        }
+
+        return _http.SendAsync(request);
+    }
+
+    private Task<HttpResponseMessage> Get(string url, string? acceptLanguage)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (acceptLanguage is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept-Language", acceptLanguage);
+        }
+
+        return _http.SendAsync(request);
+    }
 
     private async Task<(DndState State, List<DndHistoryRecord> History)> Dnd()
     {
@@ -147,6 +168,56 @@ public class UnsubscribeLinkTests
         var classification = new Classification.BounceClassifier().Classify(e);
         var applied = await _host.Store.ApplyAsync(_tenant, _address, DndChange.FromEvent(e, classification)!, default);
         Assert.That((applied.Previous.State, applied.Current.State), Is.EqualTo((DndState.Permanent, DndState.Permanent)));
+    }
+
+    [Test]
+    public async Task The_page_names_the_tenants_brand_from_the_registry_in_the_browsers_language()
+    {
+        var tenant = await TestTenants.RegisterAsync(_host.Services, _tenant, TestTenants.NewSigningKey(), [_tenant + ".example"]);
+        await _host.Services.GetRequiredService<TenantRegistry>().SaveAsync(
+            tenant with { BrandName = "Bäckerei <Nord>", BrandLogoUrl = new Uri("https://cdn.example.com/nord.png") }, "test", "test-brand", default);
+        _host.Services.GetRequiredService<TenantDirectory>().Forget(_tenant);
+        string link = _host.LinkFor(_tenant, _address);
+
+        var german = await Get(link, "fr;q=0.4, de-DE,de;q=0.9, en;q=0.5");
+        string html = await german.Content.ReadAsStringAsync();
+        var english = await (await Get(link, "ja")).Content.ReadAsStringAsync();
+        var done = await Post(link, "action=unsubscribe", "pt-BR");
+
+        Assert.That(html, Does.Contain("<html lang=\"de\">").And.Contain("<h1>Abmelden?</h1>").And.Contain("Bäckerei &lt;Nord&gt;").And.Not.Contain(_tenant + ".example"));
+        Assert.That(html, Does.Contain("src=\"https://cdn.example.com/nord.png\" alt=\"Bäckerei &lt;Nord&gt;\""));
+        Assert.That(german.Headers.Vary, Does.Contain("Accept-Language"));
+        Assert.That(english, Does.Contain("<html lang=\"en\">").And.Contain("<h1>Unsubscribe?</h1>"));
+        Assert.That(await done.Content.ReadAsStringAsync(), Does.Contain("<html lang=\"pt\">").And.Contain("A sua inscrição foi cancelada"));
+        Assert.That((await Dnd()).State, Is.EqualTo(DndState.Permanent));
+    }
+
+    [Test]
+    public async Task Reopening_the_link_after_unsubscribing_says_it_is_done_and_offers_the_undo()
+    {
+        string link = _host.LinkFor(_tenant, _address);
+        await Post(link, "List-Unsubscribe=One-Click");
+        var reopened = await (await Get(link, "es")).Content.ReadAsStringAsync();
+        var history = (await Dnd()).History.Count;
+
+        _host.Time.Advance(TimeSpan.FromMinutes(1));
+        await Post(link + "/undo", "");
+        var afterUndo = await (await Get(link, null)).Content.ReadAsStringAsync();
+
+        Assert.That(reopened, Does.Contain("id=\"already\"").And.Contain("Ya se había dado de baja").And.Contain("action=\"/api/unsubscribe/").And.Contain("/undo\""));
+        Assert.That(reopened, Does.Not.Contain("id=\"confirm\""), "the question is not asked again");
+        Assert.That(history, Is.EqualTo(1), "opening the page again recorded nothing");
+        Assert.That(afterUndo, Does.Contain("<h1>Unsubscribe?</h1>"), "after the undo the link asks again");
+        Assert.That((await Dnd()).State, Is.EqualTo(DndState.None));
+    }
+
+    [Test]
+    public async Task Storage_down_gives_a_503_page_on_open_too()
+    {
+        await using var down = await UnsubscribeHost.StartAsync(Azurite.Unreachable(), Now);
+        var response = await Get(down.LinkFor(_tenant, _address), "de");
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("Bitte versuchen Sie es in einer Minute erneut"));
     }
 
     [Test]

@@ -186,7 +186,7 @@ public class StructureAwareFuzzTests
                 request.Path = new PathString("/api/unsubscribe/" + Uri.EscapeDataString(token) + (action == 2 ? "/undo" : ""));
                 var result = (ContentResult)await Run(() => action switch
                 {
-                    0 => Task.FromResult(links.Show(request, token)),
+                    0 => links.ShowAsync(request, token, CancellationToken.None),
                     1 => links.PostAsync(request, token, CancellationToken.None),
                     _ => links.UndoAsync(request, token, CancellationToken.None),
                 }, context, token + " | " + form);

@@ -96,4 +96,55 @@ public class DndApiEnableTests : ExportTestBed
             Assert.That(Us.ListContains(_domain, "bounces", address), Is.True, "every refusal comes before any change at Mailgun");
         });
     }
+
+    [Test]
+    public async Task Enable_of_an_unsubscribed_contact_needs_overrideUnsubscribe_the_same_rule_as_the_CLI()
+    {
+        string address = $"uma.{Guid.NewGuid():N}@mail.example.org";
+        _dns.Mx("mail.example.org", "mx.mail.example.org");
+        var store = _services.GetRequiredService<DndStore>();
+        await store.ApplyAsync(_tenant, address, DndChange.ManualBlock(DateTimeOffset.UtcNow.AddHours(-1), "cli:ann", "asked by phone"), default);
+        Us.SetList(_domain, "unsubscribes", [new JObject { ["address"] = address, ["tags"] = new JArray("*"), ["created_at"] = "Mon, 01 Jan 2024 00:00:00 UTC" }]);
+
+        var refused = await EnableAsync(address, "{\"operator\":\"ann.ops\",\"note\":\"asked\"}");
+        bool listedAfterRefusal = Us.ListContains(_domain, "unsubscribes", address);
+        var badFlag = await EnableAsync(address, "{\"operator\":\"ann.ops\",\"note\":\"asked\",\"overrideUnsubscribe\":\"yes\"}");
+        var allowed = await EnableAsync(address, "{\"operator\":\"ann.ops\",\"note\":\"the contact asked again by letter\",\"overrideUnsubscribe\":true}");
+        var (_, status) = await store.GetStatusAsync(_tenant, address, default);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused.StatusCode, Is.EqualTo(409), refused.Body);
+            Assert.That((string?)JObject.Parse(refused.Body)["type"], Does.EndWith("unsubscribed"), refused.Body);
+            Assert.That(refused.Body, Does.Contain("overrideUnsubscribe"));
+            Assert.That(listedAfterRefusal, Is.True, "a refusal comes before any change at Mailgun");
+            Assert.That(badFlag.StatusCode, Is.EqualTo(400), badFlag.Body);
+            Assert.That(allowed.StatusCode, Is.EqualTo(200), allowed.Body);
+            Assert.That((bool?)JObject.Parse(allowed.Body)["overrideUnsubscribe"], Is.True);
+            Assert.That(status.State, Is.EqualTo(DndState.None));
+            Assert.That(Us.ListContains(_domain, "unsubscribes", address), Is.False);
+        });
+    }
+
+    [Test]
+    public async Task Enable_of_an_address_already_clear_changes_nothing_and_calls_no_one()
+    {
+        string address = $"cy.{Guid.NewGuid():N}@mail.example.org";
+        var store = _services.GetRequiredService<DndStore>();
+        await store.ApplyAsync(_tenant, address, DndTestEvents.Hard(DateTimeOffset.UtcNow.AddHours(-2)), default);
+        await store.ReenableAsync(_tenant, address, "cli:ann", "fixed", adminOverride: false, default);
+        var (_, before, _) = await store.GetAnnouncedAsync(_tenant, address, default);
+        int requests = Us.Requests.Count;
+
+        var response = await EnableAsync(address, "{\"operator\":\"ann.ops\",\"note\":\"again\"}");
+        var (_, after, _) = await store.GetAnnouncedAsync(_tenant, address, default);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(200), response.Body);
+            Assert.That((string?)JObject.Parse(response.Body)["outcome"], Is.EqualTo("already-clear"));
+            Assert.That(Us.Requests.Count, Is.EqualTo(requests), "Mailgun is not called");
+            Assert.That(after.Version, Is.EqualTo(before.Version), "nothing announced");
+        });
+    }
 }
