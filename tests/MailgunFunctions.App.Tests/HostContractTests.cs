@@ -36,7 +36,7 @@ public class HostContractTests
         new("DndChanges", Entry<DndApiFunctions>(nameof(DndApiFunctions.ChangesAsync)), "httpTrigger", "dnd/{tenant}", "Function", "get"),
         new("DndEnable", Entry<DndApiFunctions>(nameof(DndApiFunctions.EnableAsync)), "httpTrigger", "dnd/{tenant}/{address}/enable", "Function", "post"),
         // Contacts open the unsubscribe link from their mail client: no function key can be in it (the signed token is the authority).
-        new("UnsubscribePage", Entry<UnsubscribeLinkFunctions>(nameof(UnsubscribeLinkFunctions.Show)), "httpTrigger", "unsubscribe/{token}", "Anonymous", "get"),
+        new("UnsubscribePage", Entry<UnsubscribeLinkFunctions>(nameof(UnsubscribeLinkFunctions.ShowAsync)), "httpTrigger", "unsubscribe/{token}", "Anonymous", "get"),
         new("Unsubscribe", Entry<UnsubscribeLinkFunctions>(nameof(UnsubscribeLinkFunctions.PostAsync)), "httpTrigger", "unsubscribe/{token}", "Anonymous", "post"),
         new("Resubscribe", Entry<UnsubscribeLinkFunctions>(nameof(UnsubscribeLinkFunctions.UndoAsync)), "httpTrigger", "unsubscribe/{token}/undo", "Anonymous", "post"),
         new("ProcessMailgunEvent", Entry<EventProcessorFunction>(nameof(EventProcessorFunction.RunAsync)), "queueTrigger", StorageNames.EventsQueue),
