@@ -3,7 +3,7 @@ using MailgunFunctions.Dnd;
 namespace MailgunFunctions.Classification;
 
 /// <summary>
-/// The kebab-case names of categories, DND states and signals used by the CLI, JSON output and the README:
+/// The kebab-case names of categories, DND states and signals used by the CLI, JSON output and the docs:
 /// the one place where they are spelled.
 /// </summary>
 public static class ProductNames
