@@ -19,7 +19,8 @@ namespace MailgunFunctions.Tests.Reliability;
 /// deleted (at-least-once). The final storage state equals a clean run of the same events on a fresh account, every row
 /// and column (only the storage's own Timestamp and ETag differ). Notifications are on (a real receiver per run): after
 /// the crashes and one sweep of the change feed's outbox, the crashed run's receiver has every version of every address
-/// a clean run's receiver has, and ends at the same notice per address.
+/// a clean run's receiver has, keeps (repeats and stale versions dropped) the same sequence per address, and ends at the
+/// same notice per address.
 /// </summary>
 [Category("Reliability")]
 [NonParallelizable]
@@ -132,6 +133,8 @@ public class ProcessingCrashTests
             Assert.That(cleanVersions.Values.Select(v => v.SequenceEqual(Enumerable.Range(1, v.Count).Select(i => (long)i))), Has.All.True,
                 "a clean run announces 1, 2, 3... per address, in order");
             Assert.That(crashedVersions, Is.EquivalentTo(cleanVersions), "every version of every address reached the receiver at least once");
+            Assert.That(crashedReceiver.AppliedVersionsByAddress(), Is.EquivalentTo(cleanVersions),
+                "the sequence the receiver keeps per address (repeats and stale versions dropped) equals the clean run's: no version skipped");
             Assert.That(crashedLast, Is.EquivalentTo(cleanLast), "the receiver ends at the same notice per address");
             Assert.That(cleanReceiver.Rejected + crashedReceiver.Rejected, Is.Zero);
         });
