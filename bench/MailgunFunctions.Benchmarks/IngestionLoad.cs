@@ -7,6 +7,7 @@ using Azure.Storage.Queues;
 using MailgunFunctions.App;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.Testing;
+using MailgunFunctions.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

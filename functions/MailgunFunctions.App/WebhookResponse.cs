@@ -1,4 +1,5 @@
 using MailgunFunctions.Ingestion;
+using MailgunFunctions.Webhooks;
 using Microsoft.AspNetCore.Mvc;
 using Newtonsoft.Json;
 

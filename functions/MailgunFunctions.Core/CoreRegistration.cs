@@ -1,16 +1,21 @@
+using MailgunFunctions.Api;
 using MailgunFunctions.ChangeFeed;
 using MailgunFunctions.Classification;
 using MailgunFunctions.Export;
 using MailgunFunctions.Inbound;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.MailgunApi;
+using MailgunFunctions.Migration;
 using MailgunFunctions.PlatformUnsubscribe;
 using MailgunFunctions.Processing;
-using MailgunFunctions.Tenants;
+using MailgunFunctions.Queueing;
+using MailgunFunctions.Settings;
 using MailgunFunctions.Storage;
+using MailgunFunctions.Tenants;
+using MailgunFunctions.Webhooks;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace MailgunFunctions;
@@ -41,6 +46,8 @@ public static class CoreRegistration
         services.AddSuppressionExport(configuration);
         services.AddInboundReplies(configuration);
         services.AddPlatformUnsubscribe(configuration);
+        services.AddPlatformApi();
+        services.AddLegacyDataMigration();
         return services;
     }
 }

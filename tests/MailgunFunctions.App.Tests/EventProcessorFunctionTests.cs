@@ -4,6 +4,7 @@ using MailgunFunctions.App;
 using MailgunFunctions.Classification;
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Ingestion;
+using MailgunFunctions.Queueing;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,7 @@
 using System.Text;
 using Azure.Storage.Queues;
 using MailgunFunctions.Ingestion;
+using MailgunFunctions.Queueing;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
 

@@ -59,7 +59,7 @@ public sealed class ClassifierAccuracy
         ArgumentNullException.ThrowIfNull(classifier);
         var outcomes = lines.Select(line =>
         {
-            if (!ProductNames.TryParseDndState((string?)line["expect"], out var expected))
+            if (!DndEffects.TryParseDndState((string?)line["expect"], out var expected))
             {
                 throw new InvalidDataException($"corpus line '{line["name"]}' has no valid expect");
             }

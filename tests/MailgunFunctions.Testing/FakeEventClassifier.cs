@@ -19,14 +19,14 @@ public sealed class FakeEventClassifier : IEventClassifier
         string text = e.DeliveryStatus?.Message ?? "";
         return e.EventType switch
         {
-            "complained" => new(BounceCategory.Complaint, DndState.Locked, "fake-complaint", "complaint"),
-            "unsubscribed" => new(BounceCategory.Unsubscribe, DndState.Permanent, "fake-unsubscribe", "unsubscribe"),
+            "complained" => new(BounceCategory.Complaint, "fake-complaint", "complaint"),
+            "unsubscribed" => new(BounceCategory.Unsubscribe, "fake-unsubscribe", "unsubscribe"),
             "failed" when text.Contains("5.7.26", StringComparison.Ordinal) =>
-                new(BounceCategory.SenderIssue, DndState.None, "fake-sender-auth", "DMARC") { Code = e.DeliveryStatus?.Code, EnhancedCode = "5.7.26" },
+                new(BounceCategory.SenderIssue, "fake-sender-auth", "DMARC") { Code = e.DeliveryStatus?.Code, EnhancedCode = "5.7.26" },
             "failed" when e.Severity == "temporary" =>
-                new(BounceCategory.SoftBounce, DndState.Temporary, "fake-soft", "soft") { Code = e.DeliveryStatus?.Code },
-            "failed" => new(BounceCategory.HardBounce, DndState.Permanent, "fake-hard", "hard") { Code = e.DeliveryStatus?.Code, EnhancedCode = "5.1.1" },
-            _ => new(BounceCategory.NoEffect, DndState.None, "fake-no-effect", "nothing"),
+                new(BounceCategory.SoftBounce, "fake-soft", "soft") { Code = e.DeliveryStatus?.Code },
+            "failed" => new(BounceCategory.HardBounce, "fake-hard", "hard") { Code = e.DeliveryStatus?.Code, EnhancedCode = "5.1.1" },
+            _ => new(BounceCategory.NoEffect, "fake-no-effect", "nothing"),
         };
     }
 }

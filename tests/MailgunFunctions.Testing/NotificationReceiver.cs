@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using MailgunFunctions.ChangeFeed;
+using MailgunFunctions.Dnd;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -1,9 +1,10 @@
 using Azure.Data.Tables;
-using MailgunFunctions;
-using Microsoft.Extensions.DependencyInjection;
 using Azure.Storage.Queues;
+using MailgunFunctions;
+using MailgunFunctions.Dnd;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Newtonsoft.Json.Linq;
 
 namespace MailgunOps.Tests;
@@ -313,7 +314,7 @@ public sealed class PipelineCommandTests : OpsHarness
         await foreach (var e in tables.GetTableClient(StorageNames.DndEntriesTable).QueryAsync<TableEntity>(x => x.PartitionKey == Tenant))
         {
             // The change log shares the partition (docs/change-feed.md): what it keeps of the erasure has no address, checked below.
-            (MailgunFunctions.ChangeFeed.DndChangeLog.IsLogRow(e.RowKey) ? logRows : rows).Add(e);
+            (DndChangeLog.IsLogRow(e.RowKey) ? logRows : rows).Add(e);
         }
 
         Assert.That(rows, Has.Count.EqualTo(1));

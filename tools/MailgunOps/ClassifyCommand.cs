@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MailgunFunctions.Classification;
+using MailgunFunctions.Dnd;
 using MailgunFunctions.Events;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;

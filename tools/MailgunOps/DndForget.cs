@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MailgunFunctions.Classification;
 using MailgunFunctions.Dnd;
+using MailgunFunctions.Erasure;
 
 namespace MailgunOps;
 

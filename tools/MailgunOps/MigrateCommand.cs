@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MailgunFunctions.Migration;
 using MailgunFunctions.Tenants;
 
 namespace MailgunOps;

@@ -5,6 +5,7 @@ using DnsClient;
 using MailgunFunctions;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.MailgunApi;
+using MailgunFunctions.Settings;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Configuration;

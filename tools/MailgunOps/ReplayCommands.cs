@@ -7,6 +7,7 @@ using MailgunFunctions.Dnd;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Processing;
+using MailgunFunctions.Queueing;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 

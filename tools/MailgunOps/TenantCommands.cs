@@ -3,6 +3,7 @@ using MailgunFunctions;
 using MailgunFunctions.ChangeFeed;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.MailgunApi;
+using MailgunFunctions.Settings;
 using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Options;
 

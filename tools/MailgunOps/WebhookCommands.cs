@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using MailgunFunctions.Ingestion;
+using MailgunFunctions.Settings;
 using MailgunFunctions.Signatures;
 using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,3 @@
-using MailgunFunctions.Api;
 using MailgunFunctions.Dnd;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +10,7 @@ public static class ChangeFeedRegistration
 {
     /// <summary>
     /// Registers the change feed (dispatch, platform notifications with their retries and dead letters, the expiry index and
-    /// timer's job, the sweeper), the platform's API and the re-enable flow, with <see cref="ChangeFeedOptions"/> and
+    /// timer's job, the sweeper), with <see cref="ChangeFeedOptions"/> and
     /// <see cref="NotificationOptions"/> validated at start-up.
     /// </summary>
     public static IServiceCollection AddChangeFeed(this IServiceCollection services, IConfiguration configuration)
@@ -46,15 +45,13 @@ public static class ChangeFeedRegistration
         services.TryAddSingleton<PendingConfirmations>();
         services.TryAddSingleton<NotificationPump>();
         services.TryAddSingleton<DndChangeDispatcher>();
+        services.TryAddSingleton<IDndChangeDispatch>(sp => sp.GetRequiredService<DndChangeDispatcher>());
         services.TryAddSingleton<NotificationDelivery>();
         services.TryAddSingleton<NotificationDeadLetters>();
         services.TryAddSingleton<DndChangeSweeper>();
         services.TryAddSingleton<DndExpiryIndex>();
         services.TryAddSingleton<DndExpiry>();
         services.TryAddSingleton<DndChangeFeed>();
-        services.TryAddSingleton(_ => new MailAddressCheck());
-        services.TryAddSingleton<DndReenableFlow>();
-        services.TryAddSingleton<DndApi>();
         return services;
     }
 }

@@ -12,7 +12,7 @@ namespace MailgunFunctions.ChangeFeed;
 /// confirmation can be repeated: a redelivered message or the sweeper dispatch what a stopped instance left, and
 /// receivers drop the repeats by version.
 /// </summary>
-public sealed class DndChangeDispatcher
+public sealed class DndChangeDispatcher : IDndChangeDispatch
 {
     private readonly QueueClient _changes;
     private readonly CreateOnce _created;

@@ -1,4 +1,5 @@
 using Azure.Storage.Queues;
+using MailgunFunctions.Dnd;
 using MailgunFunctions.Storage;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using MailgunFunctions.Dnd;
 using MailgunFunctions.Storage;
 using Microsoft.Extensions.Logging;
 

@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using MailgunFunctions.Dnd;
 using MailgunFunctions.Events;
 
 namespace MailgunFunctions.Classification;
@@ -42,15 +41,6 @@ public sealed class BounceClassifier : IEventClassifier
             MaxScannedCharacters = given.MaxScannedCharacters,
         };
     }
-
-    /// <summary>The DND effect of each category: one rule, so the two can never disagree.</summary>
-    public static DndState EffectOf(BounceCategory category) => category switch
-    {
-        BounceCategory.HardBounce or BounceCategory.Blocked or BounceCategory.Unsubscribe => DndState.Permanent,
-        BounceCategory.SoftBounce => DndState.Temporary,
-        BounceCategory.Complaint => DndState.Locked,
-        _ => DndState.None,
-    };
 
     /// <summary>Classifies an event of the pipeline, through the same rules as <see cref="Classify(in ClassificationInput)"/>.</summary>
     public Classification Classify(MailgunEvent e) => Classify(ClassificationInput.From(e));
@@ -557,13 +547,13 @@ public sealed class BounceClassifier : IEventClassifier
             explanation = $"{explanation} The failure is transient ({(f.TransientCode ? "4xx code" : "severity temporary")}), so only a temporary DND.";
         }
 
-        string? outranked = Outranked(v, f, EffectOf(category));
+        string? outranked = Outranked(v, f, category);
         if (outranked is not null)
         {
             explanation = $"{explanation} It outranks {outranked}.";
         }
 
-        return new Classification(category, EffectOf(category), rule, explanation)
+        return new Classification(category, rule, explanation)
         {
             Code = f.Code ?? (f.SmtpCode == 0 ? null : f.SmtpCode),
             EnhancedCode = f.EnhancedText,
@@ -574,11 +564,13 @@ public sealed class BounceClassifier : IEventClassifier
     }
 
     /// <summary>
-    /// The signals of the answer that would have given another DND effect, had they decided: the code read alone, the
-    /// words of the other cause groups, and the severity. Null when nothing pointed elsewhere.
+    /// The signals of the answer that would have meant something else for the contact, had they decided: the code read
+    /// alone, the words of the other cause groups, and the severity. Null when nothing pointed elsewhere. "Something else"
+    /// is another <see cref="Meaning"/>: the classifier compares what the signals say about the contact, never DND states.
     /// </summary>
-    private string? Outranked(in Verdict v, in Facts f, DndState effect)
+    private string? Outranked(in Verdict v, in Facts f, BounceCategory decided)
     {
+        var meaning = Meaning(decided);
         if (v.Signal is ClassificationSignal.MailgunCode or ClassificationSignal.CarrierCode || v.PlatformRule && v.Signal == ClassificationSignal.Words && v.Words?.Meaning is WordMeaning.PreviouslyBounced or WordMeaning.Unsubscribed or WordMeaning.Complained)
         {
             return null;
@@ -587,7 +579,7 @@ public sealed class BounceClassifier : IEventClassifier
         string? found = null;
         if (v.Signal is ClassificationSignal.Words or ClassificationSignal.Reason && f.HasServerCode
             && (SenderSideCode(f) ?? AddressCode(f) ?? GeneralEnhancedCode(f) ?? FromSmtpCode(f)) is { } code
-            && code.Rule != v.Rule && NaturalEffect(code.Category) != effect)
+            && code.Rule != v.Rule && Meaning(code.Category) != meaning)
         {
             found = $"the code {(f.Enhanced is null ? f.SmtpCode.ToString(CultureInfo.InvariantCulture) : f.EnhancedText)} read alone (rule {code.Rule}: {code.Category.ToProductName()})";
         }
@@ -595,17 +587,17 @@ public sealed class BounceClassifier : IEventClassifier
         for (var group = CauseGroup.Sender; group <= CauseGroup.GenericTemporary; group++)
         {
             var words = f.Words[group];
-            if (words.Found && words.Rank != v.Words?.Rank && NaturalEffect(group) is { } natural && natural != effect)
+            if (words.Found && words.Rank != v.Words?.Rank && MeaningOf(group) is { } natural && natural != meaning)
             {
                 found = Join(found, $"the words \"{words.Text}\" ({GroupName(group)})");
             }
         }
 
-        if (f.SeverityIs("permanent") && effect is DndState.None or DndState.Temporary)
+        if (f.SeverityIs("permanent") && meaning is ContactMeaning.NotTheContact or ContactMeaning.Transient)
         {
             found = Join(found, "severity permanent");
         }
-        else if (f.SeverityIs("temporary") && effect is DndState.Permanent)
+        else if (f.SeverityIs("temporary") && meaning is ContactMeaning.AddressRefused or ContactMeaning.ContactAsked)
         {
             found = Join(found, "severity temporary");
         }
@@ -615,13 +607,34 @@ public sealed class BounceClassifier : IEventClassifier
         static string Join(string? list, string item) => list is null ? item : $"{list}; {item}";
     }
 
-    private static DndState NaturalEffect(BounceCategory category) => category == BounceCategory.Blocked ? DndState.Permanent : EffectOf(category);
-
-    private static DndState? NaturalEffect(CauseGroup group) => group switch
+    /// <summary>
+    /// What a category says about the contact, in the terms the explanation compares signals by: categories that say the
+    /// same thing (a hard bounce and a block both refuse the address; no effect and a sender issue both leave the contact
+    /// out of it) do not outrank each other.
+    /// </summary>
+    private enum ContactMeaning
     {
-        CauseGroup.Sender or CauseGroup.WeakSender or CauseGroup.GenericRefusal => DndState.None,
-        CauseGroup.Expiry or CauseGroup.RecipientBusy or CauseGroup.GenericTemporary => DndState.Temporary,
-        CauseGroup.Recipient or CauseGroup.RecipientRefused => DndState.Permanent,
+        NotTheContact,
+        Transient,
+        AddressRefused,
+        ContactAsked,
+        Complained,
+    }
+
+    private static ContactMeaning Meaning(BounceCategory category) => category switch
+    {
+        BounceCategory.HardBounce or BounceCategory.Blocked => ContactMeaning.AddressRefused,
+        BounceCategory.SoftBounce => ContactMeaning.Transient,
+        BounceCategory.Unsubscribe => ContactMeaning.ContactAsked,
+        BounceCategory.Complaint => ContactMeaning.Complained,
+        _ => ContactMeaning.NotTheContact,
+    };
+
+    private static ContactMeaning? MeaningOf(CauseGroup group) => group switch
+    {
+        CauseGroup.Sender or CauseGroup.WeakSender or CauseGroup.GenericRefusal => ContactMeaning.NotTheContact,
+        CauseGroup.Expiry or CauseGroup.RecipientBusy or CauseGroup.GenericTemporary => ContactMeaning.Transient,
+        CauseGroup.Recipient or CauseGroup.RecipientRefused => ContactMeaning.AddressRefused,
         _ => null,
     };
 
@@ -638,7 +651,7 @@ public sealed class BounceClassifier : IEventClassifier
     };
 
     private static Classification Decide(BounceCategory category, string rule, ClassificationSignal signal, string explanation, string? words = null) =>
-        new(category, EffectOf(category), rule, explanation) { Signal = signal, Words = words };
+        new(category, rule, explanation) { Signal = signal, Words = words };
 
     private WordFindings ScanWords(in ClassificationInput input)
     {

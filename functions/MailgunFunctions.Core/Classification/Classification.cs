@@ -1,5 +1,3 @@
-using MailgunFunctions.Dnd;
-
 namespace MailgunFunctions.Classification;
 
 /// <summary>What an event means for the contact. The CLI and JSON outputs use the kebab-case names.</summary>
@@ -21,10 +19,12 @@ public enum BounceCategory
     Unsubscribe,
 }
 
-/// <summary>The classifier's answer: category, DND effect, the rule that fired and why, in words an operator reads.</summary>
+/// <summary>
+/// The classifier's answer: category, the rule that fired and why, in words an operator reads. What the category does to
+/// the contact's DND is the DND state's rule (<c>DndEffects</c> in the Dnd folder, also read as <c>classification.Effect</c>).
+/// </summary>
 public sealed record Classification(
     BounceCategory Category,
-    DndState Effect,
     string Rule,
     string Explanation)
 {

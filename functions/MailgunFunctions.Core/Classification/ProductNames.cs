@@ -1,9 +1,7 @@
-using MailgunFunctions.Dnd;
-
 namespace MailgunFunctions.Classification;
 
 /// <summary>
-/// The kebab-case names of categories, DND states and signals used by the CLI, JSON output and the docs:
+/// The kebab-case names of categories and signals (DND states: DndEffects) used by the CLI, JSON output and the docs:
 /// the one place where they are spelled.
 /// </summary>
 public static class ProductNames
@@ -18,15 +16,6 @@ public static class ProductNames
         BounceCategory.Complaint => "complaint",
         BounceCategory.Unsubscribe => "unsubscribe",
         _ => throw new ArgumentOutOfRangeException(nameof(category), category, "Unknown bounce category."),
-    };
-
-    public static string ToProductName(this DndState state) => state switch
-    {
-        DndState.None => "none",
-        DndState.Temporary => "temporary",
-        DndState.Permanent => "permanent",
-        DndState.Locked => "locked",
-        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Unknown DND state."),
     };
 
     public static string ToProductName(this ClassificationSignal signal) => signal switch
@@ -47,10 +36,8 @@ public static class ProductNames
     /// <summary>Reads a category name as the CLI accepts it (kebab-case, case-insensitive).</summary>
     public static bool TryParseCategory(string? name, out BounceCategory category) => TryParse(name, ToProductName, out category);
 
-    /// <summary>Reads a DND state name as the CLI accepts it (kebab-case, case-insensitive).</summary>
-    public static bool TryParseDndState(string? name, out DndState state) => TryParse(name, ToProductName, out state);
-
-    private static bool TryParse<T>(string? name, Func<T, string> nameOf, out T value)
+    /// <summary>Reads a name of <typeparamref name="T"/> by the names <paramref name="nameOf"/> gives (case-insensitive, trimmed).</summary>
+    public static bool TryParse<T>(string? name, Func<T, string> nameOf, out T value)
         where T : struct, Enum
     {
         foreach (T candidate in Enum.GetValues<T>())

@@ -107,4 +107,14 @@ public static class DndKeys
     /// <summary>Lowercase hex SHA-256 of the UTF-8 text, cut to <paramref name="hexLength"/> characters.</summary>
     public static string Hash(string text, int hexLength = 32) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..hexLength];
+
+    private const string ErasedPrefix = "~erased~";
+
+    /// <summary>
+    /// The RowKey of an erased address's kept suppression (written by the erasure, read by the store): <c>~erased~</c> +
+    /// SHA-256 of the normalized address.
+    /// </summary>
+    public static string ErasedRowKey(string address) => ErasedPrefix + Hash(NormalizeAddress(address), 64);
+
+    public static bool IsErasedRow(string rowKey) => rowKey.StartsWith(ErasedPrefix, StringComparison.Ordinal);
 }

@@ -1,6 +1,5 @@
 using Azure;
 using Azure.Data.Tables;
-using MailgunFunctions.ChangeFeed;
 
 namespace MailgunFunctions.Dnd;
 
@@ -8,14 +7,14 @@ namespace MailgunFunctions.Dnd;
 /// The store's side of the change feed (docs/change-feed.md): every write of an entry that changes its DND raises the
 /// entry's <c>Version</c> and adds the change's rows (<see cref="DndChangeLog"/>: the change-log row and the outbox row) in
 /// the same entity-group transaction, so the entry and its announcement are stored together or not at all; after the write
-/// the notices are dispatched (<see cref="DndChangeDispatcher"/>). A change is announced when it has a DND meaning
+/// the notices are dispatched (<see cref="IDndChangeDispatch"/>, the change feed's dispatcher). A change is announced when it has a DND meaning
 /// (complaint, permanent cause, soft bounce, re-enable, override: also when the state stays, as in the history) or when it
 /// moves the state (a delivery ending a temporary DND). When the row's last announced state has ended meanwhile (a
 /// temporary DND whose time passed), that end is announced first, with the version before the change's.
 /// </summary>
 public sealed partial class DndStore
 {
-    private readonly DndChangeDispatcher? _dispatcher;
+    private readonly IDndChangeDispatch? _dispatcher;
     private readonly DndExpiryIndex _expiries;
 
     /// <summary>
@@ -73,7 +72,7 @@ public sealed partial class DndStore
         return notices;
     }
 
-    /// <summary>Dispatches what a write announced; a failure leaves the changes pending (see <see cref="DndChangeDispatcher.TryDispatchAsync"/>).</summary>
+    /// <summary>Dispatches what a write announced; a failure leaves the changes pending (see <see cref="IDndChangeDispatch.TryDispatchAsync"/>).</summary>
     private Task DispatchAsync(IReadOnlyList<DndNotice> notices, CancellationToken cancellationToken) =>
         _dispatcher is null || notices.Count == 0 ? Task.CompletedTask : _dispatcher.TryDispatchAsync(notices, cancellationToken);
 

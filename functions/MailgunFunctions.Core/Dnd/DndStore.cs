@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
-using MailgunFunctions.ChangeFeed;
 using MailgunFunctions.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -62,13 +61,13 @@ public sealed partial class DndStore
     private readonly DndOptions _options;
     private readonly ILogger<DndStore> _logger;
 
-    public DndStore(StorageClients clients, TimeProvider time, IOptions<DndOptions> options, ILogger<DndStore> logger, DndChangeDispatcher? dispatcher = null)
+    public DndStore(StorageClients clients, TimeProvider time, IOptions<DndOptions> options, ILogger<DndStore> logger, IDndChangeDispatch? dispatcher = null)
         : this(clients.Tables, time, options, logger, dispatcher)
     {
     }
 
     /// <summary>For tests that put a policy into the table client's pipeline (e.g. a competing writer).</summary>
-    internal DndStore(TableServiceClient tables, TimeProvider time, IOptions<DndOptions> options, ILogger<DndStore> logger, DndChangeDispatcher? dispatcher = null)
+    internal DndStore(TableServiceClient tables, TimeProvider time, IOptions<DndOptions> options, ILogger<DndStore> logger, IDndChangeDispatch? dispatcher = null)
     {
         _dispatcher = dispatcher;
         _expiries = new DndExpiryIndex(tables);
@@ -111,7 +110,7 @@ public sealed partial class DndStore
             return null;
         }
 
-        var erased = await _entries.GetEntityIfExistsAsync<TableEntity>(DndKeys.TenantKey(tenant), DndErasure.ErasedRowKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var erased = await _entries.GetEntityIfExistsAsync<TableEntity>(DndKeys.TenantKey(tenant), DndKeys.ErasedRowKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
         return erased.HasValue
             ? (DndEntryCodec.FromEntity(erased.Value!) with { Tenant = DndKeys.NormalizeTenant(tenant), Address = DndKeys.NormalizeAddress(address) }, erased.Value!)
             : null;
@@ -190,7 +189,7 @@ public sealed partial class DndStore
         {
             await foreach (var e in _entries.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
-                if (!DndErasure.IsErasedRow(e.RowKey))
+                if (!DndKeys.IsErasedRow(e.RowKey))
                 {
                     yield return DndEntryCodec.FromEntity(e);
                 }
@@ -204,7 +203,7 @@ public sealed partial class DndStore
         await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
         await foreach (var e in _entries.QueryAsync<TableEntity>(DndChangeLog.NotLogRows, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            if (!DndErasure.IsErasedRow(e.RowKey))
+            if (!DndKeys.IsErasedRow(e.RowKey))
             {
                 yield return DndEntryCodec.FromEntity(e);
             }

@@ -5,7 +5,7 @@ using Azure.Data.Tables;
 namespace MailgunFunctions.Dnd;
 
 /// <summary>
-/// Which tenants have ever had an address erased (<see cref="DndErasure"/>), so that a never-seen address of a tenant
+/// Which tenants have ever had an address erased (<see cref="MailgunFunctions.Erasure.DndErasure"/>), so that a never-seen address of a tenant
 /// without erasures costs no read of an erasure row. A tenant's first erasure writes a marker row
 /// (<c>DndErasures</c>, RowKey <see cref="MarkerRow"/>) and only then, after <see cref="EraseWait"/>, deletes the plain
 /// row; readers trust a cached "no marker" for less than <see cref="CacheLifetime"/>, counted from the start of the

@@ -1,4 +1,5 @@
 using MailgunFunctions.Dnd;
+using MailgunFunctions.Queueing;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
@@ -49,7 +50,7 @@ public sealed class InboundProcessor(
         }
         catch (InboundFormatException ex)
         {
-            InboundLog.Poisoned(logger, queueMessageId, ex.Reason, Processing.PoisonDetail.Cut(ex.Message));
+            InboundLog.Poisoned(logger, queueMessageId, ex.Reason, PoisonDetail.Cut(ex.Message));
             await queue.SendToPoisonAsync(queueMessageId, messageText, ex.Reason, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             return null;
         }

@@ -2,6 +2,7 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
+using MailgunFunctions.Queueing;
 using MailgunFunctions.Storage;
 using Microsoft.Extensions.Options;
 using Newtonsoft.Json;
@@ -91,7 +92,7 @@ public sealed class InboundQueue
         string text = JsonConvert.SerializeObject(new
         {
             reason,
-            detail = Processing.PoisonDetail.Cut(detail),
+            detail = PoisonDetail.Cut(detail),
             queueMessageId = messageId,
             poisonedAt = at,
             // The original envelope is small (a pointer), but a foreign message could be anything: keep it bounded.

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Tenants;
+using MailgunFunctions.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -1,16 +1,19 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
 using MailgunFunctions.Events;
+using MailgunFunctions.Queueing;
+using MailgunFunctions.Settings;
 using MailgunFunctions.Signatures;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Tenants;
+using MailgunFunctions.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using System.Buffers.Text;
-using System.Text.Json;
-using System.Text.Unicode;
 
 namespace MailgunFunctions.Ingestion;
 

@@ -17,13 +17,4 @@ internal static partial class IngestionLog
     [LoggerMessage(1004, LogLevel.Error, "Storage unavailable while queueing Mailgun {EventType} event {EventId}; answered 503 so Mailgun retries")]
     public static partial void StorageUnavailable(ILogger logger, Exception exception, string eventType, string eventId);
 
-
-    [LoggerMessage(1005, LogLevel.Information, "Dropped the expired webhook token table {Table}")]
-    public static partial void TokenTableDropped(ILogger logger, string table);
-
-    [LoggerMessage(1006, LogLevel.Warning, "Could not drop expired webhook token tables; the next day's first claim tries again")]
-    public static partial void TokenTableDropFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(1007, LogLevel.Error, "The tenant registry could not be read for tenant {Tenant}; answered 503 so Mailgun retries")]
-    public static partial void TenantLookupFailed(ILogger logger, Exception exception, string tenant);
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using MailgunFunctions.Ingestion;
+using MailgunFunctions.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MailgunFunctions.MailgunApi;

@@ -1,4 +1,6 @@
 using MailgunFunctions.Dnd;
+using MailgunFunctions.Erasure;
+using MailgunFunctions.Queueing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;

@@ -5,6 +5,7 @@ using MailgunFunctions.Classification;
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Events;
 using MailgunFunctions.Ingestion;
+using MailgunFunctions.Queueing;
 using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -12,7 +12,7 @@ public sealed record SigningKey(string Id, string Secret);
 /// followed by the token (no separator), keyed with the HTTP webhook signing key's bytes as typed. One instance holds
 /// one tenant's keys (or a parent account's), so a key of one tenant never verifies another's events.
 /// The signature covers only timestamp and token, never the body: replay defence lives in
-/// <see cref="Ingestion.ReplayGuard"/>.
+/// <see cref="MailgunFunctions.Webhooks.ReplayGuard"/>.
 /// </summary>
 public sealed class SignatureVerifier
 {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.MailgunApi;
+using MailgunFunctions.Settings;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,6 @@
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.MailgunApi;
+using MailgunFunctions.Settings;
 using MailgunFunctions.Signatures;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;

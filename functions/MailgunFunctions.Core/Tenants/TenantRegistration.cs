@@ -19,7 +19,6 @@ public static class TenantRegistration
         services.TryAddSingleton<TenantDirectory>();
         // Transient: it holds the typed Mailgun API client (see MailgunApiRegistration).
         services.TryAddTransient<TenantConnection>();
-        services.TryAddTransient<LegacyDataMigration>();
         return services;
     }
 }

@@ -7,6 +7,7 @@ using MailgunFunctions.Inbound;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
+using MailgunFunctions.Webhooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;

@@ -2,6 +2,7 @@ using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using MailgunFunctions.App;
 using MailgunFunctions.Dnd;
+using MailgunFunctions.Settings;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Tenants;
 using MailgunFunctions.Testing;
@@ -242,7 +243,7 @@ public class TenantWebhookTests
         var retry = await PostEventAsync(app, tenant.Id, SignedWebhook.Body(Complaint("k1@example.net", tenant.Domain), Now.AddMinutes(-30), key: tenant.Key));
         var fresh = await PostEventAsync(app, tenant.Id, SignedWebhook.Body(Complaint("k2@example.net", tenant.Domain), Now.AddMinutes(-1), key: newKey));
 
-        var window = app.Get<Microsoft.Extensions.Options.IOptions<MailgunFunctions.Ingestion.WebhookOptions>>().Value.MaxSignatureAge;
+        var window = app.Get<Microsoft.Extensions.Options.IOptions<WebhookOptions>>().Value.MaxSignatureAge;
         var lifetime = app.Get<Microsoft.Extensions.Options.IOptions<TenantsOptions>>().Value.CacheLifetime;
         app.Time.Advance(window + lifetime + TimeSpan.FromSeconds(1));
         var later = app.Time.GetUtcNow();

@@ -44,7 +44,7 @@ public class BounceClassifierPropertyTests
         Prop.ForAll(Arb.From(Inputs), input =>
         {
             var result = Defaults.Classify(input);
-            return result.Effect == BounceClassifier.EffectOf(result.Category)
+            return result.Effect == DndEffects.EffectOf(result.Category)
                 && result.Rule.Length > 0 && result.Explanation.Length > 0
                 && Defaults.Classify(input) == result;
         });

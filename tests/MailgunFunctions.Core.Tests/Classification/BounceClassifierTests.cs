@@ -20,7 +20,7 @@ public class BounceClassifierTests
         {
             Assert.That(result.Category, Is.EqualTo(category), result.Explanation);
             Assert.That(result.Rule, Is.EqualTo(rule), result.Explanation);
-            Assert.That(result.Effect, Is.EqualTo(BounceClassifier.EffectOf(category)));
+            Assert.That(result.Effect, Is.EqualTo(DndEffects.EffectOf(category)));
         });
     }
 
@@ -33,7 +33,7 @@ public class BounceClassifierTests
     [TestCase(BounceCategory.NoEffect, DndState.None)]
     public void EffectOf_follows_the_platform_rules(BounceCategory category, DndState effect)
     {
-        Assert.That(BounceClassifier.EffectOf(category), Is.EqualTo(effect));
+        Assert.That(DndEffects.EffectOf(category), Is.EqualTo(effect));
     }
 
     // Event types.

@@ -1,4 +1,5 @@
 using MailgunFunctions.Classification;
+using MailgunFunctions.Dnd;
 using MailgunFunctions.Events;
 using MailgunFunctions.Testing;
 using Newtonsoft.Json.Linq;

@@ -26,7 +26,7 @@ public class ProductNamesTests
     public void Dnd_states_have_their_documented_names(DndState state, string name)
     {
         Assert.That(state.ToProductName(), Is.EqualTo(name));
-        Assert.That(ProductNames.TryParseDndState($" {name} ", out var parsed), Is.True);
+        Assert.That(DndEffects.TryParseDndState($" {name} ", out var parsed), Is.True);
         Assert.That(parsed, Is.EqualTo(state));
     }
 
@@ -43,7 +43,7 @@ public class ProductNamesTests
     public void Unknown_names_are_refused(string? name)
     {
         Assert.That(ProductNames.TryParseCategory(name, out _), Is.False);
-        Assert.That(ProductNames.TryParseDndState(name, out _), Is.False);
+        Assert.That(DndEffects.TryParseDndState(name, out _), Is.False);
     }
 
     [Test]

@@ -83,6 +83,6 @@ public class RealWorldCorpusTests
     private sealed class FixedEffect(BounceCategory category) : IEventClassifier
     {
         public MailgunFunctions.Classification.Classification Classify(MailgunFunctions.Events.MailgunEvent e) =>
-            new(category, BounceClassifier.EffectOf(category), "fixed", "fixed");
+            new(category, "fixed", "fixed");
     }
 }

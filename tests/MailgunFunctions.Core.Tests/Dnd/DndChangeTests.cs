@@ -28,7 +28,7 @@ public class DndChangeTests
     {
         var e = Event(SoftData(T0, "m1"));
         // A policy may make a transient code permanent (e.g. 552 mailbox full on the platform): the effect decides.
-        var change = DndChange.FromEvent(e, new global::MailgunFunctions.Classification.Classification(BounceCategory.HardBounce, DndState.Permanent, "policy-552", "mailbox full is permanent"));
+        var change = DndChange.FromEvent(e, new global::MailgunFunctions.Classification.Classification(BounceCategory.HardBounce, "policy-552", "mailbox full is permanent"));
         Assert.That(change!.Kind, Is.EqualTo(DndChangeKind.PermanentCause));
     }
 
@@ -36,7 +36,7 @@ public class DndChangeTests
     public void FromEvent_never_lets_a_sender_side_issue_put_the_contact_in_dnd()
     {
         var e = Event(HardData(T0));
-        var change = DndChange.FromEvent(e, new global::MailgunFunctions.Classification.Classification(BounceCategory.SenderIssue, DndState.Permanent, "auth", "DKIM failed"));
+        var change = DndChange.FromEvent(e, new global::MailgunFunctions.Classification.Classification(BounceCategory.SenderIssue, "auth", "DKIM failed"));
         Assert.Multiple(() =>
         {
             Assert.That(change!.Kind, Is.EqualTo(DndChangeKind.Activity));

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Azure.Core;
 using Azure.Data.Tables;
 using MailgunFunctions.Dnd;
+using MailgunFunctions.Erasure;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
 using MailgunFunctions.Tests.Processing;
@@ -35,7 +36,7 @@ public class DndErasureTests
         var logRows = new List<TableEntity>();
         await foreach (var e in _harness.Clients.Tables.GetTableClient(StorageNames.DndEntriesTable).QueryAsync<TableEntity>(x => x.PartitionKey == DndKeys.TenantKey(_harness.Tenant)))
         {
-            (MailgunFunctions.ChangeFeed.DndChangeLog.IsLogRow(e.RowKey) ? logRows : rows).Add(e);
+            (DndChangeLog.IsLogRow(e.RowKey) ? logRows : rows).Add(e);
         }
 
         var (entry, status) = await Store.GetStatusAsync(_harness.Tenant, Address, default);
@@ -50,8 +51,8 @@ public class DndErasureTests
             Assert.That(result!.KeptState, Is.EqualTo(DndState.Permanent));
             Assert.That(result.HistoryRecords, Is.EqualTo(1));
             Assert.That(rows, Has.Count.EqualTo(1));
-            Assert.That(rows[0].RowKey, Is.EqualTo(DndErasure.ErasedRowKey(Address)));
-            Assert.That(logRows.Select(r => r.RowKey), Has.All.StartsWith(MailgunFunctions.ChangeFeed.DndChangeLog.ChangePrefix), "only change rows stay (the outbox is dispatched)");
+            Assert.That(rows[0].RowKey, Is.EqualTo(DndKeys.ErasedRowKey(Address)));
+            Assert.That(logRows.Select(r => r.RowKey), Has.All.StartsWith(DndChangeLog.ChangePrefix), "only change rows stay (the outbox is dispatched)");
             Assert.That(logRows.Select(r => r.GetString("Notice")), Has.None.Contains(DndKeys.NormalizeAddress(Address)), "the erasure's own change row has no address; the earlier ones are gone");
             Assert.That(rows[0].ContainsKey("ContactId") || rows[0].ContainsKey("LastEventDetail") || rows[0].ContainsKey("UserVariables"), Is.False);
             Assert.That(status.State, Is.EqualTo(DndState.Permanent));

@@ -150,5 +150,5 @@ public class DndStoreInsertFirstTests
             .Replace(DndKeys.TenantKey(tenant), "TENANT", StringComparison.Ordinal);
 
     /// <summary>A change-log notice without its id, which hashes the tenant (the two sides have different tenants).</summary>
-    private static string WithoutId(string notice) => (MailgunFunctions.ChangeFeed.DndNotice.FromJson(notice) with { Id = "ID" }).ToJson();
+    private static string WithoutId(string notice) => (DndNotice.FromJson(notice) with { Id = "ID" }).ToJson();
 }

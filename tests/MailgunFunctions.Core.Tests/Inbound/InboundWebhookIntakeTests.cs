@@ -3,6 +3,7 @@ using MailgunFunctions.Inbound;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.Signatures;
 using MailgunFunctions.Testing;
+using MailgunFunctions.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using MailgunFunctions.Events;
 using MailgunFunctions.Ingestion;
+using MailgunFunctions.Queueing;
 using MailgunFunctions.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

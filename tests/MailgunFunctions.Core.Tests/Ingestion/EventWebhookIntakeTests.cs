@@ -2,6 +2,7 @@ using System.Text;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.Signatures;
 using MailgunFunctions.Testing;
+using MailgunFunctions.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Newtonsoft.Json.Linq;

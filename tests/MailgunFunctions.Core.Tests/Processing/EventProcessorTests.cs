@@ -3,6 +3,7 @@ using Azure.Storage.Queues;
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.Processing;
+using MailgunFunctions.Queueing;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
 using Microsoft.Extensions.DependencyInjection;

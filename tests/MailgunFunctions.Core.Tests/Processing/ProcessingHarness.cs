@@ -5,6 +5,7 @@ using MailgunFunctions.Classification;
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.Processing;
+using MailgunFunctions.Queueing;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
 using Microsoft.Extensions.DependencyInjection;

@@ -5,7 +5,7 @@ using Azure.Storage.Queues;
 using MailgunFunctions.Storage;
 using Newtonsoft.Json;
 
-namespace MailgunFunctions.Processing;
+namespace MailgunFunctions.Queueing;
 
 /// <summary>
 /// Puts a message that can never be processed on <c>mailgun-events-poison</c> at once, with the reason, instead

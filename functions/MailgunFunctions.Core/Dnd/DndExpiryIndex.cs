@@ -2,10 +2,9 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
-using MailgunFunctions.Dnd;
 using MailgunFunctions.Storage;
 
-namespace MailgunFunctions.ChangeFeed;
+namespace MailgunFunctions.Dnd;
 
 /// <summary>One temporary DND due to end: an address of a tenant, the minute it is due in.</summary>
 public sealed record DueExpiry(string Bucket, string RowKey, string Tenant, string Address, DateTimeOffset Until);

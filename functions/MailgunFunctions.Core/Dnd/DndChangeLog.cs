@@ -1,9 +1,8 @@
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
-using MailgunFunctions.Dnd;
 
-namespace MailgunFunctions.ChangeFeed;
+namespace MailgunFunctions.Dnd;
 
 /// <summary>What the entry row says was last announced: its version and the state in that announcement.</summary>
 /// <param name="Version">The entry's Version column (0 for an entry written before versions existed, or none at all).</param>

@@ -2,11 +2,12 @@ using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
 using MailgunFunctions.ChangeFeed;
+using MailgunFunctions.Dnd;
 using MailgunFunctions.Inbound;
 using MailgunFunctions.Storage;
 using Microsoft.Extensions.Options;
 
-namespace MailgunFunctions.Dnd;
+namespace MailgunFunctions.Erasure;
 
 /// <summary>What one erasure removed (counts only: the record of an erasure never names the address).</summary>
 public sealed record DndErasureResult(string ErasureId, DateTimeOffset ErasedAt, bool EntryKept, DndState KeptState, int HistoryRecords, int Replies, int ContactReplies, int RawMessages, int SentMessages, int SenderIssueRows)
@@ -17,7 +18,7 @@ public sealed record DndErasureResult(string ErasureId, DateTimeOffset ErasedAt,
 
 /// <summary>
 /// Erasure on request (GDPR art. 17) of one address in one tenant. Design: the entry row (RowKey = the address)
-/// is replaced by a row keyed by a one-way hash (<see cref="ErasedRowKey"/>) that keeps only the DND facts
+/// is replaced by a row keyed by a one-way hash (<see cref="DndKeys.ErasedRowKey"/>) that keeps only the DND facts
 /// (complaint times, the permanent cause's rule and category, re-enable/override times): no address, contact id,
 /// user variables, message ids, event ids or operator notes. <see cref="DndStore"/> falls back to that row when an
 /// address has no plain row, so a suppressed address stays suppressed if it comes back, and new events merge onto it.
@@ -29,15 +30,14 @@ public sealed record DndErasureResult(string ErasureId, DateTimeOffset ErasedAt,
 /// </summary>
 public sealed class DndErasure
 {
-    private const string ErasedPrefix = "~erased~";
     private readonly TableServiceClient _tables;
     private readonly StorageClients _clients;
     private readonly TimeProvider _time;
     private readonly DndOptions _options;
-    private readonly DndChangeDispatcher? _dispatcher;
+    private readonly IDndChangeDispatch? _dispatcher;
     private readonly NotificationDeadLetters? _deadLetters;
 
-    public DndErasure(StorageClients clients, TimeProvider time, IOptions<DndOptions> options, DndChangeDispatcher? dispatcher = null, NotificationDeadLetters? deadLetters = null)
+    public DndErasure(StorageClients clients, TimeProvider time, IOptions<DndOptions> options, IDndChangeDispatch? dispatcher = null, NotificationDeadLetters? deadLetters = null)
     {
         _clients = clients;
         _tables = clients.Tables;
@@ -46,11 +46,6 @@ public sealed class DndErasure
         _dispatcher = dispatcher;
         _deadLetters = deadLetters;
     }
-
-    /// <summary>The RowKey of an erased address's kept suppression: <c>~erased~</c> + SHA-256 of the normalized address.</summary>
-    public static string ErasedRowKey(string address) => ErasedPrefix + DndKeys.Hash(DndKeys.NormalizeAddress(address), 64);
-
-    public static bool IsErasedRow(string rowKey) => rowKey.StartsWith(ErasedPrefix, StringComparison.Ordinal);
 
     /// <summary>Null when nothing was held for the address in the tenant (no entry, no history, no replies).</summary>
     public async Task<DndErasureResult?> EraseAsync(string tenant, string address, string note, CancellationToken cancellationToken)
@@ -169,7 +164,7 @@ public sealed class DndErasure
             var announced = DndChangeLog.AnnouncedOf(plain.Value!);
             var notice = DndNotice.Erasure(tenant, address, contactId, announced.Version + 1, announced.Status, status, _time.GetUtcNow(), erasureId, note);
             var row = DndEntryCodec.ToEntity(stripped, status, now);
-            row.RowKey = ErasedRowKey(address);
+            row.RowKey = DndKeys.ErasedRowKey(address);
             row.Remove("Address");
             row.Remove("Tenant");
             row["Address"] = "(erased)";

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 
-namespace MailgunFunctions.Ingestion;
+namespace MailgunFunctions.Queueing;
 
 /// <summary>
 /// What the events webhook puts on the <c>mailgun-events</c> queue: the verified <c>event-data</c> and how it

@@ -1,11 +1,12 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
+using MailgunFunctions.Settings;
 using MailgunFunctions.Signatures;
 using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Options;
 
-namespace MailgunFunctions.Ingestion;
+namespace MailgunFunctions.Webhooks;
 
 /// <summary>
 /// A verified signature block: the tenant and key that signed it, when Mailgun signed it, and when we checked it.

@@ -2,13 +2,15 @@ using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
 using MailgunFunctions.Dnd;
+using MailgunFunctions.Erasure;
 using MailgunFunctions.Inbound;
 using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Storage;
+using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace MailgunFunctions.Tenants;
+namespace MailgunFunctions.Migration;
 
 /// <summary>How the tenant of an old domain partition was chosen.</summary>
 public enum LegacyOwner
@@ -163,7 +165,7 @@ public sealed class LegacyDataMigration
     {
         var table = _tables.GetTableClient(StorageNames.DndEntriesTable);
         // Entry rows only: change-feed log rows were announced under the partition they are in and stay there.
-        await foreach (var (row, domain, tenant) in LegacyRowsAsync(run, table, r => !ChangeFeed.DndChangeLog.IsLogRow(r.RowKey) && DndErasure.IsErasedRow(r.RowKey) == erased, cancellationToken).ConfigureAwait(false))
+        await foreach (var (row, domain, tenant) in LegacyRowsAsync(run, table, r => !DndChangeLog.IsLogRow(r.RowKey) && DndKeys.IsErasedRow(r.RowKey) == erased, cancellationToken).ConfigureAwait(false))
         {
             string partition = DndKeys.TenantKey(tenant);
             var source = DndEntryCodec.FromEntity(row) with { Tenant = DndKeys.NormalizeTenant(tenant) };
@@ -213,7 +215,7 @@ public sealed class LegacyDataMigration
 
     private async Task<DndEntry?> ErasedEntryAsync(TableClient table, string partition, string address, CancellationToken cancellationToken)
     {
-        var erased = await table.GetEntityIfExistsAsync<TableEntity>(partition, DndErasure.ErasedRowKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var erased = await table.GetEntityIfExistsAsync<TableEntity>(partition, DndKeys.ErasedRowKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
         return erased.HasValue ? DndEntryCodec.FromEntity(erased.Value!) : null;
     }
 

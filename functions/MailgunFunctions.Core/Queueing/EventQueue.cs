@@ -1,4 +1,3 @@
-using MailgunFunctions.Processing;
 using System.Text;
 using Azure;
 using Azure.Storage.Blobs;
@@ -7,7 +6,7 @@ using MailgunFunctions.Storage;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 
-namespace MailgunFunctions.Ingestion;
+namespace MailgunFunctions.Queueing;
 
 /// <summary>
 /// The <c>mailgun-events</c> queue seen from both ends: the webhook sends envelopes, the queue function opens

@@ -4,11 +4,12 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
+using MailgunFunctions.Settings;
 using MailgunFunctions.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace MailgunFunctions.Ingestion;
+namespace MailgunFunctions.Webhooks;
 
 /// <summary>What the token store says about a delivery.</summary>
 public enum TokenClaim
@@ -133,14 +134,14 @@ public sealed class ReplayGuard
                 if (item.Name.Length == keepFrom.Length && string.CompareOrdinal(item.Name, keepFrom) < 0)
                 {
                     await _tables.DeleteTableAsync(item.Name, cancellationToken).ConfigureAwait(false);
-                    IngestionLog.TokenTableDropped(_logger, item.Name);
+                    WebhookLog.TokenTableDropped(_logger, item.Name);
                 }
             }
         }
         catch (RequestFailedException ex)
         {
             // Housekeeping only: the claim goes on, and the next day's first claim tries again.
-            IngestionLog.TokenTableDropFailed(_logger, ex);
+            WebhookLog.TokenTableDropFailed(_logger, ex);
         }
     }
 }

@@ -1,9 +1,8 @@
 using System.Globalization;
-using MailgunFunctions.Dnd;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Serialization;
 
-namespace MailgunFunctions.ChangeFeed;
+namespace MailgunFunctions.Dnd;
 
 /// <summary>The DND state a notice reports: before or after the change.</summary>
 /// <param name="State">none, temporary, permanent or locked.</param>

@@ -1,4 +1,4 @@
-namespace MailgunFunctions.Ingestion;
+namespace MailgunFunctions.Webhooks;
 
 /// <summary>
 /// How a webhook delivery ended: the HTTP status Mailgun gets, a short machine-readable reason, and a

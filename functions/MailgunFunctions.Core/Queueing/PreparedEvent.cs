@@ -1,6 +1,7 @@
 using System.Buffers;
+using MailgunFunctions.Webhooks;
 
-namespace MailgunFunctions.Ingestion;
+namespace MailgunFunctions.Queueing;
 
 /// <summary>
 /// The outcome of <see cref="EventWebhookIntake.Prepare"/>: either a <see cref="Rejection"/>, or an envelope ready

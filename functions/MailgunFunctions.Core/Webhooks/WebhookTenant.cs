@@ -1,7 +1,7 @@
 using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
 
-namespace MailgunFunctions.Ingestion;
+namespace MailgunFunctions.Webhooks;
 
 /// <summary>The one rule both webhooks use to find the tenant their URL names.</summary>
 public static class WebhookTenant
@@ -33,7 +33,7 @@ public static class WebhookTenant
         }
         catch (Exception ex) when (Storage.StorageFailure.Is(ex, cancellationToken))
         {
-            IngestionLog.TenantLookupFailed(logger, ex, id);
+            WebhookLog.TenantLookupFailed(logger, ex, id);
             return (null, IntakeResult.StorageUnavailable);
         }
     }

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using MailgunFunctions.Signatures;
 using Microsoft.Extensions.Options;
 
-namespace MailgunFunctions.Ingestion;
+namespace MailgunFunctions.Settings;
 
 /// <summary>
 /// The single-account settings (section "Mailgun"): the Mailgun account of the tenant made from settings (see
