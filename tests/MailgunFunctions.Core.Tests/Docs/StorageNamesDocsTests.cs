@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
-using MailgunFunctions.Ingestion;
+using MailgunFunctions.Webhooks;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Testing;
 
