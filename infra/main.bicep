@@ -1,6 +1,6 @@
 // MailgunFunctions: from an empty resource group to a running, identity-only deployment.
 // `azd up` deploys this file (see azure.yaml); by hand: `az deployment group create -g RG -f infra/main.bicep -p ...`
-// (the README (Deployment)). Plain resource declarations only: registry modules cannot be restored offline,
+// (docs/deployment.md). Plain resource declarations only: registry modules cannot be restored offline,
 // and CI builds and lints these templates with no network.
 targetScope = 'resourceGroup'
 

@@ -79,7 +79,7 @@ else
   # The stand-in reads the same local.settings.json (the environment wins, as with Core Tools) and checks function
   # keys from local.keys.json, which it creates with random keys the first time (never printed).
   dotnet build tools/FunctionsHost/FunctionsHost.csproj -c Debug -nologo -v quiet
-  echo "Core Tools ('func') not found: starting the local stand-in host (tools/FunctionsHost/README.md says what it emulates)." >&2
+  echo "Core Tools ('func') not found: starting the local stand-in host (docs/running-locally.md says what it emulates)." >&2
   echo "Webhooks: POST http://127.0.0.1:$port/api/mailgun/events?code=<\"host\".\"default\" of local.keys.json>; try one with:" >&2
   echo "  dotnet run --project tools/MailgunOps -- webhook send-sample --event failed" >&2
   dotnet tools/FunctionsHost/bin/Debug/net10.0/FunctionsHost.dll --app "$out" --settings local.settings.json --keys local.keys.json --port "$port"

@@ -44,7 +44,7 @@ public static class ResultsNotes
            does again), each a scan of the tenant's partition, where an insert finds it once; in Azure both are one request.
            What changed to meet the goal (earlier runs measured 0.36-0.65 of the small-row floor at 4 requests per event):
            the erasure-row read for never-seen addresses is skipped for tenants without GDPR erasures (a per-tenant marker,
-           see README "GDPR erasure design"), and for a tenant whose recent changes mostly found no entry (a bounce storm of new
+           see docs/cli.md, "GDPR erasure design"), and for a tenant whose recent changes mostly found no entry (a bounce storm of new
            addresses) the store inserts first instead of reading first: 2 requests per event, the floor's count. For known
            addresses the processor reads first (3 requests), because a blind write would let a late soft bounce overwrite a
            complaint; a wrong insert-first guess costs a 409 and the read. Against the like-for-like row, what is left is our CPU (the

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 
 namespace MailgunFunctions.Tests;
 
-/// <summary>Operators alert on log event ids (the README names several): one id must mean one thing.</summary>
+/// <summary>Operators alert on log event ids (docs/operations.md and docs/export.md name several): one id must mean one thing.</summary>
 public class LogEventIdTests
 {
     [Test]

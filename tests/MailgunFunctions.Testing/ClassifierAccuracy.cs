@@ -69,7 +69,7 @@ public sealed class ClassifierAccuracy
         return new ClassifierAccuracy(outcomes);
     }
 
-    /// <summary>The numbers as the README and bench/RESULTS.md show them (a Markdown table and two lines).</summary>
+    /// <summary>The numbers as docs/classification.md and bench/RESULTS.md show them (a Markdown table and two lines).</summary>
     public string Report()
     {
         var text = new System.Text.StringBuilder()

@@ -327,7 +327,7 @@ public sealed class PipelineCommandTests : OpsHarness
             erasures.Add(e);
         }
 
-        // The erasure record, and the tenant's marker that makes processors look for erased rows (README, "GDPR erasure design").
+        // The erasure record, and the tenant's marker that makes processors look for erased rows (docs/cli.md, "GDPR erasure design").
         Assert.That(erasures.Single(e => e.RowKey != "~tenant-has-erasures").GetString("Note"), Is.EqualTo("request 2024-17"));
         Assert.That(erasures.Select(e => e.RowKey), Has.Exactly(1).EqualTo("~tenant-has-erasures"));
         // ...but the address is still locked when asked for, and stays locked when it comes back.

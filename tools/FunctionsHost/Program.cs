@@ -71,7 +71,7 @@ public static class Program
     private static void PrintFunctions(StandInHost host, string? keysPath)
     {
         Console.WriteLine();
-        Console.WriteLine("Host: local stand-in (tools/FunctionsHost), not the Azure Functions host: see tools/FunctionsHost/README.md for what differs.");
+        Console.WriteLine("Host: local stand-in (tools/FunctionsHost), not the Azure Functions host: see docs/running-locally.md for what differs.");
         Console.WriteLine("Functions:");
         foreach (var function in host.Functions)
         {

@@ -19,7 +19,7 @@ namespace FunctionsHost;
 /// A local stand-in for the Azure Functions host: starts the app's real isolated worker, speaks the host's side of
 /// the gRPC protocol with it, loads the functions the worker reports, and drives them: HTTP triggers on
 /// 127.0.0.1 (routes, route prefix, keys), queue triggers (polling, decoding, retries, poison) and timers. What it
-/// emulates and where it differs from the real host: README.md in this folder.
+/// emulates and where it differs from the real host: docs/running-locally.md.
 /// </summary>
 public sealed class StandInHost : IAsyncDisposable
 {

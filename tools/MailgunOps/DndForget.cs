@@ -5,7 +5,7 @@ using MailgunFunctions.Erasure;
 
 namespace MailgunOps;
 
-/// <summary><c>dnd forget</c>: erasure on request, by <see cref="DndErasure"/> (the design is documented there and in the README (Operator CLI)).</summary>
+/// <summary><c>dnd forget</c>: erasure on request, by <see cref="DndErasure"/> (the design is documented there and in docs/cli.md, "GDPR erasure design").</summary>
 public static class DndForget
 {
     public static Command Build(OpsRuntime runtime)

@@ -1,6 +1,6 @@
 namespace MailgunOps;
 
-/// <summary>Exit codes scripts can rely on (the README (Operator CLI) lists them).</summary>
+/// <summary>Exit codes scripts can rely on (docs/cli.md lists them).</summary>
 public static class ExitCodes
 {
     public const int Ok = 0;

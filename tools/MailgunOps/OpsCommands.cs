@@ -3,7 +3,7 @@ using MailgunFunctions.MailgunApi;
 
 namespace MailgunOps;
 
-/// <summary>The command tree: names and options exactly as issue 9 lists them, so scripts can rely on them.</summary>
+/// <summary>The command tree: names and options exactly as docs/cli.md lists them, so scripts can rely on them.</summary>
 public static class OpsCommands
 {
     public static RootCommand Build(OpsRuntime runtime)

@@ -8,7 +8,7 @@ namespace MailgunFunctions.Classification;
 /// Decides what a Mailgun event means for the contact: category, DND effect, the rule that fired and why.
 /// Pure and table-driven (no I/O, no clock), safe to share between threads.
 /// <para>
-/// Signals of a <c>failed</c> event, in order of trust (README "Order of trust"):
+/// Signals of a <c>failed</c> event, in order of trust (docs/classification.md, "Order of trust"):
 /// (1) Mailgun's own codes and reasons (605/606/607 suppressions, carrier codes, 498/499/625);
 /// (2) the cause the answer states, by groups: decisive markers (RESOLVER.*, the recipient's own block), a sender-side
 /// cause (exact codes X.7.23-27, X.1.7/8..., then words), an expiry, the recipient's causes, the recipient's system
@@ -123,7 +123,7 @@ public sealed class BounceClassifier : IEventClassifier
     }
 
     /// <summary>
-    /// (2) The cause the answer states, in this order (README "Order of trust"): Mailgun's and a few providers' exact markers;
+    /// (2) The cause the answer states, in this order (docs/classification.md, "Order of trust"): Mailgun's and a few providers' exact markers;
     /// a sender-side cause (specific code such as X.7.26, or words such as "blocked using", "SPF", "rate limited",
     /// "relay access denied", "message size"); an expiry (the relay gave up after retrying); the recipient's causes
     /// (no such user or domain, disabled, moved, full, blocked by the recipient); the recipient's system being busy or

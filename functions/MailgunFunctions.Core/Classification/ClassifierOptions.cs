@@ -4,7 +4,7 @@ namespace MailgunFunctions.Classification;
 
 /// <summary>
 /// Switches for the places where the platform's documented DND rules and the RFCs disagree (section "Classifier").
-/// The defaults follow the platform; the README (Bounce classification) lists what each switch changes.
+/// The defaults follow the platform; docs/classification.md lists what each switch changes.
 /// </summary>
 public sealed class ClassifierOptions
 {

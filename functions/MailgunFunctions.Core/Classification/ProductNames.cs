@@ -1,7 +1,7 @@
 namespace MailgunFunctions.Classification;
 
 /// <summary>
-/// The kebab-case names of categories and signals (DND states: DndEffects) used by the CLI, JSON output and the README:
+/// The kebab-case names of categories and signals (DND states: DndEffects) used by the CLI, JSON output and the docs:
 /// the one place where they are spelled.
 /// </summary>
 public static class ProductNames

@@ -3,7 +3,7 @@ using Newtonsoft.Json.Serialization;
 
 namespace MailgunFunctions.Export;
 
-/// <summary>The <c>summary.json</c> of one tenant's domain and date (documented in the README (suppression export)).</summary>
+/// <summary>The <c>summary.json</c> of one tenant's domain and date (documented in docs/export.md).</summary>
 public sealed record ExportSummary
 {
     public static readonly JsonSerializerSettings JsonSettings = new()

@@ -5,7 +5,7 @@ using MailgunFunctions.MailgunApi;
 namespace MailgunFunctions.Export;
 
 /// <summary>
-/// Compares a finished export with our DND table (issue 5: addresses Mailgun suppresses but we do not get a
+/// Compares a finished export with our DND table (its purpose: addresses Mailgun suppresses but we do not get a
 /// Mailgun-sourced DND; addresses DND here but not suppressed by Mailgun are listed for review). Called once per
 /// domain and date after every list is exported, and again on a rerun of the same date: it must be idempotent.
 /// <see cref="SuppressionReconciler"/> is the one <c>AddMailgunCore</c> registers; without any the summary says

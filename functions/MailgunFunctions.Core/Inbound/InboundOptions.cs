@@ -17,7 +17,7 @@ public sealed class InboundOptions
 
     /// <summary>
     /// Days the raw payloads in the <c>mailgun-inbound-raw</c> container are kept. Default 90. Enforced by the
-    /// storage account's lifecycle-management rule (see the README (Inbound replies)); the value is also written on
+    /// storage account's lifecycle-management rule (see docs/inbound.md); the value is also written on
     /// every raw blob as metadata <c>retainuntil</c> so an operator can see it.
     /// </summary>
     [Range(1, 3650)]

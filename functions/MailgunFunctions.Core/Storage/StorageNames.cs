@@ -2,7 +2,8 @@ namespace MailgunFunctions.Storage;
 
 /// <summary>
 /// Names of the queues, tables and containers the product uses. Fixed (not settings) because the trigger
-/// bindings name them at compile time and operators' queries name them in the README.
+/// bindings name them at compile time and operators' queries name them in the docs
+/// (docs/storage.md lists every one; a test keeps that list and this class equal).
 /// </summary>
 public static class StorageNames
 {

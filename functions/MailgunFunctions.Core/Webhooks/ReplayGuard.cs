@@ -86,7 +86,7 @@ public sealed class ReplayGuard
         await DayOf(signedAt, now).Table.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The PartitionKey of a token: lowercase hex SHA-256 of its UTF-8 text (README, "was this delivery received?").</summary>
+    /// <summary>The PartitionKey of a token: lowercase hex SHA-256 of its UTF-8 text (docs/storage.md, "was this delivery received?").</summary>
     public static string KeyOf(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
     /// <summary>The row a claim inserts (public so the benchmark's floor inserts exactly this).</summary>

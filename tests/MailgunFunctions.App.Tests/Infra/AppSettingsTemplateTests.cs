@@ -12,7 +12,7 @@ namespace MailgunFunctions.Tests.Infra;
 public sealed class AppSettingsTemplateTests
 {
     /// <summary>Settings read by the platform or the SDKs rather than by an options class.</summary>
-    private static readonly string[] PlatformSettings =
+    internal static readonly string[] PlatformSettings =
     [
         "APPLICATIONINSIGHTS_CONNECTION_STRING",
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
@@ -20,7 +20,7 @@ public sealed class AppSettingsTemplateTests
     ];
 
     /// <summary>The Functions host's and StorageClients' identity-based connection (StorageNames.ConnectionSetting).</summary>
-    private const string StorageConnectionPrefix = "AzureWebJobsStorage__";
+    internal const string StorageConnectionPrefix = "AzureWebJobsStorage__";
 
     /// <summary>
     /// Settings the template provisions ahead of the options class that will read them (the unsubscribe-link key

@@ -153,7 +153,7 @@ public class SecretsInLogsTests
         }
         else
         {
-            // The security cases of the issue, each with its documented answer.
+            // The security cases of docs/reliability.md (row Security), each with its documented answer.
             Assert.That(reasons.Take(8).Append(reasons[^2]).Append(reasons[^1]).ToArray(), Is.EqualTo(new[]
             {
                 "accepted", "accepted", "token_replayed", "signature_invalid", "signature_invalid", "signature_invalid", "timestamp_stale",

@@ -6,7 +6,7 @@ using ClassificationResult = MailgunFunctions.Classification.Classification;
 
 namespace MailgunFunctions.Tests.Classification;
 
-/// <summary>One case per rule of the classifier (the README (Bounce classification)), and each platform-vs-RFC switch both ways.</summary>
+/// <summary>One case per rule of the classifier (docs/classification.md), and each platform-vs-RFC switch both ways.</summary>
 public class BounceClassifierTests
 {
     private static readonly BounceClassifier Defaults = new();

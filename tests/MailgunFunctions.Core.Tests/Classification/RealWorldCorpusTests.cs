@@ -8,7 +8,7 @@ namespace MailgunFunctions.Tests.Classification;
 /// <summary>
 /// real-world-bounces.jsonl: published answers (provider error references, MTA sources, filters and blocklists,
 /// Mailgun's documented reasons), each with its source, the cause it states and the expected DND effect decided from the
-/// platform's rules (README "Bounce classification"). The classifier is measured on all of it against the targets.
+/// platform's rules (docs/classification.md). The classifier is measured on all of it against its accuracy targets.
 /// </summary>
 public class RealWorldCorpusTests
 {
@@ -28,7 +28,7 @@ public class RealWorldCorpusTests
             Assert.That(lines.Select(l => (string?)l["source"]), Has.All.Not.Null.And.All.Not.Empty);
             Assert.That(lines.Select(l => (string?)l["cause"]).Distinct(), Is.SubsetOf(ClassifierAccuracy.Causes));
             Assert.That(lines.Select(l => (string?)l["expect"]).Distinct(), Is.SubsetOf(new[] { "none", "temporary", "permanent", "locked" }));
-            // Held out on purpose (the evaluation corpus comes from there): no line may come from sisimai.
+            // Held out on purpose (the held-out evaluation corpus comes from there): no line may come from sisimai.
             Assert.That(lines.Select(l => ((string)l["source"]!).ToLowerInvariant()), Has.None.Contains("sisimai"));
             // The labels follow the platform's rules, whatever the classifier says: a sender-side answer never expects a DND.
             Assert.That(lines.Where(l => (string?)l["cause"] == "sender").Select(l => (string?)l["expect"]), Has.All.EqualTo("none"));

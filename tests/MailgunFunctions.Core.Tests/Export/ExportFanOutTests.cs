@@ -23,7 +23,7 @@ public class ExportFanOutTests
 {
     /// <summary>
     /// 200 tenants in the standard suite (about 1.5 minutes on 2 cores); MAILGUNFUNCTIONS_EXPORT_TENANTS changes it (1000 for
-    /// the scale, 10000 for a night of the platform's size: both take far longer, on Azurite's in-memory tables).
+    /// the run measured in docs/export.md, 10000 for a night of the platform's size: both take far longer, on Azurite's in-memory tables).
     /// </summary>
     private static readonly int TenantCount = int.TryParse(Environment.GetEnvironmentVariable("MAILGUNFUNCTIONS_EXPORT_TENANTS"), out int n) && n >= 2 ? n : 200;
     private const int Instances = 4;

@@ -16,7 +16,7 @@ namespace MailgunFunctions.Tests.Inbound;
 /// fields, multiparts nested 100 deep, a 25 MB body of one line; in the raw MIME form (<c>body-mime</c>) and in Mailgun's
 /// parsed form. Each must be answered clearly (accepted, then stored as a reply; or parked with a reason), keep the raw
 /// payload, and stay within a bound on the live managed heap. Memory is asserted (live heap after forced collections,
-/// sampled); times are printed for the README, never asserted.
+/// sampled); times are printed for docs/inbound.md, never asserted.
 /// </summary>
 [NonParallelizable]
 [Category("Slow")]
