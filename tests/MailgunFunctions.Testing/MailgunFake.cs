@@ -23,7 +23,7 @@ namespace MailgunFunctions.Testing;
 /// </summary>
 public sealed partial class MailgunFake : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private LoopbackServer _server = null!;
     private readonly string _expectedAuthorization;
     private readonly ConcurrentDictionary<(string Domain, string List), FakeList> _lists = new();
     private readonly ConcurrentDictionary<string, List<JObject>> _events = new(StringComparer.OrdinalIgnoreCase);
@@ -32,9 +32,8 @@ public sealed partial class MailgunFake : IAsyncDisposable
     private readonly List<Fault> _faults = [];
     private readonly Lock _gate = new();
 
-    private MailgunFake(WebApplication app, string apiKey)
+    private MailgunFake(string apiKey)
     {
-        _app = app;
         _expectedAuthorization = Authorization(apiKey);
         _defaultAccount = new FakeAccount(apiKey, "key-default-" + Guid.NewGuid().ToString("N"));
         _accountsByAuthorization[_expectedAuthorization] = _defaultAccount;
@@ -53,15 +52,9 @@ public sealed partial class MailgunFake : IAsyncDisposable
 
     public static async Task<MailgunFake> StartAsync(string apiKey)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var fake = new MailgunFake(app, apiKey);
-        app.Run(fake.HandleAsync);
-        await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        fake.BaseUrl = new Uri(address.TrimEnd('/') + "/");
+        var fake = new MailgunFake(apiKey);
+        fake._server = await LoopbackServer.StartAsync(fake.HandleAsync);
+        fake.BaseUrl = fake._server.BaseUrl;
         return fake;
     }
 
@@ -113,11 +106,7 @@ public sealed partial class MailgunFake : IAsyncDisposable
     public bool ListContains(string domain, string list, string address) =>
         _lists.TryGetValue((domain.ToLowerInvariant(), list), out var l) && l.Items is { } items && items.Any(i => (string?)i[l.KeyField] == address);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private async Task HandleAsync(HttpContext context)
     {

@@ -33,7 +33,7 @@ public sealed record ReceivedNotice(string Tenant, string Id, string AddressHash
 /// </summary>
 public sealed class NotificationReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private LoopbackServer _server = null!;
     private readonly ConcurrentDictionary<string, string> _secrets = new(StringComparer.Ordinal);
     private readonly Func<DateTimeOffset> _now;
     private readonly Lock _gate = new();
@@ -43,9 +43,8 @@ public sealed class NotificationReceiver : IAsyncDisposable
     private int _rejected;
     private int _failedOrHung;
 
-    private NotificationReceiver(WebApplication app, Func<DateTimeOffset> now)
+    private NotificationReceiver(Func<DateTimeOffset> now)
     {
-        _app = app;
         _now = now;
     }
 
@@ -84,15 +83,9 @@ public sealed class NotificationReceiver : IAsyncDisposable
 
     public static async Task<NotificationReceiver> StartAsync(Func<DateTimeOffset> now)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var receiver = new NotificationReceiver(app, now);
-        app.Run(receiver.HandleAsync);
-        await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        receiver.Url = new Uri(address.TrimEnd('/') + "/dnd-changes");
+        var receiver = new NotificationReceiver(now);
+        receiver._server = await LoopbackServer.StartAsync(receiver.HandleAsync);
+        receiver.Url = new Uri(receiver._server.BaseUrl, "dnd-changes");
         return receiver;
     }
 
@@ -146,9 +139,5 @@ public sealed class NotificationReceiver : IAsyncDisposable
         context.Response.StatusCode = 204;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }
