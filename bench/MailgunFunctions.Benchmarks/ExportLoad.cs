@@ -68,7 +68,7 @@ public static class ExportLoad
         return line.Trim().Split(' ');
     }
 
-    /// <summary>The child: exports one list of <paramref name="size"/> records and prints RESULT size seconds peakWorkingSet peakHeap csvBytes.</summary>
+    /// <summary>The child: exports one list of the size in <paramref name="args"/> and prints RESULT size seconds peakWorkingSet peakHeap csvBytes.</summary>
     public static async Task<int> RunChildAsync(string[] args)
     {
         int size = int.Parse(args[1], CultureInfo.InvariantCulture);

@@ -16,7 +16,7 @@ public static class InboundPost
 {
     public const string Tenant = "mg.example.com";
 
-    /// <summary>The fields of a parsed route post of a plain reply; change them with <paramref name="change"/>.</summary>
+    /// <summary>The fields of a parsed route post of a plain reply; change them with the parameters.</summary>
     public static List<KeyValuePair<string, string>> ParsedReply(
         string from = "Jane Doe <jane@example.org>",
         string recipient = "reply@" + Tenant,

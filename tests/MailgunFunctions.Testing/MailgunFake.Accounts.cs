@@ -16,7 +16,7 @@ public sealed partial class MailgunFake
 {
     private readonly ConcurrentDictionary<string, FakeAccount> _accountsByAuthorization = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, FakeAccount> _domainOwners = new(StringComparer.OrdinalIgnoreCase);
-    private FakeAccount _defaultAccount = null!;
+    private readonly FakeAccount _defaultAccount = null!;
 
     /// <summary>One Mailgun account of the fake.</summary>
     public sealed class FakeAccount(string apiKey, string signingKey)

@@ -45,10 +45,6 @@ public static class TestSettings
         return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
     }
 
-    /// <summary>
-    /// Builds a service provider the way the app does: <paramref name="register"/> is the app's registration
-    /// extension. Time is usually a <see cref="FakeTimeProvider"/>; logs go to <paramref name="logs"/> when given.
-    /// </summary>
     /// <summary>Recording doubles for what replies do to DND and for the sent-message lookup (tests of inbound parsing alone).</summary>
     public static void RecordReplySeams(IServiceCollection services)
     {
@@ -61,6 +57,10 @@ public static class TestSettings
         services.GetRequiredService<MailgunFunctions.Tenants.TenantDirectory>().Implicit
         ?? throw new InvalidOperationException("the settings make no single-account tenant (no Mailgun signing key, API key or domain)");
 
+    /// <summary>
+    /// Builds a service provider the way the app does: <paramref name="register"/> is the app's registration
+    /// extension. Time is usually a <see cref="FakeTimeProvider"/>; logs go to <paramref name="logs"/> when given.
+    /// </summary>
     public static ServiceProvider Services(
         IConfiguration configuration,
         Action<IServiceCollection, IConfiguration> register,

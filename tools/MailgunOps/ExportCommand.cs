@@ -7,7 +7,7 @@ using MailgunFunctions.Tenants;
 namespace MailgunOps;
 
 /// <summary>
-/// <c>export</c>: the nightly suppression export of one tenant's domain, now (<see cref="SuppressionExport.ExportDomainAsync"/>);
+/// <c>export</c>: the nightly suppression export of one tenant's domain, now (<c>SuppressionExport.ExportDomainAsync</c>);
 /// <c>export status</c>: where a night's export stands across tenants (<see cref="ExportStatusReport"/>).
 /// </summary>
 public static class ExportCommand

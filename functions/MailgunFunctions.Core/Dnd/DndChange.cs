@@ -248,6 +248,8 @@ public sealed record DndChange
             Source = DndChangeSource.PlatformLink,
             ContactId = contactId,
         };
+
+    /// <summary>
     /// An entry of one of Mailgun's suppression lists (bounces: permanent hard bounce with Mailgun's code and error;
     /// complaints: locked; unsubscribes: permanent unsubscribe). The key hashes list, address and Mailgun's own
     /// <c>created_at</c> text, so every nightly reconciliation of the same entry is the same change (one history record);

@@ -18,7 +18,7 @@ public sealed record DndAnnounced(long Version, DndStatus Status, string? LastCh
 /// entity-group transaction as the entry write (one request, all or nothing).
 /// <list type="bullet">
 /// <item><c>~change|{commit ticks, 19 digits}|{address hash}|{version, 19 digits}</c>: one per version, kept for
-/// <see cref="ChangeFeedOptions.Retention"/>; the tenant's changes in commit order (the <c>changedSince</c> index).
+/// <c>ChangeFeed:Retention</c>; the tenant's changes in commit order (the <c>changedSince</c> index).
 /// Columns <c>Notice</c> (the JSON), <c>AddressHash</c>, <c>Version</c>, <c>RecordedAt</c>.</item>
 /// <item><c>~pending|{address hash}|{version, 19 digits}</c>: the outbox. Written with the change, deleted once the change is
 /// on the dnd-changes queue and with the platform (or on its retry queue); what a stopped instance leaves is sent again by the

@@ -95,7 +95,7 @@ public sealed partial class DndStore
     }
 
     /// <summary>
-    /// The suppression kept for an address whose personal data was erased (<see cref="DndErasure"/>), with the address
+    /// The suppression kept for an address whose personal data was erased (<c>Erasure.DndErasure</c>), with the address
     /// the caller gave, or null. Called only when the address has no plain row; a second point read only for tenants
     /// that have had an erasure (<see cref="ErasureMarks"/>).
     /// </summary>

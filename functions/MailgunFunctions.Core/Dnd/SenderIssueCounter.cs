@@ -41,7 +41,7 @@ public sealed class SenderIssueCounter
         _logger = logger;
     }
 
-    /// <summary>The PartitionKey of a tenant's bucket holding <paramref name="at"/>: what operators query.</summary>
+    /// <summary>The PartitionKey of a tenant's bucket starting at <paramref name="bucketStart"/>: what operators query.</summary>
     public static string Partition(string tenant, DateTimeOffset bucketStart) =>
         DndKeys.TenantKey(tenant) + "|" + bucketStart.UtcDateTime.ToString("yyyyMMdd'T'HHmm", CultureInfo.InvariantCulture);
 

@@ -4,7 +4,7 @@ using MailgunFunctions.Webhooks;
 namespace MailgunFunctions.Queueing;
 
 /// <summary>
-/// The outcome of <see cref="EventWebhookIntake.Prepare"/>: either a <see cref="Rejection"/>, or an envelope ready
+/// The outcome of <c>Ingestion.EventWebhookIntake.Prepare</c>: either a <see cref="Rejection"/>, or an envelope ready
 /// to queue. The envelope bytes live in a pooled buffer: dispose once the envelope is sent.
 /// </summary>
 public sealed class PreparedEvent : IDisposable
