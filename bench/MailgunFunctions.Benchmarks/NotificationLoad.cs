@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
+using Azure.Core.Pipeline;
 using MailgunFunctions.ChangeFeed;
 using MailgunFunctions.Classification;
 using MailgunFunctions.Dnd;
@@ -52,13 +53,15 @@ public static class NotificationLoad
 
         // (b) processing, notifications off then on, each on a fresh Azurite with a warm-up.
         var processing = new Dictionary<bool, LoadStats>();
+        var profiles = new List<(string Run, string Table)>();
         TimeSpan deliveredAfter = TimeSpan.Zero;
         foreach (bool notify in new[] { false, true })
         {
             await using var azurite = await Azurite.StartDedicatedAsync(persistent: false);
             var cpu = new CpuProfile(azurite);
+            var profile = new StorageRequestProfile(azurite.TablePort);
             await using var services = TestSettings.Services(TestSettings.Configuration(azurite.ConnectionString, Settings(azurite.ConnectionString, notify)),
-                (s, c) => s.AddMailgunCore(c), TimeProvider.System);
+                (s, c) => s.AddMailgunCore(c).AddSingleton<HttpPipelinePolicy>(profile), TimeProvider.System);
             receiver.SetSecret(TestSettings.SingleAccount(services).Id, Secret);
             var processor = services.GetRequiredService<EventProcessor>();
             foreach (string warm in Envelopes($"warm{notify}", WarmUpEvents))
@@ -69,6 +72,7 @@ public static class NotificationLoad
             await services.GetRequiredService<NotificationPump>().DrainAsync(TimeSpan.FromMinutes(1));
             int before = receiver.Accepted.Count;
             string[] envelopes = Envelopes($"run{notify}", events);
+            profile.Reset();
             var clock = System.Diagnostics.Stopwatch.StartNew();
             processing[notify] = await LoadStats.RunAsync(events, Concurrency, cpu, async i =>
                 (await processor.ProcessAsync(envelopes[i], 1, CancellationToken.None)).Outcome == EventOutcome.Processed);
@@ -77,6 +81,8 @@ public static class NotificationLoad
                 await WaitForAsync(receiver, before + events);
                 deliveredAfter = clock.Elapsed;
             }
+
+            profiles.Add(($"EventProcessor, notifications {(notify ? "on" : "off")}", profile.Table(events)));
         }
 
         // (a) dispatch of recorded changes against the raw floor, on one Azurite.
@@ -85,8 +91,9 @@ public static class NotificationLoad
         await using (var azurite = await Azurite.StartDedicatedAsync(persistent: false))
         {
             var cpu = new CpuProfile(azurite);
+            var profile = new StorageRequestProfile(azurite.TablePort);
             await using var services = TestSettings.Services(TestSettings.Configuration(azurite.ConnectionString, Settings(azurite.ConnectionString, true)),
-                (s, c) => s.AddMailgunCore(c), TimeProvider.System);
+                (s, c) => s.AddMailgunCore(c).AddSingleton<HttpPipelinePolicy>(profile), TimeProvider.System);
             string tenant = TestSettings.SingleAccount(services).Id;
             receiver.SetSecret(tenant, Secret);
             var clients = services.GetRequiredService<StorageClients>();
@@ -111,6 +118,7 @@ public static class NotificationLoad
 
             await pump.DrainAsync(TimeSpan.FromMinutes(1));
             int before = receiver.Accepted.Count;
+            profile.Reset();
             var clock = System.Diagnostics.Stopwatch.StartNew();
             dispatchStats = await LoadStats.RunAsync(events, Concurrency, cpu, async i =>
             {
@@ -120,6 +128,7 @@ public static class NotificationLoad
             await WaitForAsync(receiver, before + events);
             await pump.DrainAsync(TimeSpan.FromMinutes(1));
             dispatchedAfter = clock.Elapsed;
+            profiles.Add(("dispatch", profile.Table(events)));
 
             var queue = clients.Queues.GetQueueClient("bench-floor-changes");
             await queue.CreateIfNotExistsAsync();
@@ -146,8 +155,8 @@ public static class NotificationLoad
         double onRate = processing[true].PerSecond;
         var text = new StringBuilder();
         text.AppendLine($"{events} changes, {Concurrency} at a time; receiver: Kestrel on loopback verifying every signature. Each processing run on its own fresh Azurite, warmed by {WarmUpEvents} events.").AppendLine();
-        text.AppendLine("| | Per second | Ratio to its floor (goal ≥ 0.7) | p50 ms | p99 ms | Failed |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|");
+        text.AppendLine($"| | Per second | Ratio to its floor (goal ≥ 0.7) | p50 ms | p99 ms | Failed | {LoadStats.CpuHeaders} |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         text.AppendLine(Row("floor: raw queue send + raw signed POST (same bodies, same receiver)", floorRate, 1, floorStats));
         text.AppendLine(Row("notifications: dispatch of recorded changes (queue send, signed POST, outbox confirmed), until the receiver has all", dispatchRate, dispatchRate / floorRate, dispatchStats));
         text.AppendLine(Row("floor: EventProcessor, notifications off", offRate, 1, processing[false]));
@@ -155,11 +164,16 @@ public static class NotificationLoad
         text.AppendLine();
         text.AppendLine($"With notifications on, the receiver had verified every change {deliveredAfter.TotalSeconds:F1} s after processing started ({events / deliveredAfter.TotalSeconds:F0} changes/s end to end). "
             + "p50/p99 of the dispatch row are of the call (the POST runs in the background); its rate is taken at the last verified delivery.");
+        foreach (var (run, table) in profiles)
+        {
+            text.AppendLine().AppendLine($"Storage requests of the run \"{run}\" (per change):").AppendLine().Append(table);
+        }
+
         return text.ToString();
     }
 
     private static string Row(string name, double rate, double ratio, LoadStats stats) =>
-        $"| {name} | {rate:F0} | {ratio:F2} | {stats.Percentile(50):F1} | {stats.Percentile(99):F1} | {stats.Failures} |";
+        $"| {name} | {rate:F0} | {ratio:F2} | {stats.Percentile(50):F1} | {stats.Percentile(99):F1} | {stats.Failures} | {stats.CpuCells} |";
 
     private static async Task WaitForAsync(NotificationReceiver receiver, int count)
     {

@@ -88,6 +88,11 @@ public sealed class NotificationPump : IDisposable
             {
                 _slots.Release();
             }
+
+            // Outside the POST slot: confirmations are deleted in groups (PendingConfirmations), and a slot held while one
+            // waits for its group would cap the notices per second at MaxConcurrentPosts per group delete, whatever the
+            // platform's speed (the cap the change-feed benchmark found).
+            await _confirmations.ConfirmAsync(DndKeys.TenantKey(notice.Tenant), DndChangeLog.PendingRowKey(notice.AddressHash, notice.Version)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -130,8 +135,6 @@ public sealed class NotificationPump : IDisposable
             ChangeFeedLog.DeliveryFailed(_logger, notice.Tenant, notice.AddressHash, notice.Version, target.Url.Host, result.Error, 1, dueAt);
             await _retries.ScheduleAsync(new NotificationAttempt { Attempt = 1, FirstAttemptAt = now, DueAt = dueAt, LastError = result.Error, Notice = notice }, CancellationToken.None).ConfigureAwait(false);
         }
-
-        await _confirmations.ConfirmAsync(DndKeys.TenantKey(notice.Tenant), DndChangeLog.PendingRowKey(notice.AddressHash, notice.Version)).ConfigureAwait(false);
     }
 
     /// <summary>Waits for the POSTs in flight (each bounded by the timeout), then stops taking any.</summary>

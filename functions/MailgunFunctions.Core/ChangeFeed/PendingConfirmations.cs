@@ -9,11 +9,16 @@ namespace MailgunFunctions.ChangeFeed;
 /// <summary>
 /// Deletes the outbox rows of dispatched changes. Confirmations that arrive while a delete is running are collected and
 /// deleted together, per tenant partition, in one entity-group transaction of up to 100 (group commit): under load a
-/// confirmation costs a fraction of a request, and a quiet instance still deletes each at once. A caller's task completes
+/// confirmation costs a fraction of a request, and a quiet instance still deletes each at once. Up to
+/// <see cref="ConcurrentDeletes"/> groups are deleted at the same time. A caller's task completes
 /// when its row is gone. A failed confirmation leaves the row: the sweeper sends the change again later.
 /// </summary>
 public sealed class PendingConfirmations
 {
+    // Group deletes in flight at once: a few overlap their round trips (a burst of confirmations spans partitions and
+    // groups of 100); one at a time would make the group commit's latency the cap on notices per second.
+    private const int ConcurrentDeletes = 4;
+
     private readonly TableClient _entries;
     private readonly ILogger<PendingConfirmations> _logger;
     private readonly Lock _gate = new();
@@ -62,21 +67,28 @@ public sealed class PendingConfirmations
                 _waiting = [];
             }
 
-            foreach (var group in batch.GroupBy(w => w.Partition, StringComparer.Ordinal).SelectMany(g => g.DistinctBy(w => w.RowKey).Chunk(100).Select(c => (g.Key, c))))
+            // Each (partition, up to 100 rows) is one transaction; the waiters of a row confirmed twice share its delete.
+            var groups = batch.GroupBy(w => w.Partition, StringComparer.Ordinal)
+                .SelectMany(p => p.GroupBy(w => w.RowKey, StringComparer.Ordinal).Chunk(100).Select(rows => (Partition: p.Key, Rows: rows)));
+            await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = ConcurrentDeletes }, async (group, _) =>
             {
-                var rows = group.c;
-                var waiters = batch.Where(w => w.Partition == group.Key && rows.Any(r => r.RowKey == w.RowKey)).ToList();
                 try
                 {
-                    await DeleteAsync(group.Key, rows.Select(r => r.RowKey).ToList()).ConfigureAwait(false);
-                    waiters.ForEach(w => w.Done.TrySetResult());
+                    await DeleteAsync(group.Partition, group.Rows.Select(r => r.Key).ToList()).ConfigureAwait(false);
+                    foreach (var waiter in group.Rows.SelectMany(r => r))
+                    {
+                        waiter.Done.TrySetResult();
+                    }
                 }
                 catch (Exception ex)
                 {
-                    ChangeFeedLog.ConfirmFailed(_logger, ex, rows.Length, ex.Message.Split('\n', 2)[0]);
-                    waiters.ForEach(w => w.Done.TrySetException(ex));
+                    ChangeFeedLog.ConfirmFailed(_logger, ex, group.Rows.Length, ex.Message.Split('\n', 2)[0]);
+                    foreach (var waiter in group.Rows.SelectMany(r => r))
+                    {
+                        waiter.Done.TrySetException(ex);
+                    }
                 }
-            }
+            }).ConfigureAwait(false);
         }
     }
 
