@@ -84,7 +84,8 @@ public sealed partial class DndStore
     public async Task<bool> ExpireAsync(string tenant, string address, CancellationToken cancellationToken)
     {
         await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        for (int attempt = 1; ; attempt++)
+        // Written meanwhile (that write announced the end if it saw it), or erased: look again.
+        return await _expiryConflicts.ExecuteAsync(async _ =>
         {
             var now = _time.GetUtcNow();
             var response = await _entries.GetEntityIfExistsAsync<TableEntity>(DndKeys.TenantKey(tenant), DndKeys.AddressKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -101,17 +102,10 @@ public sealed partial class DndStore
                 return false;
             }
 
-            try
-            {
-                var notices = await WriteEntryAsync(tenant, address, null, entry, announced, status, status, now, response.Value!.ETag, cancellationToken).ConfigureAwait(false);
-                await DispatchAsync(notices, cancellationToken).ConfigureAwait(false);
-                return notices.Count > 0;
-            }
-            catch (RequestFailedException ex) when (ex.Status is 404 or 412 && attempt < _options.MaxWriteAttempts)
-            {
-                // Written meanwhile (that write announced the end if it saw it): look again.
-            }
-        }
+            var notices = await WriteEntryAsync(tenant, address, null, entry, announced, status, status, now, response.Value!.ETag, cancellationToken).ConfigureAwait(false);
+            await DispatchAsync(notices, cancellationToken).ConfigureAwait(false);
+            return notices.Count > 0;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -61,6 +61,10 @@ public sealed partial class DndStore
     private readonly DndOptions _options;
     private readonly ILogger<DndStore> _logger;
 
+    // Read-merge-write under ETags (ConcurrencyRetry): the entry's write lost to another writer, or the expiry's did.
+    private readonly Polly.ResiliencePipeline _entryConflicts;
+    private readonly Polly.ResiliencePipeline _expiryConflicts;
+
     public DndStore(StorageClients clients, TimeProvider time, IOptions<DndOptions> options, ILogger<DndStore> logger, IDndChangeDispatch? dispatcher = null)
         : this(clients.Tables, time, options, logger, dispatcher)
     {
@@ -84,6 +88,8 @@ public sealed partial class DndStore
         _time = time;
         _options = options.Value;
         _logger = logger;
+        _entryConflicts = ConcurrencyRetry.Pipeline(_options.MaxWriteAttempts, ex => ex is EntryWriteConflict);
+        _expiryConflicts = ConcurrencyRetry.Pipeline(_options.MaxWriteAttempts, ex => ex is RequestFailedException { Status: 404 or 412 });
     }
 
     /// <summary>The entry of one address, or null when nothing was ever recorded for it. One point read.</summary>
@@ -308,111 +314,124 @@ public sealed partial class DndStore
         // The record this call inserted, kept to correct it if a later attempt computes other states for it.
         DndHistoryRecord? inserted = null;
         bool existed = false;
-        for (int attempt = 1; ; attempt++)
+        int attempt = 0;
+        try
         {
-            DateTimeOffset now = _time.GetUtcNow();
-            NullableResponse<TableEntity>? response = null;
-            DndEntry current;
-            // What the row last announced (version and state): a new address, or one the insert-first guess takes as new, has none.
-            DndAnnounced announced = DndAnnounced.Nothing;
-            if (assumeNew)
+            return await _entryConflicts.ExecuteAsync(async _ =>
             {
-                current = DndEntry.Empty(tenant, address);
-            }
-            else
+                attempt++;
+                return await ApplyAttemptAsync().ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EntryWriteConflict)
+        {
+            throw new DndWriteConflictException($"DND entry {partition}/{DndKeys.Hash(row, 12)} changed under us {attempt} times; the queue will retry the message");
+        }
+
+        // One attempt: read (unless the address is taken as new), merge, record, write.
+        async Task<DndApplyResult> ApplyAttemptAsync()
+        {
+            while (true)
             {
-                response = await _entries.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken).ConfigureAwait(false);
-                if (attempt == 1)
+                DateTimeOffset now = _time.GetUtcNow();
+                NullableResponse<TableEntity>? response = null;
+                DndEntry current;
+                // What the row last announced (version and state): a new address, or one the insert-first guess takes as new, has none.
+                DndAnnounced announced = DndAnnounced.Nothing;
+                if (assumeNew)
                 {
-                    _newAddresses.Observe(partition, !response.HasValue);
+                    current = DndEntry.Empty(tenant, address);
+                }
+                else
+                {
+                    response = await _entries.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    if (attempt == 1)
+                    {
+                        _newAddresses.Observe(partition, !response.HasValue);
+                    }
+
+                    // An erased address that comes back starts from the suppression kept for it, so it stays suppressed (and its versions go on).
+                    var erased = response.HasValue ? null : await GetErasedRowAsync(tenant, address, cancellationToken).ConfigureAwait(false);
+                    current = response.HasValue ? DndEntryCodec.FromEntity(response.Value!) : erased?.Entry ?? DndEntry.Empty(tenant, address);
+                    announced = DndChangeLog.AnnouncedOf(response.HasValue ? response.Value! : erased?.Row);
                 }
 
-                // An erased address that comes back starts from the suppression kept for it, so it stays suppressed (and its versions go on).
-                var erased = response.HasValue ? null : await GetErasedRowAsync(tenant, address, cancellationToken).ConfigureAwait(false);
-                current = response.HasValue ? DndEntryCodec.FromEntity(response.Value!) : erased?.Entry ?? DndEntry.Empty(tenant, address);
-                announced = DndChangeLog.AnnouncedOf(response.HasValue ? response.Value! : erased?.Row);
-            }
+                bool exists = response?.HasValue == true;
+                DndEntry merged = current.Apply(change);
+                DndStatus before = DndPolicy.Evaluate(current, now, _options);
+                DndStatus after = DndPolicy.Evaluate(merged, now, _options);
 
-            bool exists = response?.HasValue == true;
-            DndEntry merged = current.Apply(change);
-            DndStatus before = DndPolicy.Evaluate(current, now, _options);
-            DndStatus after = DndPolicy.Evaluate(merged, now, _options);
+                if (exists && merged.Equals(current))
+                {
+                    // Already reflected: an older event, or a re-delivery. Its record is written once (a duplicate gets a 409);
+                    // an older event's record says the entry was unchanged, with the state at that time as its previous state.
+                    if (change.HasDndMeaning)
+                    {
+                        (inserted, existed) = await RecordAsync(Record(merged, change, after.State, after, now, entryUnchanged: true), inserted, existed, cancellationToken).ConfigureAwait(false);
+                        if (inserted is not null)
+                        {
+                            await TouchAsync(response!.Value!, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
 
-            if (exists && merged.Equals(current))
-            {
-                // Already reflected: an older event, or a re-delivery. Its record is written once (a duplicate gets a 409);
-                // an older event's record says the entry was unchanged, with the state at that time as its previous state.
+                    Log(change, merged, before, after, "unchanged", inserted is not null ? "written" : "none");
+                    return new DndApplyResult(DndApplyOutcome.Unchanged, merged, before, after, inserted is not null) { Version = announced.Version };
+                }
+
                 if (change.HasDndMeaning)
                 {
-                    (inserted, existed) = await RecordAsync(Record(merged, change, after.State, after, now, entryUnchanged: true), inserted, existed, cancellationToken).ConfigureAwait(false);
-                    if (inserted is not null)
+                    // History before the entry: a stop between the two leaves a record whose change the redelivery applies
+                    // (its insert is then a 409), so recovery ends exactly as a clean run. The other order would leave an
+                    // entry holding the change and no way to know the state before it. If the entry write never succeeds,
+                    // the message ends in the poison queue and the record stays, describing a change the entry lacks.
+                    (inserted, existed) = await RecordAsync(Record(merged, change, before.State, after, now, entryUnchanged: false), inserted, existed, cancellationToken).ConfigureAwait(false);
+                }
+
+                IReadOnlyList<DndNotice> notices;
+                try
+                {
+                    // The entry, its version and its notices' change-log rows in one write (see DndStore.ChangeFeed.cs).
+                    notices = await WriteEntryAsync(tenant, address, change, merged, announced, before, after, now, exists ? response!.Value!.ETag : null, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RequestFailedException ex) when (assumeNew && ex.Status == 409)
+                {
+                    // The address was known after all: read, merge and write as usual (the record is corrected if need be).
+                    _newAddresses.Observe(partition, foundNoEntry: false);
+                    assumeNew = false;
+                    continue;
+                }
+                catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
+                {
+                    // 409: another processor created the entry first; 412: it changed since our read; 404: an erasure deleted
+                    // it since our read. Merge again on fresh data.
+                    DndLog.WriteConflict(_logger, partition, DndKeys.Hash(row, 12), attempt, ex.Status);
+                    throw new EntryWriteConflict(ex);
+                }
+
+                if (assumeNew)
+                {
+                    _newAddresses.Observe(partition, foundNoEntry: true);
+                    if (!ErasureMarks.StillProves(unmarkedSince!.Value))
                     {
-                        await TouchAsync(response!.Value!, cancellationToken).ConfigureAwait(false);
+                        // The insert returned too long after the marker read to rule out an erasure of this address before it.
+                        (merged, var folded) = await FoldInErasedAsync(tenant, address, partition, row, merged, change, cancellationToken).ConfigureAwait(false);
+                        notices = [.. notices, .. folded];
                     }
                 }
 
-                Log(change, merged, before, after, "unchanged", inserted is not null ? "written" : "none");
-                return new DndApplyResult(DndApplyOutcome.Unchanged, merged, before, after, inserted is not null) { Version = announced.Version };
-            }
-
-            if (change.HasDndMeaning)
-            {
-                // History before the entry: a stop between the two leaves a record whose change the redelivery applies
-                // (its insert is then a 409), so recovery ends exactly as a clean run. The other order would leave an
-                // entry holding the change and no way to know the state before it. If the entry write never succeeds,
-                // the message ends in the poison queue and the record stays, describing a change the entry lacks.
-                (inserted, existed) = await RecordAsync(Record(merged, change, before.State, after, now, entryUnchanged: false), inserted, existed, cancellationToken).ConfigureAwait(false);
-            }
-
-            IReadOnlyList<DndNotice> notices;
-            try
-            {
-                // The entry, its version and its notices' change-log rows in one write (see DndStore.ChangeFeed.cs).
-                notices = await WriteEntryAsync(tenant, address, change, merged, announced, before, after, now, exists ? response!.Value!.ETag : null, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RequestFailedException ex) when (assumeNew && ex.Status == 409)
-            {
-                // The address was known after all: read, merge and write as usual (the record is corrected if need be).
-                _newAddresses.Observe(partition, foundNoEntry: false);
-                assumeNew = false;
-                attempt--;
-                continue;
-            }
-            catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
-            {
-                // 409: another processor created the entry first; 412: it changed since our read; 404: an erasure deleted
-                // it since our read. Merge again on fresh data.
-                DndLog.WriteConflict(_logger, partition, DndKeys.Hash(row, 12), attempt, ex.Status);
-                if (attempt >= _options.MaxWriteAttempts)
+                await DispatchAsync(notices, cancellationToken).ConfigureAwait(false);
+                Log(change, merged, before, after, "written", inserted is not null ? "written" : change.HasDndMeaning ? "existed" : "none");
+                return new DndApplyResult(DndApplyOutcome.Applied, merged, before, after, inserted is not null)
                 {
-                    throw new DndWriteConflictException($"DND entry {partition}/{DndKeys.Hash(row, 12)} changed under us {attempt} times; the queue will retry the message");
-                }
-
-                // Jitter spreads competing writers apart; it is not business time, so no TimeProvider.
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25 * attempt)), cancellationToken).ConfigureAwait(false);
-                continue;
+                    Version = notices.Count > 0 ? notices[^1].Version : announced.Version,
+                    Notices = notices,
+                };
             }
-
-            if (assumeNew)
-            {
-                _newAddresses.Observe(partition, foundNoEntry: true);
-                if (!ErasureMarks.StillProves(unmarkedSince!.Value))
-                {
-                    // The insert returned too long after the marker read to rule out an erasure of this address before it.
-                    (merged, var folded) = await FoldInErasedAsync(tenant, address, partition, row, merged, change, cancellationToken).ConfigureAwait(false);
-                    notices = [.. notices, .. folded];
-                }
-            }
-
-            await DispatchAsync(notices, cancellationToken).ConfigureAwait(false);
-            Log(change, merged, before, after, "written", inserted is not null ? "written" : change.HasDndMeaning ? "existed" : "none");
-            return new DndApplyResult(DndApplyOutcome.Applied, merged, before, after, inserted is not null)
-            {
-                Version = notices.Count > 0 ? notices[^1].Version : announced.Version,
-                Notices = notices,
-            };
         }
     }
+
+    /// <summary>The entry's write lost to another writer (see <see cref="ConcurrencyRetry"/>): the attempt runs again.</summary>
+    private sealed class EntryWriteConflict(RequestFailedException inner) : Exception(inner.Message, inner);
 
     /// <summary>
     /// A new change with a DND meaning that the entry already covers (an older bounce than the cause it holds) still moves

@@ -33,11 +33,15 @@ public sealed class SenderIssueCounter
     private readonly DndOptions _options;
     private readonly ILogger<SenderIssueCounter> _logger;
 
+    // A counter moved under us (another event of the same bucket): read both counters again.
+    private readonly Polly.ResiliencePipeline _counterConflicts;
+
     public SenderIssueCounter(StorageClients clients, IOptions<DndOptions> options, ILogger<SenderIssueCounter> logger)
     {
         _table = clients.Tables.GetTableClient(StorageNames.SenderIssuesTable);
         _created = new CreateOnce(ct => _table.CreateIfNotExistsAsync(ct));
         _options = options.Value;
+        _counterConflicts = ConcurrencyRetry.Pipeline(_options.MaxWriteAttempts, ex => ex is TableTransactionFailedException { Status: 409 or 412 });
         _logger = logger;
     }
 
@@ -84,7 +88,7 @@ public sealed class SenderIssueCounter
         string ruleRow = CounterRow(classification.Rule, code);
         string eventRow = "e_" + DndChange.EventKey(e);
 
-        for (int attempt = 1; ; attempt++)
+        return await _counterConflicts.ExecuteAsync(async _ =>
         {
             var total = await _table.GetEntityIfExistsAsync<TableEntity>(partition, TotalRow, cancellationToken: cancellationToken).ConfigureAwait(false);
             var rule = await _table.GetEntityIfExistsAsync<TableEntity>(partition, ruleRow, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -113,12 +117,6 @@ public sealed class SenderIssueCounter
             {
                 return new SenderIssueCount(tenant, bucket, newTotal - 1, newRule - 1, Counted: false);
             }
-            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 && attempt < _options.MaxWriteAttempts)
-            {
-                // A counter moved under us (another event of the same bucket): read again.
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25 * attempt)), cancellationToken).ConfigureAwait(false);
-                continue;
-            }
 
             DndLog.SenderIssueCounted(_logger, DndKeys.TenantKey(tenant), classification.Rule, code, newTotal, bucket);
             int threshold = _options.SenderIssueWarningThreshold;
@@ -129,7 +127,7 @@ public sealed class SenderIssueCounter
             }
 
             return new SenderIssueCount(tenant, bucket, newTotal, newRule, Counted: true);
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private static TableTransactionAction Counter(string partition, string row, NullableResponse<TableEntity> existing, long count, string? rule, string? code)
