@@ -37,7 +37,7 @@ public sealed partial class BounceClassifier
         {
             // 5.4.7 (or a 4.4.7 in a final failure) says a relay gave up; a 4.4.7 that Mailgun will retry is only a delay warning.
             return GaveUp(f, "enhanced-x.4.7-expired", ClassificationSignal.EnhancedCode,
-                $"Enhanced code {f.EnhancedText}: delivery time expired, a relay gave up after retrying (RFC 3463 X.4.7)");
+                "Enhanced code {0}: delivery time expired, a relay gave up after retrying (RFC 3463 X.4.7)", arg: f.EnhancedText);
         }
 
         if (w[CauseGroup.Recipient] is { Found: true } recipient)
@@ -63,73 +63,78 @@ public sealed partial class BounceClassifier
         {
             // "Recipient address rejected: Access denied": the refusal is about the recipient address, with no cause of ours named.
             bool blocked = refused.Found && refused.Written.Span.StartsWith("block", StringComparison.OrdinalIgnoreCase);
-            return Ambiguous(blocked ? BounceCategory.Blocked : BounceCategory.HardBounce, "words-recipient-refused", ClassificationSignal.Words,
-                $"Words \"{subject.Text}\"{(refused.Found ? $" and \"{refused.Text}\"" : "")} in the answer: the server refuses the recipient address itself and names no cause of ours.",
-                subject);
+            const string Refuses = " in the answer: the server refuses the recipient address itself and names no cause of ours.";
+            return refused.Found
+                ? Ambiguous(blocked ? BounceCategory.Blocked : BounceCategory.HardBounce, "words-recipient-refused", ClassificationSignal.Words,
+                    "Words \"{1}\" and \"{0}\"" + Refuses, subject, arg: refused.Text)
+                : Ambiguous(blocked ? BounceCategory.Blocked : BounceCategory.HardBounce, "words-recipient-refused", ClassificationSignal.Words,
+                    "Words \"{1}\"" + Refuses, subject);
         }
 
         if (refused.Found)
         {
             return Certain(BounceCategory.SenderIssue, "words-refused-without-cause", ClassificationSignal.Words,
-                $"Words \"{refused.Text}\" in the answer: a refusal that names no recipient-side cause (no unknown user, no recipient's block); such refusals are about our sending, not the contact.",
+                "Words \"{1}\" in the answer: a refusal that names no recipient-side cause (no unknown user, no recipient's block); such refusals are about our sending, not the contact.",
                 refused);
         }
 
         return w[CauseGroup.GenericTemporary] is { Found: true } temporary
             ? Certain(BounceCategory.SoftBounce, "words-temporary", ClassificationSignal.Words,
-                $"Words \"{temporary.Text}\" in the answer: a transient problem on the receiving side.", temporary)
+                "Words \"{1}\" in the answer: a transient problem on the receiving side.", temporary)
             : null;
     }
+
+    /// <summary>The start of every explanation of a stated cause: {1} is the words as written (see <see cref="Verdict"/>).</summary>
+    private const string Heard = "Words \"{1}\" in the answer";
 
     /// <summary>What a stated cause (a phrase of <see cref="ResponseWords"/>) means for the contact.</summary>
     private Verdict? FromWords(in Facts f, WordsMatch words)
     {
-        string heard = $"Words \"{words.Text}\" in the answer";
         return words.Meaning switch
         {
             WordMeaning.PreviouslyBounced => Platform(BounceCategory.HardBounce, "words-previously-bounced", ClassificationSignal.Words,
-                $"{heard}: Mailgun did not send because the address bounced before.", words),
+                Heard + ": Mailgun did not send because the address bounced before.", words),
             WordMeaning.Unsubscribed => Platform(BounceCategory.Unsubscribe, "words-unsubscribed", ClassificationSignal.Words,
-                $"{heard}: Mailgun did not send because the contact unsubscribed.", words),
+                Heard + ": Mailgun did not send because the contact unsubscribed.", words),
             WordMeaning.Complained => Platform(BounceCategory.Complaint, "words-complained", ClassificationSignal.Words,
-                $"{heard}: Mailgun did not send because the contact complained.", words),
+                Heard + ": Mailgun did not send because the contact complained.", words),
             WordMeaning.SenderAuthentication => Certain(BounceCategory.SenderIssue, "words-sender-authentication", ClassificationSignal.Words,
-                $"{heard}: our SPF, DKIM, DMARC, reverse DNS or SMTP authentication failed the receiver's checks, not the contact's fault.", words),
+                Heard + ": our SPF, DKIM, DMARC, reverse DNS or SMTP authentication failed the receiver's checks, not the contact's fault.", words),
             WordMeaning.SenderBlocklist => Certain(BounceCategory.SenderIssue, "words-sender-blocklisted", ClassificationSignal.Words,
-                $"{heard}: our sending IP or domain is blocklisted or has a poor reputation, not the contact's fault.", words),
+                Heard + ": our sending IP or domain is blocklisted or has a poor reputation, not the contact's fault.", words),
             WordMeaning.SpamContent => Certain(BounceCategory.SenderIssue, "words-content-rejected", ClassificationSignal.Words,
-                $"{heard}: the receiver judged our message as spam or unsafe content, not the contact's fault.", words),
+                Heard + ": the receiver judged our message as spam or unsafe content, not the contact's fault.", words),
             WordMeaning.RateLimited => Certain(BounceCategory.SenderIssue, "words-rate-limited", ClassificationSignal.Words,
-                $"{heard}: the receiver limits how fast, how much or to how many we send, not the contact's fault.", words),
+                Heard + ": the receiver limits how fast, how much or to how many we send, not the contact's fault.", words),
             WordMeaning.SenderRejected => Certain(BounceCategory.SenderIssue, "words-sender-rejected", ClassificationSignal.Words,
-                $"{heard}: the receiver refused our sender, envelope or message form, not the contact's fault.", words),
+                Heard + ": the receiver refused our sender, envelope or message form, not the contact's fault.", words),
             WordMeaning.MessageTooLarge => Certain(BounceCategory.SenderIssue, "words-message-too-large", ClassificationSignal.Words,
-                $"{heard}: our message is too large for the receiver, not the contact's fault.", words),
+                Heard + ": our message is too large for the receiver, not the contact's fault.", words),
             WordMeaning.Protocol => Certain(BounceCategory.SenderIssue, "words-protocol", ClassificationSignal.Words,
-                $"{heard}: an SMTP protocol or syntax problem between the mail servers, not the contact's fault.", words),
+                Heard + ": an SMTP protocol or syntax problem between the mail servers, not the contact's fault.", words),
             WordMeaning.ListMembership => Certain(BounceCategory.SenderIssue, "words-list-members-only", ClassificationSignal.Words,
-                $"{heard}: a mailing list that takes posts from its members only refused our sender, not the contact's fault.", words),
+                Heard + ": a mailing list that takes posts from its members only refused our sender, not the contact's fault.", words),
             WordMeaning.RelayDenied => Certain(BounceCategory.SenderIssue, "words-relay-denied", ClassificationSignal.Words,
-                $"{heard}: the server will not relay for us (it does not serve this domain to us, or wants us to authenticate): our route or setup, not the contact's fault.", words),
+                Heard + ": the server will not relay for us (it does not serve this domain to us, or wants us to authenticate): our route or setup, not the contact's fault.", words),
             WordMeaning.SenderPolicy => Certain(BounceCategory.SenderIssue, "words-sender-policy", ClassificationSignal.Words,
-                $"{heard}: a policy or content refusal of our message, with no recipient-side cause named; not the contact's fault.", words),
+                Heard + ": a policy or content refusal of our message, with no recipient-side cause named; not the contact's fault.", words),
             WordMeaning.Expired => GaveUp(f, "words-expired", ClassificationSignal.Words,
-                $"{heard}: a relay gave up after its retry window; the answers during the window were transient", words),
+                Heard + ": a relay gave up after its retry window; the answers during the window were transient", words),
             WordMeaning.BlockedByRecipient => Ambiguous(BounceCategory.Blocked, "words-blocked-by-recipient", ClassificationSignal.Words,
-                $"{heard}: the recipient or its organisation refuses our messages.", words),
+                Heard + ": the recipient or its organisation refuses our messages.", words),
             WordMeaning.AccountDisabled => Certain(BounceCategory.HardBounce, "words-account-disabled", ClassificationSignal.Words,
-                $"{heard}: the mailbox is disabled, suspended or closed.", words),
+                Heard + ": the mailbox is disabled, suspended or closed.", words),
             WordMeaning.Moved => Certain(BounceCategory.HardBounce, "words-moved", ClassificationSignal.Words,
-                $"{heard}: the address has moved and no longer takes mail.", words),
+                Heard + ": the address has moved and no longer takes mail.", words),
             WordMeaning.DomainUnknown => Certain(BounceCategory.HardBounce, "words-domain-unknown", ClassificationSignal.Words,
-                $"{heard}: the address's domain does not exist or does not take mail.", words),
+                Heard + ": the address's domain does not exist or does not take mail.", words),
             WordMeaning.UserUnknown => Certain(BounceCategory.HardBounce, "words-user-unknown", ClassificationSignal.Words,
-                $"{heard}: the mailbox does not exist.", words),
-            WordMeaning.MailboxFull => MailboxFull(f, "words-mailbox-full", ClassificationSignal.Words, $"{heard}: the mailbox is full", words),
+                Heard + ": the mailbox does not exist.", words),
+            WordMeaning.MailboxFull => MailboxFull(f, "words-mailbox-full", ClassificationSignal.Words, Heard + ": the mailbox is full", words),
             WordMeaning.RecipientBusy => Certain(BounceCategory.SoftBounce, "words-recipient-busy", ClassificationSignal.Words,
-                $"{heard}: the recipient's system is busy, receiving too fast or looping; it may take the message later.", words),
+                Heard + ": the recipient's system is busy, receiving too fast or looping; it may take the message later.", words),
             WordMeaning.Greylisted => Certain(BounceCategory.SoftBounce, "words-greylisted", ClassificationSignal.Words,
-                $"{heard}: greylisting, the server asks to come back later by design.", words),
+                Heard + ": greylisting, the server asks to come back later by design.", words),
             _ => null,
         };
     }

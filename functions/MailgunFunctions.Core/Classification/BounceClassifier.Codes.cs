@@ -60,11 +60,15 @@ public sealed partial class BounceClassifier
             case 30005:
             case 30006:
                 bool soft = _options.CarrierUnknownNumberIsSoft;
-                string what = f.Code == 30005 ? "unknown or inactive number" : "landline or unreachable carrier";
-                return Platform(soft ? BounceCategory.SoftBounce : BounceCategory.HardBounce, $"carrier-{f.Code}", ClassificationSignal.CarrierCode,
-                    soft
-                        ? $"Carrier code {f.Code}: {what}; the platform documents it as a soft bounce (Classifier:CarrierUnknownNumberIsSoft=true)."
-                        : $"Carrier code {f.Code}: {what}; a permanent failure as Twilio defines it (Classifier:CarrierUnknownNumberIsSoft=false).");
+                bool unknown = f.Code == 30005;
+                return Platform(soft ? BounceCategory.SoftBounce : BounceCategory.HardBounce, unknown ? "carrier-30005" : "carrier-30006", ClassificationSignal.CarrierCode,
+                    unknown ? "Carrier code 30005: unknown or inactive number" : "Carrier code 30006: landline or unreachable carrier")
+                    with
+                    {
+                        Tail = soft
+                            ? "; the platform documents it as a soft bounce (Classifier:CarrierUnknownNumberIsSoft=true)."
+                            : "; a permanent failure as Twilio defines it (Classifier:CarrierUnknownNumberIsSoft=false).",
+                    };
             case 30007:
                 return Platform(BounceCategory.Blocked, "carrier-30007", ClassificationSignal.CarrierCode,
                     "Carrier code 30007: the carrier filtered the message (platform rule: blocked by carrier, permanent).");
@@ -126,10 +130,10 @@ public sealed partial class BounceClassifier
                     : Certain(BounceCategory.SoftBounce, "enhanced-4.2.1", ClassificationSignal.EnhancedCode,
                         "Enhanced code {0}: the mailbox is not accepting messages right now (transient).", arg: f.EnhancedText);
             case (2, 2):
-                return MailboxFull(f, "enhanced-x.2.2-mailbox-full", ClassificationSignal.EnhancedCode, $"Enhanced code {f.EnhancedText}: the mailbox is full");
+                return MailboxFull(f, "enhanced-x.2.2-mailbox-full", ClassificationSignal.EnhancedCode, "Enhanced code {0}: the mailbox is full", arg: f.EnhancedText);
             case (4, 7) when permanent:
                 return GaveUp(f, "enhanced-x.4.7-expired", ClassificationSignal.EnhancedCode,
-                    $"Enhanced code {f.EnhancedText}: delivery time expired, a relay gave up after retrying (RFC 3463 X.4.7)");
+                    "Enhanced code {0}: delivery time expired, a relay gave up after retrying (RFC 3463 X.4.7)", arg: f.EnhancedText);
             default:
                 return null;
         }
@@ -180,13 +184,13 @@ public sealed partial class BounceClassifier
         if (code is >= 400 and < 500)
         {
             return Certain(BounceCategory.SoftBounce, "smtp-4xx-transient", ClassificationSignal.SmtpCode,
-                "SMTP code {0}: a transient failure (RFC 5321 4yz); Mailgun retries.", arg: code.ToString(CultureInfo.InvariantCulture));
+                "SMTP code {0}: a transient failure (RFC 5321 4yz); Mailgun retries.", arg: f.SmtpCodeText);
         }
 
         return code switch
         {
             >= 500 and <= 504 => Certain(BounceCategory.SenderIssue, "smtp-50x-protocol", ClassificationSignal.SmtpCode,
-                "SMTP code {0}: a command syntax or sequence error between the mail servers (RFC 5321), not the contact's fault.", arg: code.ToString(CultureInfo.InvariantCulture)),
+                "SMTP code {0}: a command syntax or sequence error between the mail servers (RFC 5321), not the contact's fault.", arg: f.SmtpCodeText),
             550 => Ambiguous(BounceCategory.HardBounce, "smtp-550", ClassificationSignal.SmtpCode,
                 "SMTP code 550: mailbox unavailable, and the words name no other cause (platform rule: hard bounce)."),
             551 => Ambiguous(BounceCategory.HardBounce, "smtp-551-user-not-local", ClassificationSignal.SmtpCode,
@@ -197,7 +201,7 @@ public sealed partial class BounceClassifier
             // 554 "transaction failed" names no cause at all: only words or severity can decide it.
             554 => null,
             _ => Ambiguous(BounceCategory.HardBounce, "smtp-5xx-permanent", ClassificationSignal.SmtpCode,
-                "SMTP code {0}: a permanent failure (RFC 5321 5yz) with no more specific code or words.", arg: code.ToString(CultureInfo.InvariantCulture)),
+                "SMTP code {0}: a permanent failure (RFC 5321 5yz) with no more specific code or words.", arg: f.SmtpCodeText),
         };
     }
 }

@@ -10,40 +10,62 @@ public sealed partial class BounceClassifier
         var category = v.Category;
         string rule = v.Rule;
         var signal = v.Signal;
-        string explanation = v.Explained;
 
         // espblock: Mailgun recognised a mailbox provider's block of our sending. It is never enough alone, but it
         // settles a refusal whose code and words could mean either side.
-        if (v.Ambiguous && category is BounceCategory.HardBounce or BounceCategory.Blocked && f.ReasonIs("espblock"))
+        bool espblock = v.Ambiguous && category is BounceCategory.HardBounce or BounceCategory.Blocked && f.ReasonIs("espblock");
+        if (espblock)
         {
             category = BounceCategory.SenderIssue;
             rule = "reason-espblock";
             signal = ClassificationSignal.Reason;
-            explanation = $"Mailgun's reason espblock: the mailbox provider blocks our sending, and the answer names no recipient-side cause (rule {v.Rule} alone would have said {v.Category.ToProductName()}); not the contact's fault.";
         }
 
         // Mailgun retries transient failures, and the outcome may still be a delivery: no permanent DND on them
         // unless the platform documents one.
+        string? transient = null;
         if (!v.PlatformRule && category is BounceCategory.HardBounce or BounceCategory.Blocked && (f.TransientCode || f.SeverityIs("temporary")))
         {
             category = BounceCategory.SoftBounce;
-            explanation = $"{explanation} The failure is transient ({(f.TransientCode ? "4xx code" : "severity temporary")}), so only a temporary DND.";
+            transient = f.TransientCode ? "4xx code" : "severity temporary";
         }
 
-        string? outranked = Outranked(v, f, category);
-        if (outranked is not null)
-        {
-            explanation = $"{explanation} It outranks {outranked}.";
-        }
-
-        return new Classification(category, rule, explanation)
+        return new Classification(category, rule, new Explainer(this, v, f, category, espblock, transient))
         {
             Code = f.Code ?? (f.SmtpCode == 0 ? null : f.SmtpCode),
             EnhancedCode = f.EnhancedText,
             Signal = signal,
-            Words = v.Words?.Text ?? f.Words.Best.Text,
-            Outranked = outranked,
         };
+    }
+
+    /// <summary>
+    /// The texts of a failure's classification, written when first read from what decided it (<see cref="Finish"/>):
+    /// the rule's explanation, the final checks that changed it, and what it outranked.
+    /// </summary>
+    private sealed class Explainer(BounceClassifier classifier, Verdict verdict, in Facts facts, BounceCategory decided, bool espblock, string? transient)
+        : DeferredExplanation
+    {
+        private readonly Facts _facts = facts;
+
+        protected override ExplanationText Write()
+        {
+            var v = verdict;
+            string explanation = espblock
+                ? $"Mailgun's reason espblock: the mailbox provider blocks our sending, and the answer names no recipient-side cause (rule {v.Rule} alone would have said {v.Category.ToProductName()}); not the contact's fault."
+                : v.Explained;
+            if (transient is not null)
+            {
+                explanation = $"{explanation} The failure is transient ({transient}), so only a temporary DND.";
+            }
+
+            string? outranked = classifier.Outranked(v, _facts, decided);
+            if (outranked is not null)
+            {
+                explanation = $"{explanation} It outranks {outranked}.";
+            }
+
+            return new ExplanationText(explanation, v.Words?.Text ?? _facts.Words.Best.Text, outranked);
+        }
     }
 
     /// <summary>

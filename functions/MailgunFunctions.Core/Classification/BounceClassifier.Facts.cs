@@ -12,7 +12,7 @@ public sealed partial class BounceClassifier
             Severity = input.Severity;
             Reason = input.Reason;
             BounceType = input.BounceType;
-            Words = WordFindings.Empty;
+            Words = default;
 
             // Mailgun's own codes (498, 602...) are not SMTP answers; after retries the last SMTP code may be in last-code.
             SmtpCode = input.Code is >= 400 and < 600 ? input.Code.Value
@@ -25,7 +25,7 @@ public sealed partial class BounceClassifier
                 || EnhancedStatusCode.TryFind(Capped(input.LastMessage, maxScanned), out e))
             {
                 Enhanced = e;
-                EnhancedText = input.EnhancedCode is { } given && EnhancedStatusCode.TryParse(given, out _) ? given.Trim() : e.ToString();
+                EnhancedText = input.EnhancedCode is { } given && EnhancedStatusCode.TryParse(given, out _) ? given.Trim() : e.Text;
             }
         }
 
@@ -33,6 +33,9 @@ public sealed partial class BounceClassifier
         public int SmtpCode { get; }
         public EnhancedStatusCode? Enhanced { get; }
         public string? EnhancedText { get; }
+
+        /// <summary>The basic code as text, for explanations (one string per code, kept).</summary>
+        public readonly string SmtpCodeText => SmtpCodeTexts[SmtpCode - 400];
         /// <summary>A field, not a property: read through <c>in</c> without copying its nine slots.</summary>
         public WordFindings Words;
         private string? Severity { get; }
@@ -55,6 +58,8 @@ public sealed partial class BounceClassifier
         public readonly bool SeverityIs(string value) => Is(Severity, value);
 
         public readonly bool BounceTypeIs(string value) => Is(BounceType, value);
+
+        private static readonly string[] SmtpCodeTexts = Enumerable.Range(400, 200).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
         /// <summary>"550 5.1.1 ..." or "550-5.7.1 ...": the code an operator pastes with the message.</summary>
         private static int? LeadingSmtpCode(string? text)

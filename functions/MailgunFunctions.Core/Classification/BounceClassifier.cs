@@ -116,7 +116,7 @@ public sealed partial class BounceClassifier : IEventClassifier
             && soft.Words?.Meaning is not WordMeaning.Expired)
         {
             verdict = GaveUp(f, GaveUpRule, ClassificationSignal.Reason,
-                $"Mailgun gave up after its retry window (reason old), and the last answer was transient (rule {soft.Rule})");
+                "Mailgun gave up after its retry window (reason old), and the last answer was transient (rule {0})", arg: soft.Rule);
         }
 
         return Finish(verdict.Value, f);
@@ -167,32 +167,35 @@ public sealed partial class BounceClassifier : IEventClassifier
 
     private const string GaveUpRule = "mailgun-old-gave-up";
 
-    /// <summary>Retries exhausted: every answer was transient, so by default the mailbox may well be fine.</summary>
-    private Verdict GaveUp(in Facts f, string rule, ClassificationSignal signal, string heard, WordsMatch? words = null) =>
+    /// <summary>
+    /// Retries exhausted: every answer was transient, so by default the mailbox may well be fine. <paramref name="heard"/>
+    /// is an explanation format (see <see cref="Verdict"/>); the switch's part follows it.
+    /// </summary>
+    private Verdict GaveUp(in Facts f, string rule, ClassificationSignal signal, string heard, WordsMatch? words = null, string? arg = null) =>
         _options.GaveUpAfterRetriesIsPermanent
-            ? Platform(BounceCategory.HardBounce, rule, signal,
-                $"{heard} (platform rule: a permanent failure is a permanent DND; Classifier:GaveUpAfterRetriesIsPermanent=true).", words)
-            : Certain(BounceCategory.SoftBounce, rule, signal,
-                $"{heard}: the mailbox may be fine, so only a temporary DND (Classifier:GaveUpAfterRetriesIsPermanent=false).", words);
+            ? Platform(BounceCategory.HardBounce, rule, signal, heard, words, arg)
+                with { Tail = " (platform rule: a permanent failure is a permanent DND; Classifier:GaveUpAfterRetriesIsPermanent=true)." }
+            : Certain(BounceCategory.SoftBounce, rule, signal, heard, words, arg)
+                with { Tail = ": the mailbox may be fine, so only a temporary DND (Classifier:GaveUpAfterRetriesIsPermanent=false)." };
 
     /// <summary>Mailbox full: a platform rule (hard bounce) against RFC 3463, switchable; a 4xx over-quota is always soft.</summary>
-    private Verdict MailboxFull(in Facts f, string rule, ClassificationSignal signal, string heard, WordsMatch? words = null)
+    private Verdict MailboxFull(in Facts f, string rule, ClassificationSignal signal, string heard, WordsMatch? words = null, string? arg = null)
     {
         if (f.TransientCode)
         {
-            return Certain(BounceCategory.SoftBounce, rule, signal, $"{heard}, and the server called it transient (4xx); Mailgun retries.", words);
+            return Certain(BounceCategory.SoftBounce, rule, signal, heard, words, arg) with { Tail = ", and the server called it transient (4xx); Mailgun retries." };
         }
 
         if (!f.HasServerCode && f.SeverityIs("temporary"))
         {
-            return Certain(BounceCategory.SoftBounce, rule, signal, $"{heard}, without a server code and with severity temporary; Mailgun retries.", words);
+            return Certain(BounceCategory.SoftBounce, rule, signal, heard, words, arg) with { Tail = ", without a server code and with severity temporary; Mailgun retries." };
         }
 
         return _options.MailboxFullIsPermanent
-            ? Platform(BounceCategory.HardBounce, rule, signal,
-                $"{heard} (platform rule: a full mailbox is a hard bounce although RFC 3463 calls it transient; Classifier:MailboxFullIsPermanent=true).", words)
-            : Certain(BounceCategory.SoftBounce, rule, signal,
-                $"{heard}; transient by RFC 3463 (Classifier:MailboxFullIsPermanent=false).", words);
+            ? Platform(BounceCategory.HardBounce, rule, signal, heard, words, arg)
+                with { Tail = " (platform rule: a full mailbox is a hard bounce although RFC 3463 calls it transient; Classifier:MailboxFullIsPermanent=true)." }
+            : Certain(BounceCategory.SoftBounce, rule, signal, heard, words, arg)
+                with { Tail = "; transient by RFC 3463 (Classifier:MailboxFullIsPermanent=false)." };
     }
 
     private static Classification Decide(BounceCategory category, string rule, ClassificationSignal signal, string explanation, string? words = null) =>
@@ -210,11 +213,25 @@ public sealed partial class BounceClassifier : IEventClassifier
     /// <summary>
     /// A rule's answer before the final checks. <see cref="Ambiguous"/>: the signal is known to be used for
     /// policy blocks too (550, X.7.x, severity), so espblock may overturn it. <see cref="PlatformRule"/>: a documented
-    /// platform rule that holds even for a transient failure. <see cref="Arg"/>: when set, <see cref="Explanation"/> is a
-    /// format with {0} for it (the code), formatted only if this verdict decides: a rule read only to say what it lost to costs no string.
+    /// platform rule that holds even for a transient failure. <see cref="Explanation"/> is a format: {0} stands for
+    /// <see cref="Arg"/> (the code), {1} for the <see cref="Words"/> as written; <see cref="Tail"/> follows it. The text
+    /// is written only when someone reads the classification's explanation: a rule read only to decide, or to say what it
+    /// lost to, costs no string.
     /// </summary>
     private readonly record struct Verdict(BounceCategory Category, string Rule, ClassificationSignal Signal, string Explanation, bool Ambiguous, bool PlatformRule, WordsMatch? Words, string? Arg = null)
     {
-        public string Explained => Arg is null ? Explanation : string.Format(CultureInfo.InvariantCulture, Explanation, Arg);
+        public string? Tail { get; init; }
+
+        public string Explained
+        {
+            get
+            {
+                // Formats have no brace but their placeholders: a text without one is written as it is.
+                string text = Explanation.Contains('{', StringComparison.Ordinal)
+                    ? string.Format(CultureInfo.InvariantCulture, Explanation, Arg, Words?.Text)
+                    : Explanation;
+                return Tail is null ? text : text + Tail;
+            }
+        }
     }
 }
