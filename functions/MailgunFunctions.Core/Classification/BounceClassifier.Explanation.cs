@@ -64,7 +64,7 @@ public sealed partial class BounceClassifier
                 explanation = $"{explanation} It outranks {outranked}.";
             }
 
-            return new ExplanationText(explanation, v.Words?.Text ?? _facts.Words.Best.Text, outranked);
+            return new ExplanationText(explanation, v.Words.Text ?? _facts.Words.Best.Text, outranked);
         }
     }
 
@@ -76,7 +76,7 @@ public sealed partial class BounceClassifier
     private string? Outranked(in Verdict v, in Facts f, BounceCategory decided)
     {
         var meaning = Meaning(decided);
-        if (v.Signal is ClassificationSignal.MailgunCode or ClassificationSignal.CarrierCode || v.PlatformRule && v.Signal == ClassificationSignal.Words && v.Words?.Meaning is WordMeaning.PreviouslyBounced or WordMeaning.Unsubscribed or WordMeaning.Complained)
+        if (v.Signal is ClassificationSignal.MailgunCode or ClassificationSignal.CarrierCode || v.PlatformRule && v.Signal == ClassificationSignal.Words && v.Words is { Found: true, Meaning: WordMeaning.PreviouslyBounced or WordMeaning.Unsubscribed or WordMeaning.Complained })
         {
             return null;
         }
@@ -92,7 +92,7 @@ public sealed partial class BounceClassifier
         for (var group = CauseGroup.Sender; group <= CauseGroup.GenericTemporary; group++)
         {
             var words = f.Words[group];
-            if (words.Found && words.Rank != v.Words?.Rank && MeaningOf(group) is { } natural && natural != meaning)
+            if (words.Found && words.Rank != v.Words.Rank && MeaningOf(group) is { } natural && natural != meaning)
             {
                 found = Join(found, $"the words \"{words.Text}\" ({GroupName(group)})");
             }

@@ -113,7 +113,7 @@ public sealed partial class BounceClassifier : IEventClassifier
         // fact is that it gave up: the switch for that applies, whatever the last answer's rule.
         if (f.GaveUpAfterRetries && verdict.Value is { Category: BounceCategory.SoftBounce } soft
             && soft.Signal is not (ClassificationSignal.MailgunCode or ClassificationSignal.CarrierCode) && soft.Rule != GaveUpRule
-            && soft.Words?.Meaning is not WordMeaning.Expired)
+            && soft.Words is not { Found: true, Meaning: WordMeaning.Expired })
         {
             verdict = GaveUp(f, GaveUpRule, ClassificationSignal.Reason,
                 "Mailgun gave up after its retry window (reason old), and the last answer was transient (rule {0})", arg: soft.Rule);
@@ -171,7 +171,7 @@ public sealed partial class BounceClassifier : IEventClassifier
     /// Retries exhausted: every answer was transient, so by default the mailbox may well be fine. <paramref name="heard"/>
     /// is an explanation format (see <see cref="Verdict"/>); the switch's part follows it.
     /// </summary>
-    private Verdict GaveUp(in Facts f, string rule, ClassificationSignal signal, string heard, WordsMatch? words = null, string? arg = null) =>
+    private Verdict GaveUp(in Facts f, string rule, ClassificationSignal signal, string heard, WordsMatch words = default, string? arg = null) =>
         _options.GaveUpAfterRetriesIsPermanent
             ? Platform(BounceCategory.HardBounce, rule, signal, heard, words, arg)
                 with { Tail = " (platform rule: a permanent failure is a permanent DND; Classifier:GaveUpAfterRetriesIsPermanent=true)." }
@@ -179,7 +179,7 @@ public sealed partial class BounceClassifier : IEventClassifier
                 with { Tail = ": the mailbox may be fine, so only a temporary DND (Classifier:GaveUpAfterRetriesIsPermanent=false)." };
 
     /// <summary>Mailbox full: a platform rule (hard bounce) against RFC 3463, switchable; a 4xx over-quota is always soft.</summary>
-    private Verdict MailboxFull(in Facts f, string rule, ClassificationSignal signal, string heard, WordsMatch? words = null, string? arg = null)
+    private Verdict MailboxFull(in Facts f, string rule, ClassificationSignal signal, string heard, WordsMatch words = default, string? arg = null)
     {
         if (f.TransientCode)
         {
@@ -204,11 +204,11 @@ public sealed partial class BounceClassifier : IEventClassifier
     private static bool Is(string? value, string expected) =>
         value is not null && value.AsSpan().Trim().Equals(expected, StringComparison.OrdinalIgnoreCase);
 
-    private static Verdict Certain(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch? words = null, string? arg = null) => new(c, rule, s, explanation, false, false, words, arg);
+    private static Verdict Certain(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch words = default, string? arg = null) => new(c, rule, s, explanation, false, false, words, arg);
 
-    private static Verdict Ambiguous(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch? words = null, string? arg = null) => new(c, rule, s, explanation, true, false, words, arg);
+    private static Verdict Ambiguous(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch words = default, string? arg = null) => new(c, rule, s, explanation, true, false, words, arg);
 
-    private static Verdict Platform(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch? words = null, string? arg = null) => new(c, rule, s, explanation, false, true, words, arg);
+    private static Verdict Platform(BounceCategory c, string rule, ClassificationSignal s, string explanation, WordsMatch words = default, string? arg = null) => new(c, rule, s, explanation, false, true, words, arg);
 
     /// <summary>
     /// A rule's answer before the final checks. <see cref="Ambiguous"/>: the signal is known to be used for
@@ -218,7 +218,7 @@ public sealed partial class BounceClassifier : IEventClassifier
     /// is written only when someone reads the classification's explanation: a rule read only to decide, or to say what it
     /// lost to, costs no string.
     /// </summary>
-    private readonly record struct Verdict(BounceCategory Category, string Rule, ClassificationSignal Signal, string Explanation, bool Ambiguous, bool PlatformRule, WordsMatch? Words, string? Arg = null)
+    private readonly record struct Verdict(BounceCategory Category, string Rule, ClassificationSignal Signal, string Explanation, bool Ambiguous, bool PlatformRule, WordsMatch Words, string? Arg = null)
     {
         public string? Tail { get; init; }
 
@@ -228,7 +228,7 @@ public sealed partial class BounceClassifier : IEventClassifier
             {
                 // Formats have no brace but their placeholders: a text without one is written as it is.
                 string text = Explanation.Contains('{', StringComparison.Ordinal)
-                    ? string.Format(CultureInfo.InvariantCulture, Explanation, Arg, Words?.Text)
+                    ? string.Format(CultureInfo.InvariantCulture, Explanation, Arg, Words.Text)
                     : Explanation;
                 return Tail is null ? text : text + Tail;
             }
