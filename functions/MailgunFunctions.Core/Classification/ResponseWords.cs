@@ -64,7 +64,7 @@ internal enum CauseGroup
 /// </summary>
 internal readonly struct WordsMatch(int rank, ReadOnlyMemory<char> written, WordMeaning meaning)
 {
-    public static readonly WordsMatch None = default;
+    public static WordsMatch None => default;
 
     // Kept one higher, so that the default (0) is "nothing found" and empty findings need no filling.
     private readonly int _rankAfter = rank + 1;
@@ -1069,7 +1069,7 @@ internal static class ResponseWords
             for (int rank = 0; rank < phrases.Length; rank++)
             {
                 string phrase = phrases[rank];
-                if (phrase.Length < 3 || !char.IsAsciiLetterOrDigit(phrase[0]) || phrase != phrase.ToLowerInvariant() || !Ascii.IsValid(phrase)
+                if (phrase.Length < 3 || !char.IsAsciiLetterOrDigit(phrase[0]) || phrase.Any(char.IsUpper) || !Ascii.IsValid(phrase)
                     || phrase.Contains("  ", StringComparison.Ordinal) || phrase.EndsWith(' '))
                 {
                     throw new InvalidOperationException($"Phrase \"{phrase}\" must be lower-case ASCII, start with a letter or digit, have at least three characters and single spaces between words.");
