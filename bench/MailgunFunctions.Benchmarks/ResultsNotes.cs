@@ -11,7 +11,9 @@ public static class ResultsNotes
            under 1 µs per event.
            The classifier row is the mean per event over both classifier corpora (bounce-corpus.jsonl and the 647 published
            answers of real-world-bounces.jsonl; one corpus event per call, cycling); every failure not decided by a Mailgun
-           code has its words read, because a stated cause outranks the codes (the cause-first classifier). The DND
+           code has its words read, because a stated cause outranks the codes (the cause-first classifier). The classifier
+           writes its texts (explanation, words, outranked) only when they are read; the "classifier + explanation read" row
+           reads the explanation too, as the pipeline does for each event that changes a DND entry. The DND
            decision row is `DndChange.FromEvent` + `DndEntry.Apply` (onto an entry that already has a soft bounce) +
            `DndPolicy.Evaluate`, the CPU part of applying one event.
         2. Ingestion. Floor = raw `QueueClient.SendMessageAsync` of the same envelopes at the same concurrency against the same

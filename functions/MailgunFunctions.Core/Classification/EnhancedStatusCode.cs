@@ -9,6 +9,26 @@ internal readonly partial record struct EnhancedStatusCode(int Class, int Subjec
 
     public override string ToString() => $"{Class}.{Subject}.{Detail}";
 
+    /// <summary>
+    /// <see cref="ToString"/>, kept per code for the codes servers use (subject under 8, detail under 1000): the
+    /// classifier names the code of nearly every failure, and one string per code is enough.
+    /// </summary>
+    public string Text
+    {
+        get
+        {
+            if (Class is not (4 or 5) || Subject >= 8 || Detail >= 1000)
+            {
+                return ToString();
+            }
+
+            int index = ((Class - 4) * 8 + Subject) * 1000 + Detail;
+            return Texts[index] ??= ToString();
+        }
+    }
+
+    private static readonly string?[] Texts = new string?[2 * 8 * 1000];
+
     /// <summary>Reads a field that holds only a code, like <c>enhanced-code</c> "5.1.1" (surrounding blanks allowed).</summary>
     public static bool TryParse(string? text, out EnhancedStatusCode code)
     {

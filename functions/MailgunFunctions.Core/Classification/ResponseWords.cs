@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text;
 
 namespace MailgunFunctions.Classification;
 
@@ -59,13 +60,23 @@ internal enum CauseGroup
 /// <summary>
 /// A phrase found in an answer: <see cref="Rank"/> is its row in the table (lower wins within its group),
 /// <see cref="Written"/> the words as the answer wrote them (a prefix phrase extended to the end of its word), kept as a
-/// slice of the answer so that only the words an explanation names become strings.
+/// slice of the answer so that only the words an explanation names become strings. The default is <see cref="None"/>.
 /// </summary>
-internal readonly record struct WordsMatch(int Rank, ReadOnlyMemory<char> Written, WordMeaning Meaning)
+internal readonly struct WordsMatch(int rank, ReadOnlyMemory<char> written, WordMeaning meaning)
 {
-    public static readonly WordsMatch None = new(int.MaxValue, default, default);
+    public static WordsMatch None => default;
 
-    public bool Found => Rank != int.MaxValue;
+    // Kept one higher, so that the default (0) is "nothing found" and empty findings need no filling.
+    private readonly int _rankAfter = rank + 1;
+
+    /// <summary>The row in the table; <see cref="int.MaxValue"/> when nothing was found (so that any phrase ranks before it).</summary>
+    public int Rank => _rankAfter == 0 ? int.MaxValue : _rankAfter - 1;
+
+    public ReadOnlyMemory<char> Written { get; } = written;
+
+    public WordMeaning Meaning { get; } = meaning;
+
+    public bool Found => _rankAfter != 0;
 
     /// <summary>The words as written (a new string on each call), or null when nothing was found.</summary>
     public string? Text => Found ? Written.ToString() : null;
@@ -78,19 +89,8 @@ internal struct WordFindings
 
     private Slots _slots;
 
-    public static WordFindings Empty
-    {
-        get
-        {
-            var f = default(WordFindings);
-            for (int g = 0; g < Groups; g++)
-            {
-                f._slots[g] = WordsMatch.None;
-            }
-
-            return f;
-        }
-    }
+    /// <summary>No phrase in any group: the default, since an empty <see cref="WordsMatch"/> is <see cref="WordsMatch.None"/>.</summary>
+    public static WordFindings Empty => default;
 
     public readonly WordsMatch this[CauseGroup group] => _slots[(int)group];
 
@@ -856,19 +856,12 @@ internal static class ResponseWords
     private static readonly bool[] IsPrefix = Array.ConvertAll(Table, row => row.Phrase.EndsWith('*'));
     private static readonly CauseGroup[] Groups = Array.ConvertAll(Table, row => DecisivePhrases.Contains(row.Phrase) ? CauseGroup.Decisive : GroupOf(row.Meaning));
 
-    // Phrases start at a word start, so only word starts are looked up: by the whole first word of the phrase (a hash
-    // of the word's first and last characters and length picks a small bucket, nearly always empty), and, for the
-    // one-word prefix phrases ("spam*", "throttl*"), by a hash of the word's first three characters. Each character of
-    // the answer is read about once; a dictionary keyed by the word itself cost five times more.
-    private const int BucketMask = 255;
-    private const int HeadMask = 1023;
-    private const int MaxHead = 40;
-
-    /// <summary>Rows by their first word (the phrase up to its first character that is not a letter or digit), in rank order.</summary>
-    private static readonly (string Head, int[] Rows)[][] HeadBuckets = BuildHeads(out PrefixBuckets);
-
-    /// <summary>One-word prefix rows by <see cref="KeyOf"/> of their first three characters, in rank order.</summary>
-    private static readonly int[][] PrefixBuckets;
+    // Phrases start at a word start, so only word starts are looked up, in a trie of every phrase (a space stands for
+    // any run of white space): one walk from the word start reads the answer's characters as far as some phrase goes
+    // on, and meets every phrase that matches there. Most walks end within the first word. Each character of the answer
+    // is read about once; a dictionary keyed by the word itself cost five times more, and a lookup of the first word
+    // followed by a comparison of each phrase that starts with it about twice as much as the trie.
+    private static readonly Trie Phrasebook = Trie.Build(Phrases, IsPrefix);
 
     internal static int Count => Table.Length;
 
@@ -878,7 +871,6 @@ internal static class ResponseWords
     public static void Find(ReadOnlyMemory<char> answer, ref WordFindings findings)
     {
         var text = answer.Span;
-        Span<char> lower = stackalloc char[MaxHead];
         int coveredUntil = 0;
         int at = 0;
         while (at < text.Length)
@@ -897,7 +889,7 @@ internal static class ResponseWords
 
             if (at >= coveredUntil)
             {
-                int rank = FirstMatch(text, at, wordEnd - at, lower, out int length);
+                int rank = Phrasebook.FirstMatch(text, at, out int length);
                 if (rank >= 0 && !InHostName(text, at))
                 {
                     // The first row (in rank order) that matches here wins this position and covers its words.
@@ -911,69 +903,6 @@ internal static class ResponseWords
 
             at = wordEnd;
         }
-    }
-
-    /// <summary>The lowest-ranked row that matches at <paramref name="at"/>, whose word has <paramref name="wordLength"/> characters; -1 if none.</summary>
-    private static int FirstMatch(ReadOnlySpan<char> text, int at, int wordLength, Span<char> lower, out int length)
-    {
-        length = 0;
-        int best = -1;
-        var bucket = wordLength <= MaxHead ? HeadBuckets[HeadKey(Lower(text[at]), Lower(text[at + wordLength - 1]), wordLength)] : [];
-        if (bucket.Length > 0)
-        {
-            var word = lower[..wordLength];
-            for (int i = 0; i < wordLength; i++)
-            {
-                char c = text[at + i];
-                word[i] = char.IsAscii(c) ? (char)Lower(c) : char.ToLowerInvariant(c);
-            }
-
-            int[]? rows = null;
-            foreach (var (head, headRows) in bucket)
-            {
-                if (word.SequenceEqual(head))
-                {
-                    rows = headRows;
-                    break;
-                }
-            }
-
-            if (rows is not null)
-            {
-                foreach (int rank in rows)
-                {
-                    // The first word is known to match: compare the rest only.
-                    int l = MatchLength(text, at, rank, wordLength);
-                    if (l > 0)
-                    {
-                        best = rank;
-                        length = l;
-                        break;
-                    }
-                }
-            }
-        }
-
-        if (wordLength >= 3)
-        {
-            foreach (int rank in PrefixBuckets[KeyOf(text[at], text[at + 1], text[at + 2])])
-            {
-                if (best >= 0 && rank > best)
-                {
-                    break;
-                }
-
-                int l = MatchLength(text, at, rank);
-                if (l > 0)
-                {
-                    best = rank;
-                    length = l;
-                    break;
-                }
-            }
-        }
-
-        return best;
     }
 
     /// <summary>The findings of one text (tests and single answers).</summary>
@@ -1036,110 +965,161 @@ internal static class ResponseWords
         static bool IsHostChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '-';
     }
 
-    private static int KeyOf(char a, char b, char c) => (((Lower(a) * 31) + Lower(b)) * 31 + Lower(c)) & BucketMask;
-
     private static int Lower(char c) => char.IsAsciiLetterUpper(c) ? c | 0x20 : c;
 
     /// <summary>
-    /// The length of the text the phrase of <paramref name="rank"/> matches at <paramref name="at"/>, or -1. A space in a
-    /// phrase matches any run of white space ("mailbox\n  unavailable" is "mailbox unavailable"); the match must stand as
-    /// whole words ("rbl" is not in "verbla", "spf" is not in "xspf"), except a prefix phrase at its end.
+    /// The phrases as a trie: node 0 is the root; a node's edges are the next character of its phrases (lower case, a
+    /// space for white space). A phrase must stand as whole words ("rbl" is not in "verbla", "spf" is not in "xspf"),
+    /// except a prefix phrase at its end ("throttl*" matches throttled); a space in a phrase matches any run of white
+    /// space ("mailbox\n  unavailable" is "mailbox unavailable"); an apostrophe also matches the typographic one.
     /// </summary>
-    private static int MatchLength(ReadOnlySpan<char> text, int at, int rank, int known = 0)
+    private sealed class Trie
     {
-        string phrase = Phrases[rank];
-        int t = at + known;
-        for (int p = known; p < phrase.Length; p++)
+        private const int None = int.MaxValue;
+
+        /// <summary>The root's children by character (ASCII: phrases are ASCII), 0 for none.</summary>
+        private readonly int[] _root = new int[128];
+        /// <summary>Node n's edges are <c>_edgeChar/_edgeNode[_edgeStart[n] .. _edgeStart[n + 1]]</c>.</summary>
+        private int[] _edgeStart = [];
+        private char[] _edgeChar = [];
+        private int[] _edgeNode = [];
+        /// <summary>The lowest rank of a whole-word phrase, and of a prefix phrase, that ends at the node; <see cref="None"/> if none.</summary>
+        private int[] _wordEnd = [];
+        private int[] _prefixEnd = [];
+
+        /// <summary>The lowest-ranked phrase that matches at <paramref name="at"/> (a word start) and its length in the text; -1 if none.</summary>
+        public int FirstMatch(ReadOnlySpan<char> text, int at, out int length)
         {
-            char c = phrase[p];
-            if (c == ' ')
+            length = 0;
+            int best = None;
+            int node = 0;
+            int t = at;
+            while (true)
             {
-                if (t >= text.Length || !char.IsWhiteSpace(text[t]))
+                if (_wordEnd[node] < best && (t == text.Length || !char.IsLetterOrDigit(text[t])))
                 {
-                    return -1;
+                    best = _wordEnd[node];
+                    length = t - at;
                 }
 
-                while (t < text.Length && char.IsWhiteSpace(text[t]))
+                if (_prefixEnd[node] < best)
                 {
+                    int end = t;
+                    while (end < text.Length && char.IsLetterOrDigit(text[end]))
+                    {
+                        end++;
+                    }
+
+                    best = _prefixEnd[node];
+                    length = end - at;
+                }
+
+                if (t == text.Length)
+                {
+                    break;
+                }
+
+                char x = text[t];
+                if (char.IsWhiteSpace(x))
+                {
+                    node = Child(node, ' ');
+                    while (++t < text.Length && char.IsWhiteSpace(text[t]))
+                    {
+                    }
+                }
+                else
+                {
+                    node = Child(node, char.IsAscii(x) ? (char)Lower(x) : x == '\u2019' ? '\'' : char.ToLowerInvariant(x));
                     t++;
                 }
 
-                continue;
-            }
-
-            if (t >= text.Length)
-            {
-                return -1;
-            }
-
-            char x = text[t];
-            if ((char.IsAscii(x) ? Lower(x) : char.ToLowerInvariant(x)) != c && !(c == '\'' && x == '\u2019'))
-            {
-                return -1;
-            }
-
-            t++;
-        }
-
-        if (IsPrefix[rank])
-        {
-            while (t < text.Length && char.IsLetterOrDigit(text[t]))
-            {
-                t++;
-            }
-        }
-        else if (t < text.Length && char.IsLetterOrDigit(text[t]))
-        {
-            return -1;
-        }
-
-        return t - at;
-    }
-
-    private static int HeadKey(int first, int last, int length) => ((first * 31 + last) * 31 + length) & HeadMask;
-
-    private static (string Head, int[] Rows)[][] BuildHeads(out int[][] prefixBuckets)
-    {
-        var heads = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        var prefixes = new List<int>[BucketMask + 1];
-        for (int rank = 0; rank < Phrases.Length; rank++)
-        {
-            string phrase = Phrases[rank];
-            if (phrase.Length < 3 || !char.IsAsciiLetterOrDigit(phrase[0]) || phrase.Any(char.IsUpper))
-            {
-                throw new InvalidOperationException($"Phrase \"{phrase}\" must be lower case, start with a letter or digit and have at least three characters.");
-            }
-
-            int headEnd = 1;
-            while (headEnd < phrase.Length && char.IsLetterOrDigit(phrase[headEnd]))
-            {
-                headEnd++;
-            }
-
-            if (headEnd == phrase.Length && IsPrefix[rank])
-            {
-                // "spam*" matches any word that starts with "spam": looked up by its first three characters.
-                (prefixes[KeyOf(phrase[0], phrase[1], phrase[2])] ??= []).Add(rank);
-            }
-            else
-            {
-                string head = phrase[..headEnd];
-                if (head.Length > MaxHead)
+                if (node == 0)
                 {
-                    throw new InvalidOperationException($"Phrase \"{phrase}\" has a first word longer than {MaxHead} characters.");
+                    break;
+                }
+            }
+
+            return best == None ? -1 : best;
+        }
+
+        /// <summary>The child of <paramref name="node"/> by <paramref name="c"/>; 0 (the root, never a child) if none.</summary>
+        private int Child(int node, char c)
+        {
+            if (node == 0)
+            {
+                return c < 128 ? _root[c] : 0;
+            }
+
+            for (int e = _edgeStart[node]; e < _edgeStart[node + 1]; e++)
+            {
+                if (_edgeChar[e] == c)
+                {
+                    return _edgeNode[e];
+                }
+            }
+
+            return 0;
+        }
+
+        public static Trie Build(string[] phrases, bool[] isPrefix)
+        {
+            var children = new List<Dictionary<char, int>> { new() };
+            var wordEnd = new List<int> { None };
+            var prefixEnd = new List<int> { None };
+            for (int rank = 0; rank < phrases.Length; rank++)
+            {
+                string phrase = phrases[rank];
+                if (phrase.Length < 3 || !char.IsAsciiLetterOrDigit(phrase[0]) || phrase.Any(char.IsUpper) || !Ascii.IsValid(phrase)
+                    || phrase.Contains("  ", StringComparison.Ordinal) || phrase.EndsWith(' '))
+                {
+                    throw new InvalidOperationException($"Phrase \"{phrase}\" must be lower-case ASCII, start with a letter or digit, have at least three characters and single spaces between words.");
                 }
 
-                (heads.TryGetValue(head, out var list) ? list : heads[head] = []).Add(rank);
+                int node = 0;
+                foreach (char c in phrase)
+                {
+                    if (!children[node].TryGetValue(c, out int next))
+                    {
+                        next = children.Count;
+                        children[node][c] = next;
+                        children.Add([]);
+                        wordEnd.Add(None);
+                        prefixEnd.Add(None);
+                    }
+
+                    node = next;
+                }
+
+                // The first row wins: a phrase written twice keeps its lower rank.
+                var ends = isPrefix[rank] ? prefixEnd : wordEnd;
+                ends[node] = Math.Min(ends[node], rank);
             }
-        }
 
-        prefixBuckets = Array.ConvertAll(prefixes, l => l?.ToArray() ?? []);
-        var buckets = new List<(string, int[])>[HeadMask + 1];
-        foreach (var (head, rows) in heads)
-        {
-            (buckets[HeadKey(head[0], head[^1], head.Length)] ??= []).Add((head, rows.ToArray()));
-        }
+            var trie = new Trie
+            {
+                _edgeStart = new int[children.Count + 1],
+                _edgeChar = new char[children.Count - 1],
+                _edgeNode = new int[children.Count - 1],
+                _wordEnd = wordEnd.ToArray(),
+                _prefixEnd = prefixEnd.ToArray(),
+            };
+            int edge = 0;
+            for (int node = 0; node < children.Count; node++)
+            {
+                trie._edgeStart[node] = edge;
+                foreach (var (c, child) in children[node])
+                {
+                    trie._edgeChar[edge] = c;
+                    trie._edgeNode[edge++] = child;
+                    if (node == 0)
+                    {
+                        trie._root[c] = child;
+                    }
+                }
+            }
 
-        return Array.ConvertAll(buckets, l => l?.ToArray() ?? []);
+            trie._edgeStart[children.Count] = edge;
+            return trie;
+        }
     }
 }
