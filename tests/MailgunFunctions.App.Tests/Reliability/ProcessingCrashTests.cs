@@ -31,8 +31,13 @@ public class ProcessingCrashTests
     // host.json's batch size: messages fetched together, deleted one by one once done.
     private static readonly int BatchSize = ShippedHostJson.BatchSize;
 
-    [Test]
-    public async Task Crashed_and_restarted_processing_ends_in_the_same_state_as_a_clean_run()
+    /// <param name="shippedRetries">
+    /// False: storage requests are not retried (every other test's setting: a crash fails at once). True: the storage retry
+    /// settings that ship (StorageOptions' defaults: retries with backoff), so each crash is also retried before it fails the message.
+    /// </param>
+    [TestCase(false, TestName = "Crashed_and_restarted_processing_ends_in_the_same_state_as_a_clean_run")]
+    [TestCase(true, TestName = "Crashed_and_restarted_processing_ends_in_the_same_state_as_a_clean_run_with_the_shipped_storage_retries")]
+    public async Task Crashed_and_restarted_processing_ends_in_the_same_state_as_a_clean_run(bool shippedRetries)
     {
         int count = ReliabilityScale.Of(240);
         int plannedCrashes = ReliabilityScale.Of(8);
@@ -60,7 +65,7 @@ public class ProcessingCrashTests
         while (queue.Count > 0)
         {
             // A new host: nothing survives a restart but storage.
-            using var host = Host(crashed.ConnectionString, crash, crashedReceiver.Url);
+            using var host = Host(crashed.ConnectionString, crash, crashedReceiver.Url, retries: shippedRetries ? new StorageOptions().MaxRetries : 0);
             var processor = host.GetRequiredService<EventProcessor>();
             if (crashes < plannedCrashes)
             {
@@ -141,6 +146,8 @@ public class ProcessingCrashTests
         Assert.Multiple(() =>
         {
             Assert.That(crashes, Is.EqualTo(plannedCrashes));
+            Assert.That(crash.Refused, Is.GreaterThanOrEqualTo(crashes * (shippedRetries ? new StorageOptions().MaxRetries + 1 : 1)),
+                "each crash met every attempt the settings allow (with the shipped settings, the storage client's retries too)");
             Assert.That(expected[StorageNames.DndEntriesTable], Is.Not.Empty);
             Assert.That(expected[StorageNames.DndHistoryTable], Is.Not.Empty);
             Assert.That(expected[StorageNames.SenderIssuesTable], Is.Not.Empty);
@@ -154,11 +161,12 @@ public class ProcessingCrashTests
 
     private const string NotificationSecret = "crash-test-notification-secret-0123456789";
 
-    private static ServiceProvider Host(string storage, HttpPipelinePolicy? crash, Uri notificationUrl, DateTimeOffset? now = null) =>
+    private static ServiceProvider Host(string storage, HttpPipelinePolicy? crash, Uri notificationUrl, DateTimeOffset? now = null, int retries = 0) =>
         TestSettings.Services(TestSettings.Configuration(storage, new Dictionary<string, string?>
             {
                 ["Notifications:DefaultUrl"] = notificationUrl.AbsoluteUri,
                 ["Notifications:DefaultSecret"] = NotificationSecret,
+                ["Storage:MaxRetries"] = retries.ToString(System.Globalization.CultureInfo.InvariantCulture),
             }), (s, c) => s.AddMailgunFunctions(c), new FakeTimeProvider(now ?? Now),
             before: crash is null ? null : s => s.AddSingleton(crash));
 
