@@ -35,7 +35,9 @@ public class WebhookFuzzTests
 
     private static readonly byte[][] InvalidUtf8 = [[0xC3, 0x28], [0xFF], [0xED, 0xA0, 0x80], [0xF0, 0x28, 0x8C, 0x28], [0xC0, 0xAF], [0x00]];
 
-    [TestCase(false, 20_000, TestName = "Inbound webhook: 20,000 mutated posts with storage down")]
+    // 5,000 with storage down: each answer it can reach is required by name and reached hundreds of times (20,000 added
+    // time, not coverage); MAILGUNFUNCTIONS_RELIABILITY_SCALE multiplies both counts.
+    [TestCase(false, 5_000, TestName = "Inbound webhook: 5,000 mutated posts with storage down")]
     [TestCase(true, 1_000, TestName = "Inbound webhook: 1,000 mutated posts against Azurite")]
     public async Task Inbound_webhook_answers_every_mutated_post_with_a_documented_outcome(bool realStorage, int cases)
     {
