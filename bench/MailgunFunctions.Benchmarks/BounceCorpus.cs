@@ -10,10 +10,12 @@ namespace MailgunFunctions.Benchmarks;
 /// </summary>
 public static class BounceCorpus
 {
+    private static readonly string[] Files = ["bounce-corpus.jsonl", "real-world-bounces.jsonl"];
+
     public static MailgunEvent[] Load()
     {
         string folder = Path.Combine(RepositoryRoot.Find(), "tests", "MailgunFunctions.Core.Tests", "Classification");
-        return new[] { "bounce-corpus.jsonl", "real-world-bounces.jsonl" }
+        return Files
             .SelectMany(file => File.ReadLines(Path.Combine(folder, file)))
             .Where(l => !string.IsNullOrWhiteSpace(l))
             .Select(l => BounceCorpusLine.ToEvent(JObject.Parse(l)))

@@ -11,11 +11,13 @@ namespace MailgunFunctions.Testing;
 /// </summary>
 public sealed class FakeEventClassifier : IEventClassifier
 {
-    public int Calls;
+    private int _calls;
+
+    public int Calls => Volatile.Read(ref _calls);
 
     public Classification.Classification Classify(MailgunEvent e)
     {
-        Interlocked.Increment(ref Calls);
+        Interlocked.Increment(ref _calls);
         string text = e.DeliveryStatus?.Message ?? "";
         return e.EventType switch
         {

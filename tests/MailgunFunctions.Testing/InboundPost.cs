@@ -72,6 +72,7 @@ public static class InboundPost
     }
 
     /// <summary>Appends timestamp, token and signature as Mailgun does.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "Signed as in carrying Mailgun's signature, not a signed integer.")]
     public static List<KeyValuePair<string, string>> Signed(IEnumerable<KeyValuePair<string, string>> fields, DateTimeOffset signedAt, string? token = null, string key = TestSettings.SigningKey)
     {
         string timestamp = signedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);

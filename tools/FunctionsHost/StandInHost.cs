@@ -441,7 +441,9 @@ public sealed class StandInHost : IAsyncDisposable
         var entry = new WorkerLogEntry(DateTimeOffset.UtcNow, level, log.Category, log.Message, log.InvocationId.Length > 0 ? log.InvocationId : null,
             log.Exception is { } ex ? $"{ex.Type} {ex.Message}\n{ex.StackTrace}".Trim() : null, FromOutput: false);
         _workerLogs.Enqueue(entry);
-        _loggers.CreateLogger("Worker." + (log.Category.Length > 0 ? log.Category : "Host")).Log(level, "{Message}{Exception}", log.Message, entry.Exception is null ? "" : "\n" + entry.Exception);
+        var logger = _loggers.CreateLogger("Worker." + (log.Category.Length > 0 ? log.Category : "Host"));
+        string exception = entry.Exception is null ? "" : "\n" + entry.Exception;
+        StandInLog.WorkerLog(logger, level, log.Message, exception);
     }
 
     private void OnWorkerOutput(string line)
@@ -449,7 +451,7 @@ public sealed class StandInHost : IAsyncDisposable
         // A worker that fails before its gRPC connection (or crashes) can only say so on stdout/stderr.
         var entry = new WorkerLogEntry(DateTimeOffset.UtcNow, LogLevel.Information, "Worker.Output", line, null, null, FromOutput: true);
         _workerLogs.Enqueue(entry);
-        _loggers.CreateLogger("Worker.Output").LogInformation("{Line}", line);
+        StandInLog.WorkerOutput(_loggers.CreateLogger("Worker.Output"), line);
     }
 
     private void OnWorkerExited(int exitCode)
@@ -502,7 +504,7 @@ public sealed class StandInHost : IAsyncDisposable
         return effective;
     }
 
-    private WebApplication BuildGrpcServer(WorkerChannel channel)
+    private static WebApplication BuildGrpcServer(WorkerChannel channel)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

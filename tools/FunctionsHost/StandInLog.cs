@@ -43,4 +43,12 @@ internal static partial class StandInLog
 
     [LoggerMessage(9013, LogLevel.Warning, "Function '{Function}' has a '{TriggerType}' trigger, which the stand-in does not drive: it runs only through the admin API")]
     public static partial void UndrivenTrigger(ILogger logger, string function, string triggerType);
+
+    // The worker's own log lines, at the level the worker gave them (as the Functions host forwards them).
+    [LoggerMessage(EventId = 9014, Message = "{Message}{Exception}")]
+    public static partial void WorkerLog(ILogger logger, LogLevel level, string message, string exception);
+
+    // What the worker wrote to stdout or stderr.
+    [LoggerMessage(9015, LogLevel.Information, "{Line}")]
+    public static partial void WorkerOutput(ILogger logger, string line);
 }

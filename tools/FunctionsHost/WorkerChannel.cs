@@ -10,6 +10,7 @@ namespace FunctionsHost;
 /// request waiting for it, and hands the worker's logs to <see cref="Log"/>. A single writer loop, because a
 /// gRPC stream takes one write at a time.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The token source has no timer to release: Close cancels it, and a disposed source would throw in requests still finishing.")]
 internal sealed class WorkerChannel(string workerId)
 {
     private readonly Channel<StreamingMessage> _outgoing = Channel.CreateUnbounded<StreamingMessage>(new UnboundedChannelOptions { SingleReader = true });

@@ -13,8 +13,8 @@ public static class Program
     /// </summary>
     /// <paramref name="stdin"/> supplies secrets piped to the CLI (the API key of <c>tenant connect</c>); <paramref name="interactive"/>
     /// says it is a terminal, where a secret is typed without echo.
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? overrides = null, CancellationToken cancellationToken = default,
-        TextReader? stdin = null, bool interactive = false)
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? overrides = null,
+        TextReader? stdin = null, bool interactive = false, CancellationToken cancellationToken = default)
     {
         var runtime = new OpsRuntime(stdout, stderr, overrides, stdin, interactive);
         var root = OpsCommands.Build(runtime);

@@ -81,7 +81,7 @@ public static class WebhookCommands
                 var t = await TenantOf(ctx, tenantId, token).ConfigureAwait(false);
                 key = t.CurrentSigningKey?.Secret
                     ?? throw new OpsException(ExitCodes.Configuration, $"tenant '{t.Id}' has no signing key: connect it (mailgun-ops tenant connect) or rotate its key");
-                if (parse.GetResult(domain) is null or { Implicit: true } && t.Domains.FirstOrDefault() is { } first)
+                if (parse.GetResult(domain) is null or { Implicit: true } && t.Domains is [var first, ..])
                 {
                     sendingDomain = first.Name;
                 }

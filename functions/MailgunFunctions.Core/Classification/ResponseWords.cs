@@ -1105,7 +1105,7 @@ internal static class ResponseWords
         for (int rank = 0; rank < Phrases.Length; rank++)
         {
             string phrase = Phrases[rank];
-            if (phrase.Length < 3 || !char.IsAsciiLetterOrDigit(phrase[0]) || phrase != phrase.ToLowerInvariant())
+            if (phrase.Length < 3 || !char.IsAsciiLetterOrDigit(phrase[0]) || phrase.Any(char.IsUpper))
             {
                 throw new InvalidOperationException($"Phrase \"{phrase}\" must be lower case, start with a letter or digit and have at least three characters.");
             }

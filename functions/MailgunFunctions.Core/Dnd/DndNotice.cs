@@ -53,6 +53,7 @@ public sealed record DndNotice
 
     /// <summary>"dnd.changed".</summary>
     [JsonProperty(Order = -10)]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "An instance property so that the notice's JSON carries it.")]
     public string Type => NoticeType;
 
     /// <summary>Identity of the notice: the same on every redelivery (hash of tenant, address and version).</summary>

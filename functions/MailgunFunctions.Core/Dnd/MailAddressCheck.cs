@@ -50,7 +50,7 @@ public sealed class MailAddressCheck
         string raw = address ?? "";
         string normalized = DndKeys.NormalizeAddress(raw);
         return normalized.Length > MaxAddressLength || !MailAddress.TryCreate(normalized, out var parsed) || parsed.Address != normalized
-            || parsed.User.Length == 0 || !parsed.Host.Contains('.', StringComparison.Ordinal) || normalized != raw.Trim().ToLowerInvariant()
+            || parsed.User.Length == 0 || !parsed.Host.Contains('.', StringComparison.Ordinal) || !string.Equals(normalized, raw.Trim().ToLowerInvariant(), StringComparison.Ordinal)
             ? $"'{Printable(raw)}' is not a valid email address"
             : null;
     }

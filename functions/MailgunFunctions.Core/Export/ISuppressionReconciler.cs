@@ -14,7 +14,7 @@ namespace MailgunFunctions.Export;
 public interface ISuppressionReconciler
 {
     /// <summary>Returns counts to publish in the summary under <c>reconciliationCounts</c> (e.g. applied, forReview).</summary>
-    Task<IReadOnlyDictionary<string, long>> ReconcileAsync(ExportScope scope, DateOnly date, ExportedSuppressions exported, CancellationToken cancellationToken);
+    Task<IReadOnlyDictionary<string, long>> ReconcileAsync(ExportScope scope, DateOnly exportDate, ExportedSuppressions exported, CancellationToken cancellationToken);
 }
 
 /// <summary>

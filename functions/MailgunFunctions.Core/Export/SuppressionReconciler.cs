@@ -63,10 +63,10 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
         _logger = logger;
     }
 
-    public async Task<IReadOnlyDictionary<string, long>> ReconcileAsync(ExportScope scope, DateOnly date, ExportedSuppressions exported, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, long>> ReconcileAsync(ExportScope scope, DateOnly exportDate, ExportedSuppressions exported, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(exported);
-        string day = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        string day = exportDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         DateTimeOffset now = _time.GetUtcNow();
         var counts = new Dictionary<string, long>(StringComparer.Ordinal)
         {
@@ -76,8 +76,8 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
         var allowlist = await ReadAllowlistAsync(exported, cancellationToken).ConfigureAwait(false);
         // Processing applies the same allowlist rule to every bounce as it arrives: it reads the allowlist stored here.
         await _allowlists.SyncAsync(scope.Tenant, scope.Domain, allowlist, cancellationToken).ConfigureAwait(false);
-        var mailgun = await MailgunFilterAsync(scope, date, exported, cancellationToken).ConfigureAwait(false);
-        var (dndStates, review) = await ReviewAsync(scope, date, now, mailgun, cancellationToken).ConfigureAwait(false);
+        var mailgun = await MailgunFilterAsync(scope, exportDate, exported, cancellationToken).ConfigureAwait(false);
+        var (dndStates, review) = await ReviewAsync(scope, exportDate, now, mailgun, cancellationToken).ConfigureAwait(false);
         counts[Review] = review;
         ReconcileLog.Compared(_logger, scope.Key, day, review, dndStates?.Count, mailgun.SizeBytes);
 
@@ -85,12 +85,12 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
         {
             await foreach (var record in exported.ReadAsync(list, cancellationToken).ConfigureAwait(false))
             {
-                string outcome = await ApplyAsync(scope.Tenant, date, now, list, record, allowlist, dndStates, counts, cancellationToken).ConfigureAwait(false);
+                string outcome = await ApplyAsync(scope.Tenant, exportDate, now, list, record, allowlist, dndStates, counts, cancellationToken).ConfigureAwait(false);
                 counts[outcome]++;
             }
         }
 
-        counts[DndExported] = await DndTableExport.WriteAsync(_dnd, _dndOptions, _container, scope, date, _time.GetUtcNow(), _exportOptions.BlockSizeBytes, cancellationToken).ConfigureAwait(false);
+        counts[DndExported] = await DndTableExport.WriteAsync(_dnd, _dndOptions, _container, scope, exportDate, _time.GetUtcNow(), _exportOptions.BlockSizeBytes, cancellationToken).ConfigureAwait(false);
         ReconcileLog.Reconciled(_logger, scope.Key, day, counts[Applied], counts[AlreadyDnd], counts[Review], counts[Allowlisted], counts[ClearedHere], counts[TagScoped], counts[PointReads]);
         return counts;
     }

@@ -71,7 +71,7 @@ public static class ReplyReader
         // Every copy of a header: from message-headers, and the fields Mailgun posts per header (a sender may add its own copies).
         IReadOnlyList<string> Headers(string name) =>
             [.. headers.Where(h => h.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value), .. form.Values(name)];
-        string? Header(string name) => Headers(name).FirstOrDefault();
+        string? Header(string name) => Headers(name) is [var first, ..] ? first : null;
 
         string text;
         string source;
@@ -105,7 +105,7 @@ public static class ReplyReader
             Subject = form["subject"] ?? Header("Subject"),
             Date = ParseDate(Header("Date")),
             MessageId = ReplyAddress.TrimAngles(Header("Message-Id")),
-            InReplyTo = ReplyAddress.MessageIds(Header("In-Reply-To")).FirstOrDefault(),
+            InReplyTo = ReplyAddress.MessageIds(Header("In-Reply-To")) is [var inReplyTo, ..] ? inReplyTo : null,
             References = ReplyAddress.MessageIds(Header("References")),
             NewText = text,
             TextSource = source,
@@ -196,7 +196,7 @@ public static class ReplyReader
 
     private static ReplyRecord Classify(ReplyRecord record, Func<string, IReadOnlyList<string>> headers, InboundForm form, bool isReport, string? deliveryStatus, string? returnedMessageId)
     {
-        string? header(string name) => headers(name).FirstOrDefault();
+        string? header(string name) => headers(name) is [var first, ..] ? first : null;
         // A sender can add its own "X-Mailgun-Sflag: No" beside Mailgun's verdict: any copy saying Yes makes it spam, and
         // the highest score counts.
         bool isSpam = headers("X-Mailgun-Sflag").Any(v => v.Trim().Equals("Yes", StringComparison.OrdinalIgnoreCase));
@@ -318,14 +318,14 @@ public static class ReplyReader
 
         IReadOnlyList<string> Headers(string name) =>
             [.. headers.Where(h => h.Field.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value), .. form.Values(name)];
-        string? Header(string name) => Headers(name).FirstOrDefault();
+        string? Header(string name) => Headers(name) is [var first, ..] ? first : null;
         var record = basics with
         {
             From = ReplyAddress.Address(Header("From") ?? form["from"]),
             Subject = Header("Subject") ?? form["subject"],
             Date = ParseDate(Header("Date")),
             MessageId = ReplyAddress.TrimAngles(Header("Message-Id")),
-            InReplyTo = ReplyAddress.MessageIds(Header("In-Reply-To")).FirstOrDefault(),
+            InReplyTo = ReplyAddress.MessageIds(Header("In-Reply-To")) is [var inReplyTo, ..] ? inReplyTo : null,
             References = ReplyAddress.MessageIds(Header("References")),
             TextSource = "none",
             ReadLimit = shape.Problem,

@@ -213,7 +213,7 @@ public sealed class LegacyDataMigration
         }
     }
 
-    private async Task<DndEntry?> ErasedEntryAsync(TableClient table, string partition, string address, CancellationToken cancellationToken)
+    private static async Task<DndEntry?> ErasedEntryAsync(TableClient table, string partition, string address, CancellationToken cancellationToken)
     {
         var erased = await table.GetEntityIfExistsAsync<TableEntity>(partition, DndKeys.ErasedRowKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
         return erased.HasValue ? DndEntryCodec.FromEntity(erased.Value!) : null;
@@ -359,7 +359,7 @@ public sealed class LegacyDataMigration
     }
 
     /// <summary>Writes the copy (insert, or merge for rows that merge by key), then deletes the old row.</summary>
-    private async Task MoveAsync(Run run, TableClient table, TableEntity source, string domain, TableEntity copy, bool insertOnly, CancellationToken cancellationToken)
+    private static async Task MoveAsync(Run run, TableClient table, TableEntity source, string domain, TableEntity copy, bool insertOnly, CancellationToken cancellationToken)
     {
         bool existed = !insertOnly && (await table.GetEntityIfExistsAsync<TableEntity>(copy.PartitionKey, copy.RowKey, ["PartitionKey"], cancellationToken).ConfigureAwait(false)).HasValue;
         run.Count(domain, table.Name, merged: existed);
@@ -424,7 +424,7 @@ public sealed class LegacyDataMigration
     /// Every old-layout row of a table (that <paramref name="where"/> selects) with its domain and tenant; rows of domains
     /// without a tenant are counted (those <paramref name="counted"/> selects) and skipped.
     /// </summary>
-    private async IAsyncEnumerable<(TableEntity Row, string Domain, string Tenant)> LegacyRowsAsync(Run run, TableClient table, Func<TableEntity, bool>? where,
+    private static async IAsyncEnumerable<(TableEntity Row, string Domain, string Tenant)> LegacyRowsAsync(Run run, TableClient table, Func<TableEntity, bool>? where,
         [EnumeratorCancellation] CancellationToken cancellationToken, Func<TableEntity, bool>? counted = null)
     {
         // A full scan: old partitions cannot be found by key range (domains and tenant ids interleave). Once, per table.

@@ -135,5 +135,5 @@ public sealed record Tenant
     public override string ToString() => $"tenant {Id}";
 
     /// <summary>The name shown to contacts.</summary>
-    public string Brand => BrandName is { Length: > 0 } brand ? brand : DisplayName is { Length: > 0 } name ? name : Domains.FirstOrDefault()?.Name ?? Id;
+    public string Brand => BrandName is { Length: > 0 } brand ? brand : DisplayName is { Length: > 0 } name ? name : Domains is [var first, ..] ? first.Name : Id;
 }

@@ -666,7 +666,7 @@ public sealed class TenantConnection
         }
     }
 
-    private async Task<T> MailgunAsync<T>(Func<Task<T>> call, string stored, CancellationToken cancellationToken)
+    private static async Task<T> MailgunAsync<T>(Func<Task<T>> call, string stored, CancellationToken cancellationToken)
     {
         try
         {
