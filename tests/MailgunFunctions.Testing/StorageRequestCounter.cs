@@ -40,6 +40,11 @@ public sealed class StorageCrash : HttpPipelinePolicy
 
     public bool Crashed => Interlocked.Read(ref _remaining) < 0;
 
+    private long _refused;
+
+    /// <summary>Requests refused since the start (each attempt of the storage client's retries counts).</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
     /// <summary>Lets <paramref name="requests"/> more requests through, then fails all of them.</summary>
     public void CrashAfter(long requests)
     {
@@ -65,6 +70,7 @@ public sealed class StorageCrash : HttpPipelinePolicy
     {
         if (Interlocked.Decrement(ref _remaining) < 0)
         {
+            Interlocked.Increment(ref _refused);
             throw new IOException("processing host killed (injected fault)");
         }
     }

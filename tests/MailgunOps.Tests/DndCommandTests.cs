@@ -87,13 +87,21 @@ public sealed class DndCommandTests : OpsHarness
         HostLists("carl@example.org");
         Dns.Mx("example.org", "mx.example.org");
 
+        int sent = Mailgun.Requests.Count;
         var run = await RunAsync("dnd", "enable", "carl@example.org", "--domain", Domain, "--note", "mailbox fixed, ticket 42", "--json");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That((string?)run.Json["previous"], Is.EqualTo("permanent"));
         Assert.That((string?)run.Json["current"], Is.EqualTo("none"));
-        Assert.That(Mailgun.ListContains(Domain, "bounces", "carl@example.org"), Is.False);
-        Assert.That(Mailgun.ListContains(Domain, "unsubscribes", "carl@example.org"), Is.False);
+        // Mailgun's side, from the fake's request log: one DELETE per list, each answered 200, and the lists no longer hold it.
+        var deletes = Mailgun.Requests.Skip(sent).Where(r => r.Method == "DELETE").ToList();
+        Assert.That(deletes.Select(r => (r.RawTarget.Split('/')[3], r.Status)), Is.EquivalentTo(new[] { ("bounces", 200), ("unsubscribes", 200), ("complaints", 200) }));
+        foreach (string list in new[] { "bounces", "unsubscribes", "complaints" })
+        {
+            Assert.That(Mailgun.ListContains(Domain, list, "carl@example.org"), Is.False, list);
+        }
+
+        Assert.That((bool?)run.Json["mailgunRemoved"]!["complaints"], Is.True, "the output says what was removed");
         var get = await RunAsync("dnd", "get", "carl@example.org", "--domain", Domain, "--json");
         Assert.That((string?)get.Json["history"]![0]!["explanation"], Does.Contain("ticket 42"));
     }

@@ -106,6 +106,40 @@ public abstract class OpsHarness
 
     protected Task<OpsRun> RunAsync(params string[] args) => RunAsync(args, null, null, null);
 
+    /// <summary>
+    /// Runs the built tool as a real process (<c>dotnet mailgun-ops.dll</c>) with the same storage, API key, DNS server and
+    /// Mailgun fake as <see cref="RunAsync(string[], string?, Uri?, string?, string?)"/>, but configured as an operator's shell
+    /// configures it (options and environment variables) and with the retry settings that ship (none overridden).
+    /// </summary>
+    protected async Task<OpsRun> RunProcessAsync(string[] args, string? apiKey = null, string? storage = null, string? stdin = null)
+    {
+        string[] key = apiKey is "" ? [] : ["--api-key", apiKey ?? TestSettings.ApiKey];
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+        };
+        info.ArgumentList.Add(typeof(Program).Assembly.Location);
+        foreach (string a in (string[])[.. args, "--storage", storage ?? Storage, .. key, "--dns-server", Dns.Address, "--mailgun-base-url", Mailgun.BaseUrl.AbsoluteUri])
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        // The registry's key, as an operator's environment gives it.
+        info.Environment["Tenants__KeyEncryptionKeys__k1"] = TestSettings.KeyEncryptionKey;
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return new OpsRun(process.ExitCode, await stdout, await stderr);
+    }
+
     protected string WriteLines(params JObject[] lines)
     {
         string path = Path.Combine(Work, Guid.NewGuid().ToString("N") + ".jsonl");

@@ -28,6 +28,9 @@ public class SecretsInLogsTests
     private const string UnsubscribeKey = "unsub-key-0f1e2d3c4b5a69788796a5b4c3d2e1f0";
     private const string OldUnsubscribeKey = "unsub-key-old-00112233445566778899aabbccdd";
 
+    /// <summary>A link key this app does not know (a retired key): its links answer "no longer valid".</summary>
+    private const string RetiredUnsubscribeKey = "unsub-key-retired-ffeeddccbbaa99887766554433";
+
     [Test]
     public async Task No_secret_is_ever_written_to_a_log()
     {
@@ -49,6 +52,7 @@ public class SecretsInLogsTests
             ["Unsubscribe:Keys:k1"] = UnsubscribeKey,
             ["Unsubscribe:Keys:k0"] = OldUnsubscribeKey,
             ["Unsubscribe:ActiveKeyId"] = "k1",
+            ["Unsubscribe:BaseUrl"] = "https://app.example.net/api/unsubscribe",
             ["MailgunApi:UsBaseUrl"] = us.BaseUrl.AbsoluteUri,
             ["MailgunApi:EuBaseUrl"] = eu.BaseUrl.AbsoluteUri,
             ["MailgunApi:RetryBaseDelay"] = "00:00:00.010",
@@ -74,6 +78,8 @@ public class SecretsInLogsTests
             paths += await ProcessingPaths(app, target == storage ? storage : null);
             TestContext.Progress.WriteLine("export");
             paths += await ExportPaths(app, domain, us, target == storage);
+            TestContext.Progress.WriteLine("unsubscribe link");
+            paths += await UnsubscribePaths(app, settings, target == storage, answers);
             if (target == storage)
             {
                 TestContext.Progress.WriteLine("tenant connect, rotate, disconnect");
@@ -83,7 +89,7 @@ public class SecretsInLogsTests
 
         string[] secrets =
         [
-            TestSettings.SigningKey, TestSettings.NextSigningKey, TestSettings.ApiKey, UnsubscribeKey, OldUnsubscribeKey,
+            TestSettings.SigningKey, TestSettings.NextSigningKey, TestSettings.ApiKey, UnsubscribeKey, OldUnsubscribeKey, RetiredUnsubscribeKey,
             Convert.ToBase64String(Encoding.UTF8.GetBytes("api:" + TestSettings.ApiKey)),
             .. tenantSecrets,
         ];
@@ -95,13 +101,14 @@ public class SecretsInLogsTests
             .Concat(await PoisonTextAsync(storage))
             .ToList();
         // Each secret also URL-encoded (a query string) and base64 (a header, a blob of JSON).
-        var forms = secrets.SelectMany(s => new[] { s, Uri.EscapeDataString(s), Convert.ToBase64String(Encoding.UTF8.GetBytes(s)) }).Distinct().ToList();
+        var forms = secrets.SelectMany(SecretForms.Of).Distinct().ToList();
         TestContext.Out.WriteLine($"{paths} paths, {entries.Count} log entries, {entries.Count(e => e.Text.Contains("Exception", StringComparison.Ordinal))} with exceptions; "
             + $"{answers.Count} answers, {places.Count(p => p.Where.StartsWith("poison", StringComparison.Ordinal))} poison messages searched");
         Assert.Multiple(() =>
         {
             Assert.That(entries, Has.Count.GreaterThan(50), "the run logged");
-            Assert.That(entries.Select(e => e.Category), Has.Some.Contains("Export").And.Some.Contains("Processing").And.Some.Contains("Inbound").And.Some.Contains("TenantConnection"));
+            Assert.That(entries.Select(e => e.Category), Has.Some.Contains("Export").And.Some.Contains("Processing").And.Some.Contains("Inbound").And.Some.Contains("TenantConnection")
+                .And.Some.Contains("UnsubscribeEndpoint"));
             Assert.That(tenantSecrets, Has.Count.EqualTo(7), "the tenant paths ran");
             Assert.That(places.Select(p => p.Where), Has.Some.EqualTo("poison mailgun-events-poison"), "the junk messages were parked");
             foreach (string secret in forms)
@@ -280,6 +287,78 @@ public class SecretsInLogsTests
         }
 
         return paths;
+    }
+
+    /// <summary>
+    /// The unsubscribe link's three functions (GET page, POST one-click and button, POST undo) on a link made with the
+    /// active key, one made with the old key, one made with a retired key, a link with one character changed and a POST
+    /// that is no form of ours. Each answer's status is asserted, and with storage up the DND entry after each step.
+    /// </summary>
+    private static async Task<int> UnsubscribePaths(AppServices app, Dictionary<string, string?> settings, bool realStorage, List<string> answers)
+    {
+        var functions = app.Function<UnsubscribeLinkFunctions>();
+        string tenant = TestTenants.NewId("logs"), address = $"unsub.{Guid.NewGuid():N}@example.com";
+        string Token(AppServices maker) => maker.Get<MailgunFunctions.PlatformUnsubscribe.UnsubscribeLinks>().Create(tenant, address, "contact-1", "campaign-1").Url.Segments[^1];
+        string token = Token(app);
+        string oldToken, retiredToken;
+        using (var old = new AppServices(Azurite.Unreachable(), Now, new Dictionary<string, string?>(settings) { ["Unsubscribe:ActiveKeyId"] = "k0" }))
+        {
+            oldToken = Token(old);
+        }
+
+        using (var retired = new AppServices(Azurite.Unreachable(), Now, new Dictionary<string, string?>(settings)
+        {
+            ["Unsubscribe:Keys:k1"] = "", ["Unsubscribe:Keys:k0"] = "", ["Unsubscribe:Keys:k9"] = RetiredUnsubscribeKey, ["Unsubscribe:ActiveKeyId"] = "k9",
+        }))
+        {
+            retiredToken = Token(retired);
+        }
+
+        string tampered = token[..^3] + (token[^3] == 'A' ? 'B' : 'A') + token[^2..];
+        Assert.That(new[] { oldToken, retiredToken }, Has.None.EqualTo(token), "each key makes its own token");
+        var store = app.Get<MailgunFunctions.Dnd.DndStore>();
+        var steps = new (string Name, Func<Task<IActionResult>> Call, int Up, int Down, MailgunFunctions.Dnd.DndState? After)[]
+        {
+            ("GET", () => functions.ShowAsync(Request("GET", token), token, CancellationToken.None), 200, 503, MailgunFunctions.Dnd.DndState.None),
+            ("POST one-click", () => functions.PostAsync(Request("POST", token, "List-Unsubscribe=One-Click"), token, CancellationToken.None), 200, 503, MailgunFunctions.Dnd.DndState.Permanent),
+            ("GET again", () => functions.ShowAsync(Request("GET", token), token, CancellationToken.None), 200, 503, MailgunFunctions.Dnd.DndState.Permanent),
+            ("POST undo", () => functions.UndoAsync(Request("POST", token + "/undo"), token, CancellationToken.None), 200, 503, MailgunFunctions.Dnd.DndState.None),
+            ("POST button, old key", () => functions.PostAsync(Request("POST", oldToken, "action=unsubscribe"), oldToken, CancellationToken.None), 200, 503, MailgunFunctions.Dnd.DndState.Permanent),
+            ("POST not our form", () => functions.PostAsync(Request("POST", token, "action=other"), token, CancellationToken.None), 400, 400, MailgunFunctions.Dnd.DndState.Permanent),
+            ("GET retired key", () => functions.ShowAsync(Request("GET", retiredToken), retiredToken, CancellationToken.None), 404, 404, null),
+            ("POST one-click, retired key", () => functions.PostAsync(Request("POST", retiredToken, "List-Unsubscribe=One-Click"), retiredToken, CancellationToken.None), 404, 404, null),
+            ("GET tampered", () => functions.ShowAsync(Request("GET", tampered), tampered, CancellationToken.None), 400, 400, null),
+            ("POST undo tampered", () => functions.UndoAsync(Request("POST", tampered + "/undo"), tampered, CancellationToken.None), 400, 400, null),
+        };
+        foreach (var (name, call, up, down, after) in steps)
+        {
+            app.Time.Advance(TimeSpan.FromMinutes(1));
+            var result = (ContentResult)await call();
+            answers.Add(result.Content ?? "");
+            Assert.That(result.StatusCode, Is.EqualTo(realStorage ? up : down), name);
+            if (realStorage && after is { } expected)
+            {
+                var (_, status) = await store.GetStatusAsync(tenant, address, CancellationToken.None);
+                Assert.That(status.State, Is.EqualTo(expected), name + ": the DND entry after it");
+            }
+        }
+
+        return steps.Length;
+
+        static Microsoft.AspNetCore.Http.HttpRequest Request(string method, string path, string? form = null)
+        {
+            var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+            context.Request.Method = method;
+            context.Request.Path = "/api/unsubscribe/" + path;
+            if (form is not null)
+            {
+                context.Request.ContentType = "application/x-www-form-urlencoded";
+                context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(form));
+                context.Request.ContentLength = context.Request.Body.Length;
+            }
+
+            return context.Request;
+        }
     }
 
     /// <summary>Runs <paramref name="step"/> while the app's (fake) clock moves on, so the API client's retry delays pass.</summary>

@@ -46,6 +46,26 @@ public class DndOrderIndependenceTests
             Assert.That(samples.Any(s => s.Second.Length > 2 && !s.First.Distinct().SequenceEqual(s.Second.Distinct())), Is.True, "permutations");
         });
     }
+
+    [Test]
+    public void Property_input_holds_every_kind_of_change_clicks_and_sender_side_failures_included()
+    {
+        // Guards the generator: a kind it stops making is a kind the properties stop checking.
+        var kinds = MailgunFunctions.Testing.HostileInput.Sample(DndArbitraries.Change(), seed: 30, count: 2_000).Select(c => c.Kind).ToList();
+        var shares = DndArbitraries.GeneratedKinds.ToDictionary(k => k, k => kinds.Count(x => x == k) / (double)kinds.Count);
+        TestContext.Out.WriteLine(string.Join(", ", shares.Select(s => $"{s.Key} {s.Value:P1}")));
+        Assert.Multiple(() =>
+        {
+            foreach (var (kind, share) in shares)
+            {
+                Assert.That(share, Is.GreaterThanOrEqualTo(0.02), $"{kind}: at least 2% of the generated changes");
+            }
+
+            Assert.That(kinds.Distinct(), Is.SubsetOf(DndArbitraries.GeneratedKinds), "no kind the list above leaves out");
+            var sequences = MailgunFunctions.Testing.HostileInput.Sample(DndArbitraries.Orders().Generator, seed: 31, count: 300, size: 30);
+            Assert.That(sequences.Count(s => s.First.Any(c => c.Kind == DndChangeKind.Clicked)) / 300.0, Is.GreaterThanOrEqualTo(0.3), "clicks are in many runs of the property");
+        });
+    }
 }
 
 /// <summary>One set of events in two arrangements: <see cref="First"/> shuffled with duplicates, <see cref="Second"/> shuffled.</summary>
@@ -58,9 +78,17 @@ public static class DndArbitraries
 {
     private static readonly string[] MailgunIds = ["id-a", "id-b", "id-c"];
 
+    /// <summary>The kinds <see cref="Change"/> makes, each often enough that a property run of 300 cases meets it many times.</summary>
+    public static readonly DndChangeKind[] GeneratedKinds =
+    [
+        DndChangeKind.Complaint, DndChangeKind.PermanentCause, DndChangeKind.SoftBounce, DndChangeKind.Delivered, DndChangeKind.Opened, DndChangeKind.Clicked,
+        DndChangeKind.Activity, DndChangeKind.Reenable, DndChangeKind.AdminOverride,
+    ];
+
     /// <summary>
     /// Events over 30 days, few message ids and Mailgun ids (so retries of one message, equal ids on different days
-    /// and equal times all happen), plus operator re-enables and overrides.
+    /// and equal times all happen), plus operator re-enables and overrides: every kind of change an event or an operator
+    /// makes (<see cref="GeneratedKinds"/>; <see cref="DndChangeKind.Exempted"/> needs an allowlist and has its own tests).
     /// </summary>
     public static Gen<DndChange> Change()
     {
@@ -74,6 +102,8 @@ public static class DndArbitraries
             (8, minutes.Zip(message, (t, m) => Soft(t, m))),
             (4, minutes.Zip(id, (t, i) => Delivered(t, i))),
             (2, minutes.Zip(id, (t, i) => Opened(t, i))),
+            (2, minutes.Zip(id, (t, i) => Clicked(t, i))),
+            (1, minutes.Zip(id, (t, i) => SenderSide(t, i))),
             (2, minutes.Select(t => DndChange.Reenable(t, "ops", "re-enable"))),
             (1, minutes.Select(t => DndChange.AdminOverride(t, "admin", "override"))));
     }

@@ -44,5 +44,9 @@ internal static class DndTestEvents
     public static DndChange Opened(DateTimeOffset at, string? id = null) => Change(SimpleData("opened", at, id));
     public static DndChange Clicked(DateTimeOffset at, string? id = null) => Change(SimpleData("clicked", at, id));
 
+    /// <summary>A failure that is the sender's problem (DMARC, 5.7.26): remembered as activity, never the contact's fault.</summary>
+    public static DndChange SenderSide(DateTimeOffset at, string? id = null) =>
+        Change(Stable(SignedWebhook.Failed(Address, at, code: 550, message: "5.7.26 Unauthenticated email from example.com is not accepted due to domain's DMARC policy", id: id)));
+
     public static DndEntry Fold(IEnumerable<DndChange> changes) => changes.Aggregate(DndEntry.Empty(Tenant, Address), (e, c) => e.Apply(c));
 }
