@@ -22,6 +22,7 @@ public sealed class Azurite : IAsyncDisposable
 
     private readonly string? _location;
     private Process? _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _errors = new();
 
     private Azurite(string connectionString, int blobPort, int queuePort, int tablePort, string? location)
     {
@@ -72,11 +73,23 @@ public sealed class Azurite : IAsyncDisposable
     /// <summary>Starts an instance this test owns. With <paramref name="persistent"/>, data survives <see cref="RestartAsync"/>.</summary>
     public static async Task<Azurite> StartDedicatedAsync(bool persistent)
     {
-        int blob = FreePort(), queue = FreePort(), table = FreePort();
         string? location = persistent ? Directory.CreateTempSubdirectory("azurite-").FullName : null;
-        var azurite = new Azurite(BuildConnectionString(blob, queue, table), blob, queue, table, location);
-        await azurite.StartAsync();
-        return azurite;
+        for (int attempt = 1; ; attempt++)
+        {
+            int blob = FreePort(), queue = FreePort(), table = FreePort();
+            var azurite = new Azurite(BuildConnectionString(blob, queue, table), blob, queue, table, location);
+            try
+            {
+                await azurite.StartAsync();
+                return azurite;
+            }
+            catch (AzuriteExitedException) when (attempt < 3)
+            {
+                // A port found free was taken before Azurite bound it (other test projects and their Azurites start
+                // at the same time): start again on other ports.
+                azurite.Stop();
+            }
+        }
     }
 
     public async Task RestartAsync()
@@ -158,8 +171,15 @@ public sealed class Azurite : IAsyncDisposable
         }
 
         _process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start");
+        _errors.Clear();
         _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { Length: > 0 } line && _errors.Count < 20)
+            {
+                _errors.Enqueue(line);
+            }
+        };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
@@ -170,7 +190,7 @@ public sealed class Azurite : IAsyncDisposable
             {
                 if (_process.HasExited)
                 {
-                    throw new InvalidOperationException($"Azurite exited with code {_process.ExitCode} during start-up");
+                    throw new AzuriteExitedException($"Azurite exited with code {_process.ExitCode} during start-up: {string.Join(" | ", _errors)}");
                 }
 
                 if (DateTime.UtcNow > deadline)
@@ -226,3 +246,6 @@ public static class RepositoryRoot
         throw new InvalidOperationException("MailgunFunctions.sln not found above " + AppContext.BaseDirectory);
     }
 }
+
+/// <summary>Azurite stopped while starting (most often: one of its ports was taken meanwhile).</summary>
+public sealed class AzuriteExitedException(string message) : InvalidOperationException(message);

@@ -102,9 +102,10 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
             // A wrong account key (or a SAS or identity without rights): the SDK says only "Service request failed".
             return Error(output, ExitCodes.Storage, $"storage: authentication failed (403): the storage account refused the key or identity in {StorageNames.ConnectionSetting} (--storage); check its AccountKey or role assignments");
         }
-        catch (Exception ex) when (ex is RequestFailedException or AggregateException { InnerException: RequestFailedException or HttpRequestException })
+        catch (Exception ex) when (ex is RequestFailedException or AggregateException { InnerException: RequestFailedException or HttpRequestException or OperationCanceledException })
         {
-            // The Azure SDK reports a storage that cannot be reached as an AggregateException of its attempts.
+            // The Azure SDK reports a storage that cannot be reached, or that timed out on every attempt, as an
+            // AggregateException of its attempts.
             return Error(output, ExitCodes.Storage, "storage: " + FirstLine((ex is AggregateException { InnerException: { } inner } ? inner : ex).Message));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
