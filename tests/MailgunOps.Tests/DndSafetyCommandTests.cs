@@ -160,10 +160,7 @@ public sealed class DndSafetyCommandTests : OpsHarness
     [Test]
     public async Task Poison_discard_all_needs_yes_and_a_dry_run_changes_nothing()
     {
-        var queues = new QueueServiceClient(Storage, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
-        var poison = queues.GetQueueClient(StorageNames.EventsPoisonQueue);
-        await poison.CreateIfNotExistsAsync();
-        await poison.ClearMessagesAsync();
+        var (_, poison) = await EmptyEventQueuesAsync();
         await poison.SendMessageAsync("{\"v\":1,\"eventId\":\"one\"}");
         await poison.SendMessageAsync("{\"v\":1,\"eventId\":\"two\"}");
 

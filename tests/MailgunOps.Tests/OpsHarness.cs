@@ -106,6 +106,21 @@ public abstract class OpsHarness
 
     protected Task<OpsRun> RunAsync(params string[] args) => RunAsync(args, null, null, null);
 
+    /// <summary>The events queue and its poison queue, created and emptied, with the host's message encoding (base64).</summary>
+    protected async Task<(Azure.Storage.Queues.QueueClient Events, Azure.Storage.Queues.QueueClient Poison)> EmptyEventQueuesAsync()
+    {
+        var queues = new Azure.Storage.Queues.QueueServiceClient(Storage, new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 });
+        var events = queues.GetQueueClient(StorageNames.EventsQueue);
+        var poison = queues.GetQueueClient(StorageNames.EventsPoisonQueue);
+        foreach (var queue in new[] { events, poison })
+        {
+            await queue.CreateIfNotExistsAsync();
+            await queue.ClearMessagesAsync();
+        }
+
+        return (events, poison);
+    }
+
     /// <summary>
     /// Runs the built tool as a real process (<c>dotnet mailgun-ops.dll</c>) with the same storage, API key, DNS server and
     /// Mailgun fake as <see cref="RunAsync(string[], string?, Uri?, string?, string?)"/>, but configured as an operator's shell

@@ -167,13 +167,7 @@ public sealed class PipelineCommandTests : OpsHarness
     [Test]
     public async Task PoisonListShowRequeueDiscard()
     {
-        var queues = new QueueServiceClient(Storage, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
-        var events = queues.GetQueueClient(StorageNames.EventsQueue);
-        var poison = queues.GetQueueClient(StorageNames.EventsPoisonQueue);
-        await events.CreateIfNotExistsAsync();
-        await poison.CreateIfNotExistsAsync();
-        await events.ClearMessagesAsync();
-        await poison.ClearMessagesAsync();
+        var (events, poison) = await EmptyEventQueuesAsync();
         // An event without a timestamp: the processor poisons it at once with its reason.
         var broken = SignedWebhook.Failed("x@example.org", Recent(), domain: Domain);
         broken.Remove("timestamp");

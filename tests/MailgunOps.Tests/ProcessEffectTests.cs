@@ -100,13 +100,7 @@ public sealed class ProcessEffectTests : OpsHarness
     [Test]
     public async Task Poison_requeue_as_a_process_moves_the_message_back_to_its_queue()
     {
-        var queues = new QueueServiceClient(Storage, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
-        var events = queues.GetQueueClient(StorageNames.EventsQueue);
-        var poison = queues.GetQueueClient(StorageNames.EventsPoisonQueue);
-        await events.CreateIfNotExistsAsync();
-        await poison.CreateIfNotExistsAsync();
-        await events.ClearMessagesAsync();
-        await poison.ClearMessagesAsync();
+        var (events, poison) = await EmptyEventQueuesAsync();
         string marker = "host-moved-" + Guid.NewGuid().ToString("N");
         await poison.SendMessageAsync("{\"v\":1,\"eventId\":\"" + marker + "\"}");
         var list = await RunAsync("poison", "list", "--queue", "events", "--json");
