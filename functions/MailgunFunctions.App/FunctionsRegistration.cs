@@ -10,6 +10,7 @@ public static class FunctionsRegistration
     public static IServiceCollection AddMailgunFunctions(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddMailgunCore(configuration);
+        services.AddOptions<TelemetryOptions>().Bind(configuration.GetSection(TelemetryOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         return services;
     }
 }

@@ -5,6 +5,8 @@ using Microsoft.Extensions.Hosting;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddMailgunFunctions(builder.Configuration);
+// Only where APPLICATIONINSIGHTS_CONNECTION_STRING is set (Azure): tests and local runs export nothing.
+builder.Services.AddAzureMonitorTelemetry(builder.Configuration);
 var app = builder.Build();
 if (args.Contains("--check"))
 {

@@ -10,6 +10,7 @@ using MailgunFunctions.PlatformUnsubscribe;
 using MailgunFunctions.Processing;
 using MailgunFunctions.Settings;
 using MailgunFunctions.Storage;
+using MailgunFunctions.Telemetry;
 using MailgunFunctions.Tenants;
 using MailgunFunctions.Webhooks;
 using Microsoft.Extensions.Configuration;
@@ -31,6 +32,7 @@ public static class CoreRegistration
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(sp => new StorageClients(configuration, sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetServices<Azure.Core.Pipeline.HttpPipelinePolicy>()));
 
+        services.AddMailgunMetrics();
         services.AddTenants(configuration);
         services.AddWebhookAuthentication();
         services.AddEventsWebhook();

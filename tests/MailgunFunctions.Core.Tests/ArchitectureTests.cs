@@ -14,6 +14,7 @@ public class ArchitectureTests
     /// <summary>From the bottom up. A new folder must be placed here, where its dependencies put it.</summary>
     public static readonly string[] Layers =
     [
+        "Telemetry",            // the product's metrics (one Meter): used by every feature, uses none
         "Storage",              // Azure clients, table and queue names
         "Events",               // Mailgun's event payloads
         "Signatures",           // Mailgun's HMAC signature

@@ -2,6 +2,7 @@ using Azure;
 using Azure.Data.Tables;
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Storage;
+using MailgunFunctions.Telemetry;
 using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -31,10 +32,12 @@ public sealed class DndChangeSweeper
     private readonly ChangeFeedOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<DndChangeSweeper> _logger;
+    private readonly MailgunMetrics _metrics;
 
     public DndChangeSweeper(StorageClients clients, DndChangeDispatcher dispatcher, TenantRegistry registry, TenantDirectory directory, IOptions<ChangeFeedOptions> options,
-        TimeProvider time, ILogger<DndChangeSweeper> logger)
+        TimeProvider time, ILogger<DndChangeSweeper> logger, MailgunMetrics metrics)
     {
+        _metrics = metrics;
         _entries = clients.Tables.GetTableClient(StorageNames.DndEntriesTable);
         _created = new CreateOnce(ct => _entries.CreateIfNotExistsAsync(ct));
         _dispatcher = dispatcher;
@@ -61,7 +64,10 @@ public sealed class DndChangeSweeper
         await ForEachTenantAsync(async (tenantKey, ct) =>
         {
             string filter = DndChangeLog.PendingFilter(tenantKey) + " and " + TableClient.CreateQueryFilter($"CreatedAt lt {before}");
-            Interlocked.Add(ref total, await DispatchPendingAsync(filter, ct).ConfigureAwait(false));
+            int pending = await DispatchPendingAsync(filter, ct).ConfigureAwait(false);
+            // What the sweep found is the backlog: changes that missed their dispatch (zero recorded too, so the gauge falls back).
+            _metrics.NotificationBacklog(tenantKey, pending);
+            Interlocked.Add(ref total, pending);
         }, cancellationToken).ConfigureAwait(false);
         if (total > 0)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using MailgunFunctions.MailgunApi;
+using MailgunFunctions.Telemetry;
 using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -40,7 +41,7 @@ public sealed record ExportJobResult(ExportJobOutcome Outcome, ExportJob? Job, s
 /// </list>
 /// </summary>
 public sealed class ExportJobRunner(SuppressionExport export, TenantDirectory tenants, ExportRunStore runs, ExportJobQueue queue,
-    IOptions<SuppressionExportOptions> options, TimeProvider time, ILogger<ExportJobRunner> logger)
+    IOptions<SuppressionExportOptions> options, TimeProvider time, ILogger<ExportJobRunner> logger, MailgunMetrics metrics)
 {
     /// <summary>Continuations of one job at most (6.4 hours of work at the default budget); then the scope fails, keeping its checkpoint.</summary>
     public const int MaxContinuations = 48;
@@ -50,6 +51,34 @@ public sealed class ExportJobRunner(SuppressionExport export, TenantDirectory te
     /// <param name="messageText">The message as the queue trigger hands it over (already base64-decoded by the host).</param>
     /// <param name="dequeueCount">The host's delivery count of the message (1 on the first attempt).</param>
     public async Task<ExportJobResult> RunAsync(string messageText, long dequeueCount, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await RunJobAsync(messageText, dequeueCount, cancellationToken).ConfigureAwait(false);
+            metrics.ExportJob(result.Job?.Scope.Tenant, result.Outcome.ToString().ToLowerInvariant());
+            return result;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The host retries the job; counted so that a tenant whose export keeps failing transiently shows before poison.
+            metrics.ExportJob(TenantOf(messageText), "retried");
+            throw;
+        }
+    }
+
+    private static string? TenantOf(string messageText)
+    {
+        try
+        {
+            return ExportJob.Parse(messageText).Scope.Tenant;
+        }
+        catch (ExportJobFormatException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<ExportJobResult> RunJobAsync(string messageText, long dequeueCount, CancellationToken cancellationToken)
     {
         ExportJob job;
         try

@@ -14,6 +14,7 @@ using MailgunFunctions.Tenants;
 using MailgunFunctions.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MailgunFunctions.Telemetry;
 
 namespace MailgunFunctions.Ingestion;
 
@@ -32,6 +33,7 @@ public sealed class EventWebhookIntake
     private readonly WebhookOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<EventWebhookIntake> _logger;
+    private readonly MailgunMetrics _metrics;
 
     public EventWebhookIntake(
         WebhookAuthenticator authenticator,
@@ -40,8 +42,10 @@ public sealed class EventWebhookIntake
         EventQueue queue,
         IOptions<WebhookOptions> options,
         TimeProvider time,
-        ILogger<EventWebhookIntake> logger)
+        ILogger<EventWebhookIntake> logger,
+        MailgunMetrics metrics)
     {
+        _metrics = metrics;
         _authenticator = authenticator;
         _tenants = tenants;
         _replayGuard = replayGuard;
@@ -240,6 +244,7 @@ public sealed class EventWebhookIntake
         }
 
         Log(header, IntakeResult.Accepted, started);
+        _metrics.EventAccepted(header.Tenant ?? "", header.EventType);
         return IntakeResult.Accepted;
     }
 

@@ -5,6 +5,7 @@ using MailgunFunctions.Classification;
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Events;
 using MailgunFunctions.Queueing;
+using MailgunFunctions.Telemetry;
 using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -45,12 +46,14 @@ public sealed class EventProcessor
     private readonly DndOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<EventProcessor> _logger;
+    private readonly MailgunMetrics _metrics;
     private readonly DndChangeSweeper? _changes;
 
     public EventProcessor(EventQueue queue, IEventClassifier classifier, DndStore store, SenderIssueCounter senderIssues, EventPoisonQueue poison,
         SentMessageLog sentMessages, MailgunAllowlists allowlists, TenantDirectory tenants, IOptions<DndOptions> options, TimeProvider time, ILogger<EventProcessor> logger,
-        DndChangeSweeper? changes = null)
+        MailgunMetrics metrics, DndChangeSweeper? changes = null)
     {
+        _metrics = metrics;
         _changes = changes;
         _queue = queue;
         _classifier = classifier;
@@ -90,7 +93,7 @@ public sealed class EventProcessor
         }
         catch (EnvelopeFormatException ex)
         {
-            return await PoisonAsync(messageText, "envelope_invalid", ex.Message, dequeueCount, cancellationToken).ConfigureAwait(false);
+            return await PoisonAsync(messageText, null, "envelope_invalid", ex.Message, dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
         MailgunEvent e;
@@ -100,7 +103,7 @@ public sealed class EventProcessor
         }
         catch (EventFormatException ex)
         {
-            return await PoisonAsync(messageText, "event_invalid", ex.Reason, dequeueCount, cancellationToken).ConfigureAwait(false);
+            return await PoisonAsync(messageText, envelope.Tenant, "event_invalid", ex.Reason, dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
         var classification = _classifier.Classify(e);
@@ -116,12 +119,12 @@ public sealed class EventProcessor
                 return new EventProcessingResult(EventOutcome.Skipped, Tenant: envelope.Tenant, Classification: classification);
             }
 
-            return await PoisonAsync(messageText, "recipient_missing", $"{e.EventType} event {e.Id} names no recipient (nor a To header)", dequeueCount, cancellationToken).ConfigureAwait(false);
+            return await PoisonAsync(messageText, envelope.Tenant, "recipient_missing", $"{e.EventType} event {e.Id} names no recipient (nor a To header)", dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
         if (address.Length > DndKeys.MaxAddressLength)
         {
-            return await PoisonAsync(messageText, "recipient_invalid", $"{e.EventType} event {e.Id} names a recipient of {address.Length} characters, longer than any address",
+            return await PoisonAsync(messageText, envelope.Tenant, "recipient_invalid", $"{e.EventType} event {e.Id} names a recipient of {address.Length} characters, longer than any address",
                 dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
@@ -134,7 +137,7 @@ public sealed class EventProcessor
                 return new EventProcessingResult(EventOutcome.Skipped, Address: address, Classification: classification);
             }
 
-            return await PoisonAsync(messageText, "tenant_unknown",
+            return await PoisonAsync(messageText, null, "tenant_unknown",
                 $"{e.EventType} event {e.Id} was queued without a tenant (before tenants existed) and its sending domain '{e.SendingDomain}' belongs to no tenant; replay it to the tenant's URL",
                 dequeueCount, cancellationToken).ConfigureAwait(false);
         }
@@ -143,6 +146,11 @@ public sealed class EventProcessor
         if (classification.Category == BounceCategory.SenderIssue)
         {
             senderIssue = await _senderIssues.RecordAsync(tenant, e, classification, cancellationToken).ConfigureAwait(false);
+            if (senderIssue.Counted)
+            {
+                // Counted once per event, like the table's counters: a redelivery does not inflate the storm alert.
+                _metrics.SenderIssue(tenant, classification.Rule);
+            }
         }
 
         if (SentMessageLog.Records(e))
@@ -166,6 +174,12 @@ public sealed class EventProcessor
             // storage failure, so the message comes back once more.
             await _changes.RedispatchAsync(tenant, address, cancellationToken).ConfigureAwait(false);
         }
+        if (applied.Outcome == DndApplyOutcome.Applied && applied.Previous.State != applied.Current.State)
+        {
+            // Only a change of state: a redelivery (Unchanged) or a history-only write is not a DND change.
+            _metrics.DndChanged(tenant, classification.Category.ToString(), applied.Current.State.ToString());
+        }
+
         ProcessingLog.Processed(_logger, e.EventType, e.Id, tenant, classification.Category.ToString(), classification.Rule,
             $"{applied.Outcome} {applied.Previous.State}->{applied.Current.State}");
         return new EventProcessingResult(EventOutcome.Processed, Tenant: tenant, Address: address, Classification: classification, Dnd: applied, SenderIssue: senderIssue);
@@ -194,7 +208,7 @@ public sealed class EventProcessor
         return (await _tenants.FindByDomainAsync(sendingDomain, cancellationToken).ConfigureAwait(false))?.Id ?? _tenants.Implicit?.Id;
     }
 
-    private async Task<EventProcessingResult> PoisonAsync(string messageText, string reason, string detail, long dequeueCount, CancellationToken cancellationToken)
+    private async Task<EventProcessingResult> PoisonAsync(string messageText, string? tenant, string reason, string detail, long dequeueCount, CancellationToken cancellationToken)
     {
         // A parser's message can quote the whole input (a 1 MB string value): the reason is enough, with the detail's start.
         detail = PoisonDetail.Cut(detail);
@@ -202,6 +216,7 @@ public sealed class EventProcessor
         await _poison.SendAsync(messageText, reason, detail, dequeueCount, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(messageText)))[..16];
         ProcessingLog.Poisoned(_logger, hash, reason, detail, dequeueCount);
+        _metrics.EventPoisoned(tenant, reason);
         return new EventProcessingResult(EventOutcome.Poisoned, PoisonReason: reason);
     }
 }
