@@ -68,6 +68,9 @@ param storageMaxRetries int = 2
 @description('Storage:NetworkTimeout, timeout of one storage request attempt (TimeSpan).')
 param storageNetworkTimeout string = '00:00:10'
 
+@description('Telemetry:SamplingRatio, share (0 to 1) of operations whose dependency calls the worker exports (metrics are never sampled).')
+param telemetrySamplingRatio string = '0.1'
+
 @description('Classifier:MailboxFullIsPermanent, the platform rule: 552 / X.2.2 mailbox full is a permanent DND (RFC: transient).')
 param classifierMailboxFullIsPermanent bool = true
 
@@ -366,6 +369,9 @@ var appSettings = {
   // StorageOptions (section "Storage")
   Storage__MaxRetries: string(storageMaxRetries)
   Storage__NetworkTimeout: storageNetworkTimeout
+
+  // TelemetryOptions (section "Telemetry"): the worker's own dependency spans (docs/operations.md#telemetry)
+  Telemetry__SamplingRatio: telemetrySamplingRatio
 
   // ClassifierOptions (section "Classifier")
   Classifier__MailboxFullIsPermanent: string(classifierMailboxFullIsPermanent)

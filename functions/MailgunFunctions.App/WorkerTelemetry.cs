@@ -77,6 +77,9 @@ public static class WorkerTelemetry
             {
                 o.ConnectionString = connectionString;
                 o.Credential = credential;
+                // The exporter's default is a per-process rate limit, which would take precedence over the ratio and, per
+                // instance, keep a different share of each tenant's operations: a fixed ratio keeps the same share everywhere.
+                o.TracesPerSecond = null;
                 o.SamplingRatio = (float)options.SamplingRatio;
             }))
             .WithMetrics(metrics => metrics.AddAzureMonitorMetricExporter(o =>

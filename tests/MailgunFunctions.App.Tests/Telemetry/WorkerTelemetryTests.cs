@@ -3,6 +3,7 @@ using MailgunFunctions.App;
 using MailgunFunctions.Queueing;
 using MailgunFunctions.Testing;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -49,6 +50,31 @@ public class WorkerTelemetryTests
             Assert.That(Sum(exported, "mailgun.events.poisoned", tenant, ("reason", "event_invalid")), Is.EqualTo(1));
         });
     }
+
+    [Test]
+    public void Without_a_connection_string_nothing_is_wired_and_with_one_traces_are_sampled_the_Application_Insights_way()
+    {
+        var without = new ServiceCollection().AddAzureMonitorTelemetry(Configuration(null));
+        var with = new ServiceCollection().AddLogging().AddAzureMonitorTelemetry(Configuration(
+            "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/"));
+        using var provider = with.BuildServiceProvider();
+        var tracer = provider.GetRequiredService<OpenTelemetry.Trace.TracerProvider>();
+        // The SDK keeps its sampler internal: read by name, so a change of the exporter's default sampler fails here.
+        var sampler = tracer.GetType().GetProperty("Sampler", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)?.GetValue(tracer);
+        Assert.Multiple(() =>
+        {
+            Assert.That(without, Has.None.Matches<ServiceDescriptor>(d => d.ServiceType == typeof(MeterProvider)));
+            Assert.That(sampler?.GetType().Name, Is.EqualTo("ApplicationInsightsSampler"));
+            Assert.That(provider.GetService<MeterProvider>(), Is.Not.Null);
+        });
+    }
+
+    private static Microsoft.Extensions.Configuration.IConfiguration Configuration(string? connectionString) =>
+        new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [WorkerTelemetry.ConnectionStringSetting] = connectionString,
+            ["Telemetry:SamplingRatio"] = "0.25",
+        }).Build();
 
     [TestCase(null, false)]
     [TestCase("InstrumentationKey=abc", false)]
