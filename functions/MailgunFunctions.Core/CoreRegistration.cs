@@ -8,6 +8,7 @@ using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Migration;
 using MailgunFunctions.PlatformUnsubscribe;
 using MailgunFunctions.Processing;
+using MailgunFunctions.Rates;
 using MailgunFunctions.Settings;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Telemetry;
@@ -37,6 +38,7 @@ public static class CoreRegistration
         services.AddWebhookAuthentication();
         services.AddEventsWebhook();
         services.AddBounceClassification(configuration);
+        services.AddTenantRates(configuration);
         services.AddDndProcessing(configuration);
         services.AddChangeFeed(configuration);
         services.AddMailgunApi(configuration);

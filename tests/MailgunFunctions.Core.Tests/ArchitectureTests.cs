@@ -25,6 +25,7 @@ public class ArchitectureTests
         "Queueing",             // the events queue's envelope contract and its poison queue
         "Classification",       // what an answer means: a category, never a DND state
         "Dnd",                  // DND entries, their changes, history, change-log and outbox rows
+        "Rates",                // per-tenant daily sends, bounces, complaints, unsubscribes and their thresholds
         "ChangeFeed",           // dispatch of recorded changes: queue, platform POST, retries, expiry, sweeper
         "Inbound",              // replies forwarded by Mailgun Routes
         "Erasure",              // erasing an address's personal data across the features that hold it

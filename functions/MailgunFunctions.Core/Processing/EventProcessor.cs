@@ -5,6 +5,7 @@ using MailgunFunctions.Classification;
 using MailgunFunctions.Dnd;
 using MailgunFunctions.Events;
 using MailgunFunctions.Queueing;
+using MailgunFunctions.Rates;
 using MailgunFunctions.Telemetry;
 using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
@@ -47,13 +48,15 @@ public sealed class EventProcessor
     private readonly TimeProvider _time;
     private readonly ILogger<EventProcessor> _logger;
     private readonly MailgunMetrics _metrics;
+    private readonly TenantDailyRates _rates;
     private readonly DndChangeSweeper? _changes;
 
     public EventProcessor(EventQueue queue, IEventClassifier classifier, DndStore store, SenderIssueCounter senderIssues, EventPoisonQueue poison,
         SentMessageLog sentMessages, MailgunAllowlists allowlists, TenantDirectory tenants, IOptions<DndOptions> options, TimeProvider time, ILogger<EventProcessor> logger,
-        MailgunMetrics metrics, DndChangeSweeper? changes = null)
+        MailgunMetrics metrics, TenantDailyRates rates, DndChangeSweeper? changes = null)
     {
         _metrics = metrics;
+        _rates = rates;
         _changes = changes;
         _queue = queue;
         _classifier = classifier;
@@ -151,6 +154,12 @@ public sealed class EventProcessor
                 // Counted once per event, like the table's counters: a redelivery does not inflate the storm alert.
                 _metrics.SenderIssue(tenant, classification.Rule);
             }
+        }
+
+        if (TenantDailyRates.KindOf(e, classification) is { } kind)
+        {
+            // Before the DND write: a failure after it brings the message back, and the event row keeps the count exact.
+            await _rates.RecordAsync(tenant, e, kind, cancellationToken).ConfigureAwait(false);
         }
 
         if (SentMessageLog.Records(e))

@@ -49,6 +49,9 @@ public static class StorageNames
     /// <summary>Sender-side failures (authentication, reputation, content) per tenant and 10-minute bucket, with counters.</summary>
     public const string SenderIssuesTable = "SenderIssues";
 
+    /// <summary>Per-tenant daily counts of sends, deliveries, hard bounces, complaints and unsubscribes (docs/rates.md).</summary>
+    public const string TenantRatesTable = "TenantRates";
+
     /// <summary>Nightly CSV exports of Mailgun's suppression lists: <c>{tenant}/{domain}/{yyyy-MM-dd}/{list}.csv</c>, <c>summary.json</c>, <c>report.md</c>.</summary>
     public const string SuppressionExportsContainer = "suppression-exports";
 

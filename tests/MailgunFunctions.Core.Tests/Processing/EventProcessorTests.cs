@@ -284,7 +284,7 @@ public class EventProcessorTests
         var s = _harness.Services;
         var processor = new EventProcessor(s.GetRequiredService<EventQueue>(), classifier.Object, _harness.Store, s.GetRequiredService<SenderIssueCounter>(),
             s.GetRequiredService<EventPoisonQueue>(), s.GetRequiredService<SentMessageLog>(), s.GetRequiredService<MailgunAllowlists>(), s.GetRequiredService<MailgunFunctions.Tenants.TenantDirectory>(), Microsoft.Extensions.Options.Options.Create(new DndOptions()), _harness.Time,
-            Microsoft.Extensions.Logging.Abstractions.NullLogger<EventProcessor>.Instance, s.GetRequiredService<MailgunFunctions.Telemetry.MailgunMetrics>());
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<EventProcessor>.Instance, s.GetRequiredService<MailgunFunctions.Telemetry.MailgunMetrics>(), s.GetRequiredService<MailgunFunctions.Rates.TenantDailyRates>());
         string message = ProcessingHarness.Envelope(SignedWebhook.Failed(Recipient, Now, domain: _harness.Tenant));
 
         Assert.That(async () => await processor.ProcessAsync(message, 1, default), Throws.InvalidOperationException);
