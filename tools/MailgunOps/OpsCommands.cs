@@ -26,6 +26,7 @@ public static class OpsCommands
         root.Subcommands.Add(PoisonCommands.Build(runtime));
         root.Subcommands.Add(NotificationCommands.Build(runtime));
         root.Subcommands.Add(ExportCommand.Build(runtime));
+        root.Subcommands.Add(StatsCommand.Build(runtime));
         root.Subcommands.Add(SetupCommands.Build(runtime));
         root.Subcommands.Add(WebhookCommands.Build(runtime));
         root.Subcommands.Add(TenantCommands.Build(runtime));
