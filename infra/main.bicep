@@ -68,6 +68,24 @@ param storageMaxRetries int = 2
 @description('Storage:NetworkTimeout, timeout of one storage request attempt (TimeSpan).')
 param storageNetworkTimeout string = '00:00:10'
 
+@description('Rates:HardBounceWarning, hard bounces per message sent that log event 15001 (platform: 3%).')
+param ratesHardBounceWarning string = '0.03'
+
+@description('Rates:HardBounceCritical, hard bounces per message sent that log event 15002 (platform suspends above 5%).')
+param ratesHardBounceCritical string = '0.05'
+
+@description('Rates:ComplaintWarning, complaints per message delivered that log event 15001.')
+param ratesComplaintWarning string = '0.0005'
+
+@description('Rates:ComplaintCritical, complaints per message delivered that log event 15002 (platform suspends above 0.08%).')
+param ratesComplaintCritical string = '0.0008'
+
+@description('Rates:MinimumVolume, fewest messages in a rate\'s denominator before it is judged.')
+param ratesMinimumVolume int = 1000
+
+@description('Rates:Shards, counter rows per tenant and day.')
+param ratesShards int = 16
+
 @description('Telemetry:SamplingRatio, share (0 to 1) of operations whose dependency calls the worker exports (metrics are never sampled).')
 param telemetrySamplingRatio string = '0.1'
 
@@ -369,6 +387,14 @@ var appSettings = {
   // StorageOptions (section "Storage")
   Storage__MaxRetries: string(storageMaxRetries)
   Storage__NetworkTimeout: storageNetworkTimeout
+
+  // RateOptions (section "Rates"): per-tenant daily rates (docs/rates.md)
+  Rates__HardBounceWarning: ratesHardBounceWarning
+  Rates__HardBounceCritical: ratesHardBounceCritical
+  Rates__ComplaintWarning: ratesComplaintWarning
+  Rates__ComplaintCritical: ratesComplaintCritical
+  Rates__MinimumVolume: string(ratesMinimumVolume)
+  Rates__Shards: string(ratesShards)
 
   // TelemetryOptions (section "Telemetry"): the worker's own dependency spans (docs/operations.md#telemetry)
   Telemetry__SamplingRatio: telemetrySamplingRatio
