@@ -44,6 +44,7 @@ public static class OpsHelp
         ["notifications replay"] = ["mailgun-ops notifications replay <id> --tenant loc123", "mailgun-ops notifications replay --all --tenant loc123"],
         ["export"] = ["mailgun-ops export --tenant loc123 --out ./exports", "mailgun-ops export --domain mg.example.com"],
         ["export status"] = ["mailgun-ops export status", "mailgun-ops export status --date 2026-11-25 --failed"],
+        ["stats"] = ["mailgun-ops stats --tenant loc123 --days 30", "mailgun-ops stats --domain mg.example.com --days 7 --json"],
         ["setup"] = ["mailgun-ops setup webhooks --domain mg.example.com --url \"https://app.example.net/api/mailgun/events?code=<key>\""],
         ["setup webhooks"] = ["mailgun-ops setup webhooks --domain mg.example.com --url \"https://app.example.net/api/mailgun/events?code=<key>\""],
         ["setup route"] = ["mailgun-ops setup route --domain mg.example.com --url \"https://app.example.net/api/mailgun/inbound?code=<key>\""],
