@@ -86,6 +86,9 @@ param ratesMinimumVolume int = 1000
 @description('Rates:Shards, counter rows per tenant and day.')
 param ratesShards int = 16
 
+@description('Resource id of the action group the alert rules notify (docs/operations.md#alerts-as-code); empty: no alert rules, the workbook only.')
+param alertActionGroupId string = ''
+
 @description('Telemetry:SamplingRatio, share (0 to 1) of operations whose dependency calls the worker exports (metrics are never sampled).')
 param telemetrySamplingRatio string = '0.1'
 
@@ -314,6 +317,21 @@ module monitoring 'modules/monitoring.bicep' = {
     tags: tags
     retentionInDays: logRetentionInDays
   }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    namePrefix: 'alert-mailgun-${resourceToken}'
+    location: location
+    tags: tags
+    applicationInsightsName: applicationInsightsName
+    actionGroupId: alertActionGroupId
+  }
+  // The component is named here, not taken from the module's outputs (What-If can then predict the rules): so say the order.
+  dependsOn: [
+    monitoring
+  ]
 }
 
 module keyVault 'modules/keyvault.bicep' = {
