@@ -19,7 +19,9 @@ namespace MailgunOps;
 /// <summary>The options every command shares, and how a command's services are built from them.</summary>
 /// <param name="stdin">Where secrets piped to the CLI are read from (the API key of <c>tenant connect</c>).</param>
 /// <param name="interactive">Whether <paramref name="stdin"/> is a terminal: a secret is then typed without echo.</param>
-public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? overrides, TextReader? stdin = null, bool interactive = false)
+/// <param name="terminalStderr">Whether stderr is a terminal: progress then rewrites one line; otherwise it prints plain lines.</param>
+public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? overrides, TextReader? stdin = null, bool interactive = false,
+    bool terminalStderr = false)
 {
     public const string DevelopmentStorage = "UseDevelopmentStorage=true";
 
@@ -38,6 +40,7 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
     public TextWriter Stderr { get; } = stderr;
     public TextReader Stdin { get; } = stdin ?? TextReader.Null;
     public bool InteractiveStdin { get; } = interactive;
+    public bool TerminalStderr { get; } = terminalStderr;
 
     /// <summary>Builds the services for one run and runs <paramref name="body"/>, turning known failures into a message and an exit code.</summary>
     public async Task<int> RunAsync(ParseResult parse, Func<OpsContext, CancellationToken, Task<int>> body, CancellationToken cancellationToken,
@@ -213,6 +216,9 @@ public sealed class OpsContext(IServiceProvider services, Output output, TimePro
     public OpsRuntime? Runtime { get; init; }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Progress of long work on stderr (one rewritten line on a terminal, plain lines otherwise).</summary>
+    public ProgressLine Progress(string what, string unit, long? total) => new(Output.Error, Runtime?.TerminalStderr == true, what, unit, total, Time);
 
     /// <summary>
     /// The tenant a command works on: <c>--tenant</c>, or the tenant that registered <c>--domain</c>. In a single-account
