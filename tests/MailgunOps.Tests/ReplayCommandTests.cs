@@ -126,4 +126,38 @@ public sealed class ReplayCommandTests : OpsHarness
         Assert.That(run.Stderr, Does.Not.Contain("\u001b").And.Not.Contain("\r"), "no control codes when redirected");
         Assert.That((long?)run.Json["events"], Is.EqualTo(2), "stdout holds the summary only");
     }
+
+    [Test]
+    public async Task Backfill_shows_each_mailgun_retry_with_its_wait_and_counts_without_a_total()
+    {
+        Mailgun.SetEvents(Domain, [SignedWebhook.Failed("rt1@example.org", Recent(60), domain: Domain), SignedWebhook.Failed("rt2@example.org", Recent(30), domain: Domain)]);
+        Mailgun.Fail(Domain, "events", afterPages: 0, System.Net.HttpStatusCode.TooManyRequests, retryAfter: "1");
+
+        // A real process with the retry settings that ship, stderr redirected: plain lines.
+        var run = await RunProcessAsync(["backfill", "--domain", Domain, "--since", "3d", "--json"]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Ok), run.ToString());
+        Assert.That(run.Stderr, Does.Match(@"Mailgun API GET /v3/\S+/events\S* answered 429; retry 1 in 1000 ms"), run.ToString());
+        Assert.That(run.Stderr, Does.Contain("backfill: 2 events"));
+        Assert.That(run.Stderr, Does.Not.Contain("\u001b"));
+        Assert.That(run.Stderr, Does.Not.Contain(TestSettings.ApiKey), "the key never shows");
+    }
+
+    [Test]
+    public async Task Export_and_enable_from_a_file_show_progress_on_stderr()
+    {
+        Mailgun.SetGeneratedList(Domain, "bounces", 250, i => new JObject { ["address"] = $"b{i}@example.org", ["code"] = "550", ["error"] = "x", ["created_at"] = "Mon, 01 Jan 2024 00:00:00 UTC" });
+        Mailgun.SetList(Domain, "complaints", []);
+        Mailgun.SetList(Domain, "unsubscribes", []);
+        Mailgun.SetList(Domain, "whitelists", []);
+        string file = Path.Combine(Work, "enable.txt");
+        File.WriteAllLines(file, ["# nobody of these has an entry", "nobody1@example.org", "", "nobody2@example.org"]);
+
+        var export = await RunAsync("export", "--domain", Domain, "--json");
+        var enable = await RunAsync("dnd", "enable", "--file", file, "--domain", Domain, "--note", "n", "--json");
+
+        Assert.That(export.ExitCode, Is.EqualTo(ExitCodes.Ok), export.ToString());
+        Assert.That(export.Stderr, Does.Contain("export: 250 records"), export.ToString());
+        Assert.That(enable.Stderr, Does.Contain("dnd enable: 2 of 2 addresses (100.0%)"), enable.ToString());
+    }
 }

@@ -307,7 +307,10 @@ public static class DndCommands
         }
 
         int lineNumber = 0, enabled = 0, clear = 0, problems = 0;
-        foreach (string raw in await File.ReadAllLinesAsync(file.FullName, token).ConfigureAwait(false))
+        string[] lines = await File.ReadAllLinesAsync(file.FullName, token).ConfigureAwait(false);
+        // Each address is counted as it is taken up (a few requests each); the report lines stream to stdout meanwhile.
+        var progress = ctx.Progress("dnd enable", "addresses", lines.Count(l => l.Trim() is { Length: > 0 } t && !t.StartsWith('#')), streamsToStdout: true);
+        foreach (string raw in lines)
         {
             lineNumber++;
             string text = raw.Trim();
@@ -315,6 +318,8 @@ public static class DndCommands
             {
                 continue;
             }
+
+            progress.Add();
 
             string a = DndKeys.NormalizeAddress(text);
             // A line that is no address says so, rather than "no entry" for it.
@@ -353,6 +358,7 @@ public static class DndCommands
             }
         }
 
+        progress.Finish();
         ctx.Output.Progress($"{enabled} re-enabled, {clear} already clear, {problems} refused or failed (of {enabled + clear + problems} addresses in {file.Name})");
         return problems == 0 ? ExitCodes.Ok : ExitCodes.Problems;
     }

@@ -10,7 +10,7 @@ namespace MailgunOps;
 /// tests drive through their own writers, and what is needed is one line.
 /// Thread-safe: concurrent replays count through <see cref="Add"/>.
 /// </summary>
-public sealed class ProgressLine
+public sealed class ProgressLine : IProgress<long>
 {
     public const int PlainEveryItems = 1000;
     public static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(10);
@@ -64,6 +64,9 @@ public sealed class ProgressLine
             Print(done, now, final: false);
         }
     }
+
+    /// <summary>For work that reports counts through <see cref="IProgress{T}"/> (the export's records per page).</summary>
+    public void Report(long value) => Add(value);
 
     /// <summary>The last line: ends the rewritten terminal line, or prints the plain total (when anything was counted).</summary>
     public void Finish()
