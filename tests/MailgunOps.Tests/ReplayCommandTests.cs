@@ -37,6 +37,10 @@ public sealed class ReplayCommandTests : OpsHarness
         Assert.That(messages.Select(m => (int?)m["replayLine"]), Is.EquivalentTo(new int?[] { 2, 4 }), "one poison message per bad line, over both runs");
         Assert.That(messages.Select(m => (string?)m["replayFile"]), Is.All.EqualTo(Path.GetFullPath(path)));
         Assert.That(messages.Select(m => (string?)m["reason"]), Is.EquivalentTo(new[] { "event_invalid", "recipient_missing" }));
+        var list = await RunAsync("poison", "list", "--queue", "events", "--json");
+        string id = (string)list.JsonLines.Single(r => (string?)r["reason"] == "event_invalid")["id"]!;
+        var show = await RunAsync("poison", "show", id);
+        Assert.That(show.Stdout, Does.Contain($"replayed: {Path.GetFullPath(path)} line 2"), show.ToString());
     }
 
     [Test]
