@@ -305,7 +305,7 @@ public static class DndCommands
         var domain = OpsCommands.Domain(false);
         var allTenants = AllTenants("Search every tenant (a scan of the whole table); without it the search stays in the one tenant named.");
         var prefix = new Option<string?>("--prefix") { Description = $"Addresses starting with this (case-insensitive; up to {DndKeys.MaxPrefixLength} characters): a key-range query in the tenant." };
-        var contactId = new Option<string?>("--contact-id") { Description = "Entries whose latest event carrying a contact id named this one: a scan of the tenant's entries (no index), filtered by the service." };
+        var contactId = new Option<string?>("--contact-id") { Description = "Entries whose latest event carrying a contact id named this one: a full scan of the tenant's partition (no index holds contact ids), filtered by the service." };
         var limit = new Option<int?>("--limit") { Description = "Print at most this many entries." };
         var csv = new Option<bool>("--csv") { Description = "CSV (RFC 4180, formula-safe like the exports) instead of the table." };
         var command = new Command("find", "Find entries by address prefix or by contact id, in any state, with their state now.")
