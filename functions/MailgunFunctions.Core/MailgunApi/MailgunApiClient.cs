@@ -18,6 +18,9 @@ namespace MailgunFunctions.MailgunApi;
 /// </summary>
 public sealed class MailgunApiClient
 {
+    /// <summary>The event id of the log line each retry writes (method, path, answer, attempt, wait): the CLI shows these lines on stderr.</summary>
+    public const int RetryLogEventId = 6003;
+
     /// <summary>The Events API filter used by default: the events that change a contact's DND state.</summary>
     public const string DefaultEventFilter = "failed OR complained OR unsubscribed";
 
