@@ -47,6 +47,25 @@ public sealed class StorageRace(Func<Request, bool> isRead, Func<Request, bool> 
     /// </summary>
     public static Func<Request, bool> Batch => r => r.Method == RequestMethod.Post && r.Uri.Path.EndsWith("/$batch", StringComparison.Ordinal);
 
+    /// <summary>
+    /// A transaction on <paramref name="table"/>: the batch's body names the table in each action's URL. Other tables'
+    /// transactions of the same processing (the daily rates' counters) then do not count as this table's write.
+    /// </summary>
+    public static Func<Request, bool> BatchOf(string table) => r =>
+    {
+        if (!Batch(r) || r.Content is null)
+        {
+            return false;
+        }
+
+        using var body = new MemoryStream();
+        r.Content.WriteTo(body, CancellationToken.None);
+        string text = System.Text.Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length);
+        // Each action's request line: ".../Table(PartitionKey=...)" for an update or delete, ".../Table?$format=..." for an insert.
+        return text.Contains("/" + table + "(", StringComparison.Ordinal) || text.Contains("/" + table + "?", StringComparison.Ordinal)
+            || text.Contains("/" + table + " HTTP", StringComparison.Ordinal);
+    };
+
     private async Task WaitAsync(Task task)
     {
         if (await Task.WhenAny(task, Task.Delay(Patience)).ConfigureAwait(false) != task)

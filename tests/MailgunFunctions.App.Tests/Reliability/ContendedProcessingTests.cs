@@ -23,7 +23,7 @@ public class ContendedProcessingTests
     private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
 
     /// <summary>A DND entry's write: a transaction with its change-log rows, or the entity alone when it announces nothing.</summary>
-    private static readonly Func<Azure.Core.Request, bool> EntryWrite = r => StorageRace.Batch(r) || StorageRace.EntityWrite(StorageNames.DndEntriesTable)(r);
+    private static readonly Func<Azure.Core.Request, bool> EntryWrite = r => StorageRace.BatchOf(StorageNames.DndEntriesTable)(r) || StorageRace.EntityWrite(StorageNames.DndEntriesTable)(r);
 
     private static string Envelope(AppServices app, JObject data)
     {
@@ -131,7 +131,7 @@ public class ContendedProcessingTests
     public async Task Two_sender_side_failures_counted_at_once_make_the_counter_exactly_two()
     {
         string storage = await Azurite.SharedConnectionStringAsync();
-        var race = new StorageRace(StorageRace.PointRead(StorageNames.SenderIssuesTable), StorageRace.Batch, "A", "A", "B");
+        var race = new StorageRace(StorageRace.PointRead(StorageNames.SenderIssuesTable), StorageRace.BatchOf(StorageNames.SenderIssuesTable), "A", "A", "B");
         using var reader = new AppServices(storage, Now);
         // A bucket of its own: a minute of the day no other test uses (the counters are per tenant and bucket).
         var at = Now.AddDays(-Random.Shared.Next(2, 300)).AddMinutes(-Random.Shared.Next(0, 1440));
