@@ -182,6 +182,9 @@ param suppressionExportFanOutConcurrency int = 32
 @description('SuppressionExport:JobTimeBudget, how long one export job works before it continues in a new job (TimeSpan; below host.json functionTimeout).')
 param suppressionExportJobTimeBudget string = '00:08:00'
 
+@description('SuppressionExport:ReviewWebhookUrl, optional URL (https) the nightly review of each tenant\'s domain is POSTed to as JSON (a chat or ticketing webhook); empty: logged and measured only.')
+param suppressionExportReviewWebhookUrl string = ''
+
 @description('NCRONTAB schedule of the nightly suppression export fan-out (UTC): one job per tenant and domain; firing it again the same night is harmless.')
 param exportSchedule string = '0 0 2 * * *'
 
@@ -452,6 +455,7 @@ var appSettings = {
   SuppressionExport__BlockSizeBytes: string(suppressionExportBlockSizeBytes)
   SuppressionExport__FanOutConcurrency: string(suppressionExportFanOutConcurrency)
   SuppressionExport__JobTimeBudget: suppressionExportJobTimeBudget
+  SuppressionExport__ReviewWebhookUrl: suppressionExportReviewWebhookUrl
   EXPORT_SCHEDULE: exportSchedule
 
   // InboundOptions (section "Inbound")

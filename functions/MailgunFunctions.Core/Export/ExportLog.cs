@@ -55,4 +55,11 @@ internal static partial class ExportLog
 
     [LoggerMessage(7024, LogLevel.Information, "Suppression export {Domain} {Date}: time budget of {Budget} used; continues in a new job (continuation {Continuation})")]
     public static partial void ScopeContinued(ILogger logger, string domain, string date, TimeSpan budget, int continuation);
+
+    [LoggerMessage(7030, LogLevel.Information,
+        "Nightly review {Tenant} {Domain} {Date}: {ToReview} DND entries here not suppressed by Mailgun to review, {AppliedFromMailgun} suppressions applied from Mailgun, {NewAtMailgun} new at Mailgun since {PreviousExport}; report {Report}")]
+    public static partial void NightlyReview(ILogger logger, string tenant, string domain, string date, long toReview, long appliedFromMailgun, long? newAtMailgun, string? previousExport, string report);
+
+    [LoggerMessage(7031, LogLevel.Warning, "Nightly review {Tenant} {Domain} {Date}: the review webhook was not reached ({Problem}); the report stays in Blob Storage")]
+    public static partial void NightlyReviewNotSent(ILogger logger, Exception? exception, string tenant, string domain, string date, string problem);
 }

@@ -34,9 +34,11 @@ public sealed class SuppressionExport
     private readonly ILogger<SuppressionExport> _logger;
     private readonly CreateOnce _created;
     private readonly SuppressionListExport _lists;
+    private readonly NightlyReview _review;
 
     public SuppressionExport(MailgunApiClient api, TenantDirectory tenants, ExportScopes scopes, StorageClients storage, ExportRunStore runs,
-        IEnumerable<ISuppressionReconciler> reconcilers, IOptions<SuppressionExportOptions> options, TimeProvider time, ILogger<SuppressionExport> logger)
+        IEnumerable<ISuppressionReconciler> reconcilers, IOptions<SuppressionExportOptions> options, TimeProvider time, ILogger<SuppressionExport> logger,
+        NightlyReview review)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(storage);
@@ -50,6 +52,7 @@ public sealed class SuppressionExport
         _logger = logger;
         _created = new CreateOnce(ct => _container.CreateIfNotExistsAsync(cancellationToken: ct));
         _lists = new SuppressionListExport(api, _container, runs, options.Value, time, logger);
+        _review = review;
     }
 
     /// <summary>
@@ -184,6 +187,8 @@ public sealed class SuppressionExport
                 Codes = summary.Codes, StartedAt = started, CompletedAt = summary.CompletedAt, Attempts = (previousRun?.Attempts ?? 0) + 1,
                 Blob = ExportBlobNames.Summary(key, date),
             }, cancellationToken).ConfigureAwait(false);
+            // Once the scope is complete (a rerun of a complete date returns above and says nothing twice).
+            await _review.PublishAsync(summary, date, cancellationToken).ConfigureAwait(false);
             return summary;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -28,4 +28,11 @@ public sealed class SuppressionExportOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "02:00:00")]
     public TimeSpan JobTimeBudget { get; set; } = TimeSpan.FromMinutes(8);
+
+    /// <summary>
+    /// Optional: a URL the nightly review of each tenant's domain is POSTed to as JSON (<see cref="NightlyReview"/>), e.g.
+    /// a chat or ticketing webhook. Empty (the default): the review is logged (7030) and measured only. HTTPS, or plain
+    /// HTTP to a loopback address for local runs.
+    /// </summary>
+    public string? ReviewWebhookUrl { get; set; } = "";
 }

@@ -14,7 +14,12 @@ public static class SuppressionExportRegistration
     public static IServiceCollection AddSuppressionExport(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<SuppressionExportOptions>().Bind(configuration.GetSection(SuppressionExportOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SuppressionExportOptions>().Bind(configuration.GetSection(SuppressionExportOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => o.ReviewWebhookUrl is not { Length: > 0 } url || ChangeFeed.NotificationTargets.UrlProblem(url) is null,
+                "SuppressionExport:ReviewWebhookUrl must be an absolute https:// URL (plain http only to a loopback address)")
+            .ValidateOnStart();
+        services.AddHttpClient(NightlyReview.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.TryAddSingleton<NightlyReview>();
         services.TryAddSingleton<ExportRunStore>();
         services.TryAddSingleton<ExportScopes>();
         services.TryAddSingleton<ExportJobQueue>();

@@ -25,6 +25,7 @@ public sealed class MailgunMetrics
     private readonly Counter<long> _senderIssues;
     private readonly Counter<long> _exportJobs;
     private readonly Gauge<long> _notificationBacklog;
+    private readonly Gauge<long> _review;
 
     public MailgunMetrics(IMeterFactory meters)
     {
@@ -43,6 +44,8 @@ public sealed class MailgunMetrics
             "Nightly export jobs by tenant and outcome (completed, failed, continued, unreadable, retried).");
         _notificationBacklog = meter.CreateGauge<long>("mailgun.notifications.backlog", "{change}",
             "DND changes recorded but not dispatched after the sweep delay, per tenant, as the change-feed sweeper found them.");
+        _review = meter.CreateGauge<long>("mailgun.export.review", "{entry}",
+            "The nightly reconciliation of a tenant's domain: DND entries not suppressed by Mailgun to review (kind=to_review), suppressions applied from Mailgun (applied), records new at Mailgun since the previous export (new_at_mailgun).");
     }
 
     public void EventAccepted(string tenant, string eventType) =>
@@ -59,6 +62,13 @@ public sealed class MailgunMetrics
 
     public void ExportJob(string? tenant, string outcome) =>
         _exportJobs.Add(1, new TagList { { TenantTag, tenant ?? "" }, { "outcome", outcome } });
+
+    public void ExportReview(string tenant, string domain, long toReview, long applied, long newAtMailgun)
+    {
+        _review.Record(toReview, new TagList { { TenantTag, tenant }, { "domain", domain }, { "kind", "to_review" } });
+        _review.Record(applied, new TagList { { TenantTag, tenant }, { "domain", domain }, { "kind", "applied" } });
+        _review.Record(newAtMailgun, new TagList { { TenantTag, tenant }, { "domain", domain }, { "kind", "new_at_mailgun" } });
+    }
 
     public void NotificationBacklog(string tenant, long pending) =>
         _notificationBacklog.Record(pending, new KeyValuePair<string, object?>(TenantTag, tenant));

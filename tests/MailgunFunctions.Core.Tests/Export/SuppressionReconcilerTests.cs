@@ -29,9 +29,10 @@ public class SuppressionReconcilerTests : ExportTestBed
         await TestTenants.RegisterAsync(services, _tenant, TestTenants.NewSigningKey(), [_domain]);
     }
 
-    private ServiceProvider Services(string maxDndKeys = "1000000", CapturedLogs? logs = null)
+    private ServiceProvider Services(string maxDndKeys = "1000000", CapturedLogs? logs = null, string? reviewWebhook = null)
     {
         var settings = ApiTestServices.Settings(Us, Eu);
+        settings["SuppressionExport:ReviewWebhookUrl"] = reviewWebhook;
         settings["Tenants:KeyEncryptionKeys:k1"] = TestSettings.KeyEncryptionKey;
         settings["MailgunApi:SuppressionPageSize"] = "2";
         settings["SuppressionReconciliation:MaxDndKeysInMemory"] = maxDndKeys;
@@ -182,6 +183,81 @@ public class SuppressionReconcilerTests : ExportTestBed
             Assert.That(report, Does.Contain("(`review`) | 1 |"));
             Assert.That(report, Does.Contain("| ours-only@example.net | permanent |"));
         });
+    }
+
+    [Test]
+    public async Task The_nightly_review_is_logged_measured_and_posted_once_per_tenant_domain_and_date()
+    {
+        HostMixedDomain();
+        var posts = new System.Collections.Concurrent.ConcurrentQueue<JObject>();
+        await using var webhook = await LoopbackServer.StartAsync(async context =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            posts.Enqueue(JObject.Parse(await reader.ReadToEndAsync()));
+            context.Response.StatusCode = 200;
+        });
+        var logs = new CapturedLogs();
+        await using var services = Services(logs: logs, reviewWebhook: new Uri(webhook.BaseUrl, "review").AbsoluteUri);
+        await SeedOwnDndAsync(services.GetRequiredService<DndStore>());
+        var measured = new System.Collections.Concurrent.ConcurrentQueue<(long Value, Dictionary<string, object?> Tags)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "mailgun.export.review")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) => measured.Enqueue((value, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
+        listener.Start();
+
+        var export = services.GetRequiredService<SuppressionExport>();
+        await export.ExportDomainAsync(new ExportScope(_tenant, _domain), Day, CancellationToken.None);
+        await export.ExportDomainAsync(new ExportScope(_tenant, _domain), Day, CancellationToken.None);
+
+        var post = posts.Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)post["kind"], Is.EqualTo("nightly-review"));
+            Assert.That((string?)post["tenant"], Is.EqualTo(_tenant));
+            Assert.That((string?)post["domain"], Is.EqualTo(_domain));
+            Assert.That((string?)post["date"], Is.EqualTo("2026-11-26"));
+            Assert.That((long?)post["toReview"], Is.EqualTo(1), "ours-only@example.net is DND here and on no list of Mailgun's");
+            Assert.That((long?)post["appliedFromMailgun"], Is.EqualTo(5));
+            Assert.That((string?)post["report"], Is.EqualTo($"{_tenant}/{_domain}/2026-11-26/report.md"));
+            Assert.That((string?)post["text"], Does.Contain(_tenant).And.Contain("1 DND entries"));
+            var reviewEvents = logs.Events.Where(e => e.EventId == 7030).ToList();
+            Assert.That(reviewEvents, Has.Count.EqualTo(1), "the rerun of a complete date says nothing again");
+            Assert.That(reviewEvents[0].Text, Does.Contain(_tenant).And.Contain(_domain).And.Contain("1 DND entries here not suppressed by Mailgun"));
+            Assert.That(logs.Events.Where(e => e.EventId == 7031), Is.Empty);
+            var ours = measured.Where(m => Equals(m.Tags["tenant"], _tenant)).ToDictionary(m => (string)m.Tags["kind"]!, m => m.Value);
+            Assert.That(ours, Is.EqualTo(new Dictionary<string, long> { ["to_review"] = 1, ["applied"] = 5, ["new_at_mailgun"] = 0 }));
+        });
+    }
+
+    [Test]
+    public async Task A_review_webhook_that_fails_is_logged_and_the_export_still_completes()
+    {
+        HostMixedDomain();
+        int calls = 0;
+        await using var webhook = await LoopbackServer.StartAsync(context =>
+        {
+            Interlocked.Increment(ref calls);
+            context.Response.StatusCode = 500;
+            return Task.CompletedTask;
+        });
+        var logs = new CapturedLogs();
+        await using var services = Services(logs: logs, reviewWebhook: new Uri(webhook.BaseUrl, "review").AbsoluteUri);
+
+        var summary = await services.GetRequiredService<SuppressionExport>().ExportDomainAsync(new ExportScope(_tenant, _domain), Day, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(summary, Is.Not.Null);
+            Assert.That(calls, Is.EqualTo(1));
+            Assert.That(logs.Events.Single(e => e.EventId == 7031).Text, Does.Contain("HTTP 500").And.Contain(_tenant));
+        });
+        Assert.That(await ReadBlob("report.md"), Is.Not.Null, "the report is written whatever the webhook answers");
     }
 
     [Test]
