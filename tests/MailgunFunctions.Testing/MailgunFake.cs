@@ -101,6 +101,7 @@ public sealed partial class MailgunFake : IAsyncDisposable
         ForeignNextOrigin = null;
         ResetSetup();
         ResetAccounts();
+        ResetValidation();
     }
 
     public bool ListContains(string domain, string list, string address) =>
@@ -126,6 +127,11 @@ public sealed partial class MailgunFake : IAsyncDisposable
         if (await AnswerAccountAsync(context, segments) is { } accountStatus)
         {
             return accountStatus;
+        }
+
+        if (await AnswerValidationAsync(context, segments) is { } validationStatus)
+        {
+            return validationStatus;
         }
 
         if (await AnswerSetupAsync(context, segments) is { } setupStatus)
@@ -168,6 +174,16 @@ public sealed partial class MailgunFake : IAsyncDisposable
         if (resource == "events")
         {
             return await EventsPageAsync(context, domain, segments.Length > 3 ? segments[3] : null);
+        }
+
+        if (HttpMethods.IsGet(context.Request.Method) && segments.Length == 4)
+        {
+            // One address of a list: the record, or Mailgun's 404 naming the table.
+            string address = Uri.UnescapeDataString(segments[3]);
+            var item = _lists.TryGetValue((domain, resource), out var held) && held.Items is { } all ? all.FirstOrDefault(i => (string?)i[held.KeyField] == address) : null;
+            return item is not null
+                ? await WriteAsync(context, HttpStatusCode.OK, (JObject)item.DeepClone())
+                : await WriteAsync(context, HttpStatusCode.NotFound, new JObject { ["message"] = $"Address not found in {resource} table" });
         }
 
         if (!_lists.TryGetValue((domain, resource), out var list))
