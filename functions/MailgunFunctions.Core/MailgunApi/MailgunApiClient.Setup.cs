@@ -90,10 +90,52 @@ public sealed partial class MailgunApiClient
     }
 
     /// <summary>The DNS records Mailgun expects for a domain (<c>GET /v4/domains/{domain}</c>: sending and receiving records).</summary>
-    public async Task<IReadOnlyList<MailgunDnsRecord>> GetDomainDnsRecordsAsync(MailgunDomain domain, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<MailgunDnsRecord>> GetDomainDnsRecordsAsync(MailgunDomain domain, CancellationToken cancellationToken = default) =>
+        (await GetDomainAsync(domain, cancellationToken).ConfigureAwait(false)).Records;
+
+    /// <summary>Mailgun's view of a domain (<c>GET /v4/domains/{domain}</c>): its verification state and the DNS records it expects.</summary>
+    public async Task<MailgunDomainStatus> GetDomainAsync(MailgunDomain domain, CancellationToken cancellationToken = default)
     {
         var target = Resolve(domain);
-        var json = await GetJsonAsync(new Uri(target.BaseUrl, $"v4/domains/{target.Name}"), target, cancellationToken).ConfigureAwait(false);
+        return DomainStatus(await GetJsonAsync(new Uri(target.BaseUrl, $"v4/domains/{target.Name}"), target, cancellationToken).ConfigureAwait(false), target);
+    }
+
+    /// <summary>
+    /// Asks Mailgun to check the domain's DNS records again (<c>PUT /v4/domains/{domain}/verify</c>) and returns what it
+    /// found: the same shape as <see cref="GetDomainAsync"/>.
+    /// </summary>
+    public async Task<MailgunDomainStatus> VerifyDomainAsync(MailgunDomain domain, CancellationToken cancellationToken = default)
+    {
+        var target = Resolve(domain);
+        using var response = await SendAsync(HttpMethod.Put, new Uri(target.BaseUrl, $"v4/domains/{target.Name}/verify"), target, allowNotFound: false, cancellationToken).ConfigureAwait(false);
+        string text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return DomainStatus(JObject.Parse(text), target);
+        }
+        catch (JsonReaderException)
+        {
+            // Some answers carry only a message: read the domain back.
+            return await GetDomainAsync(domain, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Which tracking a domain has on (<c>GET /v3/domains/{domain}/tracking</c>, answer
+    /// <c>{"tracking":{"unsubscribe":{"active":true,...},"click":{...},"open":{...}}}</c>); a part not in the answer is off.
+    /// </summary>
+    public async Task<MailgunTracking> GetTrackingAsync(MailgunDomain domain, CancellationToken cancellationToken = default)
+    {
+        var target = Resolve(domain);
+        var json = await GetJsonAsync(new Uri(target.BaseUrl, $"v3/domains/{target.Name}/tracking"), target, cancellationToken).ConfigureAwait(false);
+        // "active" is a boolean in current answers, "yes"/"no" or "true"/"false" text in older ones.
+        bool Active(string part) => json["tracking"]?[part]?["active"] is JValue value
+            && (value.Type == JTokenType.Boolean ? (bool)value! : (string?)value is "true" or "yes" or "htmlonly");
+        return new MailgunTracking(Active("unsubscribe"), Active("click"), Active("open"));
+    }
+
+    private static MailgunDomainStatus DomainStatus(JObject json, Target target)
+    {
         var records = new List<MailgunDnsRecord>();
         foreach (var (field, purpose) in new[] { ("sending_dns_records", "sending"), ("receiving_dns_records", "receiving") })
         {
@@ -104,7 +146,7 @@ public sealed partial class MailgunApiClient
             }
         }
 
-        return records;
+        return new MailgunDomainStatus((string?)json["domain"]?["state"] ?? "unknown", records);
     }
 
     /// <summary>
