@@ -102,6 +102,7 @@ public sealed partial class MailgunFake : IAsyncDisposable
         ResetSetup();
         ResetAccounts();
         ResetValidation();
+        ResetMessages();
     }
 
     public bool ListContains(string domain, string list, string address) =>
@@ -169,6 +170,11 @@ public sealed partial class MailgunFake : IAsyncDisposable
             }
 
             return await WriteAsync(context, fault.Status, body);
+        }
+
+        if (resource == "messages" && HttpMethods.IsPost(context.Request.Method) && segments.Length == 3)
+        {
+            return await SendMessageAsync(context, domain);
         }
 
         if (resource == "events")

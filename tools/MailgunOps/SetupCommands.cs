@@ -1,11 +1,12 @@
 using System.CommandLine;
 using MailgunFunctions;
+using MailgunFunctions.Inbound;
 using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Tenants;
 
 namespace MailgunOps;
 
-/// <summary><c>setup webhooks|route|check-dns|check</c>: Mailgun's side of the product, idempotently (running twice changes nothing).</summary>
+/// <summary><c>setup webhooks|route|check-dns|check|test-route</c>: Mailgun's side of the product, idempotently (running twice changes nothing).</summary>
 public static class SetupCommands
 {
     public static Command Build(OpsRuntime runtime)
@@ -15,6 +16,7 @@ public static class SetupCommands
         setup.Subcommands.Add(RouteCommand(runtime));
         setup.Subcommands.Add(CheckDns(runtime));
         setup.Subcommands.Add(Check(runtime));
+        setup.Subcommands.Add(TestRoute(runtime));
         return setup;
     }
 
@@ -233,6 +235,94 @@ public static class SetupCommands
             return failures > 0 ? ExitCodes.Problems : warnings > 0 ? ExitCodes.Warnings : ExitCodes.Ok;
         }, ct));
         return command;
+    }
+
+    /// <summary>
+    /// <c>setup test-route</c>: a message through Mailgun to an address the tenant's reply route matches, with a nonce in
+    /// its subject, then waits until the app's inbound webhook and queue stored it as a reply (<see cref="ReplyStore"/>,
+    /// the tenant's newest replies). The whole way a real reply takes: Mailgun's receiving, the route, the webhook's
+    /// signature check, the queue, the processing, the table.
+    /// </summary>
+    private static Command TestRoute(OpsRuntime runtime)
+    {
+        var tenant = OpsCommands.Tenant();
+        var domain = OpsCommands.Domain(false, "The domain to send through and to (default: the tenant's first domain).");
+        var timeout = new Option<TimeSpan>("--timeout")
+        {
+            Description = "How long to wait for the reply to be stored: 120s (default), 5m.",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(120),
+            CustomParser = r => ReplayCommands.ParseSince(r.Tokens.Count > 0 ? r.Tokens[0].Value : "", r, "--timeout"),
+        };
+        var command = new Command("test-route",
+            "Send a test message through Mailgun to an address the tenant's reply route matches and wait until the app stored it as a reply; prints how long it took (exit 7 on timeout).")
+        {
+            tenant, domain, timeout,
+        };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
+        {
+            var t = (await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false)).Tenant;
+            var d = parse.GetValue(domain) is { Length: > 0 } named
+                ? t.Domain(named) ?? throw new OpsException(ExitCodes.NotFound, $"'{named}' is not a domain of tenant '{t.Id}'")
+                : t.Domains is [var first, ..] ? first : throw new OpsException(ExitCodes.NotFound, $"tenant '{t.Id}' has no domain");
+            string nonce = Guid.NewGuid().ToString("N")[..16];
+            // The route matches every recipient of the domain: an address of its own keeps the test apart from contacts' mail.
+            string to = $"route-test-{nonce}@{d.Name}", subject = $"mailgun-ops route test {nonce}";
+            var started = ctx.Time.GetTimestamp();
+            string id = await ctx.Get<MailgunApiClient>().SendMessageAsync(t.MailgunDomain(d), $"mailgun-ops <route-test@{d.Name}>", to, subject,
+                $"A test of the reply route, sent by mailgun-ops setup test-route (nonce {nonce}). It can be deleted.", token).ConfigureAwait(false);
+            ctx.Output.Progress($"sent {subject} to {to} (Mailgun id {id}); waiting for the app to store it");
+            var replies = ctx.Get<ReplyStore>();
+            var wait = parse.GetValue(timeout);
+            while (true)
+            {
+                if (await StoredAsync(replies, t.Id, nonce, token).ConfigureAwait(false) is { } rowKey)
+                {
+                    var took = ctx.Time.GetElapsedTime(started);
+                    if (ctx.Output.Json)
+                    {
+                        ctx.Output.Document(new { tenant = t.Id, domain = d.Name, to, nonce, messageId = id, stored = true, seconds = Math.Round(took.TotalSeconds, 1), reply = rowKey });
+                    }
+                    else
+                    {
+                        ctx.Output.Text($"the reply route works: the test message to {to} was stored as a reply {took.TotalSeconds:0.0} s after sending");
+                    }
+
+                    return ExitCodes.Ok;
+                }
+
+                if (ctx.Time.GetElapsedTime(started) >= wait)
+                {
+                    throw new OpsException(ExitCodes.Problems,
+                        $"the test message to {to} (nonce {nonce}) was not stored as a reply within {wait.TotalSeconds:0} s. Check: setup check --tenant {t.Id} (the reply route is there, "
+                        + "matches the domain and forwards to the tenant's inbound URL with a valid function key); the domain's MX records point at Mailgun; the app's inbound function answers "
+                        + "(its logs, 401 means a wrong signing key: tenant show); the mailgun-inbound queue is processed (poison list --queue inbound). A longer --timeout if Mailgun is slow.");
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), ctx.Time, token).ConfigureAwait(false);
+            }
+        }, ct));
+        return command;
+    }
+
+    /// <summary>The row key of the tenant's reply whose subject holds the nonce, among its newest replies, or null.</summary>
+    private static async Task<string?> StoredAsync(ReplyStore replies, string tenant, string nonce, CancellationToken token)
+    {
+        int read = 0;
+        await foreach (var reply in replies.ListAsync(tenant, token).ConfigureAwait(false))
+        {
+            if (reply.GetString("Subject") is { } subject && subject.Contains(nonce, StringComparison.Ordinal))
+            {
+                return reply.RowKey;
+            }
+
+            // Newest first: the test's reply is among the first unless the tenant is flooded with replies right now.
+            if (++read >= 200)
+            {
+                return null;
+            }
+        }
+
+        return null;
     }
 
     private static string Cut(string s) => s.Length <= 60 ? s : s[..59] + "…";
