@@ -192,6 +192,24 @@ public sealed partial class MailgunFake : IAsyncDisposable
                 : await WriteAsync(context, HttpStatusCode.NotFound, new JObject { ["message"] = $"Address not found in {resource} table" });
         }
 
+        if (resource == "unsubscribes" && HttpMethods.IsPost(context.Request.Method) && segments.Length == 3)
+        {
+            // Adds (or keeps) one address on the list for all mail, as Mailgun's POST does.
+            var form = await context.Request.ReadFormAsync();
+            string added = form["address"].ToString();
+            var held = _lists.GetOrAdd((domain, resource), _ => new FakeList("address", [], 0, null));
+            lock (_gate)
+            {
+                if (!held.Items!.Any(i => (string?)i["address"] == added))
+                {
+                    held.Items!.Add(new JObject { ["address"] = added, ["tags"] = new JArray(form["tag"].ToString()), ["created_at"] = DateTimeOffset.UtcNow.ToString("R", System.Globalization.CultureInfo.InvariantCulture) });
+                    held.Items.Sort((a, b) => string.CompareOrdinal((string?)a["address"], (string?)b["address"]));
+                }
+            }
+
+            return await WriteAsync(context, HttpStatusCode.OK, new JObject { ["message"] = "Address has been added to the unsubscribes table", ["address"] = added });
+        }
+
         if (!_lists.TryGetValue((domain, resource), out var list))
         {
             return await WriteAsync(context, HttpStatusCode.OK, Page([], null, null));

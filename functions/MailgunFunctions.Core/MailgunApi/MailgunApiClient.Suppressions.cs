@@ -92,4 +92,16 @@ public sealed partial class MailgunApiClient
                 response.StatusCode, target.Name);
         }
     }
+
+    /// <summary>
+    /// Puts one address on the domain's unsubscribe list for all mail (<c>POST /v3/{domain}/unsubscribes</c>, form
+    /// <c>address</c>, <c>tag=*</c>). Idempotent at Mailgun: an address already there is answered 200 again.
+    /// </summary>
+    public async Task AddUnsubscribeAsync(MailgunDomain domain, string address, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(address);
+        var target = Resolve(domain);
+        using var form = new FormUrlEncodedContent([new("address", address), new("tag", "*")]);
+        using var response = await SendAsync(HttpMethod.Post, new Uri(target.BaseUrl, $"v3/{target.Name}/{SuppressionList.Unsubscribes.PathSegment()}"), target, allowNotFound: false, cancellationToken, form).ConfigureAwait(false);
+    }
 }
