@@ -12,15 +12,6 @@ public sealed class SetupCheckCommandTests : OpsHarness
 {
     private static readonly Uri App = new("https://app.example.net");
 
-    private static JObject Record(string type, string name, string value, string? priority = null) => new()
-    {
-        ["record_type"] = type,
-        ["name"] = name,
-        ["value"] = value,
-        ["priority"] = priority,
-        ["valid"] = "valid",
-    };
-
     /// <summary>Mailgun's view of the domain: its state, the records it expects (MX at two priorities), its unsubscribe link on.</summary>
     private void HostDomain(string state)
     {
@@ -28,12 +19,12 @@ public sealed class SetupCheckCommandTests : OpsHarness
         {
             ["domain"] = new JObject { ["name"] = Domain, ["state"] = state },
             ["sending_dns_records"] = new JArray(
-                Record("TXT", Domain, "v=spf1 include:mailgun.org ~all"),
-                Record("TXT", "k1._domainkey." + Domain, "k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"),
-                Record("CNAME", "email." + Domain, "mailgun.org")),
+                SetupCommandTests.Record("TXT", Domain, "v=spf1 include:mailgun.org ~all"),
+                SetupCommandTests.Record("TXT", "k1._domainkey." + Domain, "k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"),
+                SetupCommandTests.Record("CNAME", "email." + Domain, "mailgun.org")),
             ["receiving_dns_records"] = new JArray(
-                Record("MX", Domain, "mxa.mailgun.org", "10"),
-                Record("MX", Domain, "mxb.mailgun.org", "20")),
+                SetupCommandTests.Record("MX", Domain, "mxa.mailgun.org", "10"),
+                SetupCommandTests.Record("MX", Domain, "mxb.mailgun.org", "20")),
         });
         Mailgun.SetTracking(Domain, unsubscribe: true);
     }

@@ -153,27 +153,20 @@ public sealed class MailgunUnsubscribeSync
         string outcome;
         if (!message.Remove)
         {
-            if (state is Added or Kept)
+            if (state != Adding)
             {
-                outcome = "already on the list";
+                // Looked up first: what was there before us is not ours to remove on an undo. Asked again even after an
+                // earlier add of ours: an operator's re-enable (dnd enable) may have cleared Mailgun's list since.
+                bool listed = await _mailgun.IsSuppressedAsync(target, SuppressionList.Unsubscribes, address, cancellationToken).ConfigureAwait(false);
+                state = !listed ? Adding : state == Added ? Added : Kept;
+                await UpsertAsync(partition, row, state, message.Version, cancellationToken).ConfigureAwait(false);
             }
-            else
+
+            outcome = state == Kept ? "was already on the list (kept on an undo)" : state == Added ? "already on the list (ours)" : "added";
+            if (state == Adding)
             {
-                if (state != Adding)
-                {
-                    // Looked up first: what was there before us is not ours to remove on an undo.
-                    bool before = await _mailgun.IsSuppressedAsync(target, SuppressionList.Unsubscribes, address, cancellationToken).ConfigureAwait(false);
-                    state = before ? Kept : Adding;
-                    await UpsertAsync(partition, row, state, message.Version, cancellationToken).ConfigureAwait(false);
-                }
-
-                if (state == Adding)
-                {
-                    await _mailgun.AddUnsubscribeAsync(target, address, cancellationToken).ConfigureAwait(false);
-                    state = Added;
-                }
-
-                outcome = state == Kept ? "was already on the list (kept on an undo)" : "added";
+                await _mailgun.AddUnsubscribeAsync(target, address, cancellationToken).ConfigureAwait(false);
+                state = Added;
             }
         }
         else

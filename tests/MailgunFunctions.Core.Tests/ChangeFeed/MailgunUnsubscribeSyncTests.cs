@@ -152,4 +152,21 @@ public class MailgunUnsubscribeSyncTests : ExportTestBed
             Assert.That(Us.ListContains(_a, "unsubscribes", address) && Us.ListContains(_b, "unsubscribes", address), Is.True);
         });
     }
+
+    [Test]
+    public async Task A_new_unsubscribe_after_an_operators_re_enable_cleared_Mailguns_lists_is_added_again()
+    {
+        string address = $"ray.{Guid.NewGuid():N}@example.org";
+        await Store.ApplyAsync(_tenant, address, DndChange.PlatformUnsubscribe(DateTimeOffset.UtcNow.AddMinutes(-2), "link-4"), default);
+        await ProcessQueuedAsync();
+        // dnd enable --override-unsubscribe: Mailgun's lists cleared, then the DND.
+        Us.SetList(_a, "unsubscribes", []);
+        Us.SetList(_b, "unsubscribes", []);
+        await Store.ReenableAsync(_tenant, address, "cli:ann", "unsubscribe override: asked by phone", adminOverride: false, default);
+        await Store.ApplyAsync(_tenant, address, DndChange.PlatformUnsubscribe(DateTimeOffset.UtcNow, "link-5"), default);
+
+        await ProcessQueuedAsync();
+
+        Assert.That(Us.ListContains(_a, "unsubscribes", address) && Us.ListContains(_b, "unsubscribes", address), Is.True, "looked up again, not taken from our earlier row");
+    }
 }
