@@ -49,6 +49,7 @@ public static class NotificationLoad
             ["Notifications:DefaultSecret"] = notify ? Secret : null,
             // No queue function runs here to take what the pump hands over: every first POST stays with the pump.
             ["Notifications:MaxWaitingPosts"] = "100000",
+            ["Tenants:KeyEncryptionKeys:k1"] = TestSettings.KeyEncryptionKey,
         };
 
         // (b) processing, notifications off then on, each on a fresh Azurite with a warm-up.
@@ -85,69 +86,13 @@ public static class NotificationLoad
             profiles.Add(($"EventProcessor, notifications {(notify ? "on" : "off")}", profile.Table(events)));
         }
 
-        // (a) dispatch of recorded changes against the raw floor, on one Azurite.
-        LoadStats dispatchStats, floorStats;
-        TimeSpan dispatchedAfter;
-        await using (var azurite = await Azurite.StartDedicatedAsync(persistent: false))
-        {
-            var cpu = new CpuProfile(azurite);
-            var profile = new StorageRequestProfile(azurite.TablePort);
-            await using var services = TestSettings.Services(TestSettings.Configuration(azurite.ConnectionString, Settings(azurite.ConnectionString, true)),
-                (s, c) => s.AddMailgunCore(c).AddSingleton<HttpPipelinePolicy>(profile), TimeProvider.System);
-            string tenant = TestSettings.SingleAccount(services).Id;
-            receiver.SetSecret(tenant, Secret);
-            var clients = services.GetRequiredService<StorageClients>();
-            var recording = new DndStore(clients, TimeProvider.System, services.GetRequiredService<IOptions<DndOptions>>(), NullLogger<DndStore>.Instance, dispatcher: null);
-            var classifier = services.GetRequiredService<IEventClassifier>();
-            var notices = new DndNotice[events + WarmUpEvents];
-            await LoadStats.RunAsync(notices.Length, Concurrency, cpu, async i =>
-            {
-                var data = SignedWebhook.Failed($"feed{i}@example.com", WebhookSamples.Now);
-                var evt = MailgunEventParser.Parse(data);
-                var applied = await recording.ApplyAsync(tenant, $"feed{i}@example.com", DndChange.FromEvent(evt, classifier.Classify(evt)) ?? throw new InvalidOperationException("a hard bounce is a DND change"), CancellationToken.None);
-                notices[i] = applied.Notices.Single();
-                return true;
-            });
-
-            var dispatcher = services.GetRequiredService<DndChangeDispatcher>();
-            var pump = services.GetRequiredService<NotificationPump>();
-            for (int i = 0; i < WarmUpEvents; i++)
-            {
-                await dispatcher.DispatchAsync([notices[events + i]], CancellationToken.None);
-            }
-
-            await pump.DrainAsync(TimeSpan.FromMinutes(1));
-            int before = receiver.Accepted.Count;
-            profile.Reset();
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            dispatchStats = await LoadStats.RunAsync(events, Concurrency, cpu, async i =>
-            {
-                await dispatcher.DispatchAsync([notices[i]], CancellationToken.None);
-                return true;
-            });
-            await WaitForAsync(receiver, before + events);
-            await pump.DrainAsync(TimeSpan.FromMinutes(1));
-            dispatchedAfter = clock.Elapsed;
-            profiles.Add(("dispatch", profile.Table(events)));
-
-            var queue = clients.Queues.GetQueueClient("bench-floor-changes");
-            await queue.CreateIfNotExistsAsync();
-            using var http = new HttpClient();
-            string[] bodies = notices.Take(events).Select(n => n.ToJson()).ToArray();
-            floorStats = await LoadStats.RunAsync(events, Concurrency, cpu, async i =>
-            {
-                await queue.SendMessageAsync(bodies[i]);
-                byte[] body = Encoding.UTF8.GetBytes(bodies[i]);
-                long ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-                using var request = new HttpRequestMessage(HttpMethod.Post, receiver.Url) { Content = new ByteArrayContent(body) };
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-                request.Headers.Add(NotificationSignature.TimestampHeader, ts.ToString(CultureInfo.InvariantCulture));
-                request.Headers.Add(NotificationSignature.SignatureHeader, NotificationSignature.Sign(Secret, ts, body));
-                request.Headers.Add(NotificationSignature.TenantHeader, tenant);
-                using var response = await http.SendAsync(request);
-                return response.IsSuccessStatusCode;
-            });
-        }
+        // (a) dispatch of recorded changes against the raw floor, on one Azurite: all changes of one tenant (the single
+        // account), then the same number spread over many registry tenants, each with its own endpoint and secret.
+        var single = await DispatchRunAsync(receiver, Settings, events, tenantCount: 1);
+        var spread = await DispatchRunAsync(receiver, Settings, events, SpreadTenants);
+        profiles.Add(("dispatch, one tenant", single.Profile));
+        profiles.Add(($"dispatch, {SpreadTenants} tenants", spread.Profile));
+        var (dispatchStats, floorStats, dispatchedAfter) = (single.Dispatch, single.Floor, single.DispatchedAfter);
 
         double floorRate = floorStats.PerSecond;
         double dispatchRate = events / dispatchedAfter.TotalSeconds;
@@ -159,6 +104,9 @@ public static class NotificationLoad
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         text.AppendLine(Row("floor: raw queue send + raw signed POST (same bodies, same receiver)", floorRate, 1, floorStats));
         text.AppendLine(Row("notifications: dispatch of recorded changes (queue send, signed POST, outbox confirmed), until the receiver has all", dispatchRate, dispatchRate / floorRate, dispatchStats));
+        double spreadFloorRate = spread.Floor.PerSecond, spreadRate = events / spread.DispatchedAfter.TotalSeconds;
+        text.AppendLine(Row($"floor, {SpreadTenants} tenants: raw queue send + raw signed POST (same bodies, same receiver)", spreadFloorRate, 1, spread.Floor));
+        text.AppendLine(Row($"notifications, {SpreadTenants} tenants ({events / SpreadTenants} changes each, each tenant its own endpoint and secret from the registry)", spreadRate, spreadRate / spreadFloorRate, spread.Dispatch));
         text.AppendLine(Row("floor: EventProcessor, notifications off", offRate, 1, processing[false]));
         text.AppendLine(Row("EventProcessor, notifications on", onRate, onRate / offRate, processing[true]));
         text.AppendLine();
@@ -170,6 +118,97 @@ public static class NotificationLoad
         }
 
         return text.ToString();
+    }
+
+    private const int SpreadTenants = 100;
+
+    private sealed record DispatchRun(LoadStats Dispatch, LoadStats Floor, TimeSpan DispatchedAfter, string Profile);
+
+    /// <summary>
+    /// Records <paramref name="events"/> changes (outbox rows written, nothing dispatched) spread evenly over
+    /// <paramref name="tenantCount"/> tenants (1: the single-account tenant; more: registry tenants, each notified at the
+    /// receiver with its own secret), dispatches them as the app does, and measures the raw floor on the same bodies.
+    /// </summary>
+    private static async Task<DispatchRun> DispatchRunAsync(NotificationReceiver receiver, Func<string, bool, Dictionary<string, string?>> settings, int events, int tenantCount)
+    {
+        await using var azurite = await Azurite.StartDedicatedAsync(persistent: false);
+        var cpu = new CpuProfile(azurite);
+        var profile = new StorageRequestProfile(azurite.TablePort);
+        await using var services = TestSettings.Services(TestSettings.Configuration(azurite.ConnectionString, settings(azurite.ConnectionString, true)),
+            (s, c) => s.AddMailgunCore(c).AddSingleton<HttpPipelinePolicy>(profile), TimeProvider.System);
+        string[] tenants;
+        if (tenantCount == 1)
+        {
+            tenants = [TestSettings.SingleAccount(services).Id];
+        }
+        else
+        {
+            tenants = Enumerable.Range(0, tenantCount).Select(i => $"feed{i:D4}").ToArray();
+            var endpoint = new MailgunFunctions.Tenants.TenantNotifications(receiver.Url, Secret);
+            foreach (string id in tenants)
+            {
+                await TestTenants.RegisterAsync(services, id, TestTenants.NewSigningKey(), [id + ".example.com"], notifications: endpoint);
+            }
+        }
+
+        foreach (string id in tenants)
+        {
+            receiver.SetSecret(id, Secret);
+        }
+
+        string TenantOf(int i) => tenants[i % tenants.Length];
+        var clients = services.GetRequiredService<StorageClients>();
+        var recording = new DndStore(clients, TimeProvider.System, services.GetRequiredService<IOptions<DndOptions>>(), NullLogger<DndStore>.Instance, dispatcher: null);
+        var classifier = services.GetRequiredService<IEventClassifier>();
+        var notices = new DndNotice[events + WarmUpEvents];
+        await LoadStats.RunAsync(notices.Length, Concurrency, cpu, async i =>
+        {
+            var data = SignedWebhook.Failed($"feed{i}@example.com", WebhookSamples.Now);
+            var evt = MailgunEventParser.Parse(data);
+            var applied = await recording.ApplyAsync(TenantOf(i), $"feed{i}@example.com", DndChange.FromEvent(evt, classifier.Classify(evt)) ?? throw new InvalidOperationException("a hard bounce is a DND change"), CancellationToken.None);
+            notices[i] = applied.Notices.Single();
+            return true;
+        });
+
+        var dispatcher = services.GetRequiredService<DndChangeDispatcher>();
+        var pump = services.GetRequiredService<NotificationPump>();
+        for (int i = 0; i < WarmUpEvents; i++)
+        {
+            await dispatcher.DispatchAsync([notices[events + i]], CancellationToken.None);
+        }
+
+        await pump.DrainAsync(TimeSpan.FromMinutes(1));
+        int before = receiver.Accepted.Count;
+        profile.Reset();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var dispatchStats = await LoadStats.RunAsync(events, Concurrency, cpu, async i =>
+        {
+            await dispatcher.DispatchAsync([notices[i]], CancellationToken.None);
+            return true;
+        });
+        await WaitForAsync(receiver, before + events);
+        await pump.DrainAsync(TimeSpan.FromMinutes(1));
+        var dispatchedAfter = clock.Elapsed;
+        string table = profile.Table(events);
+
+        var queue = clients.Queues.GetQueueClient("bench-floor-changes");
+        await queue.CreateIfNotExistsAsync();
+        using var http = new HttpClient();
+        string[] bodies = notices.Take(events).Select(n => n.ToJson()).ToArray();
+        var floorStats = await LoadStats.RunAsync(events, Concurrency, cpu, async i =>
+        {
+            await queue.SendMessageAsync(bodies[i]);
+            byte[] body = Encoding.UTF8.GetBytes(bodies[i]);
+            long ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            using var request = new HttpRequestMessage(HttpMethod.Post, receiver.Url) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+            request.Headers.Add(NotificationSignature.TimestampHeader, ts.ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add(NotificationSignature.SignatureHeader, NotificationSignature.Sign(Secret, ts, body));
+            request.Headers.Add(NotificationSignature.TenantHeader, TenantOf(i));
+            using var response = await http.SendAsync(request);
+            return response.IsSuccessStatusCode;
+        });
+        return new DispatchRun(dispatchStats, floorStats, dispatchedAfter, table);
     }
 
     private static string Row(string name, double rate, double ratio, LoadStats stats) =>

@@ -7,7 +7,7 @@ using BenchmarkDotNet.Running;
 using MailgunFunctions.Benchmarks;
 using MailgunFunctions.Testing;
 
-// Usage: dotnet run -c Release --project bench/MailgunFunctions.Benchmarks -- [all|hotpath|ingest|process|export|classifier|classifier-cpu|notify] [--quick]
+// Usage: dotnet run -c Release --project bench/MailgunFunctions.Benchmarks -- [all|hotpath|ingest|process|export|classifier|classifier-cpu|notify|capacity] [--quick]
 // 'all' (the default) runs everything and rewrites bench/RESULTS.md; the others print their section only.
 string mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (mode == ExportLoad.ChildMode)
@@ -58,6 +58,11 @@ if (mode is "all" or "classifier")
 if (mode is "all" or "notify")
 {
     sections.Add(("6. DND change notifications (dnd-changes queue + signed POST to a real receiver)", await NotificationLoad.RunAsync(quick ? 1000 : 5000)));
+}
+
+if (mode is "all" or "capacity")
+{
+    sections.Add(("7. Capacity model (requests per event measured, Azure's published targets, K shards simulated)", await CapacityModel.RunAsync(quick ? 100 : 300)));
 }
 
 var text = new StringBuilder();

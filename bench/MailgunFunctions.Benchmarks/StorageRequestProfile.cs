@@ -59,6 +59,13 @@ public sealed class StorageRequestProfile(int tablePort) : HttpPipelinePolicy
         return text.ToString();
     }
 
+    /// <summary>Every request of the run so far.</summary>
+    public long Total => _kinds.Values.Sum(t => Interlocked.Read(ref t.Count));
+
+    /// <summary>One line: each kind with its requests per item, most frequent first ("POST table DndHistory 1.00; ...").</summary>
+    public string Summary(int items) => string.Join("; ", _kinds.OrderByDescending(k => k.Value.Count).ThenBy(k => k.Key, StringComparer.Ordinal)
+        .Select(k => $"{k.Key} {k.Value.Count / (double)items:F2}"));
+
     private void Record(HttpMessage message, long started)
     {
         var totals = _kinds.GetOrAdd(Kind(message.Request), _ => new Totals());

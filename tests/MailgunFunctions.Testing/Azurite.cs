@@ -39,6 +39,9 @@ public sealed class Azurite : IAsyncDisposable
     public int TablePort { get; }
 
     /// <summary>A connection string to ports where nothing listens: storage that is down.</summary>
+    /// <summary>A connection string with Azurite's account whose three services are at <paramref name="port"/> (a fault server).</summary>
+    public static string At(int port) => BuildConnectionString(port, port, port);
+
     public static string Unreachable()
     {
         int port = FreePort();

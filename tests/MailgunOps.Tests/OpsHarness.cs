@@ -74,9 +74,10 @@ public abstract class OpsHarness
     /// <summary>
     /// Runs the CLI with the test storage, API key and DNS server; Mailgun's base URLs point at the fake (or <paramref name="mailgunUrl"/>).
     /// An empty <paramref name="apiKey"/> leaves out <c>--api-key</c> (commands that store a key refuse it on the command
-    /// line); <paramref name="stdin"/> is what is piped to the CLI.
+    /// line); <paramref name="stdin"/> is what is piped to the CLI; <paramref name="storageTimeout"/> replaces the storage
+    /// network timeout (30 s).
     /// </summary>
-    protected async Task<OpsRun> RunAsync(string[] args, string? apiKey = null, Uri? mailgunUrl = null, string? storage = null, string? stdin = null)
+    protected async Task<OpsRun> RunAsync(string[] args, string? apiKey = null, Uri? mailgunUrl = null, string? storage = null, string? stdin = null, TimeSpan? storageTimeout = null)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
@@ -98,7 +99,7 @@ public abstract class OpsHarness
             {
                 o.MaxRetries = 0;
                 // Storage that is down refuses at once; a live Azurite may stall for seconds on a loaded machine.
-                o.NetworkTimeout = TimeSpan.FromSeconds(30);
+                o.NetworkTimeout = storageTimeout ?? TimeSpan.FromSeconds(30);
             });
         }, stdin: stdin is null ? null : new StringReader(stdin));
         return new OpsRun(code, stdout.ToString(), stderr.ToString());
@@ -123,7 +124,7 @@ public abstract class OpsHarness
 
     /// <summary>
     /// Runs the built tool as a real process (<c>dotnet mailgun-ops.dll</c>) with the same storage, API key, DNS server and
-    /// Mailgun fake as <see cref="RunAsync(string[], string?, Uri?, string?, string?)"/>, but configured as an operator's shell
+    /// Mailgun fake as <see cref="RunAsync(string[], string?, Uri?, string?, string?, TimeSpan?)"/>, but configured as an operator's shell
     /// configures it (options and environment variables) and with the retry settings that ship (none overridden).
     /// </summary>
     protected async Task<OpsRun> RunProcessAsync(string[] args, string? apiKey = null, string? storage = null, string? stdin = null)

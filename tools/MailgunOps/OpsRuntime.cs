@@ -112,6 +112,13 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
         {
             return Error(output, ExitCodes.Usage, "cancelled");
         }
+        catch (OperationCanceledException ex)
+        {
+            // Not the operator's Ctrl+C: a client gave up waiting for an answer. The storage SDK reports its network timeout
+            // this way when it does not retry (Mailgun's client and DNS report theirs as their own errors above). Left
+            // uncaught, System.CommandLine would take it for a cancellation and exit 1 without a word.
+            return Error(output, ExitCodes.Storage, $"storage: no answer in time ({FirstLine(ex.Message)}): is the account in {StorageNames.ConnectionSetting} (--storage) reachable?");
+        }
     }
 
     /// <summary>

@@ -100,28 +100,6 @@ public sealed partial class DndStore
         return response.HasValue ? DndEntryCodec.FromEntity(response.Value!) : await GetErasedAsync(tenant, address, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// The suppression kept for an address whose personal data was erased (<c>Erasure.DndErasure</c>), with the address
-    /// the caller gave, or null. Called only when the address has no plain row; a second point read only for tenants
-    /// that have had an erasure (<see cref="ErasureMarks"/>).
-    /// </summary>
-    private async Task<DndEntry?> GetErasedAsync(string tenant, string address, CancellationToken cancellationToken) =>
-        (await GetErasedRowAsync(tenant, address, cancellationToken).ConfigureAwait(false))?.Entry;
-
-    /// <summary><see cref="GetErasedAsync"/> with the kept row itself (its version and announced state).</summary>
-    private async Task<(DndEntry Entry, TableEntity Row)?> GetErasedRowAsync(string tenant, string address, CancellationToken cancellationToken)
-    {
-        if (!await _erasureMarks.MayHaveErasuresAsync(DndKeys.TenantKey(tenant), cancellationToken).ConfigureAwait(false))
-        {
-            return null;
-        }
-
-        var erased = await _entries.GetEntityIfExistsAsync<TableEntity>(DndKeys.TenantKey(tenant), DndKeys.ErasedRowKey(address), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return erased.HasValue
-            ? (DndEntryCodec.FromEntity(erased.Value!) with { Tenant = DndKeys.NormalizeTenant(tenant), Address = DndKeys.NormalizeAddress(address) }, erased.Value!)
-            : null;
-    }
-
     /// <summary>The entry and its state now: what the platform asks before sending.</summary>
     public async Task<(DndEntry? Entry, DndStatus Status)> GetStatusAsync(string tenant, string address, CancellationToken cancellationToken)
     {
@@ -249,17 +227,6 @@ public sealed partial class DndStore
         await foreach (var e in _entries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"Address eq {normalized}"), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             yield return DndEntryCodec.FromEntity(e);
-        }
-    }
-
-    /// <summary>The history of one address, newest first (one partition query, all pages).</summary>
-    public async IAsyncEnumerable<DndHistoryRecord> HistoryAsync(string tenant, string address, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        string partition = DndKeys.HistoryPartition(tenant, address);
-        await foreach (var e in _history.QueryAsync<TableEntity>(x => x.PartitionKey == partition, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            yield return DndHistoryRecord.FromEntity(e);
         }
     }
 
@@ -447,115 +414,6 @@ public sealed partial class DndStore
         }
         catch (RequestFailedException ex) when (ex.Status is 404 or 412)
         {
-        }
-    }
-
-    /// <summary>
-    /// Inserts the record, or, when this call inserted it before and an attempt since computed other states (a conflict,
-    /// or an insert-first guess that met an existing entry), rewrites it. A record that already existed (an earlier
-    /// delivery's) is left as it is.
-    /// </summary>
-    private async Task<(DndHistoryRecord? Inserted, bool Existed)> RecordAsync(DndHistoryRecord record, DndHistoryRecord? inserted, bool existed, CancellationToken cancellationToken)
-    {
-        if (existed)
-        {
-            return (null, true);
-        }
-
-        if (inserted is null)
-        {
-            return await AddHistoryAsync(record, cancellationToken).ConfigureAwait(false) ? (record, false) : (null, true);
-        }
-
-        if ((inserted.PreviousState, inserted.NewState, inserted.EntryUnchanged) != (record.PreviousState, record.NewState, record.EntryUnchanged))
-        {
-            await _history.UpdateEntityAsync(record.ToEntity(), ETag.All, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-            return (record, false);
-        }
-
-        return (inserted, false);
-    }
-
-    /// <summary>
-    /// After an insert-first write that the erasure marker no longer covers (the insert took longer than the marker's
-    /// lifetime): if the address had been erased, joins the kept suppression into the row just written, so the address
-    /// stays suppressed. Practically never runs; exists so that a pause of the process cannot lose a suppression.
-    /// </summary>
-    private async Task<(DndEntry Entry, IReadOnlyList<DndNotice> Notices)> FoldInErasedAsync(string tenant, string address, string partition, string row, DndEntry written, DndChange change,
-        CancellationToken cancellationToken)
-    {
-        var erasedRow = await GetErasedRowAsync(tenant, address, cancellationToken).ConfigureAwait(false);
-        if (erasedRow is not { Entry: var erased, Row: var keptRow })
-        {
-            return (written, []);
-        }
-
-        while (true)
-        {
-            DateTimeOffset now = _time.GetUtcNow();
-            var response = await _entries.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!response.HasValue)
-            {
-                // Moved by the erasure itself, which keeps what the row held.
-                return (written.Join(erased), []);
-            }
-
-            var current = DndEntryCodec.FromEntity(response.Value!);
-            var joined = current.Join(erased);
-            if (joined.Equals(current))
-            {
-                return (joined, []);
-            }
-
-            try
-            {
-                // The row was written as new (version 1...): its versions go on from the kept row's, so none is ever reused.
-                var rowAnnounced = DndChangeLog.AnnouncedOf(response.Value!);
-                var announced = rowAnnounced with { Version = Math.Max(rowAnnounced.Version, DndChangeLog.AnnouncedOf(keptRow).Version) };
-                var notices = await WriteEntryAsync(tenant, address, change, joined, announced, announced.Status, DndPolicy.Evaluate(joined, now, _options), now, response.Value!.ETag, cancellationToken).ConfigureAwait(false);
-                return (joined, notices);
-            }
-            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
-            {
-                // Changed meanwhile: join again on fresh data.
-            }
-        }
-    }
-
-    private static DndHistoryRecord Record(DndEntry entry, DndChange change, DndState previous, DndStatus current, DateTimeOffset now, bool entryUnchanged) => new()
-    {
-        Tenant = entry.Tenant,
-        Address = entry.Address,
-        ChangeKey = change.Key,
-        At = change.At,
-        Source = change.Source,
-        Kind = change.Kind,
-        EventId = change.EventId,
-        EventType = change.EventType,
-        Category = change.Category is { } category ? DndNames.Of(category) : null,
-        Code = change.Code,
-        EnhancedCode = change.EnhancedCode,
-        Message = change.Message,
-        Rule = change.Rule,
-        Explanation = change.Explanation,
-        Actor = change.Actor,
-        PreviousState = previous,
-        NewState = current.State,
-        RecordedAt = now,
-        EntryUnchanged = entryUnchanged,
-    };
-
-    private async Task<bool> AddHistoryAsync(DndHistoryRecord record, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _history.AddEntityAsync(record.ToEntity(), cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 409)
-        {
-            // Already recorded by an earlier delivery of the same change.
-            return false;
         }
     }
 

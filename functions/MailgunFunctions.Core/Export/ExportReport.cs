@@ -130,10 +130,15 @@ public static class ExportReport
         await using (stream.ConfigureAwait(false))
         {
             using var text = new StreamReader(stream, Encoding.UTF8);
-            var rows = new CsvRowReader(text);
-            _ = await rows.ReadRowAsync(cancellationToken).ConfigureAwait(false);
-            while (await rows.ReadRowAsync(cancellationToken).ConfigureAwait(false) is { } row)
+            bool header = true;
+            await foreach (var row in SuppressionCsv.ReadRowsAsync(text, cancellationToken).ConfigureAwait(false))
             {
+                if (header)
+                {
+                    header = false;
+                    continue;
+                }
+
                 var restored = row.Select(SuppressionCsv.Restore).ToList();
                 top.Add((At(restored, 3), string.Join('\n', restored), restored));
                 if (top.Count > TopReviewItems)

@@ -1,4 +1,5 @@
 using System.Text;
+using CsvHelper;
 using MailgunFunctions.MailgunApi;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
@@ -26,54 +27,90 @@ public static class SuppressionCsv
     public static string Row(SuppressionList list, SuppressionRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var line = new StringBuilder(128);
-        void Cell(string? value, bool last = false)
+        return list switch
         {
-            AppendCell(line, value);
-            line.Append(last ? "\r\n" : ",");
-        }
-
-        switch (list)
-        {
-            case SuppressionList.Bounces:
-                Cell(record.Address); Cell(record.Code); Cell(record.Error); Cell(record.CreatedAt, last: true);
-                break;
-            case SuppressionList.Complaints:
-                Cell(record.Address); Cell(record.CreatedAt, last: true);
-                break;
-            case SuppressionList.Unsubscribes:
-                // Tags as a JSON array: a tag may itself hold commas or semicolons, and ["*"] (all mail) stays recognisable.
-                Cell(record.Address); Cell(record.Tags.Count == 0 ? null : JsonConvert.SerializeObject(record.Tags)); Cell(record.CreatedAt, last: true);
-                break;
-            case SuppressionList.Allowlist:
-                Cell(record.Address); Cell(record.Type); Cell(record.Error); Cell(record.CreatedAt, last: true);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(list), list, null);
-        }
-
-        return line.ToString();
+            SuppressionList.Bounces => Line(record.Address, record.Code, record.Error, record.CreatedAt),
+            SuppressionList.Complaints => Line(record.Address, record.CreatedAt),
+            // Tags as a JSON array: a tag may itself hold commas or semicolons, and ["*"] (all mail) stays recognisable.
+            SuppressionList.Unsubscribes => Line(record.Address, record.Tags.Count == 0 ? null : JsonConvert.SerializeObject(record.Tags), record.CreatedAt),
+            SuppressionList.Allowlist => Line(record.Address, record.Type, record.Error, record.CreatedAt),
+            _ => throw new ArgumentOutOfRangeException(nameof(list), list, null),
+        };
     }
 
     /// <summary>
     /// Any row as a CSV line, CRLF included, with the same quoting and formula neutralisation as the lists (used for
-    /// <c>dnd.csv</c> and the review list, so the rule lives in one place).
+    /// <c>dnd.csv</c>, the review list and <c>mailgun-ops dnd list --csv</c>, so the rule lives in one place). The RFC 4180
+    /// writing is CsvHelper's; what is ours is the neutralisation and that every text cell is quoted: a spreadsheet in a
+    /// locale whose separator is <c>;</c> or a tab would otherwise split a bounce text at it, and the piece after it could
+    /// start a formula.
     /// </summary>
-    public static string Line(params IReadOnlyList<string?> cells)
+    public static string Line(params ReadOnlySpan<string?> cells) => (t_lines ??= new LineFormatter()).Format(cells);
+
+    /// <summary>
+    /// Reads CSV rows (RFC 4180: quoted fields may hold commas, doubled quotes and line breaks) exactly as written, the
+    /// neutralising quotes still in (<see cref="Restore"/> takes them out). Rows are read as they arrive, so a file of a
+    /// million records is never held whole.
+    /// </summary>
+    internal static async IAsyncEnumerable<string[]> ReadRowsAsync(TextReader text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(cells);
-        var line = new StringBuilder(128);
-        for (int i = 0; i < cells.Count; i++)
+        var csv = CsvReader.Create(text, ReaderOptions, leaveOpen: true);
+        await using (csv.ConfigureAwait(false))
         {
-            if (i > 0)
+            while (await csv.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                line.Append(',');
+                var cells = new string[csv.FieldCount];
+                for (int i = 0; i < cells.Length; i++)
+                {
+                    cells[i] = csv.GetString(i);
+                }
+
+                yield return cells;
+            }
+        }
+    }
+
+    // Our files are comma-separated with a header we check ourselves: no separator detection, no header handling.
+    private static readonly CsvReaderOptions ReaderOptions = new() { Separator = ',', HasHeader = false, AllowLineBreaksInQuotes = true, TrimWhitespace = false };
+
+    // CsvHelper's own injection guard only looks at a field's first character; Neutralise also covers the places inside a
+    // value where some spreadsheet starts a new cell, so the library's guard stays off and ours runs before it. One writer
+    // formats the lines of files of different widths (a list, dnd.csv), hence no field-count check across lines.
+    private static readonly CsvWriterOptions WriterOptions = new() { Separator = ',', NewLine = "\r\n", Quoting = CsvQuoting.WhenNeeded, Injection = CsvInjection.None, BufferSize = 4096, ValidateFieldCount = false };
+
+    [ThreadStatic]
+    private static LineFormatter? t_lines;
+
+    /// <summary>One CsvHelper writer over a reused string buffer per thread: a line costs its string, not a writer and its buffer.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "Lives as long as its thread; a string buffer holds no handle to release.")]
+    private sealed class LineFormatter
+    {
+        private readonly StringWriter _text = new(System.Globalization.CultureInfo.InvariantCulture);
+        private readonly CsvWriter _csv;
+
+        public LineFormatter() => _csv = CsvWriter.Create(_text, WriterOptions, leaveOpen: true);
+
+        public string Format(ReadOnlySpan<string?> cells)
+        {
+            foreach (string? cell in cells)
+            {
+                if (string.IsNullOrEmpty(cell))
+                {
+                    _csv.WriteField((string?)null, CsvQuoting.WhenNeeded);
+                }
+                else
+                {
+                    _csv.WriteField(Neutralise(cell), CsvQuoting.Always);
+                }
             }
 
-            AppendCell(line, cells[i]);
+            _csv.EndRecord();
+            _csv.Flush();
+            var buffer = _text.GetStringBuilder();
+            string line = buffer.ToString();
+            buffer.Clear();
+            return line;
         }
-
-        return line.Append("\r\n").ToString();
     }
 
     /// <summary>
@@ -173,21 +210,21 @@ public static class SuppressionCsv
     /// <summary>Reads back a CSV written by <see cref="Row"/>, header first, one record at a time.</summary>
     public static async IAsyncEnumerable<SuppressionRecord> ReadAsync(SuppressionList list, TextReader text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var rows = new CsvRowReader(text);
-        var header = await rows.ReadRowAsync(cancellationToken).ConfigureAwait(false);
-        if (header is null)
+        bool first = true;
+        await foreach (var cells in ReadRowsAsync(text, cancellationToken).ConfigureAwait(false))
         {
-            yield break;
-        }
+            if (first)
+            {
+                first = false;
+                if (!string.Equals(string.Join(',', cells), Header(list), StringComparison.Ordinal))
+                {
+                    throw new InvalidDataException($"Not a {list.PathSegment()} export: header is '{string.Join(',', cells)}'.");
+                }
 
-        if (!string.Equals(string.Join(',', header), Header(list), StringComparison.Ordinal))
-        {
-            throw new InvalidDataException($"Not a {list.PathSegment()} export: header is '{string.Join(',', header)}'.");
-        }
+                continue;
+            }
 
-        while (await rows.ReadRowAsync(cancellationToken).ConfigureAwait(false) is { } cells)
-        {
-            string? At(int i) => i < cells.Count && cells[i].Length > 0 ? Restore(cells[i]) : null;
+            string? At(int i) => i < cells.Length && cells[i].Length > 0 ? Restore(cells[i]) : null;
             yield return list switch
             {
                 SuppressionList.Bounces => new SuppressionRecord(At(0) ?? "", At(1), At(2), At(3), []),
@@ -197,113 +234,5 @@ public static class SuppressionCsv
                 _ => new SuppressionRecord(At(0) ?? "", null, At(2), At(3), [], At(1)),
             };
         }
-    }
-
-    private static void AppendCell(StringBuilder line, string? value)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            return;
-        }
-
-        // Every text cell is quoted (RFC 4180 allows it; inner quotes doubled): a spreadsheet in a locale whose separator is
-        // ';' or a tab would otherwise split a bounce text at it, and the piece after it could start a formula.
-        line.Append('"').Append(Neutralise(value).Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
-    }
-}
-
-/// <summary>An RFC 4180 row reader: quoted fields may hold commas, doubled quotes and line breaks.</summary>
-internal sealed class CsvRowReader(TextReader reader)
-{
-    private readonly char[] _buffer = new char[16 * 1024];
-    private int _position;
-    private int _length;
-
-    public async ValueTask<List<string>?> ReadRowAsync(CancellationToken cancellationToken)
-    {
-        var cells = new List<string>();
-        var cell = new StringBuilder();
-        bool inQuotes = false, sawAnything = false;
-        while (true)
-        {
-            int read = await NextAsync(cancellationToken).ConfigureAwait(false);
-            if (read < 0)
-            {
-                if (!sawAnything)
-                {
-                    return null;
-                }
-
-                cells.Add(cell.ToString());
-                return cells;
-            }
-
-            char c = (char)read;
-            sawAnything = true;
-            if (inQuotes)
-            {
-                if (c != '"')
-                {
-                    cell.Append(c);
-                }
-                else if (await PeekAsync(cancellationToken).ConfigureAwait(false) == '"')
-                {
-                    _position++;
-                    cell.Append('"');
-                }
-                else
-                {
-                    inQuotes = false;
-                }
-
-                continue;
-            }
-
-            switch (c)
-            {
-                case '"' when cell.Length == 0:
-                    inQuotes = true;
-                    break;
-                case ',':
-                    cells.Add(cell.ToString());
-                    cell.Clear();
-                    break;
-                case '\r':
-                    // Outside quotes a CR only starts the CRLF line end.
-                    break;
-                case '\n':
-                    cells.Add(cell.ToString());
-                    return cells;
-                default:
-                    cell.Append(c);
-                    break;
-            }
-        }
-    }
-
-    private async ValueTask<int> NextAsync(CancellationToken cancellationToken)
-    {
-        int c = await PeekAsync(cancellationToken).ConfigureAwait(false);
-        if (c >= 0)
-        {
-            _position++;
-        }
-
-        return c;
-    }
-
-    private async ValueTask<int> PeekAsync(CancellationToken cancellationToken)
-    {
-        if (_position == _length)
-        {
-            _length = await reader.ReadAsync(_buffer, cancellationToken).ConfigureAwait(false);
-            _position = 0;
-            if (_length == 0)
-            {
-                return -1;
-            }
-        }
-
-        return _buffer[_position];
     }
 }
