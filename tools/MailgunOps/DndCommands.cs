@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace MailgunOps;
 
-/// <summary><c>dnd get|list|enable|block|forget|stats</c>: the DND store through <see cref="DndStore"/> and <see cref="DndPolicy"/> only.</summary>
+/// <summary><c>dnd get|list|find|enable|block|forget|stats</c>: the DND store through <see cref="DndStore"/> and <see cref="DndPolicy"/> only.</summary>
 public static class DndCommands
 {
     public static Command Build(OpsRuntime runtime)
@@ -15,6 +15,7 @@ public static class DndCommands
         var dnd = new Command("dnd", "Look at and change the Do-Not-Disturb state of addresses.");
         dnd.Subcommands.Add(Get(runtime));
         dnd.Subcommands.Add(List(runtime));
+        dnd.Subcommands.Add(Find(runtime));
         dnd.Subcommands.Add(Enable(runtime));
         dnd.Subcommands.Add(Block(runtime));
         dnd.Subcommands.Add(DndForget.Build(runtime));
@@ -85,10 +86,17 @@ public static class DndCommands
         return command;
     }
 
+    /// <summary>
+    /// Most entries <c>dnd list --sort</c> holds in memory: sorting needs the whole result first (a few hundred bytes per entry
+    /// in memory, so about 50 MB here); more is refused with what to narrow, rather than growing without bound.
+    /// </summary>
+    public const int MaxSortedEntries = 100_000;
+
     private static Command List(OpsRuntime runtime)
     {
         var tenant = OpsCommands.Tenant();
         var domain = OpsCommands.Domain(false);
+        var allTenants = AllTenants("Every tenant's entries, tenant by tenant, with a TENANT column (a scan of the whole table; for operators).");
         var state = new Option<string?>("--state") { Description = "Only entries in this state now." };
         state.AcceptOnlyFromAmong("temporary", "permanent", "locked");
         var reason = new Option<string?>("--reason") { Description = "Only entries whose state has this reason (complaint, soft-bounce, soft-bounce-escalation, or the rule of a permanent cause)." };
@@ -101,9 +109,14 @@ public static class DndCommands
         var limit = new Option<int?>("--limit") { Description = "Print at most this many entries, then how to continue (--continue)." };
         var from = new Option<string?>("--continue") { Description = "Go on after the last entry of an earlier run (the token it printed)." };
         var csv = new Option<bool>("--csv") { Description = "CSV (RFC 4180, formula-safe like the exports) instead of the table." };
+        var sort = new Option<string?>("--sort")
+        {
+            Description = $"Sort by address, since (newest DND first) or state (locked, permanent, temporary, none). Holds the whole result in memory: at most {MaxSortedEntries:N0} entries, printed once all are read; without it, entries stream in key order.",
+        };
+        sort.AcceptOnlyFromAmong("address", "since", "state");
         var command = new Command("list", "Stream the tenant's entries in DND with their state now (JSON Lines with --json, CSV with --csv).")
         {
-            tenant, domain, state, reason, all, since, limit, from, csv,
+            tenant, domain, allTenants, state, reason, all, since, limit, from, csv, sort,
         };
         command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
@@ -127,31 +140,21 @@ public static class DndCommands
                 throw new OpsException(ExitCodes.Usage, "--csv and --json: choose one");
             }
 
-            int[] widths = [40, 10, 28, 20, 20];
-            bool header = false;
-            void Header()
+            string? order = parse.GetValue(sort);
+            if (order is not null && after is not null)
             {
-                if (!ctx.Output.Json && !header)
-                {
-                    if (asCsv)
-                    {
-                        ctx.Output.Out.Write(SuppressionCsv.Line("address", "state", "reason", "since", "until", "contact_id"));
-                    }
-                    else
-                    {
-                        ctx.Output.StreamRow(["ADDRESS", "STATE", "REASON", "SINCE", "UNTIL"], widths);
-                    }
-
-                    header = true;
-                }
+                throw new OpsException(ExitCodes.Usage, "--sort and --continue: a token is a position in key order; list sorted with --limit alone, or page in key order without --sort");
             }
 
+            string? t = await TenantOrAllAsync(ctx, parse, tenant, domain, allTenants, token).ConfigureAwait(false);
+            var rows = new EntryRows(ctx.Output, asCsv, withTenant: t is null);
             int count = 0;
             string? last = null, more = null;
-            // The reasons this tenant's entries have now: a --reason none of them has is a typo, not an empty answer.
+            // The reasons the entries have now: a --reason none of them has is a typo, not an empty answer.
             var reasons = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
-            var t = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false);
-            await foreach (var (entry, position) in store.ListAfterAsync(t.Id, after, token).ConfigureAwait(false))
+            var sorted = order is null ? null : new List<(DndEntry Entry, DndStatus Status)>();
+            var source = t is null ? store.ListAllAfterAsync(after, token) : store.ListAfterAsync(t, after, token);
+            await foreach (var (entry, position) in source.ConfigureAwait(false))
             {
                 // The stored State column is the state when last written; a temporary DND may have ended since.
                 var status = DndPolicy.Evaluate(entry, now, options);
@@ -168,6 +171,18 @@ public static class DndCommands
                     continue;
                 }
 
+                if (sorted is not null)
+                {
+                    if (sorted.Count == MaxSortedEntries)
+                    {
+                        throw new OpsException(ExitCodes.Usage,
+                            $"--sort holds at most {MaxSortedEntries:N0} entries in memory and more match: narrow the listing (--state, --reason, --since, one tenant) or list in key order without --sort");
+                    }
+
+                    sorted.Add((entry, status));
+                    continue;
+                }
+
                 if (count == max)
                 {
                     // One more would print: the listing stops here and says how to go on.
@@ -177,36 +192,181 @@ public static class DndCommands
 
                 count++;
                 last = position;
-                if (ctx.Output.Json)
+                rows.Write(entry, status);
+            }
+
+            if (sorted is not null)
+            {
+                foreach (var (entry, status) in Sort(sorted, order!).Take(max ?? int.MaxValue))
                 {
-                    ctx.Output.Line(View(entry, status));
-                }
-                else if (asCsv)
-                {
-                    Header();
-                    ctx.Output.Out.Write(SuppressionCsv.Line(entry.Address, status.State.ToProductName(), status.Reason, Output.Time(status.Since), Output.Time(status.Until), entry.Context?.ContactId));
-                }
-                else
-                {
-                    Header();
-                    ctx.Output.StreamRow([entry.Address, status.State.ToProductName(), status.Reason, Output.Time(status.Since), Output.Time(status.Until)], widths);
+                    count++;
+                    rows.Write(entry, status);
                 }
             }
 
             if (wantedReason is not null && more is null && !reasons.Contains(wantedReason))
             {
                 throw new OpsException(ExitCodes.NotFound,
-                    $"no entry of tenant '{t.Id}' has reason '{wantedReason}' now; reasons it has: {(reasons.Count == 0 ? "none (no entry is in DND)" : string.Join(", ", reasons))}");
+                    $"no entry of {(t is null ? "any tenant" : $"tenant '{t}'")} has reason '{wantedReason}' now; reasons {(t is null ? "they have" : "it has")}: {(reasons.Count == 0 ? "none (no entry is in DND)" : string.Join(", ", reasons))}");
             }
 
-            Header();
+            rows.Header();
             if (more is not null)
             {
                 ctx.Output.Progress($"{count} entries; more follow: add --continue {Token(more)}");
             }
             else if (!ctx.Output.Json)
             {
-                ctx.Output.Progress($"{count} entries");
+                ctx.Output.Progress(sorted is not null && max < sorted.Count ? $"{count} of {sorted.Count} entries (sorted)" : $"{count} entries");
+            }
+
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    private static IEnumerable<(DndEntry Entry, DndStatus Status)> Sort(List<(DndEntry Entry, DndStatus Status)> entries, string order) => order switch
+    {
+        "since" => entries.OrderByDescending(e => e.Status.Since ?? DateTimeOffset.MinValue).ThenBy(e => e.Entry.Address, StringComparer.Ordinal).ThenBy(e => e.Entry.Tenant, StringComparer.Ordinal),
+        // Most binding first: what keeps mail away longest.
+        "state" => entries.OrderByDescending(e => e.Status.State).ThenBy(e => e.Entry.Address, StringComparer.Ordinal).ThenBy(e => e.Entry.Tenant, StringComparer.Ordinal),
+        _ => entries.OrderBy(e => e.Entry.Address, StringComparer.Ordinal).ThenBy(e => e.Entry.Tenant, StringComparer.Ordinal),
+    };
+
+    private static Option<bool> AllTenants(string description) => new("--all-tenants") { Description = description };
+
+    /// <summary>
+    /// The one tenant a listing or search works in, or null for every tenant. Crossing tenants needs <c>--all-tenants</c>
+    /// said explicitly, and it cannot be mixed with naming one.
+    /// </summary>
+    private static async Task<string?> TenantOrAllAsync(OpsContext ctx, ParseResult parse, Option<string> tenant, Option<string> domain, Option<bool> allTenants, CancellationToken token)
+    {
+        bool named = parse.GetValue(tenant) is { Length: > 0 } || parse.GetValue(domain) is { Length: > 0 };
+        if (parse.GetValue(allTenants))
+        {
+            return named ? throw new OpsException(ExitCodes.Usage, "--all-tenants and --tenant/--domain: choose one") : null;
+        }
+
+        return (await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false)).Id;
+    }
+
+    /// <summary>Entry rows of <c>dnd list</c> and <c>dnd find</c>: JSON Lines, CSV or a streamed table, with a tenant column across tenants.</summary>
+    private sealed class EntryRows(Output output, bool csv, bool withTenant)
+    {
+        private static readonly int[] Widths = [40, 10, 28, 20, 20];
+        private static readonly int[] TenantWidths = [24, 40, 10, 28, 20, 20];
+        private bool _header;
+
+        public void Header()
+        {
+            if (output.Json || _header)
+            {
+                return;
+            }
+
+            _header = true;
+            if (csv)
+            {
+                string[] names = ["address", "state", "reason", "since", "until", "contact_id"];
+                output.Out.Write(SuppressionCsv.Line(withTenant ? ["tenant", .. names] : names));
+            }
+            else
+            {
+                string[] names = ["ADDRESS", "STATE", "REASON", "SINCE", "UNTIL"];
+                output.StreamRow(withTenant ? ["TENANT", .. names] : names, withTenant ? TenantWidths : Widths);
+            }
+        }
+
+        public void Write(DndEntry entry, DndStatus status)
+        {
+            if (output.Json)
+            {
+                output.Line(View(entry, status));
+                return;
+            }
+
+            Header();
+            string?[] cells = [entry.Address, status.State.ToProductName(), status.Reason, Output.Time(status.Since), Output.Time(status.Until)];
+            if (csv)
+            {
+                string?[] line = [.. cells, entry.Context?.ContactId];
+                output.Out.Write(SuppressionCsv.Line(withTenant ? [entry.Tenant, .. line] : line));
+            }
+            else
+            {
+                output.StreamRow(withTenant ? [entry.Tenant, .. cells] : cells, withTenant ? TenantWidths : Widths);
+            }
+        }
+    }
+
+    private static Command Find(OpsRuntime runtime)
+    {
+        var tenant = OpsCommands.Tenant();
+        var domain = OpsCommands.Domain(false);
+        var allTenants = AllTenants("Search every tenant (a scan of the whole table); without it the search stays in the one tenant named.");
+        var prefix = new Option<string?>("--prefix") { Description = $"Addresses starting with this (case-insensitive; up to {DndKeys.MaxPrefixLength} characters): a key-range query in the tenant." };
+        var contactId = new Option<string?>("--contact-id") { Description = "Entries whose latest event carrying a contact id named this one: a full scan of the tenant's partition (no index holds contact ids), filtered by the service." };
+        var limit = new Option<int?>("--limit") { Description = "Print at most this many entries." };
+        var csv = new Option<bool>("--csv") { Description = "CSV (RFC 4180, formula-safe like the exports) instead of the table." };
+        var command = new Command("find", "Find entries by address prefix or by contact id, in any state, with their state now.")
+        {
+            tenant, domain, allTenants, prefix, contactId, limit, csv,
+        };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
+        {
+            string? p = parse.GetValue(prefix) is { } given ? given.Trim() : null;
+            string? c = parse.GetValue(contactId) is { } id ? id.Trim() : null;
+            if ((p is null) == (c is null) || p is { Length: 0 } || c is { Length: 0 })
+            {
+                throw new OpsException(ExitCodes.Usage, "name what to find: --prefix <start of the address> or --contact-id <id> (one of them)");
+            }
+
+            if (p is not null && DndKeys.Encode(p.ToLowerInvariant()).Length > DndKeys.MaxPrefixLength)
+            {
+                throw new OpsException(ExitCodes.Usage, $"--prefix is at most {DndKeys.MaxPrefixLength} characters");
+            }
+
+            int? max = parse.GetValue(limit);
+            if (max is <= 0)
+            {
+                throw new OpsException(ExitCodes.Usage, "--limit must be at least 1");
+            }
+
+            bool asCsv = parse.GetValue(csv);
+            if (asCsv && ctx.Output.Json)
+            {
+                throw new OpsException(ExitCodes.Usage, "--csv and --json: choose one");
+            }
+
+            string? t = await TenantOrAllAsync(ctx, parse, tenant, domain, allTenants, token).ConfigureAwait(false);
+            var store = ctx.Get<DndStore>();
+            var options = ctx.Get<IOptions<DndOptions>>().Value;
+            var now = ctx.Time.GetUtcNow();
+            var rows = new EntryRows(ctx.Output, asCsv, withTenant: t is null);
+            var found = p is not null ? store.FindByPrefixAsync(t, p, token) : store.FindByContactIdAsync(t, c!, token);
+            int count = 0;
+            bool more = false;
+            await foreach (var entry in found.ConfigureAwait(false))
+            {
+                if (count == max)
+                {
+                    more = true;
+                    break;
+                }
+
+                count++;
+                rows.Write(entry, DndPolicy.Evaluate(entry, now, options));
+            }
+
+            string where = t is null ? "any tenant" : $"tenant '{t}'";
+            if (count == 0)
+            {
+                throw new OpsException(ExitCodes.NotFound, p is not null ? $"no entry in {where} has an address starting with '{p}'" : $"no entry in {where} has contact id '{c}'");
+            }
+
+            if (!ctx.Output.Json)
+            {
+                ctx.Output.Progress(more ? $"{count} entries; more match (raise --limit)" : $"{count} entries");
             }
 
             return ExitCodes.Ok;
@@ -319,7 +479,10 @@ public static class DndCommands
         }
 
         int lineNumber = 0, enabled = 0, clear = 0, problems = 0;
-        foreach (string raw in await File.ReadAllLinesAsync(file.FullName, token).ConfigureAwait(false))
+        string[] lines = await File.ReadAllLinesAsync(file.FullName, token).ConfigureAwait(false);
+        // Each address is counted as it is taken up (a few requests each); the report lines stream to stdout meanwhile.
+        var progress = ctx.Progress("dnd enable", "addresses", lines.Count(l => l.Trim() is { Length: > 0 } t && !t.StartsWith('#')), streamsToStdout: true);
+        foreach (string raw in lines)
         {
             lineNumber++;
             string text = raw.Trim();
@@ -327,6 +490,8 @@ public static class DndCommands
             {
                 continue;
             }
+
+            progress.Add();
 
             string a = DndKeys.NormalizeAddress(text);
             // A line that is no address says so, rather than "no entry" for it.
@@ -365,6 +530,7 @@ public static class DndCommands
             }
         }
 
+        progress.Finish();
         ctx.Output.Progress($"{enabled} re-enabled, {clear} already clear, {problems} refused or failed (of {enabled + clear + problems} addresses in {file.Name})");
         return problems == 0 ? ExitCodes.Ok : ExitCodes.Problems;
     }

@@ -29,7 +29,10 @@ public static class ExportCommand
             var d = OpsContext.MailgunDomainOf(owner, parse.GetValue(domain));
             var date = DateOnly.FromDateTime(ctx.Time.GetUtcNow().UtcDateTime);
             ctx.Output.Progress($"exporting {d.Name} of tenant {owner.Id} for {date:yyyy-MM-dd}...");
-            var summary = await ctx.Get<SuppressionExport>().ExportDomainAsync(owner.Tenant, d, date, token).ConfigureAwait(false);
+            // Mailgun does not say how long its lists are: the progress counts records without a total.
+            var progress = ctx.Progress("export", "records", null);
+            var summary = await ctx.Get<SuppressionExport>().ExportDomainAsync(owner.Tenant, d, date, progress, token).ConfigureAwait(false);
+            progress.Finish();
             var files = new List<string>();
             if (parse.GetValue(output) is { } directory)
             {

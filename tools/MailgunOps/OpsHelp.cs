@@ -21,7 +21,16 @@ public static class OpsHelp
         [""] = ["mailgun-ops dnd get ann@example.org --tenant loc123", "mailgun-ops tenant list", "mailgun-ops dnd enable --help"],
         ["dnd"] = ["mailgun-ops dnd get ann@example.org --tenant loc123", "mailgun-ops dnd list --domain mg.example.com --state locked"],
         ["dnd get"] = ["mailgun-ops dnd get ann@example.org --tenant loc123", "mailgun-ops dnd get ann@example.org --json    # every tenant with an entry"],
-        ["dnd list"] = ["mailgun-ops dnd list --tenant loc123 --state permanent", "mailgun-ops dnd list --domain mg.example.com --reason complaint --json"],
+        ["dnd list"] =
+        [
+            "mailgun-ops dnd list --tenant loc123 --state permanent", "mailgun-ops dnd list --domain mg.example.com --reason complaint --json",
+            "mailgun-ops dnd list --all-tenants --state locked --csv > locked.csv", "mailgun-ops dnd list --tenant loc123 --sort since --limit 50",
+        ],
+        ["dnd find"] =
+        [
+            "mailgun-ops dnd find --tenant loc123 --prefix jo", "mailgun-ops dnd find --tenant loc123 --contact-id c-123 --json",
+            "mailgun-ops dnd find --all-tenants --prefix ann@example.org",
+        ],
         ["dnd enable"] =
         [
             "mailgun-ops dnd enable ann@example.org --tenant loc123 --note \"mailbox restored, ticket 4711\"",
@@ -32,8 +41,8 @@ public static class OpsHelp
         ["dnd forget"] = ["mailgun-ops dnd forget ann@example.org --tenant loc123 --note \"erasure request 2026-117\""],
         ["dnd stats"] = ["mailgun-ops dnd stats --tenant loc123", "mailgun-ops dnd stats --domain mg.example.com --json"],
         ["classify"] = ["mailgun-ops classify --code 550 --enhanced 5.1.1 --message \"user unknown\"", "mailgun-ops classify --file events.jsonl"],
-        ["replay"] = ["mailgun-ops replay --file events.jsonl", "mailgun-ops replay --file events.jsonl --tenant loc123"],
-        ["backfill"] = ["mailgun-ops backfill --domain mg.example.com --since 3d"],
+        ["replay"] = ["mailgun-ops replay --file events.jsonl", "mailgun-ops replay --file events.jsonl --tenant loc123", "mailgun-ops replay --file events.jsonl --tenant loc123 --concurrency 8"],
+        ["backfill"] = ["mailgun-ops backfill --domain mg.example.com --since 3d", "mailgun-ops backfill --tenant loc123 --since 12h --concurrency 4"],
         ["poison"] = ["mailgun-ops poison list", "mailgun-ops poison requeue <id>"],
         ["poison list"] = ["mailgun-ops poison list --queue events", "mailgun-ops poison list --json"],
         ["poison show"] = ["mailgun-ops poison show <id>"],

@@ -19,7 +19,10 @@ namespace MailgunOps;
 /// <summary>The options every command shares, and how a command's services are built from them.</summary>
 /// <param name="stdin">Where secrets piped to the CLI are read from (the API key of <c>tenant connect</c>).</param>
 /// <param name="interactive">Whether <paramref name="stdin"/> is a terminal: a secret is then typed without echo.</param>
-public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? overrides, TextReader? stdin = null, bool interactive = false)
+/// <param name="terminalStderr">Whether stderr is a terminal: progress then rewrites one line; otherwise it prints plain lines.</param>
+/// <param name="terminalStdout">Whether stdout is a terminal too (its lines would land in the middle of a rewritten progress line).</param>
+public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? overrides, TextReader? stdin = null, bool interactive = false,
+    bool terminalStderr = false, bool terminalStdout = false)
 {
     public const string DevelopmentStorage = "UseDevelopmentStorage=true";
 
@@ -38,6 +41,8 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
     public TextWriter Stderr { get; } = stderr;
     public TextReader Stdin { get; } = stdin ?? TextReader.Null;
     public bool InteractiveStdin { get; } = interactive;
+    public bool TerminalStderr { get; } = terminalStderr;
+    public bool TerminalStdout { get; } = terminalStdout;
 
     /// <summary>Builds the services for one run and runs <paramref name="body"/>, turning known failures into a message and an exit code.</summary>
     public async Task<int> RunAsync(ParseResult parse, Func<OpsContext, CancellationToken, Task<int>> body, CancellationToken cancellationToken,
@@ -172,6 +177,12 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
             {
                 b.AddSimpleConsole(o => o.SingleLine = true).AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
             }
+            else
+            {
+                // Without --verbose the logs are off, but a retry is shown: a command that waits for Mailgun says why and how long.
+                b.AddProvider(new RetryLines(Stderr, TerminalStderr));
+                b.AddFilter<RetryLines>(typeof(MailgunApiClient).FullName, LogLevel.Warning);
+            }
         });
         services.AddMailgunCore(configuration);
         // The CLI never verifies webhook signatures, so the app's start-up rule "some signing key is configured" (which
@@ -220,6 +231,14 @@ public sealed class OpsContext(IServiceProvider services, Output output, TimePro
     public OpsRuntime? Runtime { get; init; }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>
+    /// Progress of long work on stderr: one rewritten line on a terminal, plain lines otherwise. A command whose results stream
+    /// to stdout meanwhile (<paramref name="streamsToStdout"/>) gets plain lines when stdout shares the terminal, since its
+    /// lines would otherwise be written into the middle of the progress line.
+    /// </summary>
+    public ProgressLine Progress(string what, string unit, long? total, bool streamsToStdout = false) =>
+        new(Output.Error, Runtime is { TerminalStderr: true } r && !(streamsToStdout && r.TerminalStdout), what, unit, total, Time);
 
     /// <summary>
     /// The tenant a command works on: <c>--tenant</c>, or the tenant that registered <c>--domain</c>. In a single-account
@@ -283,5 +302,31 @@ public sealed class OpsContext(IServiceProvider services, Output output, TimePro
         return chosen is null
             ? throw new OpsException(ExitCodes.Usage, $"name one of tenant '{tenant.Id}''s domains with --domain ({string.Join(", ", tenant.Tenant.Domains.Select(d => d.Name))})")
             : tenant.Tenant.MailgunDomain(chosen);
+    }
+}
+
+/// <summary>
+/// Writes each Mailgun retry to stderr as the client logs it ("Mailgun API GET /v3/... answered 429; retry 1 in 2000 ms"),
+/// the rest of the logs staying off. On a terminal it first clears a progress line being rewritten.
+/// </summary>
+internal sealed class RetryLines(TextWriter stderr, bool terminal) : ILoggerProvider, ILogger
+{
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (eventId.Id == MailgunApiClient.RetryLogEventId && formatter is not null)
+        {
+            string line = UrlMask.InText(formatter(state, exception));
+            stderr.WriteLine((terminal ? "\r\u001b[K" : "") + line);
+        }
+    }
+
+    public void Dispose()
+    {
     }
 }

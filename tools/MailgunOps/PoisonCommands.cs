@@ -235,6 +235,11 @@ public static class PoisonCommands
         output.Text($"inserted: {Output.Time(view.InsertedAt)}");
         output.Text($"reason:   {view.Reason}");
         output.Text($"detail:   {view.Detail}");
+        if (view.ReplayFile is not null)
+        {
+            output.Text($"replayed: {view.ReplayFile}" + (view.ReplayLine is { } line ? $" line {line}" : ""));
+        }
+
         output.Text("original:");
         output.Text(view.Original ?? "");
     }
@@ -256,6 +261,11 @@ public static class PoisonCommands
     private sealed record PoisonView(string Queue, string Id, DateTimeOffset? InsertedAt, long DequeueCount, string Reason, string? Detail, DateTimeOffset? PoisonedAt,
         [property: JsonIgnore] string Text, string? Original, string? OriginalBlob)
     {
+        /// <summary>Where a CLI replay read the event (its file, or "backfill of" a domain), for messages it poisoned.</summary>
+        public string? ReplayFile { get; init; }
+
+        public int? ReplayLine { get; init; }
+
         public static PoisonView Of(string queue, QueueMessage m)
         {
             string text = m.MessageText ?? m.Body?.ToString() ?? "";
@@ -272,7 +282,11 @@ public static class PoisonCommands
             if (record is not null && record["reason"]?.Type == JTokenType.String && (record["message"] is JValue || record["messageBlob"] is JValue))
             {
                 return new PoisonView(queue, m.MessageId, m.InsertedOn, m.DequeueCount, (string)record["reason"]!, (string?)record["detail"],
-                    record["poisonedAt"] is JValue at && at.Value is DateTime or DateTimeOffset ? at.ToObject<DateTimeOffset>() : null, text, (string?)record["message"], (string?)record["messageBlob"]);
+                    record["poisonedAt"] is JValue at && at.Value is DateTime or DateTimeOffset ? at.ToObject<DateTimeOffset>() : null, text, (string?)record["message"], (string?)record["messageBlob"])
+                {
+                    ReplayFile = (string?)record["replayFile"],
+                    ReplayLine = (int?)record["replayLine"],
+                };
             }
 
             // The host moved it after maxDequeueCount failed attempts: the function threw (storage down, a bug).

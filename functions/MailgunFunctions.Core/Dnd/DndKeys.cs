@@ -21,6 +21,12 @@ public static class DndKeys
     private const int HashedPrefixLength = 200;
 
     /// <summary>
+    /// Longest address prefix a RowKey range can find: a key longer than <see cref="MaxReadableKeyLength"/> keeps only its
+    /// first 200 characters readable, so a longer prefix would miss it.
+    /// </summary>
+    public const int MaxPrefixLength = HashedPrefixLength;
+
+    /// <summary>
     /// Longest address taken as one: RFC 5321 allows 254 characters in a path (64 local, 255 domain); an event naming a longer
     /// "recipient" is not about a contact, and its address would not fit the columns that hold it.
     /// </summary>

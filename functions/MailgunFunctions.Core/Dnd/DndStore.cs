@@ -216,6 +216,79 @@ public sealed partial class DndStore
     }
 
     /// <summary>
+    /// Every tenant's entries in key order (tenant by tenant, then address), each with its position (PartitionKey and RowKey,
+    /// which hold no control characters, joined by a line feed), starting after <paramref name="after"/>: a scan of the whole
+    /// table, for an operator's listing across tenants, read page by page as it is consumed.
+    /// </summary>
+    public async IAsyncEnumerable<(DndEntry Entry, string Position)> ListAllAfterAsync(string? after, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        string filter = DndChangeLog.NotLogRows;
+        if (after is not null)
+        {
+            int split = after.IndexOf('\n', StringComparison.Ordinal);
+            string partition = split < 0 ? after : after[..split], row = split < 0 ? "" : after[(split + 1)..];
+            filter = $"({filter}) and ({TableClient.CreateQueryFilter($"PartitionKey gt {partition} or (PartitionKey eq {partition} and RowKey gt {row})")})";
+        }
+
+        await foreach (var e in _entries.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (!DndKeys.IsErasedRow(e.RowKey))
+            {
+                yield return (DndEntryCodec.FromEntity(e), e.PartitionKey + "\n" + e.RowKey);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The entries whose address starts with <paramref name="prefix"/>, of one tenant or (<paramref name="tenant"/> null) of
+    /// every tenant. Entries are keyed by the encoded address and the encoding keeps prefixes, so this is a RowKey range
+    /// query (<c>ge prefix and lt prefix+1</c>): in one tenant it reads only the matching rows; across tenants the service
+    /// still visits every partition.
+    /// </summary>
+    public IAsyncEnumerable<DndEntry> FindByPrefixAsync(string? tenant, string prefix, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(prefix);
+        string start = DndKeys.Encode(prefix.Trim().ToLowerInvariant());
+        if (start.Length > DndKeys.MaxPrefixLength)
+        {
+            throw new ArgumentException($"an address prefix is at most {DndKeys.MaxPrefixLength} characters (encoded)", nameof(prefix));
+        }
+
+        string range = start[^1] == char.MaxValue
+            ? TableClient.CreateQueryFilter($"RowKey ge {start}")
+            : TableClient.CreateQueryFilter($"RowKey ge {start} and RowKey lt {start[..^1] + (char)(start[^1] + 1)}");
+        return QueryEntriesAsync(tenant, range, cancellationToken);
+    }
+
+    /// <summary>
+    /// The entries whose latest event carrying one named this contact id (the user-variable <c>Dnd:ContactIdVariable</c>), of
+    /// one tenant or (<paramref name="tenant"/> null) every tenant. No index holds contact ids: this is a scan of the tenant's
+    /// partition (or of the whole table) with a server-side filter on the <c>ContactId</c> property.
+    /// </summary>
+    public IAsyncEnumerable<DndEntry> FindByContactIdAsync(string? tenant, string contactId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(contactId);
+        return QueryEntriesAsync(tenant, TableClient.CreateQueryFilter($"ContactId eq {contactId.Trim()}"), cancellationToken);
+    }
+
+    private async IAsyncEnumerable<DndEntry> QueryEntriesAsync(string? tenant, string condition, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        IEnumerable<string> filters = tenant is null ? [DndChangeLog.NotLogRows] : DndChangeLog.EntryRangeFilters(DndKeys.TenantKey(tenant));
+        foreach (string range in filters)
+        {
+            await foreach (var e in _entries.QueryAsync<TableEntity>($"({range}) and ({condition})", cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                if (!DndKeys.IsErasedRow(e.RowKey))
+                {
+                    yield return DndEntryCodec.FromEntity(e);
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// The entries of one address in every tenant. The address is not a key (entries are keyed tenant, then address),
     /// so this is a table scan with a server-side filter on the Address property: fine for an operator's lookup, not
     /// for the sending path (which always knows the tenant).

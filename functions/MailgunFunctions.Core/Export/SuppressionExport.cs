@@ -107,7 +107,14 @@ public sealed class SuppressionExport
     }
 
     /// <summary>Exports <paramref name="target"/> (a domain of <paramref name="tenant"/>, with its key and region) for <paramref name="date"/>.</summary>
-    public async Task<ExportSummary> ExportDomainAsync(Tenant tenant, MailgunDomain target, DateOnly date, CancellationToken cancellationToken)
+    public Task<ExportSummary> ExportDomainAsync(Tenant tenant, MailgunDomain target, DateOnly date, CancellationToken cancellationToken) =>
+        ExportDomainAsync(tenant, target, date, null, cancellationToken);
+
+    /// <summary>
+    /// Exports <paramref name="target"/> (a domain of <paramref name="tenant"/>, with its key and region) for <paramref name="date"/>;
+    /// <paramref name="recordsRead"/> hears of the records of each page read from Mailgun (the CLI shows progress with it).
+    /// </summary>
+    public async Task<ExportSummary> ExportDomainAsync(Tenant tenant, MailgunDomain target, DateOnly date, IProgress<long>? recordsRead, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(target);
@@ -134,7 +141,7 @@ public sealed class SuppressionExport
             {
                 ExportListSummary? before = null;
                 previous?.Lists.TryGetValue(list.PathSegment(), out before);
-                lists.Add(await _lists.ExportAsync(target, key, date, list, before?.StartedAt, cancellationToken).ConfigureAwait(false));
+                lists.Add(await _lists.ExportAsync(target, key, date, list, before?.StartedAt, recordsRead, cancellationToken).ConfigureAwait(false));
             }
 
             string reconciliation = "not-configured";

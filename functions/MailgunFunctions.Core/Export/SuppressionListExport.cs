@@ -23,7 +23,8 @@ internal sealed class SuppressionListExport(MailgunApiClient api, BlobContainerC
     private readonly TimeProvider _time = time;
     private readonly ILogger _logger = logger;
 
-    public async Task<ExportStatus> ExportAsync(MailgunDomain domain, ExportScope key, DateOnly date, SuppressionList list, DateTimeOffset? baseline, CancellationToken cancellationToken)
+    public async Task<ExportStatus> ExportAsync(MailgunDomain domain, ExportScope key, DateOnly date, SuppressionList list, DateTimeOffset? baseline, IProgress<long>? recordsRead,
+        CancellationToken cancellationToken)
     {
         string day = Day(date);
         string name = list.PathSegment();
@@ -89,6 +90,7 @@ internal sealed class SuppressionListExport(MailgunApiClient api, BlobContainerC
                         }
                     }
 
+                    recordsRead?.Report(page.Records.Count);
                     await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
                     // Checkpoint only on a page boundary with a page after it: the uploaded blocks then hold exactly
                     // the pages before ResumeFrom, so a resumed run neither skips nor repeats a record.

@@ -18,6 +18,9 @@ namespace MailgunFunctions.MailgunApi;
 /// </summary>
 public sealed partial class MailgunApiClient
 {
+    /// <summary>The event id of the log line each retry writes (method, path, answer, attempt, wait): the CLI shows these lines on stderr.</summary>
+    public const int RetryLogEventId = 6003;
+
     private const int ErrorExcerptChars = 300;
     private readonly HttpClient _http;
     private readonly MailgunApiOptions _options;

@@ -11,7 +11,7 @@ internal static partial class MailgunApiLog
     [LoggerMessage(6002, LogLevel.Warning, "Mailgun {Domain} {Resource}: paging.next repeats a page already read ({Path}); stopping to avoid a loop")]
     public static partial void RepeatedPage(ILogger logger, string domain, string resource, string path);
 
-    [LoggerMessage(6003, LogLevel.Warning, "Mailgun API {Method} {Path} answered {Outcome}; retry {Attempt} in {DelayMs} ms")]
+    [LoggerMessage(MailgunApiClient.RetryLogEventId, LogLevel.Warning, "Mailgun API {Method} {Path} answered {Outcome}; retry {Attempt} in {DelayMs} ms")]
     public static partial void Retrying(ILogger logger, string method, string path, string outcome, int attempt, double delayMs);
 
     [LoggerMessage(6004, LogLevel.Information, "Mailgun {Domain}: one address removed from {List} ({Outcome})")]

@@ -23,7 +23,11 @@ public enum EventOutcome
 }
 
 public sealed record EventProcessingResult(EventOutcome Outcome, string? PoisonReason = null, string? Tenant = null, string? Address = null,
-    Classification.Classification? Classification = null, DndApplyResult? Dnd = null, SenderIssueCount? SenderIssue = null);
+    Classification.Classification? Classification = null, DndApplyResult? Dnd = null, SenderIssueCount? SenderIssue = null)
+{
+    /// <summary>For a replayed event poisoned by an earlier replay: where that replay read it (no second poison message was sent).</summary>
+    public string? PoisonedEarlier { get; init; }
+}
 
 /// <summary>
 /// The whole job of the queue function, without the Functions host: open the envelope (claim check included),
@@ -67,12 +71,20 @@ public sealed class EventProcessor
 
     /// <param name="messageText">The message as the queue trigger hands it over (already base64-decoded by the host).</param>
     /// <param name="dequeueCount">The host's delivery count of the message (1 on the first attempt).</param>
-    public async Task<EventProcessingResult> ProcessAsync(string messageText, long dequeueCount, CancellationToken cancellationToken)
+    public Task<EventProcessingResult> ProcessAsync(string messageText, long dequeueCount, CancellationToken cancellationToken) =>
+        ProcessAsync(messageText, dequeueCount, null, cancellationToken);
+
+    /// <param name="messageText">The message as the queue trigger hands it over (already base64-decoded by the host).</param>
+    /// <param name="dequeueCount">The host's delivery count of the message (1 on the first attempt).</param>
+    /// <param name="replay">For an event an operator replays (not a queue message): where it came from; its poison message names
+    /// that place and is sent once however often the event is replayed (<see cref="EventPoisonQueue.SendOnceAsync"/>).</param>
+    /// <param name="cancellationToken">Stops the processing.</param>
+    public async Task<EventProcessingResult> ProcessAsync(string messageText, long dequeueCount, ReplaySource? replay, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messageText);
         try
         {
-            return await ProcessCoreAsync(messageText, dequeueCount, cancellationToken).ConfigureAwait(false);
+            return await ProcessCoreAsync(messageText, dequeueCount, replay, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -81,7 +93,7 @@ public sealed class EventProcessor
         }
     }
 
-    private async Task<EventProcessingResult> ProcessCoreAsync(string messageText, long dequeueCount, CancellationToken cancellationToken)
+    private async Task<EventProcessingResult> ProcessCoreAsync(string messageText, long dequeueCount, ReplaySource? replay, CancellationToken cancellationToken)
     {
         EventEnvelope envelope;
         try
@@ -90,7 +102,7 @@ public sealed class EventProcessor
         }
         catch (EnvelopeFormatException ex)
         {
-            return await PoisonAsync(messageText, "envelope_invalid", ex.Message, dequeueCount, cancellationToken).ConfigureAwait(false);
+            return await PoisonAsync(messageText, replay, "envelope_invalid", ex.Message, dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
         MailgunEvent e;
@@ -100,7 +112,7 @@ public sealed class EventProcessor
         }
         catch (EventFormatException ex)
         {
-            return await PoisonAsync(messageText, "event_invalid", ex.Reason, dequeueCount, cancellationToken).ConfigureAwait(false);
+            return await PoisonAsync(messageText, replay, "event_invalid", ex.Reason, dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
         var classification = _classifier.Classify(e);
@@ -116,12 +128,12 @@ public sealed class EventProcessor
                 return new EventProcessingResult(EventOutcome.Skipped, Tenant: envelope.Tenant, Classification: classification);
             }
 
-            return await PoisonAsync(messageText, "recipient_missing", $"{e.EventType} event {e.Id} names no recipient (nor a To header)", dequeueCount, cancellationToken).ConfigureAwait(false);
+            return await PoisonAsync(messageText, replay, "recipient_missing", $"{e.EventType} event {e.Id} names no recipient (nor a To header)", dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
         if (address.Length > DndKeys.MaxAddressLength)
         {
-            return await PoisonAsync(messageText, "recipient_invalid", $"{e.EventType} event {e.Id} names a recipient of {address.Length} characters, longer than any address",
+            return await PoisonAsync(messageText, replay, "recipient_invalid", $"{e.EventType} event {e.Id} names a recipient of {address.Length} characters, longer than any address",
                 dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
@@ -134,7 +146,7 @@ public sealed class EventProcessor
                 return new EventProcessingResult(EventOutcome.Skipped, Address: address, Classification: classification);
             }
 
-            return await PoisonAsync(messageText, "tenant_unknown",
+            return await PoisonAsync(messageText, replay, "tenant_unknown",
                 $"{e.EventType} event {e.Id} was queued without a tenant (before tenants existed) and its sending domain '{e.SendingDomain}' belongs to no tenant; replay it to the tenant's URL",
                 dequeueCount, cancellationToken).ConfigureAwait(false);
         }
@@ -194,12 +206,24 @@ public sealed class EventProcessor
         return (await _tenants.FindByDomainAsync(sendingDomain, cancellationToken).ConfigureAwait(false))?.Id ?? _tenants.Implicit?.Id;
     }
 
-    private async Task<EventProcessingResult> PoisonAsync(string messageText, string reason, string detail, long dequeueCount, CancellationToken cancellationToken)
+    private async Task<EventProcessingResult> PoisonAsync(string messageText, ReplaySource? replay, string reason, string detail, long dequeueCount, CancellationToken cancellationToken)
     {
         // A parser's message can quote the whole input (a 1 MB string value): the reason is enough, with the detail's start.
         detail = PoisonDetail.Cut(detail);
         // Sent before returning: if this send fails, the exception makes the host retry and the message is not lost.
-        await _poison.SendAsync(messageText, reason, detail, dequeueCount, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (replay is not null)
+        {
+            var (sent, earlier) = await _poison.SendOnceAsync(messageText, reason, detail, _time.GetUtcNow(), replay, cancellationToken).ConfigureAwait(false);
+            if (!sent)
+            {
+                return new EventProcessingResult(EventOutcome.Poisoned, PoisonReason: reason) { PoisonedEarlier = earlier ?? "an earlier replay" };
+            }
+        }
+        else
+        {
+            await _poison.SendAsync(messageText, reason, detail, dequeueCount, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
+
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(messageText)))[..16];
         ProcessingLog.Poisoned(_logger, hash, reason, detail, dequeueCount);
         return new EventProcessingResult(EventOutcome.Poisoned, PoisonReason: reason);

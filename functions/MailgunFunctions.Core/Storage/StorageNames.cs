@@ -20,6 +20,12 @@ public static class StorageNames
     public const string EventPayloadsContainer = "mailgun-event-payloads";
 
     /// <summary>
+    /// One row per event a replay or backfill has poisoned (PartitionKey = SHA-256 of the tenant and the event): a second
+    /// replay of the same bad line finds it and does not poison the event again.
+    /// </summary>
+    public const string ReplayPoisonTable = "ReplayPoison";
+
+    /// <summary>
     /// Every accepted webhook token with the hash of its body (replay defence): the prefix of one table per UTC day of
     /// the signed timestamp, <c>WebhookTokens{yyyyMMdd}</c> (see ReplayGuard.TableFor).
     /// </summary>
