@@ -42,6 +42,7 @@ public class HostContractTests
         new("ProcessMailgunEvent", Entry<EventProcessorFunction>(nameof(EventProcessorFunction.RunAsync)), "queueTrigger", StorageNames.EventsQueue),
         new("ProcessMailgunInbound", Entry<InboundReplyQueue>(nameof(InboundReplyQueue.RunAsync)), "queueTrigger", StorageNames.InboundQueue),
         new("DeliverDndNotification", Entry<DndNotificationFunction>(nameof(DndNotificationFunction.RunAsync)), "queueTrigger", StorageNames.NotificationsQueue),
+        new("SyncMailgunUnsubscribe", Entry<MailgunUnsubscribeFunction>(nameof(MailgunUnsubscribeFunction.RunAsync)), "queueTrigger", StorageNames.MailgunUnsubscribesQueue),
         new("ExportSuppressionsJob", Entry<SuppressionExportJobFunction>(nameof(SuppressionExportJobFunction.RunAsync)), "queueTrigger", StorageNames.ExportJobsQueue),
         new("ExportSuppressions", Entry<SuppressionExportFunction>(nameof(SuppressionExportFunction.RunAsync)), "timerTrigger", "%EXPORT_SCHEDULE%"),
         new("ExpireTemporaryDnd", Entry<ChangeFeedTimers>(nameof(ChangeFeedTimers.ExpireAsync)), "timerTrigger", "0 * * * * *"),

@@ -8,12 +8,32 @@ namespace MailgunFunctions.Testing;
 /// <summary>
 /// The account set-up endpoints: webhooks of a domain (<c>GET/POST /v3/domains/{d}/webhooks</c>, <c>PUT .../{name}</c>),
 /// routes (<c>GET/POST /v3/routes</c>, <c>PUT /v3/routes/{id}</c>, paged by skip/limit) and a domain's DNS records
-/// (<c>GET /v4/domains/{d}</c>). Same Basic auth as the rest of the fake.
+/// (<c>GET /v4/domains/{d}</c>, with <c>domain.state</c>; <c>PUT /v4/domains/{d}/verify</c>) and its tracking settings
+/// (<c>GET /v3/domains/{d}/tracking</c>). Same Basic auth as the rest of the fake.
 /// </summary>
 public sealed partial class MailgunFake
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, string[]>> _webhooks = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, JObject> _domains = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, JObject> _tracking = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, string> _stateAfterVerify = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The answer of <c>GET /v3/domains/{domain}/tracking</c>; a domain without one answers every tracking off (what
+    /// Mailgun has for a new domain's unsubscribe link).
+    /// </summary>
+    public void SetTracking(string domain, bool unsubscribe, bool click = true, bool open = true) => _tracking[domain] = new JObject
+    {
+        ["tracking"] = new JObject
+        {
+            ["unsubscribe"] = new JObject { ["active"] = unsubscribe, ["html_footer"] = "<p><a href=\"%unsubscribe_url%\">unsubscribe</a></p>", ["text_footer"] = "unsubscribe: %unsubscribe_url%" },
+            ["click"] = new JObject { ["active"] = click },
+            ["open"] = new JObject { ["active"] = open },
+        },
+    };
+
+    /// <summary><c>PUT /v4/domains/{domain}/verify</c> moves the domain to <paramref name="state"/> (as if Mailgun found the records then); without it the state stays.</summary>
+    public void SetStateAfterVerify(string domain, string state) => _stateAfterVerify[domain] = state;
 
     /// <summary>Hosts a domain for the set-up endpoints, with its webhooks (name to URLs).</summary>
     public void SetWebhooks(string domain, IDictionary<string, string[]> webhooks) =>
@@ -43,6 +63,8 @@ public sealed partial class MailgunFake
     {
         _webhooks.Clear();
         _domains.Clear();
+        _tracking.Clear();
+        _stateAfterVerify.Clear();
     }
 
     /// <summary>Null when the request is not for a set-up endpoint.</summary>
@@ -51,12 +73,14 @@ public sealed partial class MailgunFake
         bool webhooks = s.Length >= 4 && s[0] == "v3" && s[1] == "domains" && s[3] == "webhooks";
         bool routes = s.Length >= 2 && s[0] == "v3" && s[1] == "routes";
         bool domain = s.Length == 3 && s[0] == "v4" && s[1] == "domains";
-        if (!webhooks && !routes && !domain)
+        bool verify = s.Length == 4 && s[0] == "v4" && s[1] == "domains" && s[3] == "verify";
+        bool tracking = s.Length == 4 && s[0] == "v3" && s[1] == "domains" && s[3] == "tracking";
+        if (!webhooks && !routes && !domain && !verify && !tracking)
         {
             return null;
         }
 
-        string? name = webhooks || domain ? s[2] : null;
+        string? name = webhooks || domain || verify || tracking ? s[2] : null;
         bool known = name is null || _webhooks.ContainsKey(name) || _domains.ContainsKey(name);
         var account = AccountOf(context);
         if (account is null || !known || (name is not null && !MayUse(context, name)))
@@ -67,9 +91,33 @@ public sealed partial class MailgunFake
             return 401;
         }
 
-        if (InjectedFault(name ?? "account", webhooks ? "webhooks" : routes ? "routes" : "domain") is { } fault)
+        if (InjectedFault(name ?? "account", webhooks ? "webhooks" : routes ? "routes" : tracking ? "tracking" : "domain") is { } fault)
         {
             return await WriteAsync(context, fault.Status, new JObject { ["message"] = "Internal error" });
+        }
+
+        if (tracking)
+        {
+            return await WriteAsync(context, HttpStatusCode.OK, _tracking.TryGetValue(name!, out var set) ? set
+                : new JObject { ["tracking"] = new JObject { ["unsubscribe"] = new JObject { ["active"] = false }, ["click"] = new JObject { ["active"] = false }, ["open"] = new JObject { ["active"] = false } } });
+        }
+
+        if (verify)
+        {
+            if (!HttpMethods.IsPut(context.Request.Method) || !_domains.TryGetValue(name!, out var verified))
+            {
+                return await WriteAsync(context, HttpStatusCode.NotFound, new JObject { ["message"] = "Domain not found" });
+            }
+
+            if (_stateAfterVerify.TryGetValue(name!, out var state))
+            {
+                verified["domain"] ??= new JObject { ["name"] = name };
+                verified["domain"]!["state"] = state;
+            }
+
+            var answer = (JObject)verified.DeepClone();
+            answer["message"] = "Domain DNS records have been updated";
+            return await WriteAsync(context, HttpStatusCode.OK, answer);
         }
 
         if (domain)

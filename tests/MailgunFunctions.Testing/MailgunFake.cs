@@ -101,6 +101,8 @@ public sealed partial class MailgunFake : IAsyncDisposable
         ForeignNextOrigin = null;
         ResetSetup();
         ResetAccounts();
+        ResetValidation();
+        ResetMessages();
     }
 
     public bool ListContains(string domain, string list, string address) =>
@@ -126,6 +128,11 @@ public sealed partial class MailgunFake : IAsyncDisposable
         if (await AnswerAccountAsync(context, segments) is { } accountStatus)
         {
             return accountStatus;
+        }
+
+        if (await AnswerValidationAsync(context, segments) is { } validationStatus)
+        {
+            return validationStatus;
         }
 
         if (await AnswerSetupAsync(context, segments) is { } setupStatus)
@@ -165,9 +172,42 @@ public sealed partial class MailgunFake : IAsyncDisposable
             return await WriteAsync(context, fault.Status, body);
         }
 
+        if (resource == "messages" && HttpMethods.IsPost(context.Request.Method) && segments.Length == 3)
+        {
+            return await SendMessageAsync(context, domain);
+        }
+
         if (resource == "events")
         {
             return await EventsPageAsync(context, domain, segments.Length > 3 ? segments[3] : null);
+        }
+
+        if (HttpMethods.IsGet(context.Request.Method) && segments.Length == 4)
+        {
+            // One address of a list: the record, or Mailgun's 404 naming the table.
+            string address = Uri.UnescapeDataString(segments[3]);
+            var item = _lists.TryGetValue((domain, resource), out var held) && held.Items is { } all ? all.FirstOrDefault(i => (string?)i[held.KeyField] == address) : null;
+            return item is not null
+                ? await WriteAsync(context, HttpStatusCode.OK, (JObject)item.DeepClone())
+                : await WriteAsync(context, HttpStatusCode.NotFound, new JObject { ["message"] = $"Address not found in {resource} table" });
+        }
+
+        if (resource == "unsubscribes" && HttpMethods.IsPost(context.Request.Method) && segments.Length == 3)
+        {
+            // Adds (or keeps) one address on the list for all mail, as Mailgun's POST does.
+            var form = await context.Request.ReadFormAsync();
+            string added = form["address"].ToString();
+            var held = _lists.GetOrAdd((domain, resource), _ => new FakeList("address", [], 0, null));
+            lock (_gate)
+            {
+                if (!held.Items!.Any(i => (string?)i["address"] == added))
+                {
+                    held.Items!.Add(new JObject { ["address"] = added, ["tags"] = new JArray(form["tag"].ToString()), ["created_at"] = DateTimeOffset.UtcNow.ToString("R", System.Globalization.CultureInfo.InvariantCulture) });
+                    held.Items.Sort((a, b) => string.CompareOrdinal((string?)a["address"], (string?)b["address"]));
+                }
+            }
+
+            return await WriteAsync(context, HttpStatusCode.OK, new JObject { ["message"] = "Address has been added to the unsubscribes table", ["address"] = added });
         }
 
         if (!_lists.TryGetValue((domain, resource), out var list))

@@ -249,7 +249,8 @@ public sealed class SetupCommandTests : OpsHarness
 
     private int Writes() => Mailgun.Requests.Count(r => r.Method is "POST" or "PUT");
 
-    private static JObject Record(string type, string name, string value, string? priority = null) => new()
+    /// <summary>One DNS record as <c>GET /v4/domains/{domain}</c> lists it (also for <see cref="SetupCheckCommandTests"/>).</summary>
+    internal static JObject Record(string type, string name, string value, string? priority = null) => new()
     {
         ["record_type"] = type,
         ["name"] = name,

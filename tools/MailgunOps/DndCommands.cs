@@ -429,6 +429,12 @@ public static class DndCommands
                 var outcome = await EnableOneAsync(flow, resolved, single, who, why, overrides, token).ConfigureAwait(false);
                 if (Refusal(outcome, DndKeys.NormalizeAddress(single), resolved.Id) is { } refused)
                 {
+                    if (ctx.Output.Json && outcome.Validation is { } validation)
+                    {
+                        // A validator's refusal: the document says which validator and what it answered (the error on stderr says why in words).
+                        ctx.Output.Document(new { address = DndKeys.NormalizeAddress(single), tenant = resolved.Id, outcome = DndNames.Of(outcome.Refusal), problem = outcome.Problem, validation = ValidationView(validation) });
+                    }
+
                     throw refused;
                 }
 
@@ -452,7 +458,13 @@ public static class DndCommands
         {
             throw new OpsException(ExitCodes.Remote, ex.Message);
         }
+        catch (AddressValidationUnavailableException ex)
+        {
+            throw new OpsException(ExitCodes.Remote, ex.Message);
+        }
     }
+
+    private static object ValidationView(ReenableValidation v) => new { validator = v.Validator, result = v.Result, risk = v.Risk, reasons = v.Reasons };
 
     /// <summary>
     /// <c>dnd enable --file</c>: each line through the same flow, a report line for each as it is done (JSON Lines with
@@ -526,12 +538,16 @@ public static class DndCommands
     /// <summary>The CLI's words and exit code for a refusal of the flow; null when the flow went ahead (or had nothing to do).</summary>
     private static OpsException? Refusal(ReenableOutcome outcome, string a, string tenant) => outcome.Refusal switch
     {
-        ReenableRefusal.NotFound => new OpsException(ExitCodes.NotFound, $"no DND entry for '{a}' in tenant '{tenant}'"),
+        ReenableRefusal.NotFound => new OpsException(ExitCodes.NotFound, outcome.Problem ?? $"no DND entry for '{a}' in tenant '{tenant}'"),
         ReenableRefusal.Locked => new OpsException(ExitCodes.Refused,
-            $"'{a}' is locked: the contact complained (marked a message as spam) on {Output.Time(outcome.Status.Since)}. Sending again needs the contact's renewed consent; if you have it, repeat with --override-complaint and a --note naming it."),
+            (outcome.OnlyAtMailgun ? $"'{a}' is on Mailgun's complaints list (no DND entry here): the contact complained (marked a message as spam)."
+                : $"'{a}' is locked: the contact complained (marked a message as spam) on {Output.Time(outcome.Status.Since)}.")
+            + " Sending again needs the contact's renewed consent; if you have it, repeat with --override-complaint and a --note naming it."),
         ReenableRefusal.Unsubscribed => new OpsException(ExitCodes.Refused,
-            $"'{a}' unsubscribed on {Output.Time(outcome.Status.Since)}. Sending again needs the contact's renewed consent; if you have it, repeat with --override-unsubscribe and a --note saying when and how the contact asked."),
-        ReenableRefusal.AddressInvalid or ReenableRefusal.CannotReceiveMail => new OpsException(ExitCodes.Refused, $"refusing to re-enable: {outcome.Problem}"),
+            (outcome.OnlyAtMailgun ? $"'{a}' is on Mailgun's unsubscribes list (no DND entry here)." : $"'{a}' unsubscribed on {Output.Time(outcome.Status.Since)}.")
+            + " Sending again needs the contact's renewed consent; if you have it, repeat with --override-unsubscribe and a --note saying when and how the contact asked."),
+        ReenableRefusal.AddressInvalid or ReenableRefusal.CannotReceiveMail => new OpsException(ExitCodes.Refused,
+            $"refusing to re-enable: {outcome.Problem}" + (outcome.Validation is { } v ? $" (validator: {v.Validator})" : "")),
         // A complaint arrived between our check and the write: the store's own rule decides.
         ReenableRefusal.LockedMeanwhile => new OpsException(ExitCodes.Refused, outcome.Problem!),
         _ => null,
@@ -552,15 +568,18 @@ public static class DndCommands
     private static void ReportEnabled(Output output, string a, string tenant, string who, ReenableOverrides overrides, ReenableOutcome outcome, int? line)
     {
         bool clear = outcome.Refusal == ReenableRefusal.AlreadyClear;
+        // No entry here, cleared at Mailgun only: the DND state was and stays "none".
+        bool unchangedHere = clear || outcome.OnlyAtMailgun;
         var view = new
         {
             line,
             address = a,
             tenant,
-            outcome = clear ? "already-clear" : DndNames.Of(outcome.Result!.Outcome),
-            previous = clear ? outcome.Status.State.ToProductName() : outcome.Result!.Previous.State.ToProductName(),
-            current = clear ? outcome.Status.State.ToProductName() : outcome.Result!.Current.State.ToProductName(),
+            outcome = clear ? "already-clear" : outcome.OnlyAtMailgun ? MailgunOnlyOutcome : DndNames.Of(outcome.Result!.Outcome),
+            previous = unchangedHere ? outcome.Status.State.ToProductName() : outcome.Result!.Previous.State.ToProductName(),
+            current = unchangedHere ? outcome.Status.State.ToProductName() : outcome.Result!.Current.State.ToProductName(),
             mailgunRemoved = outcome.MailgunRemoved,
+            validation = outcome.Validation is { } v ? ValidationView(v) : null,
             actor = who,
             overrideComplaint = overrides.HasFlag(ReenableOverrides.Complaint),
             overrideUnsubscribe = overrides.HasFlag(ReenableOverrides.Unsubscribe),
@@ -584,10 +603,24 @@ public static class DndCommands
         }
         else
         {
-            output.Text($"{prefix}{a} in {tenant}: {view.previous} -> {view.current} ({view.outcome})");
+            output.Text(outcome.OnlyAtMailgun
+                ? $"{prefix}{a} in {tenant}: no DND entry here (nothing to clear here); cleared from Mailgun's lists"
+                : $"{prefix}{a} in {tenant}: {view.previous} -> {view.current} ({view.outcome})");
             output.Text(prefix + "Mailgun lists: " + string.Join(", ", outcome.MailgunRemoved.Select(p => $"{p.Key} {(p.Value ? "removed" : "not listed")}")));
+            if (outcome.Validation is { } validation)
+            {
+                output.Text(prefix + "validated by: " + validation.Validator switch
+                {
+                    ReenableValidators.Dns => "dns (syntax, MX or A record)",
+                    ReenableValidators.Mailgun => $"mailgun (result '{validation.Result}'{(validation.Risk is { Length: > 0 } r ? $", risk '{r}'" : "")})",
+                    _ => "mailgun+dns (Mailgun's result 'unknown': the DNS rule decided)",
+                });
+            }
         }
     }
+
+    /// <summary>The outcome's name when there was no DND entry and the address was cleared from Mailgun's lists only.</summary>
+    internal const string MailgunOnlyOutcome = "cleared-at-mailgun";
 
     private static Command Block(OpsRuntime runtime)
     {

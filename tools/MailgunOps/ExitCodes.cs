@@ -18,6 +18,8 @@ public static class ExitCodes
     public const int Storage = 6;
     /// <summary>The command ran but some inputs failed or a check found problems (see the output).</summary>
     public const int Problems = 7;
+    /// <summary>A check found nothing failing but something the platform's guide asks otherwise (<c>setup check</c>).</summary>
+    public const int Warnings = 8;
 
     /// <summary>What each code means, for the help (the README's table says the same at more length).</summary>
     public static IReadOnlyList<(int Code, string Meaning)> Meanings { get; } =
@@ -30,6 +32,7 @@ public static class ExitCodes
         (Remote, "Mailgun's API or DNS failed"),
         (Storage, "storage failed (unreachable, authentication failed)"),
         (Problems, "ran, but some inputs failed or a check found problems"),
+        (Warnings, "a check found only warnings, nothing failing (setup check)"),
     ];
 }
 

@@ -58,6 +58,8 @@ public static class OpsHelp
         ["setup webhooks"] = ["mailgun-ops setup webhooks --domain mg.example.com --url \"https://app.example.net/api/mailgun/events?code=<key>\""],
         ["setup route"] = ["mailgun-ops setup route --domain mg.example.com --url \"https://app.example.net/api/mailgun/inbound?code=<key>\""],
         ["setup check-dns"] = ["mailgun-ops setup check-dns --domain mg.example.com"],
+        ["setup test-route"] = ["mailgun-ops setup test-route --tenant loc123", "mailgun-ops setup test-route --tenant loc123 --domain mg.example.com --timeout 5m --json"],
+        ["setup check"] = ["mailgun-ops setup check --tenant loc123", "mailgun-ops setup check --tenant loc123 --domain mg.example.com --verify --json"],
         ["webhook"] = ["mailgun-ops webhook send-sample --event failed --severity permanent"],
         ["webhook send-sample"] = ["mailgun-ops webhook send-sample", "mailgun-ops webhook send-sample --url https://app.example.net/api/mailgun/loc123/events --event complained"],
         ["tenant"] = ["mailgun-ops tenant list", "mailgun-ops tenant show --tenant loc123"],

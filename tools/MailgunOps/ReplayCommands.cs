@@ -137,7 +137,8 @@ public static class ReplayCommands
     }
 
     /// <summary>"3d", "12h", "90m" (also for <c>dnd list --since</c>).</summary>
-    internal static TimeSpan ParseSince(string text, System.CommandLine.Parsing.ArgumentResult result)
+    /// <summary>A duration as operators write it: <c>3d</c>, <c>12h</c>, <c>90m</c>, <c>120s</c>; an error naming <paramref name="option"/> otherwise.</summary>
+    internal static TimeSpan ParseSince(string text, System.CommandLine.Parsing.ArgumentResult result, string option = "--since")
     {
         string t = text.Trim().ToLowerInvariant();
         if (t.Length >= 2 && double.TryParse(t[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out double n) && n > 0)
@@ -147,10 +148,11 @@ public static class ReplayCommands
                 case 'd': return TimeSpan.FromDays(n);
                 case 'h': return TimeSpan.FromHours(n);
                 case 'm': return TimeSpan.FromMinutes(n);
+                case 's': return TimeSpan.FromSeconds(n);
             }
         }
 
-        result.AddError($"--since must be a duration like 3d, 12h or 90m (got '{text}').");
+        result.AddError($"{option} must be a duration like 3d, 12h, 90m or 120s (got '{text}').");
         return TimeSpan.Zero;
     }
 

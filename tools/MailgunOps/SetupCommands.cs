@@ -1,12 +1,12 @@
 using System.CommandLine;
-using DnsClient;
-using DnsClient.Protocol;
 using MailgunFunctions;
+using MailgunFunctions.Inbound;
 using MailgunFunctions.MailgunApi;
+using MailgunFunctions.Tenants;
 
 namespace MailgunOps;
 
-/// <summary><c>setup webhooks|route|check-dns</c>: Mailgun's side of the product, idempotently (running twice changes nothing).</summary>
+/// <summary><c>setup webhooks|route|check-dns|check|test-route</c>: Mailgun's side of the product, idempotently (running twice changes nothing).</summary>
 public static class SetupCommands
 {
     public static Command Build(OpsRuntime runtime)
@@ -15,6 +15,8 @@ public static class SetupCommands
         setup.Subcommands.Add(WebhooksCommand(runtime));
         setup.Subcommands.Add(RouteCommand(runtime));
         setup.Subcommands.Add(CheckDns(runtime));
+        setup.Subcommands.Add(Check(runtime));
+        setup.Subcommands.Add(TestRoute(runtime));
         return setup;
     }
 
@@ -135,7 +137,7 @@ public static class SetupCommands
             int problems = 0;
             foreach (var record in expected)
             {
-                var (status, found) = await CheckAsync(dns, record, token).ConfigureAwait(false);
+                var (status, found) = await dns.CheckAsync(record, token).ConfigureAwait(false);
                 problems += status == "ok" ? 0 : 1;
                 results.Add(new { purpose = record.Purpose, type = record.RecordType, name = record.Name, expected = record.Value, status, found, mailgunSays = record.Valid });
                 rows.Add([record.Purpose, record.RecordType, record.Name, Cut(record.Value), status, Cut(string.Join(" | ", found))]);
@@ -156,51 +158,172 @@ public static class SetupCommands
         return command;
     }
 
-    private static string Cut(string s) => s.Length <= 60 ? s : s[..59] + "…";
-
     /// <summary>
-    /// ok, missing or wrong. SPF passes when the name's one <c>v=spf1</c> record includes every <c>include:</c> Mailgun
-    /// asks for (other includes are the owner's business); DKIM and other TXT must match exactly (DNS splits long
-    /// TXT values into strings: they are joined); CNAME and MX compare host names without the trailing dot.
+    /// <c>setup check</c>: one report per domain of the tenant, for people and for monitoring. DNS (every record Mailgun
+    /// expects, <see cref="MailDns.CheckAsync"/>), then Mailgun's side (<see cref="TenantSetupCheck"/>). Exit 0 when all is
+    /// ok, 8 when only warnings, 7 when anything fails; 5 when Mailgun or DNS could not be asked.
     /// </summary>
-    private static async Task<(string Status, List<string> Found)> CheckAsync(MailDns dns, MailgunDnsRecord record, CancellationToken token)
+    private static Command Check(OpsRuntime runtime)
     {
-        switch (record.RecordType.ToUpperInvariant())
+        var tenant = OpsCommands.Tenant();
+        var domain = OpsCommands.Domain(false, "Only this domain of the tenant (default: every domain of the tenant).");
+        var verify = new Option<bool>("--verify") { Description = "First ask Mailgun to check the domain's DNS records again (PUT /v4/domains/{domain}/verify)." };
+        var command = new Command("check",
+            "Check a tenant's Mailgun set-up per domain: DNS records (SPF, DKIM, tracking CNAME, MX hosts and priorities), Mailgun's verification, "
+            + "unsubscribe tracking, webhooks to the tenant's URL, the reply route. Exit 0 all ok, 8 warnings only, 7 a failure, 5 Mailgun or DNS unreachable.")
         {
-            case "TXT":
+            tenant, domain, verify,
+        };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
+        {
+            var t = (await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false)).Tenant;
+            IReadOnlyList<TenantDomain> domains = parse.GetValue(domain) is { Length: > 0 } only
+                ? [t.Domain(only) ?? throw new OpsException(ExitCodes.NotFound, $"'{only}' is not a domain of tenant '{t.Id}'")]
+                : t.Domains;
+            var dns = new MailDns(ctx.DnsServer);
+            var check = ctx.Get<TenantSetupCheck>();
+            var reports = new List<(string Domain, string State, List<SetupCheckItem> Items)>();
+            foreach (var d in domains)
             {
-                var found = (await dns.RecordsAsync(record.Name, QueryType.TXT, token).ConfigureAwait(false)).OfType<TxtRecord>().Select(t => string.Concat(t.Text)).ToList();
-                if (found.Count == 0)
+                var mailgun = await check.CheckAsync(t, d, parse.GetValue(verify), token).ConfigureAwait(false);
+                var items = new List<SetupCheckItem>();
+                foreach (var record in mailgun.Mailgun.Records)
                 {
-                    return ("missing", found);
+                    var (status, found) = await dns.CheckAsync(record, token).ConfigureAwait(false);
+                    // Several MX records share a name: each is named by its host too, and expected with its priority.
+                    bool mx = record.RecordType.Equals("MX", StringComparison.OrdinalIgnoreCase);
+                    string expected = mx && record.Priority is { Length: > 0 } p ? $"{p} {record.Value}" : record.Value;
+                    items.Add(new SetupCheckItem("dns", mx ? $"{record.RecordType} {record.Name} {record.Value}" : $"{record.RecordType} {record.Name}", status switch
+                    {
+                        "ok" => SetupCheckStatus.Ok,
+                        "unchecked" => SetupCheckStatus.Warn,
+                        _ => SetupCheckStatus.Fail,
+                    }, status == "ok" ? expected : $"{status}: expected {expected}; found {(found.Count == 0 ? "nothing" : string.Join(" | ", found))}"));
                 }
 
-                if (record.Value.StartsWith("v=spf1", StringComparison.OrdinalIgnoreCase))
+                reports.Add((d.Name, mailgun.Mailgun.State, [.. items, .. mailgun.Items]));
+            }
+
+            int failures = reports.Sum(r => r.Items.Count(i => i.Status == SetupCheckStatus.Fail));
+            int warnings = reports.Sum(r => r.Items.Count(i => i.Status == SetupCheckStatus.Warn));
+            if (ctx.Output.Json)
+            {
+                ctx.Output.Document(new
                 {
-                    var spf = found.Where(f => f.StartsWith("v=spf1", StringComparison.OrdinalIgnoreCase)).ToList();
-                    var includes = record.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(t => t.StartsWith("include:", StringComparison.OrdinalIgnoreCase));
-                    return (spf.Count == 1 && includes.All(i => spf[0].Split(' ').Contains(i, StringComparer.OrdinalIgnoreCase)) ? "ok" : spf.Count == 0 ? "missing" : "wrong", found);
+                    tenant = t.Id,
+                    failures,
+                    warnings,
+                    domains = reports.Select(r => new
+                    {
+                        domain = r.Domain,
+                        state = r.State,
+                        items = r.Items.Select(i => new { area = i.Area, name = i.Name, status = i.Status, detail = i.Detail }),
+                    }),
+                });
+            }
+            else
+            {
+                foreach (var (name, state, items) in reports)
+                {
+                    ctx.Output.Text($"{name} (Mailgun: {state})");
+                    ctx.Output.Table(["AREA", "CHECK", "STATUS", "DETAIL"], items.Select(i => new[] { i.Area, i.Name, i.Status.ToUpperInvariant(), i.Detail }));
                 }
 
-                return (found.Any(f => f == record.Value) ? "ok" : "wrong", found);
+                ctx.Output.Text(failures > 0 ? $"{failures} failing, {warnings} warning(s)" : warnings > 0 ? $"all required checks ok, {warnings} warning(s)" : "all checks ok");
             }
 
-            case "CNAME":
-            {
-                var found = (await dns.RecordsAsync(record.Name, QueryType.CNAME, token).ConfigureAwait(false)).OfType<CNameRecord>().Select(c => Host(c.CanonicalName.Value)).ToList();
-                return (found.Count == 0 ? "missing" : found.Contains(Host(record.Value)) ? "ok" : "wrong", found);
-            }
-
-            case "MX":
-            {
-                var found = (await dns.RecordsAsync(record.Name, QueryType.MX, token).ConfigureAwait(false)).OfType<MxRecord>().Select(m => Host(m.Exchange.Value)).ToList();
-                return (found.Count == 0 ? "missing" : found.Contains(Host(record.Value)) ? "ok" : "wrong", found);
-            }
-
-            default:
-                return ("unchecked", []);
-        }
+            return failures > 0 ? ExitCodes.Problems : warnings > 0 ? ExitCodes.Warnings : ExitCodes.Ok;
+        }, ct));
+        return command;
     }
 
-    private static string Host(string name) => name.Trim().TrimEnd('.').ToLowerInvariant();
+    /// <summary>
+    /// <c>setup test-route</c>: a message through Mailgun to an address the tenant's reply route matches, with a nonce in
+    /// its subject, then waits until the app's inbound webhook and queue stored it as a reply (<see cref="ReplyStore"/>,
+    /// the tenant's newest replies). The whole way a real reply takes: Mailgun's receiving, the route, the webhook's
+    /// signature check, the queue, the processing, the table.
+    /// </summary>
+    private static Command TestRoute(OpsRuntime runtime)
+    {
+        var tenant = OpsCommands.Tenant();
+        var domain = OpsCommands.Domain(false, "The domain to send through and to (default: the tenant's first domain).");
+        var timeout = new Option<TimeSpan>("--timeout")
+        {
+            Description = "How long to wait for the reply to be stored: 120s (default), 5m.",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(120),
+            CustomParser = r => ReplayCommands.ParseSince(r.Tokens.Count > 0 ? r.Tokens[0].Value : "", r, "--timeout"),
+        };
+        var command = new Command("test-route",
+            "Send a test message through Mailgun to an address the tenant's reply route matches and wait until the app stored it as a reply; prints how long it took (exit 7 on timeout).")
+        {
+            tenant, domain, timeout,
+        };
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
+        {
+            var t = (await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false)).Tenant;
+            var d = parse.GetValue(domain) is { Length: > 0 } named
+                ? t.Domain(named) ?? throw new OpsException(ExitCodes.NotFound, $"'{named}' is not a domain of tenant '{t.Id}'")
+                : t.Domains is [var first, ..] ? first : throw new OpsException(ExitCodes.NotFound, $"tenant '{t.Id}' has no domain");
+            string nonce = Guid.NewGuid().ToString("N")[..16];
+            // The route matches every recipient of the domain: an address of its own keeps the test apart from contacts' mail.
+            string to = $"route-test-{nonce}@{d.Name}", subject = $"mailgun-ops route test {nonce}";
+            var started = ctx.Time.GetTimestamp();
+            string id = await ctx.Get<MailgunApiClient>().SendMessageAsync(t.MailgunDomain(d), $"mailgun-ops <route-test@{d.Name}>", to, subject,
+                $"A test of the reply route, sent by mailgun-ops setup test-route (nonce {nonce}). It can be deleted.", token).ConfigureAwait(false);
+            ctx.Output.Progress($"sent {subject} to {to} (Mailgun id {id}); waiting for the app to store it");
+            var replies = ctx.Get<ReplyStore>();
+            var wait = parse.GetValue(timeout);
+            while (true)
+            {
+                if (await StoredAsync(replies, t.Id, nonce, token).ConfigureAwait(false) is { } rowKey)
+                {
+                    var took = ctx.Time.GetElapsedTime(started);
+                    if (ctx.Output.Json)
+                    {
+                        ctx.Output.Document(new { tenant = t.Id, domain = d.Name, to, nonce, messageId = id, stored = true, seconds = Math.Round(took.TotalSeconds, 1), reply = rowKey });
+                    }
+                    else
+                    {
+                        ctx.Output.Text($"the reply route works: the test message to {to} was stored as a reply {took.TotalSeconds:0.0} s after sending");
+                    }
+
+                    return ExitCodes.Ok;
+                }
+
+                if (ctx.Time.GetElapsedTime(started) >= wait)
+                {
+                    throw new OpsException(ExitCodes.Problems,
+                        $"the test message to {to} (nonce {nonce}) was not stored as a reply within {wait.TotalSeconds:0} s. Check: setup check --tenant {t.Id} (the reply route is there, "
+                        + "matches the domain and forwards to the tenant's inbound URL with a valid function key); the domain's MX records point at Mailgun; the app's inbound function answers "
+                        + "(its logs, 401 means a wrong signing key: tenant show); the mailgun-inbound queue is processed (poison list --queue inbound). A longer --timeout if Mailgun is slow.");
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), ctx.Time, token).ConfigureAwait(false);
+            }
+        }, ct));
+        return command;
+    }
+
+    /// <summary>The row key of the tenant's reply whose subject holds the nonce, among its newest replies, or null.</summary>
+    private static async Task<string?> StoredAsync(ReplyStore replies, string tenant, string nonce, CancellationToken token)
+    {
+        int read = 0;
+        await foreach (var reply in replies.ListAsync(tenant, token).ConfigureAwait(false))
+        {
+            if (reply.GetString("Subject") is { } subject && subject.Contains(nonce, StringComparison.Ordinal))
+            {
+                return reply.RowKey;
+            }
+
+            // Newest first: the test's reply is among the first unless the tenant is flooded with replies right now.
+            if (++read >= 200)
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    private static string Cut(string s) => s.Length <= 60 ? s : s[..59] + "…";
 }

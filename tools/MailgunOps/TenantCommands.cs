@@ -186,6 +186,7 @@ public static class TenantCommands
                     notificationSecret = string.IsNullOrEmpty(t.Notifications?.Secret) ? "not set" : "set",
                     brandName = t.BrandName,
                     brandLogoUrl = t.BrandLogoUrl?.AbsoluteUri,
+                    mailgunValidation = t.UseMailgunValidation ? "on" : "off",
                     eventsUrl = events is null ? null : UrlMask.Mask(events.AbsoluteUri + "?code=<function key>"),
                     inboundUrl = inbound is null ? null : UrlMask.Mask(inbound.AbsoluteUri + "?code=<function key>"),
                     fromSettings = t.IsImplicit,
@@ -214,6 +215,7 @@ public static class TenantCommands
             o.Text($"app url:         {t.AppUrl?.AbsoluteUri ?? "not set"}");
             o.Text($"brand:           {(t.BrandName is { Length: > 0 } brand ? brand : $"not set (the unsubscribe page shows '{t.Brand}')")}");
             o.Text($"brand logo:      {t.BrandLogoUrl?.AbsoluteUri ?? "not set"}");
+            o.Text($"validation:      {(t.UseMailgunValidation ? "mailgun (re-enables ask Mailgun's email validation API)" : "dns (re-enables check syntax and MX/A records; tenant set --mailgun-validation on for Mailgun's)")}");
             o.Text($"notifications:   {(t.Notifications?.Url is { } notify ? UrlMask.Mask(notify) + (string.IsNullOrEmpty(t.Notifications.Secret) ? " (no secret: nothing is sent)" : " (secret set)") : "off (docs/change-feed.md; tenant set --notification-url)")}");
             if (events is not null)
             {
@@ -250,10 +252,15 @@ public static class TenantCommands
             Description = $"The brand contacts recognise, shown on the unsubscribe page (at most {TenantBrand.MaxNameLength} characters; 'none': the display name).",
         };
         var brandLogoUrl = new Option<string?>("--brand-logo-url") { Description = "An https URL of the brand's logo for the unsubscribe page; 'none' to remove it." };
-        var actor = OpsCommands.Actor();
-        var command = new Command("set", "Change a tenant's display name, parent account, Mailgun account id, app URL, change-notification endpoint or unsubscribe-page brand (audited; secrets never shown).")
+        var mailgunValidation = new Option<string?>("--mailgun-validation")
         {
-            tenant, name, parent, accountId, appUrl, notificationUrl, notificationSecretFile, brandName, brandLogoUrl, actor,
+            Description = "on: re-enables validate addresses with Mailgun's email validation API (a paid feature of the account); off: with the DNS check (syntax, MX or A record).",
+        };
+        mailgunValidation.AcceptOnlyFromAmong("on", "off");
+        var actor = OpsCommands.Actor();
+        var command = new Command("set", "Change a tenant's display name, parent account, Mailgun account id, app URL, change-notification endpoint, unsubscribe-page brand or re-enable validator (audited; secrets never shown).")
+        {
+            tenant, name, parent, accountId, appUrl, notificationUrl, notificationSecretFile, brandName, brandLogoUrl, mailgunValidation, actor,
         };
         command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
@@ -292,6 +299,7 @@ public static class TenantCommands
                 Notifications = Notifications(t, stopNotifications, newNotificationUrl, newSecret),
                 BrandName = brandChange ? newBrand : t.BrandName,
                 BrandLogoUrl = logoChange ? (newLogo is null ? null : new Uri(newLogo)) : t.BrandLogoUrl,
+                UseMailgunValidation = parse.GetValue(mailgunValidation) is { } validation ? validation == "on" : t.UseMailgunValidation,
             }, OpsCommands.ActorOf(parse.GetValue(actor)), token).ConfigureAwait(false);
             if (ctx.Output.Json)
             {

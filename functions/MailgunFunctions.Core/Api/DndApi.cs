@@ -186,6 +186,11 @@ public sealed class DndApi
             {
                 return ApiResponse.Problem(503, "dns-unavailable", "DNS could not answer", ex.Message + "; nothing was changed: try again", path);
             }
+            catch (AddressValidationUnavailableException ex)
+            {
+                return ApiResponse.Problem(502, "mailgun-validation-unavailable", "Mailgun's email validation failed", ex.Message, path,
+                    new JObject { ["validator"] = ReenableValidators.Mailgun });
+            }
             catch (MailgunApiException ex) when (ex.IsMissingApiKey)
             {
                 return ApiResponse.Problem(409, "tenant-not-connected", "The tenant has no Mailgun API key", "Mailgun's lists cannot be cleared without the tenant's API key; nothing was changed", path);
@@ -210,18 +215,37 @@ public sealed class DndApi
                 }),
                 ReenableRefusal.Unsubscribed => ApiResponse.Problem(409, "unsubscribed", "The contact unsubscribed",
                     outcome.Problem! + " Send overrideUnsubscribe: true with the operator and a note naming the consent.", path,
-                    new JObject { ["unsubscribedAt"] = Time(outcome.Status.Since) }),
+                    new JObject { ["unsubscribedAt"] = Time(outcome.OnlyAtMailgun ? null : outcome.Status.Since), ["onlyAtMailgun"] = outcome.OnlyAtMailgun }),
                 ReenableRefusal.NotFound => ApiResponse.Problem(404, "entry-not-found", "No DND entry for the address", outcome.Problem!, path),
                 ReenableRefusal.Locked or ReenableRefusal.LockedMeanwhile => ApiResponse.Problem(409, "locked-complaint", "The address is locked by a spam complaint",
                     outcome.Problem! + " Send overrideComplaint: true with the operator and a note naming the consent.", path,
-                    new JObject { ["complainedAt"] = Time(outcome.Status.Since) }),
+                    new JObject { ["complainedAt"] = Time(outcome.OnlyAtMailgun ? null : outcome.Status.Since), ["onlyAtMailgun"] = outcome.OnlyAtMailgun }),
                 ReenableRefusal.AddressInvalid => ApiResponse.Problem(400, "address-invalid", "The address is not a valid email address", outcome.Problem!, path),
-                ReenableRefusal.CannotReceiveMail => ApiResponse.Problem(422, "address-cannot-receive-mail", "The address cannot receive mail", outcome.Problem! + "; nothing was changed", path),
+                ReenableRefusal.CannotReceiveMail => ApiResponse.Problem(422, "address-cannot-receive-mail", "The address cannot receive mail", outcome.Problem! + "; nothing was changed", path,
+                    new JObject { ["validation"] = Validation(outcome.Validation) }),
                 _ => throw new InvalidOperationException(outcome.Refusal.ToString()),
             };
             if (refused is not null)
             {
                 return refused;
+            }
+
+            if (outcome.OnlyAtMailgun)
+            {
+                // No entry here: Mailgun's lists were cleared, there was no DND to clear.
+                return ApiResponse.Ok(new JObject
+                {
+                    ["tenant"] = id,
+                    ["address"] = DndKeys.NormalizeAddress(a),
+                    ["outcome"] = "cleared-at-mailgun",
+                    ["previous"] = DndNames.Of(outcome.Status.State),
+                    ["current"] = DndNames.Of(outcome.Status.State),
+                    ["mailgunRemoved"] = JObject.FromObject(outcome.MailgunRemoved),
+                    ["validation"] = Validation(outcome.Validation),
+                    ["operator"] = request.Operator,
+                    ["overrideComplaint"] = request.OverrideComplaint,
+                    ["overrideUnsubscribe"] = request.OverrideUnsubscribe,
+                });
             }
 
             var result = outcome.Result!;
@@ -235,11 +259,21 @@ public sealed class DndApi
                 ["current"] = DndNames.Of(result.Current.State),
                 ["version"] = result.Version,
                 ["mailgunRemoved"] = JObject.FromObject(outcome.MailgunRemoved),
+                ["validation"] = Validation(outcome.Validation),
                 ["operator"] = request.Operator,
                 ["overrideComplaint"] = request.OverrideComplaint,
                 ["overrideUnsubscribe"] = request.OverrideUnsubscribe,
             });
         });
+
+    /// <summary>Which validator decided and what it answered (Mailgun's result, risk and reasons).</summary>
+    private static JToken Validation(ReenableValidation? v) => v is null ? JValue.CreateNull() : new JObject
+    {
+        ["validator"] = v.Validator,
+        ["result"] = v.Result,
+        ["risk"] = v.Risk,
+        ["reasons"] = new JArray(v.Reasons),
+    };
 
     private sealed record EnableRequest(string Operator, string Note, bool OverrideComplaint, bool OverrideUnsubscribe);
 

@@ -49,4 +49,10 @@ internal static partial class ChangeFeedLog
 
     [LoggerMessage(14015, LogLevel.Information, "Platform API: re-enable of {Tenant}/{AddressHash} by api:{Operator} ({Outcome}, override {Override})")]
     public static partial void ApiReenabled(ILogger logger, string tenant, string addressHash, string @operator, string outcome, bool @override);
+
+    [LoggerMessage(14016, LogLevel.Information, "Mailgun unsubscribe list of {Domain} (tenant {Tenant}) for {AddressHash} v{Version}: {Outcome}")]
+    public static partial void MailgunUnsubscribe(ILogger logger, string tenant, string domain, string addressHash, long version, string outcome);
+
+    [LoggerMessage(14017, LogLevel.Warning, "Mailgun unsubscribe message for tenant {Tenant} skipped: {Reason}")]
+    public static partial void MailgunUnsubscribeSkipped(ILogger logger, string tenant, string reason);
 }

@@ -44,6 +44,9 @@ public static class ChangeFeedRegistration
         services.TryAddSingleton<NotificationRetryQueue>();
         services.TryAddSingleton<PendingConfirmations>();
         services.TryAddSingleton<NotificationPump>();
+        services.TryAddSingleton<MailgunUnsubscribeQueue>();
+        // Transient: it holds the typed Mailgun API client (see MailgunApiRegistration).
+        services.TryAddTransient<MailgunUnsubscribeSync>();
         services.TryAddSingleton<DndChangeDispatcher>();
         services.TryAddSingleton<IDndChangeDispatch>(sp => sp.GetRequiredService<DndChangeDispatcher>());
         services.TryAddSingleton<NotificationDelivery>();

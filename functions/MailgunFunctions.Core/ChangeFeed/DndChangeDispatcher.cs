@@ -8,7 +8,8 @@ namespace MailgunFunctions.ChangeFeed;
 /// <summary>
 /// Sends recorded changes on their two ways: the notice onto the <c>dnd-changes</c> queue (for consumers in Azure), and,
 /// for a tenant with a platform URL, to the <see cref="NotificationPump"/> (first POST in the background) or, when the
-/// pump cannot take it now, onto the retry queue. Then it confirms the change's outbox row. Everything before the
+/// pump cannot take it now, onto the retry queue; our own unsubscribes also onto <c>mailgun-unsubscribes</c>
+/// (<see cref="MailgunUnsubscribeSync"/>). Then it confirms the change's outbox row. Everything before the
 /// confirmation can be repeated: a redelivered message or the sweeper dispatch what a stopped instance left, and
 /// receivers drop the repeats by version.
 /// </summary>
@@ -20,11 +21,12 @@ public sealed class DndChangeDispatcher : IDndChangeDispatch
     private readonly NotificationPump _pump;
     private readonly NotificationRetryQueue _retries;
     private readonly PendingConfirmations _confirmations;
+    private readonly MailgunUnsubscribeQueue _mailgunUnsubscribes;
     private readonly TimeProvider _time;
     private readonly ILogger<DndChangeDispatcher> _logger;
 
     public DndChangeDispatcher(StorageClients clients, NotificationTargets targets, NotificationPump pump, NotificationRetryQueue retries,
-        PendingConfirmations confirmations, TimeProvider time, ILogger<DndChangeDispatcher> logger)
+        PendingConfirmations confirmations, MailgunUnsubscribeQueue mailgunUnsubscribes, TimeProvider time, ILogger<DndChangeDispatcher> logger)
     {
         _changes = clients.Queues.GetQueueClient(StorageNames.DndChangesQueue);
         _created = new CreateOnce(ct => _changes.CreateIfNotExistsAsync(cancellationToken: ct));
@@ -32,6 +34,7 @@ public sealed class DndChangeDispatcher : IDndChangeDispatch
         _pump = pump;
         _retries = retries;
         _confirmations = confirmations;
+        _mailgunUnsubscribes = mailgunUnsubscribes;
         _time = time;
         _logger = logger;
     }
@@ -45,6 +48,9 @@ public sealed class DndChangeDispatcher : IDndChangeDispatch
             string json = notice.ToJson();
             // A queue message lives 7 days by default: consumers that stop for longer resync with changedSince.
             await _created.RunAsync(ct => _changes.SendMessageAsync(json, ct), cancellationToken).ConfigureAwait(false);
+            // Our own unsubscribes go to Mailgun's list too, from here: before the outbox row is confirmed, so a crash
+            // sends it again (the queue function is idempotent) and Mailgun being down never holds the DND back.
+            await _mailgunUnsubscribes.EnqueueAsync(notice, cancellationToken).ConfigureAwait(false);
             var target = await _targets.FindAsync(notice.Tenant, cancellationToken).ConfigureAwait(false);
             if (target is not null && !_pump.TryPost(target, notice, json))
             {

@@ -75,6 +75,15 @@ public static class StorageNames
 
     /// <summary>Export jobs that failed <c>maxDequeueCount</c> times (moved by the host), or can never be read.</summary>
     public const string ExportJobsPoisonQueue = "suppression-export-jobs-poison";
+    /// <summary>Our own unsubscribes (the platform's link, a reply) and their undos, to be mirrored on Mailgun's unsubscribe list of each of the tenant's domains.</summary>
+    public const string MailgunUnsubscribesQueue = "mailgun-unsubscribes";
+
+    /// <summary>Mailgun-unsubscribe messages that failed <c>maxDequeueCount</c> times (moved by the host).</summary>
+    public const string MailgunUnsubscribesPoisonQueue = "mailgun-unsubscribes-poison";
+
+    /// <summary>Per tenant, address and domain: whether the address was on Mailgun's unsubscribe list before we added it, so an undo removes only what we added.</summary>
+    public const string MailgunUnsubscribesTable = "MailgunUnsubscribes";
+
     /// <summary>Verified inbound replies (Mailgun Routes) waiting to be processed: small envelopes pointing at the raw payload.</summary>
     public const string InboundQueue = "mailgun-inbound";
 

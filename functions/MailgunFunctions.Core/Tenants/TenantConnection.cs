@@ -623,7 +623,7 @@ public sealed class TenantConnection
         if (current is not null && inbound.Query.Length == 0)
         {
             // No function key given this time (remove-domain): keep the URL the route forwards to, key and all.
-            url = current.Actions.Select(ForwardTarget).OfType<Uri>().FirstOrDefault(u => MailgunSetup.SameEndpoint(u.AbsoluteUri, inbound)) ?? inbound;
+            url = current.Actions.Select(MailgunRoute.ForwardTarget).OfType<Uri>().FirstOrDefault(u => MailgunSetup.SameEndpoint(u.AbsoluteUri, inbound)) ?? inbound;
         }
 
         return MailgunSetup.ReplyRoute(description, domains, url, current?.Priority ?? MailgunSetup.DefaultRoutePriority);
@@ -634,17 +634,13 @@ public sealed class TenantConnection
     {
         string description = MailgunSetup.TenantRouteDescription(tenant);
         var current = (await _api.ListRoutesAsync(account, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Description == description);
-        if (current?.Actions.Select(ForwardTarget).OfType<Uri>().FirstOrDefault() is not { } target)
+        if (current?.Actions.Select(MailgunRoute.ForwardTarget).OfType<Uri>().FirstOrDefault() is not { } target)
         {
             return new RoutePlan("absent", null, new MailgunRoute(null, 0, description, "", []));
         }
 
         return await _setup.SetRouteAsync(account, MailgunSetup.ReplyRoute(description, rest, target, current.Priority), cancellationToken).ConfigureAwait(false);
     }
-
-    private static Uri? ForwardTarget(string action) =>
-        action.StartsWith("forward(\"", StringComparison.Ordinal) && action.EndsWith("\")", StringComparison.Ordinal)
-        && Uri.TryCreate(action[9..^2], UriKind.Absolute, out var url) ? url : null;
 
     /// <summary>
     /// Runs Mailgun calls; a failure becomes <see cref="TenantProblem.Incomplete"/> (or <see cref="TenantProblem.Refused"/>

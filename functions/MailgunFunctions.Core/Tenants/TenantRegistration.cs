@@ -19,6 +19,7 @@ public static class TenantRegistration
         services.TryAddSingleton<TenantDirectory>();
         // Transient: it holds the typed Mailgun API client (see MailgunApiRegistration).
         services.TryAddTransient<TenantConnection>();
+        services.TryAddTransient<TenantSetupCheck>();
         return services;
     }
 }
