@@ -70,13 +70,14 @@ public class ChangeNotificationTests
         return rows;
     }
 
-    /// <summary>Every notice of this test's tenant on the dnd-changes queue (the queue is shared by the tests on Azurite: peeked, not taken).</summary>
+    /// <summary>Every notice of this test's tenant on the dnd-changes queue (shared by the tests on Azurite: every message read is deleted; no other test reads this queue's messages back).</summary>
     private async Task<List<DndNotice>> ChangesQueueAsync()
     {
         var queue = _harness.Clients.Queues.GetQueueClient(StorageNames.DndChangesQueue);
         var found = new List<DndNotice>();
-        // Peek sees at most 32: take ours in passes, putting others' back untouched by leaving them visible (short lease).
-        for (int pass = 0; pass < 20; pass++)
+        // A receive takes at most 32: the queue is drained in passes until it is empty. The whole suite's notices land on
+        // this queue, so it may hold thousands when this runs: a fixed number of passes would stop before ours.
+        for (int pass = 0; pass < 2000; pass++)
         {
             QueueMessage[] messages = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(30))).Value;
             if (messages.Length == 0)
