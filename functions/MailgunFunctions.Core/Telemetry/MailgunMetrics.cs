@@ -65,9 +65,10 @@ public sealed class MailgunMetrics
 
     public void ExportReview(string tenant, string domain, long toReview, long applied, long newAtMailgun)
     {
-        _review.Record(toReview, new TagList { { TenantTag, tenant }, { "domain", domain }, { "kind", "to_review" } });
-        _review.Record(applied, new TagList { { TenantTag, tenant }, { "domain", domain }, { "kind", "applied" } });
-        _review.Record(newAtMailgun, new TagList { { TenantTag, tenant }, { "domain", domain }, { "kind", "new_at_mailgun" } });
+        foreach (var (kind, value) in new[] { ("to_review", toReview), ("applied", applied), ("new_at_mailgun", newAtMailgun) })
+        {
+            _review.Record(value, new TagList { { TenantTag, tenant }, { "domain", domain }, { "kind", kind } });
+        }
     }
 
     public void NotificationBacklog(string tenant, long pending) =>
