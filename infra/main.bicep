@@ -68,6 +68,11 @@ param storageMaxRetries int = 2
 @description('Storage:NetworkTimeout, timeout of one storage request attempt (TimeSpan).')
 param storageNetworkTimeout string = '00:00:10'
 
+@description('Storage:Shards, K: storage accounts holding tenants\' events and DND state (docs/scaling.md). 1: AzureWebJobsStorage only.')
+@minValue(1)
+@maxValue(8)
+param storageShards int = 1
+
 @description('Rates:HardBounceWarning, hard bounces per message sent that log event 15001 (platform: 3%).')
 param ratesHardBounceWarning string = '0.03'
 
@@ -408,6 +413,7 @@ var appSettings = {
   // StorageOptions (section "Storage")
   Storage__MaxRetries: string(storageMaxRetries)
   Storage__NetworkTimeout: storageNetworkTimeout
+  Storage__Shards: string(storageShards)
 
   // RateOptions (section "Rates"): per-tenant daily rates (docs/rates.md)
   Rates__HardBounceWarning: ratesHardBounceWarning

@@ -32,6 +32,9 @@ public static class CoreRegistration
         services.AddMailgunSettings(configuration);
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(sp => new StorageClients(configuration, sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetServices<Azure.Core.Pipeline.HttpPipelinePolicy>()));
+        services.TryAddSingleton(sp => new HomeStorage(sp.GetRequiredService<StorageClients>()));
+        services.TryAddSingleton(new StorageShard(0));
+        services.TryAddSingleton(sp => new TenantShards(sp, sp.GetRequiredService<IOptions<StorageOptions>>().Value.Shards, k => BuildShard(sp, configuration, k)));
 
         services.AddMailgunMetrics();
         services.AddTenants(configuration);
@@ -49,4 +52,46 @@ public static class CoreRegistration
         services.AddLegacyDataMigration();
         return services;
     }
+
+    /// <summary>What every shard's container shares with the home container: one registry cache, one clock, one Meter.</summary>
+    private static readonly Type[] SharedAcrossShards =
+        [typeof(TimeProvider), typeof(HomeStorage), typeof(SecretBox), typeof(TenantRegistry), typeof(TenantDirectory), typeof(TenantShards), typeof(MailgunMetrics)];
+
+    /// <summary>
+    /// The services of shard k &gt; 0: the Core registered again over the account in <c>StorageShard{k}</c>, with the
+    /// deployment-wide services taken from the home container. What the host adds to the home container for itself
+    /// (HTTP pipeline policies of tests, <see cref="ShardServicesHook"/>) is applied here too.
+    /// </summary>
+    private static ServiceProvider BuildShard(IServiceProvider home, IConfiguration configuration, int shard)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(new StorageShard(shard));
+        services.AddSingleton(home.GetService<Microsoft.Extensions.Logging.ILoggerFactory>() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        services.AddSingleton(typeof(Microsoft.Extensions.Logging.ILogger<>), typeof(Microsoft.Extensions.Logging.Logger<>));
+        foreach (var type in SharedAcrossShards)
+        {
+            services.AddSingleton(type, home.GetRequiredService(type));
+        }
+
+        var policies = home.GetServices<Azure.Core.Pipeline.HttpPipelinePolicy>().ToArray();
+        foreach (var policy in policies)
+        {
+            services.AddSingleton(policy);
+        }
+
+        services.AddSingleton(sp => new StorageClients(configuration, sp.GetRequiredService<IOptions<StorageOptions>>().Value, policies, StorageNames.ShardConnectionSetting(shard)));
+        services.AddMailgunCore(configuration);
+        foreach (var hook in home.GetServices<ShardServicesHook>())
+        {
+            hook.Configure(services);
+        }
+
+        return services.BuildServiceProvider();
+    }
+}
+
+/// <summary>Registrations a host adds to every shard's container as it did to its own (a test's fakes, the CLI's overrides).</summary>
+public sealed class ShardServicesHook(Action<IServiceCollection> configure)
+{
+    public void Configure(IServiceCollection services) => configure(services);
 }

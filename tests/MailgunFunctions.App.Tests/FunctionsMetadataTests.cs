@@ -84,7 +84,7 @@ public class FunctionsMetadataTests
     }
 
     [Test]
-    public void Queue_triggers_read_named_queues_through_the_storage_connection_setting()
+    public void Queue_triggers_read_named_queues_through_their_shards_storage_connection_setting()
     {
         foreach (var function in Metadata().OfType<JObject>())
         {
@@ -94,7 +94,7 @@ public class FunctionsMetadataTests
                 continue;
             }
 
-            Assert.That((string?)trigger["connection"], Is.EqualTo("AzureWebJobsStorage"), (string?)function["name"]);
+            Assert.That((string?)trigger["connection"], Is.EqualTo(HostContractTests.ConnectionOf((string)function["name"]!)), (string?)function["name"]);
             Assert.That((string?)trigger["queueName"], Does.Match("^[a-z0-9-]{3,63}$"), (string?)function["name"]);
         }
     }

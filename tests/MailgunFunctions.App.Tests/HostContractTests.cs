@@ -48,7 +48,18 @@ public class HostContractTests
         new("ExpireTemporaryDnd", Entry<ChangeFeedTimers>(nameof(ChangeFeedTimers.ExpireAsync)), "timerTrigger", "0 * * * * *"),
         new("SweepDndChanges", Entry<ChangeFeedTimers>(nameof(ChangeFeedTimers.SweepAsync)), "timerTrigger", "30 */2 * * * *"),
         new("PurgeDndChangeLog", Entry<ChangeFeedTimers>(nameof(ChangeFeedTimers.PurgeAsync)), "timerTrigger", "0 20 3 * * *"),
+        .. Enumerable.Range(1, StorageNames.MaxShards - 1).SelectMany(k => new Expected[]
+        {
+            new($"ProcessMailgunEventShard{k}", Entry<ShardQueueFunctions>($"EventsShard{k}Async"), "queueTrigger", StorageNames.EventsQueue),
+            new($"ProcessMailgunInboundShard{k}", Entry<ShardQueueFunctions>($"InboundShard{k}Async"), "queueTrigger", StorageNames.InboundQueue),
+        }),
     ];
+
+    /// <summary>The connection a queue trigger must use: its shard's (the number after "Shard" in its name), else the home account's.</summary>
+    internal static string ConnectionOf(string function) =>
+        Regex.Match(function, "Shard([0-9]+)$") is { Success: true } m
+            ? StorageNames.ShardConnectionSetting(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))
+            : StorageNames.ConnectionSetting;
 
     private static JArray Metadata()
     {
@@ -75,7 +86,7 @@ public class HostContractTests
         };
         if (type == "queueTrigger")
         {
-            Assert.That((string?)t["connection"], Is.EqualTo(StorageNames.ConnectionSetting), (string?)f["name"]);
+            Assert.That((string?)t["connection"], Is.EqualTo(ConnectionOf((string)f["name"]!)), (string?)f["name"]);
         }
 
         return new Expected((string)f["name"]!, (string)f["entryPoint"]!, type, target,

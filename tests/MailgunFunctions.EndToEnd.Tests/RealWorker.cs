@@ -64,8 +64,20 @@ public sealed class RealWorker : IAsyncDisposable
             settings[name] = value;
         }
 
+        // As infra/main.bicep does: the queue triggers of shards past Storage__Shards are switched off.
+        int shards = settings.TryGetValue("Storage__Shards", out string? k) && int.TryParse(k, out int count) ? count : 1;
+        foreach (string function in ShardFunctions(shards))
+        {
+            settings.TryAdd($"AzureWebJobs.{function}.Disabled", "true");
+        }
+
         return settings.Where(s => s.Value is not null).ToDictionary(s => s.Key, s => s.Value!);
     }
+
+    /// <summary>The per-shard queue functions of the shards a deployment of <paramref name="shards"/> does not have.</summary>
+    public static IEnumerable<string> ShardFunctions(int shards) =>
+        Enumerable.Range(shards, StorageNames.MaxShards - shards).Where(k => k > 0)
+            .SelectMany(k => new[] { $"ProcessMailgunEventShard{k}", $"ProcessMailgunInboundShard{k}" });
 
     /// <summary>Starts the worker; throws (with the worker's own words) when it cannot start.</summary>
     public static async Task<RealWorker> StartAsync(IDictionary<string, string?>? overrides = null, string? storage = null)

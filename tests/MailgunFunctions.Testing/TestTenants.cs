@@ -15,7 +15,8 @@ public static class TestTenants
 
     /// <summary>Registers a connected tenant with one signing key ("primary") and its domains, through the app's own registry.</summary>
     public static async Task<Tenant> RegisterAsync(IServiceProvider services, string id, string signingKey, string[] domains, string apiKey = TestSettings.ApiKey,
-        string? parentAccount = null, string? mailgunAccountId = null, MailgunRegion region = MailgunRegion.Us, TenantNotifications? notifications = null)
+        string? parentAccount = null, string? mailgunAccountId = null, MailgunRegion region = MailgunRegion.Us, TenantNotifications? notifications = null,
+        int shard = 0)
     {
         var registry = services.GetRequiredService<TenantRegistry>();
         var tenant = new Tenant
@@ -30,6 +31,7 @@ public static class TestTenants
             ParentAccount = parentAccount,
             MailgunAccountId = mailgunAccountId,
             Notifications = notifications,
+            Shard = shard,
         };
         var saved = await registry.SaveAsync(tenant, "test", "test-register", CancellationToken.None);
         services.GetRequiredService<TenantDirectory>().Forget(id);

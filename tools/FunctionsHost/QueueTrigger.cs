@@ -58,7 +58,7 @@ internal sealed class QueueTrigger : TriggerLoop
             }
         }
 
-        throw new InvalidOperationException($"the queue connection setting '{name}' is not set (the stand-in needs a connection string; identity-based connections are not supported)");
+        throw new MissingConnectionException($"the queue connection setting '{name}' is not set (the stand-in needs a connection string; identity-based connections are not supported)");
     }
 
     protected override async Task RunAsync(CancellationToken stop)
@@ -170,3 +170,6 @@ internal sealed class QueueTrigger : TriggerLoop
         }
     }
 }
+
+/// <summary>A queue trigger's connection setting is not set: that function cannot listen (the host goes on with the others).</summary>
+internal sealed class MissingConnectionException(string message) : InvalidOperationException(message);

@@ -269,10 +269,26 @@ public sealed class StandInHost : IAsyncDisposable
         BaseAddress = new Uri(ListeningAddress(_http).TrimEnd('/') + "/");
         foreach (var function in Functions)
         {
+            // As the Functions host: AzureWebJobs.{name}.Disabled=true leaves the trigger's listener unstarted (the function
+            // still runs through the admin API), and a trigger whose connection is missing fails alone, not the host.
+            if (Settings.TryGetValue($"AzureWebJobs.{function.Name}.Disabled", out string? disabled) && bool.TryParse(disabled, out bool off) && off)
+            {
+                StandInLog.FunctionDisabled(_logger, function.Name);
+                continue;
+            }
+
             switch (function.Kind)
             {
                 case TriggerKind.Queue:
-                    _triggers.Add(QueueTrigger.Start(this, function, _loggers.CreateLogger("FunctionsHost.Queues")));
+                    try
+                    {
+                        _triggers.Add(QueueTrigger.Start(this, function, _loggers.CreateLogger("FunctionsHost.Queues")));
+                    }
+                    catch (MissingConnectionException ex)
+                    {
+                        StandInLog.TriggerNotStarted(_logger, function.Name, ex.Message);
+                    }
+
                     break;
                 case TriggerKind.Timer:
                     _triggers.Add(TimerTrigger.Start(this, function, _loggers.CreateLogger("FunctionsHost.Timers")));

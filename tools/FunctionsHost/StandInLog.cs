@@ -44,6 +44,12 @@ internal static partial class StandInLog
     [LoggerMessage(9013, LogLevel.Warning, "Function '{Function}' has a '{TriggerType}' trigger, which the stand-in does not drive: it runs only through the admin API")]
     public static partial void UndrivenTrigger(ILogger logger, string function, string triggerType);
 
+    [LoggerMessage(9016, LogLevel.Information, "Function '{Function}' is disabled (app setting AzureWebJobs.{Function}.Disabled): its trigger is not started")]
+    public static partial void FunctionDisabled(ILogger logger, string function);
+
+    [LoggerMessage(9017, LogLevel.Error, "Function '{Function}' cannot start its trigger: {Error}")]
+    public static partial void TriggerNotStarted(ILogger logger, string function, string error);
+
     // The worker's own log lines, at the level the worker gave them (as the Functions host forwards them).
     [LoggerMessage(EventId = 9014, Message = "{Message}{Exception}")]
     public static partial void WorkerLog(ILogger logger, LogLevel level, string message, string exception);

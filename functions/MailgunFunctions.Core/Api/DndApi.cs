@@ -6,6 +6,7 @@ using MailgunFunctions.Dnd;
 using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Tenants;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Newtonsoft.Json;
@@ -27,21 +28,18 @@ public sealed class DndApi
     public const int HistoryLength = 10;
     public const int MaxOperatorLength = 128;
 
-    private readonly DndStore _store;
-    private readonly DndChangeFeed _feed;
-    private readonly DndReenableFlow _reenable;
+    private readonly TenantShards _shards;
     private readonly TenantDirectory _tenants;
     private readonly DndOptions _dnd;
     private readonly ChangeFeedOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<DndApi> _logger;
 
-    public DndApi(DndStore store, DndChangeFeed feed, DndReenableFlow reenable, TenantDirectory tenants, IOptions<DndOptions> dnd, IOptions<ChangeFeedOptions> options,
+    /// <param name="shards">The tenant's entries are read and changed in its own shard, with that shard's store, feed and re-enable flow.</param>
+    public DndApi(TenantShards shards, TenantDirectory tenants, IOptions<DndOptions> dnd, IOptions<ChangeFeedOptions> options,
         TimeProvider time, ILogger<DndApi> logger)
     {
-        _store = store;
-        _feed = feed;
-        _reenable = reenable;
+        _shards = shards;
         _tenants = tenants;
         _dnd = dnd.Value;
         _options = options.Value;
@@ -53,7 +51,7 @@ public sealed class DndApi
     public Task<ApiResponse> GetAsync(string? tenant, string? address, string path, CancellationToken cancellationToken) =>
         GuardAsync("GET", path, tenant, async () =>
         {
-            var (id, problem) = await TenantAsync(tenant, path, cancellationToken).ConfigureAwait(false);
+            var (id, problem, shard) = await TenantAsync(tenant, path, cancellationToken).ConfigureAwait(false);
             if (problem is not null)
             {
                 return problem;
@@ -65,12 +63,12 @@ public sealed class DndApi
                 return ApiResponse.Problem(400, "address-invalid", "The address is not an email address", bad, path);
             }
 
-            var (entry, announced, last) = await _store.GetAnnouncedAsync(id!, a, cancellationToken).ConfigureAwait(false);
+            var (entry, announced, last) = await shard!.GetRequiredService<DndStore>().GetAnnouncedAsync(id!, a, cancellationToken).ConfigureAwait(false);
             var status = entry is null ? DndStatus.None : DndPolicy.Evaluate(entry, _time.GetUtcNow(), _dnd);
             var history = new JArray();
             if (entry is not null)
             {
-                await foreach (var record in _store.HistoryAsync(id!, a, cancellationToken).ConfigureAwait(false))
+                await foreach (var record in shard!.GetRequiredService<DndStore>().HistoryAsync(id!, a, cancellationToken).ConfigureAwait(false))
                 {
                     history.Add(HistoryView(record));
                     if (history.Count == HistoryLength)
@@ -105,7 +103,7 @@ public sealed class DndApi
     public Task<ApiResponse> ChangesAsync(string? tenant, string? changedSince, string? limit, string path, CancellationToken cancellationToken) =>
         GuardAsync("GET", path, tenant, async () =>
         {
-            var (id, problem) = await TenantAsync(tenant, path, cancellationToken).ConfigureAwait(false);
+            var (id, problem, shard) = await TenantAsync(tenant, path, cancellationToken).ConfigureAwait(false);
             if (problem is not null)
             {
                 return problem;
@@ -123,7 +121,7 @@ public sealed class DndApi
                     "changedSince must be the 'next' cursor of an earlier page of this tenant, or a UTC time like 2026-11-26T12:00:00Z", path);
             }
 
-            var page = await _feed.ReadAsync(id!, start, pageSize, cancellationToken).ConfigureAwait(false);
+            var page = await shard!.GetRequiredService<DndChangeFeed>().ReadAsync(id!, start, pageSize, cancellationToken).ConfigureAwait(false);
             var changes = new JArray(page.Notices.Select(n => JObject.Parse(n.ToJson())));
             return ApiResponse.Ok(new JObject
             {
@@ -145,7 +143,7 @@ public sealed class DndApi
     public Task<ApiResponse> EnableAsync(string? tenant, string? address, Stream body, long? contentLength, string? contentType, string path, CancellationToken cancellationToken) =>
         GuardAsync("POST", path, tenant, async () =>
         {
-            var (id, problem) = await TenantAsync(tenant, path, cancellationToken).ConfigureAwait(false);
+            var (id, problem, shard) = await TenantAsync(tenant, path, cancellationToken).ConfigureAwait(false);
             if (problem is not null)
             {
                 return problem;
@@ -179,7 +177,7 @@ public sealed class DndApi
             ReenableOutcome outcome;
             try
             {
-                outcome = await _reenable.EnableAsync(resolved.Tenant, a, "api:" + request!.Operator, request.Note,
+                outcome = await shard!.GetRequiredService<DndReenableFlow>().EnableAsync(resolved.Tenant, a, "api:" + request!.Operator, request.Note,
                     (request.OverrideComplaint ? ReenableOverrides.Complaint : 0) | (request.OverrideUnsubscribe ? ReenableOverrides.Unsubscribe : 0), cancellationToken).ConfigureAwait(false);
             }
             catch (AddressCheckUnavailableException ex)
@@ -363,6 +361,10 @@ public sealed class DndApi
         {
             response = ApiResponse.Problem(503, "storage-unavailable", "Storage is unavailable", "the DND store could not be reached; nothing was changed unless the answer said so: try again", path);
         }
+        catch (ShardNotConfiguredException ex)
+        {
+            response = ApiResponse.Problem(503, "storage-unavailable", "Storage is unavailable", ex.Message + "; nothing was changed", path);
+        }
 
         if (response.IsProblem)
         {
@@ -373,16 +375,17 @@ public sealed class DndApi
         return response;
     }
 
-    private async Task<(string? Id, ApiResponse? Problem)> TenantAsync(string? tenant, string path, CancellationToken cancellationToken)
+    /// <summary>The tenant's id and the services of its shard, or the problem to answer.</summary>
+    private async Task<(string? Id, ApiResponse? Problem, IServiceProvider? Shard)> TenantAsync(string? tenant, string path, CancellationToken cancellationToken)
     {
         if (TenantId.Parse(tenant) is not { } id)
         {
-            return (null, ApiResponse.Problem(400, "tenant-invalid", "The tenant id is not valid", TenantId.Problem(tenant), path));
+            return (null, ApiResponse.Problem(400, "tenant-invalid", "The tenant id is not valid", TenantId.Problem(tenant), path), null);
         }
 
-        return await _tenants.FindAsync(id, cancellationToken).ConfigureAwait(false) is null
-            ? (null, ApiResponse.Problem(404, "tenant-unknown", "No such tenant", $"no tenant '{id}' is connected", path))
-            : (id, null);
+        return await _tenants.FindAsync(id, cancellationToken).ConfigureAwait(false) is not { } found
+            ? (null, ApiResponse.Problem(404, "tenant-unknown", "No such tenant", $"no tenant '{id}' is connected", path), null)
+            : (id, null, _shards.Services(found.Tenant.Shard));
     }
 
     /// <summary>

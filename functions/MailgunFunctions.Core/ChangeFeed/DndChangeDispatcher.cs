@@ -25,10 +25,10 @@ public sealed class DndChangeDispatcher : IDndChangeDispatch
     private readonly TimeProvider _time;
     private readonly ILogger<DndChangeDispatcher> _logger;
 
-    public DndChangeDispatcher(StorageClients clients, NotificationTargets targets, NotificationPump pump, NotificationRetryQueue retries,
+    public DndChangeDispatcher(HomeStorage home, NotificationTargets targets, NotificationPump pump, NotificationRetryQueue retries,
         PendingConfirmations confirmations, MailgunUnsubscribeQueue mailgunUnsubscribes, TimeProvider time, ILogger<DndChangeDispatcher> logger)
     {
-        _changes = clients.Queues.GetQueueClient(StorageNames.DndChangesQueue);
+        _changes = home.Queues.GetQueueClient(StorageNames.DndChangesQueue);
         _created = new CreateOnce(ct => _changes.CreateIfNotExistsAsync(cancellationToken: ct));
         _targets = targets;
         _pump = pump;

@@ -29,12 +29,13 @@ public sealed class DndChangeSweeper
     private readonly DndChangeDispatcher _dispatcher;
     private readonly TenantRegistry _registry;
     private readonly TenantDirectory _directory;
+    private readonly StorageShard _shard;
     private readonly ChangeFeedOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<DndChangeSweeper> _logger;
     private readonly MailgunMetrics _metrics;
 
-    public DndChangeSweeper(StorageClients clients, DndChangeDispatcher dispatcher, TenantRegistry registry, TenantDirectory directory, IOptions<ChangeFeedOptions> options,
+    public DndChangeSweeper(StorageClients clients, DndChangeDispatcher dispatcher, TenantRegistry registry, TenantDirectory directory, StorageShard shard, IOptions<ChangeFeedOptions> options,
         TimeProvider time, ILogger<DndChangeSweeper> logger, MailgunMetrics metrics)
     {
         _metrics = metrics;
@@ -43,6 +44,7 @@ public sealed class DndChangeSweeper
         _dispatcher = dispatcher;
         _registry = registry;
         _directory = directory;
+        _shard = shard;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -135,10 +137,11 @@ public sealed class DndChangeSweeper
         return n;
     }
 
+    /// <summary>The tenants of this sweeper's shard (each shard's container has its own sweeper; the single-account tenant is home's).</summary>
     private async Task ForEachTenantAsync(Func<string, CancellationToken, Task> work, CancellationToken cancellationToken)
     {
         var tenants = new HashSet<string>(StringComparer.Ordinal);
-        if (_directory.Implicit is { } single)
+        if (_directory.Implicit is { } single && _shard.Number == 0)
         {
             tenants.Add(DndKeys.TenantKey(single.Id));
         }
@@ -147,6 +150,11 @@ public sealed class DndChangeSweeper
         {
             await foreach (var tenant in _registry.ListAsync(cancellationToken).ConfigureAwait(false))
             {
+                if (tenant.Shard != _shard.Number)
+                {
+                    continue;
+                }
+
                 tenants.Add(DndKeys.TenantKey(tenant.Id));
             }
         }

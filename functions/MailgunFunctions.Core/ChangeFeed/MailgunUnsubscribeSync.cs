@@ -61,7 +61,7 @@ public sealed class MailgunUnsubscribeQueue
     private readonly QueueClient _queue;
     private readonly CreateOnce _created;
 
-    public MailgunUnsubscribeQueue(StorageClients clients)
+    public MailgunUnsubscribeQueue(HomeStorage clients)
     {
         ArgumentNullException.ThrowIfNull(clients);
         _queue = clients.Queues.GetQueueClient(StorageNames.MailgunUnsubscribesQueue);
@@ -98,7 +98,7 @@ public sealed class MailgunUnsubscribeSync
     private readonly TenantDirectory _tenants;
     private readonly ILogger<MailgunUnsubscribeSync> _logger;
 
-    public MailgunUnsubscribeSync(StorageClients clients, MailgunApiClient mailgun, TenantDirectory tenants, ILogger<MailgunUnsubscribeSync> logger)
+    public MailgunUnsubscribeSync(HomeStorage clients, MailgunApiClient mailgun, TenantDirectory tenants, ILogger<MailgunUnsubscribeSync> logger)
     {
         ArgumentNullException.ThrowIfNull(clients);
         _table = clients.Tables.GetTableClient(StorageNames.MailgunUnsubscribesTable);

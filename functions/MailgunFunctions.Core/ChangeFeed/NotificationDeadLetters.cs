@@ -23,7 +23,7 @@ public sealed class NotificationDeadLetters
     private readonly NotificationRetryQueue _retries;
     private readonly TimeProvider _time;
 
-    public NotificationDeadLetters(StorageClients clients, NotificationRetryQueue retries, TimeProvider time)
+    public NotificationDeadLetters(HomeStorage clients, NotificationRetryQueue retries, TimeProvider time)
     {
         _table = clients.Tables.GetTableClient(StorageNames.NotificationDeadLettersTable);
         _created = new CreateOnce(ct => _table.CreateIfNotExistsAsync(ct));

@@ -63,7 +63,7 @@ public sealed class NotificationRetryQueue
     private readonly CreateOnce _created;
     private readonly TimeProvider _time;
 
-    public NotificationRetryQueue(StorageClients clients, TimeProvider time)
+    public NotificationRetryQueue(HomeStorage clients, TimeProvider time)
     {
         _queue = clients.Queues.GetQueueClient(StorageNames.NotificationsQueue);
         _created = new CreateOnce(ct => _queue.CreateIfNotExistsAsync(cancellationToken: ct));

@@ -16,7 +16,7 @@ public sealed class ExportJobQueue
     private readonly CreateOnce _poisonCreated;
     private readonly SuppressionExportOptions _options;
 
-    public ExportJobQueue(StorageClients clients, IOptions<SuppressionExportOptions> options)
+    public ExportJobQueue(HomeStorage clients, IOptions<SuppressionExportOptions> options)
     {
         ArgumentNullException.ThrowIfNull(clients);
         ArgumentNullException.ThrowIfNull(options);

@@ -66,7 +66,8 @@ public sealed class ExportJobRunner(SuppressionExport export, TenantDirectory te
         }
     }
 
-    private static string? TenantOf(string messageText)
+    /// <summary>The tenant a job names, or null when the message is not a job (the runner then parks it).</summary>
+    public static string? TenantOf(string messageText)
     {
         try
         {

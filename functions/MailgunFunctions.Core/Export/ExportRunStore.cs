@@ -68,7 +68,7 @@ public sealed class ExportRunStore
     private readonly TableClient _byDate;
     private readonly CreateOnce _created;
 
-    public ExportRunStore(StorageClients clients)
+    public ExportRunStore(HomeStorage clients)
     {
         ArgumentNullException.ThrowIfNull(clients);
         _table = clients.Tables.GetTableClient(StorageNames.ExportRunsTable);

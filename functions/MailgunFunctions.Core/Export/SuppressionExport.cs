@@ -36,7 +36,7 @@ public sealed class SuppressionExport
     private readonly SuppressionListExport _lists;
     private readonly NightlyReview _review;
 
-    public SuppressionExport(MailgunApiClient api, TenantDirectory tenants, ExportScopes scopes, StorageClients storage, ExportRunStore runs,
+    public SuppressionExport(MailgunApiClient api, TenantDirectory tenants, ExportScopes scopes, HomeStorage storage, ExportRunStore runs,
         IEnumerable<ISuppressionReconciler> reconcilers, IOptions<SuppressionExportOptions> options, TimeProvider time, ILogger<SuppressionExport> logger,
         NightlyReview review)
     {

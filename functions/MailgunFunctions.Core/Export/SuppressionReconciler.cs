@@ -48,7 +48,7 @@ public sealed class SuppressionReconciler : ISuppressionReconciler
     private readonly TimeProvider _time;
     private readonly ILogger<SuppressionReconciler> _logger;
 
-    public SuppressionReconciler(DndStore dnd, MailgunAllowlists allowlists, IOptions<DndOptions> dndOptions, ExportRunStore runs, StorageClients storage, IOptions<SuppressionReconcilerOptions> options,
+    public SuppressionReconciler(DndStore dnd, MailgunAllowlists allowlists, IOptions<DndOptions> dndOptions, ExportRunStore runs, HomeStorage storage, IOptions<SuppressionReconcilerOptions> options,
         IOptions<SuppressionExportOptions> exportOptions, TimeProvider time, ILogger<SuppressionReconciler> logger)
     {
         ArgumentNullException.ThrowIfNull(storage);

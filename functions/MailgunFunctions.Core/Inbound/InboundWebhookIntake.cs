@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Tenants;
 using MailgunFunctions.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -23,6 +24,7 @@ public sealed class InboundWebhookIntake
     private readonly InboundOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<InboundWebhookIntake> _logger;
+    private readonly TenantShards _shards;
 
     public InboundWebhookIntake(
         WebhookAuthenticator authenticator,
@@ -31,8 +33,10 @@ public sealed class InboundWebhookIntake
         InboundQueue queue,
         IOptions<InboundOptions> options,
         TimeProvider time,
-        ILogger<InboundWebhookIntake> logger)
+        ILogger<InboundWebhookIntake> logger,
+        TenantShards shards)
     {
+        _shards = shards;
         _authenticator = authenticator;
         _tenants = tenants;
         _replayGuard = replayGuard;
@@ -121,15 +125,23 @@ public sealed class InboundWebhookIntake
                 Tenant = tenant.Id,
             };
             string messageId = ReplyAddress.TrimAngles(form["Message-Id"]) ?? "(none)";
-            return await QueueAsync(envelope, messageId, copy, started, cancellationToken).ConfigureAwait(false);
+            return await QueueAsync(envelope, tenant.Tenant.Shard, messageId, copy, started, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task<IntakeResult> QueueAsync(InboundEnvelope envelope, string messageId, Stream payload, long started, CancellationToken cancellationToken)
+    /// <summary>Claim, store, queue and mark, all in the tenant's shard.</summary>
+    private async Task<IntakeResult> QueueAsync(InboundEnvelope envelope, int shard, string messageId, Stream payload, long started, CancellationToken cancellationToken)
     {
+        var (replayGuard, queue) = (_replayGuard, _queue);
         try
         {
-            var claim = await _replayGuard.ClaimAsync(envelope.Token, envelope.BodySha256, "inbound:" + messageId, envelope.SignedAt, envelope.ReceivedAt, cancellationToken).ConfigureAwait(false);
+            if (shard != 0)
+            {
+                var services = _shards.Services(shard);
+                (replayGuard, queue) = (services.GetRequiredService<ReplayGuard>(), services.GetRequiredService<InboundQueue>());
+            }
+
+            var claim = await replayGuard.ClaimAsync(envelope.Token, envelope.BodySha256, "inbound:" + messageId, envelope.SignedAt, envelope.ReceivedAt, cancellationToken).ConfigureAwait(false);
             switch (claim)
             {
                 case TokenClaim.BodyMismatch:
@@ -140,7 +152,12 @@ public sealed class InboundWebhookIntake
                     return IntakeResult.Duplicate;
             }
 
-            await _queue.StoreAndSendAsync(envelope, payload, cancellationToken).ConfigureAwait(false);
+            await queue.StoreAndSendAsync(envelope, payload, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ShardNotConfiguredException ex)
+        {
+            InboundLog.StorageUnavailable(_logger, ex, messageId);
+            return IntakeResult.StorageUnavailable;
         }
         catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
         {
@@ -150,7 +167,7 @@ public sealed class InboundWebhookIntake
 
         try
         {
-            await _replayGuard.MarkQueuedAsync(envelope.Token, envelope.SignedAt, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await replayGuard.MarkQueuedAsync(envelope.Token, envelope.SignedAt, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
         {

@@ -12,6 +12,7 @@ using MailgunFunctions.Signatures;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Tenants;
 using MailgunFunctions.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MailgunFunctions.Telemetry;
@@ -34,6 +35,7 @@ public sealed class EventWebhookIntake
     private readonly TimeProvider _time;
     private readonly ILogger<EventWebhookIntake> _logger;
     private readonly MailgunMetrics _metrics;
+    private readonly TenantShards _shards;
 
     public EventWebhookIntake(
         WebhookAuthenticator authenticator,
@@ -43,9 +45,11 @@ public sealed class EventWebhookIntake
         IOptions<WebhookOptions> options,
         TimeProvider time,
         ILogger<EventWebhookIntake> logger,
-        MailgunMetrics metrics)
+        MailgunMetrics metrics,
+        TenantShards shards)
     {
         _metrics = metrics;
+        _shards = shards;
         _authenticator = authenticator;
         _tenants = tenants;
         _replayGuard = replayGuard;
@@ -125,7 +129,7 @@ public sealed class EventWebhookIntake
             return Reject(rejection);
         }
 
-        return await QueueAsync(prepared, started, cancellationToken).ConfigureAwait(false);
+        return await QueueAsync(prepared, tenant.Tenant.Shard, started, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -222,20 +226,34 @@ public sealed class EventWebhookIntake
     /// Mailgun duplicate) is queued again: processing is idempotent (history keyed by event, entries merged as a join),
     /// so a second copy changes nothing, while marking each claim "queued" after the send would cost a third request on
     /// every event to save work on rare retries. The inbound webhook does mark, because its duplicates are expensive.
+    /// Both requests go to the tenant's shard (its token table and events queue), so a shard's webhooks load only it.
     /// </summary>
-    private async Task<IntakeResult> QueueAsync(PreparedEvent prepared, long started, CancellationToken cancellationToken)
+    private async Task<IntakeResult> QueueAsync(PreparedEvent prepared, int shard, long started, CancellationToken cancellationToken)
     {
         var header = prepared.Header!;
+        var (replayGuard, queue) = (_replayGuard, _queue);
         try
         {
-            var claim = await _replayGuard.ClaimAsync(header.Token, header.BodySha256, header.EventId, header.SignedAt, header.ReceivedAt, cancellationToken).ConfigureAwait(false);
+            if (shard != 0)
+            {
+                var services = _shards.Services(shard);
+                (replayGuard, queue) = (services.GetRequiredService<ReplayGuard>(), services.GetRequiredService<EventQueue>());
+            }
+
+            var claim = await replayGuard.ClaimAsync(header.Token, header.BodySha256, header.EventId, header.SignedAt, header.ReceivedAt, cancellationToken).ConfigureAwait(false);
             if (claim == TokenClaim.BodyMismatch)
             {
                 IngestionLog.TokenReplayed(_logger, ReplayGuard.KeyOf(header.Token)[..16], header.EventId);
                 return Reject(IntakeResult.TokenReplayed);
             }
 
-            await _queue.SendAsync(prepared, cancellationToken).ConfigureAwait(false);
+            await queue.SendAsync(prepared, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ShardNotConfiguredException ex)
+        {
+            // A configuration error, not the event's: 503, so Mailgun retries once the shard is configured.
+            IngestionLog.StorageUnavailable(_logger, ex, header.EventType, header.EventId);
+            return IntakeResult.StorageUnavailable;
         }
         catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
         {

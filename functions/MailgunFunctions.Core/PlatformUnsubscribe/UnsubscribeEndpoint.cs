@@ -1,5 +1,7 @@
 using MailgunFunctions.Storage;
+using MailgunFunctions.Tenants;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace MailgunFunctions.PlatformUnsubscribe;
@@ -9,8 +11,14 @@ namespace MailgunFunctions.PlatformUnsubscribe;
 /// (link scanners only GET), in the browser's language with the tenant's brand; POST with RFC 8058's <c>List-Unsubscribe=One-Click</c> (mailbox providers) or the page's
 /// button unsubscribes; POST .../undo resubscribes. Bad tokens get a friendly page, storage failures a 503 page.
 /// </summary>
-public sealed partial class UnsubscribeEndpoint(UnsubscribeTokenCodec codec, PlatformUnsubscribeService service, ILogger<UnsubscribeEndpoint> logger)
+public sealed partial class UnsubscribeEndpoint(UnsubscribeTokenCodec codec, PlatformUnsubscribeService home, TenantShards shards, ILogger<UnsubscribeEndpoint> logger)
 {
+    /// <summary>The service of the shard holding the link's tenant (which the link names, or a legacy link's domain points to).</summary>
+    private async Task<PlatformUnsubscribeService> ServiceForAsync(UnsubscribeRequest request, CancellationToken cancellationToken) =>
+        shards.Count == 1 ? home
+        : (await shards.ForTenantAsync(await home.TenantOfAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false))
+            .GetRequiredService<PlatformUnsubscribeService>();
+
     /// <summary>The one-click body is 26 bytes and the page's form a few more: anything larger is not ours.</summary>
     public const int MaxFormBytes = 4096;
 
@@ -28,12 +36,13 @@ public sealed partial class UnsubscribeEndpoint(UnsubscribeTokenCodec codec, Pla
 
         try
         {
+            var service = await ServiceForAsync(request!, cancellationToken).ConfigureAwait(false);
             var brand = await service.BrandAsync(request!, cancellationToken).ConfigureAwait(false);
             return await service.IsUnsubscribedAsync(request!, cancellationToken).ConfigureAwait(false)
                 ? UnsubscribePages.AlreadyUnsubscribed(texts, request!, brand, linkPath)
                 : UnsubscribePages.Confirm(texts, request!, brand, linkPath);
         }
-        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
+        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken) || ex is ShardNotConfiguredException)
         {
             StorageFailed(logger, ex);
             return UnsubscribePages.Unavailable(texts);
@@ -60,12 +69,13 @@ public sealed partial class UnsubscribeEndpoint(UnsubscribeTokenCodec codec, Pla
         try
         {
             // The brand is read before the change, so a registry that cannot be read answers 503 with nothing changed.
+            var service = await ServiceForAsync(request!, cancellationToken).ConfigureAwait(false);
             var brand = oneClick ? null : await service.BrandAsync(request!, cancellationToken).ConfigureAwait(false);
             var outcome = await service.UnsubscribeAsync(request!, token!, cancellationToken).ConfigureAwait(false);
             Unsubscribed(logger, request!.Tenant, oneClick ? "one-click" : "page", outcome);
             return oneClick ? new HtmlPage(200, "") : UnsubscribePages.Done(texts, request, brand!, linkPath);
         }
-        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
+        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken) || ex is ShardNotConfiguredException)
         {
             StorageFailed(logger, ex);
             return UnsubscribePages.Unavailable(texts);
@@ -82,12 +92,13 @@ public sealed partial class UnsubscribeEndpoint(UnsubscribeTokenCodec codec, Pla
 
         try
         {
+            var service = await ServiceForAsync(request!, cancellationToken).ConfigureAwait(false);
             var brand = await service.BrandAsync(request!, cancellationToken).ConfigureAwait(false);
             var outcome = await service.UndoAsync(request!, token!, cancellationToken).ConfigureAwait(false);
             Resubscribe(logger, request!.Tenant, outcome);
             return outcome == LinkOutcome.StillBlocked ? UnsubscribePages.StillBlocked(texts, request, brand) : UnsubscribePages.Resubscribed(texts, request, brand, linkPath);
         }
-        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken))
+        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken) || ex is ShardNotConfiguredException)
         {
             StorageFailed(logger, ex);
             return UnsubscribePages.Unavailable(texts);

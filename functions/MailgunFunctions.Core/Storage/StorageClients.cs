@@ -20,10 +20,13 @@ public sealed class StorageClients
     /// Extra pipeline policies for every client, run once per attempt (after retries): used to count storage
     /// requests (the cost driver in Azure) and to inject faults in reliability tests. None in production.
     /// </param>
-    public StorageClients(IConfiguration configuration, StorageOptions options, IEnumerable<HttpPipelinePolicy>? policies = null)
+    /// <param name="connectionSetting">The setting naming the account: <c>AzureWebJobsStorage</c> (home, shard 0), or a shard's (<see cref="StorageNames.ShardConnectionSetting"/>).</param>
+    public StorageClients(IConfiguration configuration, StorageOptions options, IEnumerable<HttpPipelinePolicy>? policies = null, string connectionSetting = StorageNames.ConnectionSetting)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
         var extra = policies?.ToArray() ?? [];
-        var section = configuration.GetSection(StorageNames.ConnectionSetting);
+        ConnectionSetting = connectionSetting;
+        var section = configuration.GetSection(connectionSetting);
         string? connectionString = section.Value;
         var queueOptions = Configure(new QueueClientOptions
         {
@@ -45,8 +48,8 @@ public sealed class StorageClients
             {
                 // A configuration mistake, named as one (start-up check, CLI exit code 4), never a crash. The SDK's message is
                 // left out: it may quote the connection string, and with it the account key.
-                throw new Microsoft.Extensions.Options.OptionsValidationException(StorageNames.ConnectionSetting, typeof(StorageOptions),
-                    [$"'{StorageNames.ConnectionSetting}' is not a valid storage connection string ({ex.GetType().Name}): check that AccountKey is the account's base64 key and that every endpoint is an absolute URL (for Azurite, the connection string scripts/run.sh prints)."]);
+                throw new Microsoft.Extensions.Options.OptionsValidationException(connectionSetting, typeof(StorageOptions),
+                    [$"'{connectionSetting}' is not a valid storage connection string ({ex.GetType().Name}): check that AccountKey is the account's base64 key and that every endpoint is an absolute URL (for Azurite, the connection string scripts/run.sh prints)."]);
             }
 
             return;
@@ -58,9 +61,9 @@ public sealed class StorageClients
             : account is { Length: > 0 } ? new Uri($"https://{account}.{kind}.core.windows.net")
             : null;
 
-        Uri blobUri = ServiceUri("blobServiceUri", "blob") ?? throw Missing();
-        Uri queueUri = ServiceUri("queueServiceUri", "queue") ?? throw Missing();
-        Uri tableUri = ServiceUri("tableServiceUri", "table") ?? throw Missing();
+        Uri blobUri = ServiceUri("blobServiceUri", "blob") ?? throw Missing(connectionSetting);
+        Uri queueUri = ServiceUri("queueServiceUri", "queue") ?? throw Missing(connectionSetting);
+        Uri tableUri = ServiceUri("tableServiceUri", "table") ?? throw Missing(connectionSetting);
         TokenCredential credential = string.Equals(section["credential"], "managedidentity", StringComparison.OrdinalIgnoreCase)
             ? new ManagedIdentityCredential(section["clientId"] is { Length: > 0 } id ? ManagedIdentityId.FromUserAssignedClientId(id) : ManagedIdentityId.SystemAssigned)
             : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = section["clientId"] });
@@ -68,6 +71,9 @@ public sealed class StorageClients
         Blobs = new BlobServiceClient(blobUri, credential, blobOptions);
         Tables = new TableServiceClient(tableUri, credential, tableOptions);
     }
+
+    /// <summary>The setting these clients were made from.</summary>
+    public string ConnectionSetting { get; }
 
     public QueueServiceClient Queues { get; }
     public BlobServiceClient Blobs { get; }
@@ -89,7 +95,7 @@ public sealed class StorageClients
         return clientOptions;
     }
 
-    private static InvalidOperationException Missing() => new(
-        $"Storage is not configured: set '{StorageNames.ConnectionSetting}' to a connection string, or " +
-        $"'{StorageNames.ConnectionSetting}__accountName' (or the __blobServiceUri, __queueServiceUri and __tableServiceUri settings) for identity-based access.");
+    private static InvalidOperationException Missing(string setting) => new(
+        $"Storage is not configured: set '{setting}' to a connection string, or " +
+        $"'{setting}__accountName' (or the __blobServiceUri, __queueServiceUri and __tableServiceUri settings) for identity-based access.");
 }

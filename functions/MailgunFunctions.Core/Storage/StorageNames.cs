@@ -10,6 +10,20 @@ public static class StorageNames
     /// <summary>The connection setting shared by the Functions host and the app's own clients.</summary>
     public const string ConnectionSetting = "AzureWebJobsStorage";
 
+    /// <summary>
+    /// The most storage shards a build can bind: each shard past the home one has its own queue triggers, and Functions
+    /// bindings are fixed at build time (see ShardQueueFunctions). Raising it is a code change and a deployment;
+    /// choosing K up to it is a setting (<c>Storage__Shards</c>).
+    /// </summary>
+    public const int MaxShards = 8;
+
+    /// <summary>The prefix of the connection settings of shards 1 and up: <c>StorageShard1</c>, <c>StorageShard2</c>...</summary>
+    public const string ShardConnectionPrefix = "StorageShard";
+
+    /// <summary>The connection setting of a shard: the home account's for shard 0, <c>StorageShard{k}</c> for the others.</summary>
+    public static string ShardConnectionSetting(int shard) =>
+        shard == 0 ? ConnectionSetting : ShardConnectionPrefix + shard.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Verified Mailgun events waiting to be classified.</summary>
     public const string EventsQueue = "mailgun-events";
 

@@ -17,4 +17,12 @@ public sealed class StorageOptions
     /// <summary>Timeout of one storage request attempt. Default 10 seconds.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// K, the storage accounts that hold tenants' events and DND state (docs/scaling.md). Default 1: everything in
+    /// <c>AzureWebJobsStorage</c>. Shard k &gt; 0 is the account in the setting <c>StorageShard{k}</c>; at most
+    /// <see cref="StorageNames.MaxShards"/>.
+    /// </summary>
+    [Range(1, StorageNames.MaxShards)]
+    public int Shards { get; set; } = 1;
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using MailgunFunctions.MailgunApi;
 using MailgunFunctions.Settings;
+using MailgunFunctions.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -130,10 +131,12 @@ public sealed class TenantConnection
     private readonly TimeProvider _time;
     private readonly WebhookOptions _webhooks;
     private readonly ILogger<TenantConnection> _logger;
+    private readonly int _shards;
 
     public TenantConnection(TenantRegistry registry, TenantDirectory directory, MailgunApiClient api, MailgunSetup setup, TimeProvider time,
-        IOptions<WebhookOptions> webhooks, ILogger<TenantConnection> logger)
+        IOptions<WebhookOptions> webhooks, ILogger<TenantConnection> logger, IOptions<StorageOptions> storage)
     {
+        _shards = storage.Value.Shards;
         _registry = registry;
         _directory = directory;
         _api = api;
@@ -191,7 +194,8 @@ public sealed class TenantConnection
 
         DateTimeOffset now = _time.GetUtcNow();
         var (keys, _, _) = WithCurrentKey(existing?.SigningKeys ?? [], signingKey, now);
-        var connected = (existing ?? new Tenant { Id = id }) with
+        // A new tenant is placed on a shard once (its id's hash modulo K) and keeps it: only `tenant move` changes it.
+        var connected = (existing ?? new Tenant { Id = id, Shard = TenantShards.PlacementOf(id, _shards) }) with
         {
             DisplayName = request.DisplayName is { Length: > 0 } name ? name.Trim() : existing?.DisplayName is { Length: > 0 } kept ? kept : domains[0].Name,
             Region = request.Region,

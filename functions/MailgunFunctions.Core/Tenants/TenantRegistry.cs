@@ -57,7 +57,7 @@ public sealed class TenantRegistry
     private readonly SecretBox _secrets;
     private readonly TimeProvider _time;
 
-    public TenantRegistry(StorageClients storage, SecretBox secrets, TimeProvider time)
+    public TenantRegistry(HomeStorage storage, SecretBox secrets, TimeProvider time)
     {
         _tenants = storage.Tables.GetTableClient(StorageNames.TenantsTable);
         _domains = storage.Tables.GetTableClient(StorageNames.TenantDomainsTable);

@@ -24,6 +24,7 @@ public partial class SettingsDocsTests
     private static bool IsPlatformSetting(string name) =>
         name == StorageNames.ConnectionSetting
         || name.StartsWith(AppSettingsTemplateTests.StorageConnectionPrefix, StringComparison.Ordinal)
+        || name.StartsWith(StorageNames.ShardConnectionPrefix, StringComparison.Ordinal)
         || AppSettingsTemplateTests.PlatformSettings.Contains(name, StringComparer.Ordinal);
 
     private static bool Documents(string documented, RequiredSetting setting) => setting.IsPrefix

@@ -17,7 +17,8 @@ public partial class StorageNamesDocsTests
     /// <summary>Every storage name of the code, with its kind read from the constant's name.</summary>
     private static IReadOnlyList<(string Constant, string Name, string Kind)> CodeNames() => typeof(StorageNames)
         .GetFields(BindingFlags.Public | BindingFlags.Static)
-        .Where(f => f is { IsLiteral: true } && f.FieldType == typeof(string) && f.Name != nameof(StorageNames.ConnectionSetting))
+        .Where(f => f is { IsLiteral: true } && f.FieldType == typeof(string)
+            && f.Name is not (nameof(StorageNames.ConnectionSetting) or nameof(StorageNames.ShardConnectionPrefix)))
         .Select(f => (f.Name, (string)f.GetRawConstantValue()!, KindOf(f.Name)))
         .ToList();
 

@@ -1,0 +1,92 @@
+using MailgunFunctions.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MailgunFunctions.Tenants;
+
+/// <summary>
+/// The K storage shards (docs/scaling.md) and the services bound to each. Shard 0 is the home account and its services are
+/// the application's own container; shard k &gt; 0 has a container of the Core's services of its own, built on first use,
+/// whose <see cref="StorageClients"/> is the account in <c>StorageShard{k}</c> and which shares with the home container
+/// what is deployment-wide (the tenant registry and its cache, <see cref="HomeStorage"/>, the clock, metrics, logging).
+/// A service resolved from a shard's container reads and writes that shard only, so code below this class never needs
+/// to know which shard it serves: the webhooks, the per-shard queue triggers, the timers, the API and the CLI pick the
+/// container, by the tenant's recorded <see cref="Tenant.Shard"/>, and nothing else does.
+/// </summary>
+public sealed class TenantShards : IAsyncDisposable, IDisposable
+{
+    private readonly IServiceProvider _home;
+    private readonly Lazy<ServiceProvider>[] _others;
+
+    /// <param name="home">The application's own container (shard 0).</param>
+    /// <param name="count">K, from Storage:Shards.</param>
+    /// <param name="build">Builds the container of shard k &gt; 0 (CoreRegistration).</param>
+    public TenantShards(IServiceProvider home, int count, Func<int, ServiceProvider> build)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, StorageNames.MaxShards);
+        _home = home;
+        Count = count;
+        _others = Enumerable.Range(1, count - 1).Select(k => new Lazy<ServiceProvider>(() => build(k), LazyThreadSafetyMode.ExecutionAndPublication)).ToArray();
+    }
+
+    /// <summary>K.</summary>
+    public int Count { get; }
+
+    /// <summary>The services of one shard. Throws <see cref="ShardNotConfiguredException"/> for a shard past K.</summary>
+    public IServiceProvider Services(int shard) =>
+        shard == 0 ? _home
+        : shard > 0 && shard < Count ? _others[shard - 1].Value
+        : throw new ShardNotConfiguredException(shard, Count);
+
+    /// <summary>Every shard's services, home first (for timers and operators' views across tenants).</summary>
+    public IEnumerable<(int Shard, IServiceProvider Services)> All => Enumerable.Range(0, Count).Select(k => (k, Services(k)));
+
+    /// <summary>
+    /// The services of the shard holding <paramref name="tenant"/>: its recorded shard, or home for a tenant the registry
+    /// does not know (the single-account tenant, or an unknown id, which the service called then rejects as it always did).
+    /// Throws when the registry cannot be read, and <see cref="ShardNotConfiguredException"/> when the tenant's shard is past K.
+    /// </summary>
+    public async ValueTask<IServiceProvider> ForTenantAsync(string? tenant, CancellationToken cancellationToken)
+    {
+        if (Count == 1 || string.IsNullOrEmpty(tenant))
+        {
+            return _home;
+        }
+
+        var found = await _home.GetRequiredService<TenantDirectory>().FindAsync(tenant, cancellationToken).ConfigureAwait(false);
+        return Services(found?.Tenant.Shard ?? 0);
+    }
+
+    /// <summary>The shard a new tenant is placed on: its id's hash modulo K. Stable for an id, recorded at creation, never recomputed.</summary>
+    public static int PlacementOf(string tenantId, int count)
+    {
+        ArgumentNullException.ThrowIfNull(tenantId);
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(tenantId), hash);
+        return (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(hash) % (uint)count);
+    }
+
+    /// <summary>Containers are disposed both ways: hosts and tests dispose the home container either way.</summary>
+    public void Dispose()
+    {
+        foreach (var shard in _others.Where(s => s.IsValueCreated))
+        {
+            shard.Value.Dispose();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var shard in _others.Where(s => s.IsValueCreated))
+        {
+            await shard.Value.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>A tenant recorded on a shard the deployment does not have (Storage:Shards lowered, or a setting missing): a configuration error, answered 503 so Mailgun retries.</summary>
+public sealed class ShardNotConfiguredException(int shard, int count)
+    : InvalidOperationException($"storage shard {shard} is not configured: Storage__Shards is {count} (shards 0 to {count - 1}); set Storage__Shards and {StorageNames.ShardConnectionSetting(Math.Max(shard, 1))}")
+{
+    public int Shard { get; } = shard;
+}
