@@ -50,6 +50,7 @@ public abstract class OpsHarness
     public async Task NewTenant()
     {
         EngagementEvents = false;
+        StorageShards = 1;
         Mailgun.Reset();
         Dns.Clear();
         Tenant = TestTenants.NewId("t");
@@ -102,6 +103,7 @@ public abstract class OpsHarness
                 o.MaxRetries = 0;
                 // Storage that is down refuses at once; a live Azurite may stall for seconds on a loaded machine.
                 o.NetworkTimeout = storageTimeout ?? TimeSpan.FromSeconds(30);
+                o.Shards = StorageShards;
             });
         }, stdin: stdin is null ? null : new StringReader(stdin));
         return new OpsRun(code, stdout.ToString(), stderr.ToString());
@@ -111,6 +113,9 @@ public abstract class OpsHarness
 
     /// <summary>Webhooks__EngagementEvents for the CLI runs of a test (off, as shipped, unless a test turns it on).</summary>
     protected bool EngagementEvents { get; set; }
+
+    /// <summary>Storage__Shards for the CLI runs of a test (1 unless a test sets it).</summary>
+    protected int StorageShards { get; set; } = 1;
 
     /// <summary>The events queue and its poison queue, created and emptied, with the host's message encoding (base64).</summary>
     protected async Task<(Azure.Storage.Queues.QueueClient Events, Azure.Storage.Queues.QueueClient Poison)> EmptyEventQueuesAsync()
