@@ -160,6 +160,37 @@ public class ShardTests : WorkerTests
     }
 
     [Test]
+    public async Task A_reply_left_on_another_shards_queue_is_forwarded_with_its_payload_and_stored_in_the_tenants_shard()
+    {
+        var (other, otherDomain) = await TenantAsync(Worker.Services, 1);
+        var now = DateTimeOffset.UtcNow;
+        var (body, contentType) = InboundPost.UrlEncoded(InboundPost.Signed(InboundPost.ParsedReply(recipient: "reply@" + otherDomain), now));
+        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));
+        var envelope = new InboundEnvelope
+        {
+            ReceivedAt = now,
+            SignedAt = now,
+            Token = SignedWebhook.NewToken(),
+            SigningKeyId = "primary",
+            BodySha256 = sha,
+            ContentType = contentType,
+            PayloadBlob = InboundQueue.PayloadBlobName(now, sha),
+            Recipient = "reply@" + otherDomain,
+            Tenant = other,
+        };
+
+        await Shard(0).GetRequiredService<InboundQueue>().StoreAndSendAsync(envelope, new MemoryStream(body), CancellationToken.None);
+
+        var replies = await Worker.EventuallyAsync(
+            async () => await Shard(1).GetRequiredService<ReplyStore>().ListAsync(other, CancellationToken.None).ToListAsync(), r => r.Count > 0, "the forwarded reply in shard 1");
+        Assert.Multiple(async () =>
+        {
+            Assert.That(replies, Has.Count.EqualTo(1));
+            Assert.That(await Shard(0).GetRequiredService<ReplyStore>().ListAsync(other, CancellationToken.None).ToListAsync(), Is.Empty, "nothing stored where it was found");
+        });
+    }
+
+    [Test]
     public async Task A_tenant_recorded_on_a_shard_the_deployment_does_not_have_gets_503_and_nothing_is_written()
     {
         var (lost, domain) = await TenantAsync(Worker.Services, 5);

@@ -32,6 +32,9 @@ internal static partial class InboundLog
     [LoggerMessage(5010, LogLevel.Warning, "Reply {ReplyId} in {Tenant} asks to unsubscribe, but nothing shows it comes from its From address (it answers no message we sent there, and Mailgun's SPF/DKIM did not pass for its domain): stored for review (UnsubscribeState review), no DND")]
     public static partial void UnsubscribeForReview(ILogger logger, string replyId, string tenant);
 
+    [LoggerMessage(5012, LogLevel.Information, "A reply of tenant {Tenant} on storage shard {FromShard} was forwarded to the tenant's shard {ToShard} (the tenant was moved after it was queued)")]
+    public static partial void ForwardedToShard(ILogger logger, string tenant, int fromShard, int toShard);
+
     [LoggerMessage(5011, LogLevel.Warning, "Reply {ReplyId} in {Tenant}: the raw message has {Limit}; stored from its top-level headers and Mailgun's fields only (the raw payload keeps everything)")]
     public static partial void ReadLimited(ILogger logger, string replyId, string tenant, string limit);
 

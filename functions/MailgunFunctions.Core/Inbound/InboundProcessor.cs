@@ -2,6 +2,7 @@ using MailgunFunctions.Dnd;
 using MailgunFunctions.Queueing;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Tenants;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -22,7 +23,9 @@ public sealed class InboundProcessor(
     TenantDirectory tenants,
     IOptions<InboundOptions> options,
     TimeProvider time,
-    ILogger<InboundProcessor> logger)
+    ILogger<InboundProcessor> logger,
+    TenantShards? shards = null,
+    StorageShard? shard = null)
 {
     /// <summary>Long References chains are mostly old history; the messages we sent are near the end.</summary>
     private const int MaxThreadLookups = 10;
@@ -30,12 +33,27 @@ public sealed class InboundProcessor(
     /// <summary>A report lists its recipients; real ones fail one or a few. More are not looked up (nor acted on).</summary>
     private const int MaxConcernedAddresses = 10;
 
-    /// <summary>Processes the message; returns the stored reply, or null when the message went to poison.</summary>
+    /// <summary>
+    /// Processes the message; returns the stored reply, or null when the message went to poison or was forwarded to its
+    /// tenant's storage shard (the tenant was moved after it was queued: payload and message are stored there again).
+    /// </summary>
     public async Task<ReplyRecord?> ProcessAsync(string queueMessageId, string messageText, CancellationToken cancellationToken)
     {
         try
         {
             var envelope = InboundEnvelope.Deserialize(messageText);
+            if (shards is { Count: > 1 } && envelope.Tenant is { Length: > 0 } owner
+                && await shards.ForTenantAsync(owner, cancellationToken).ConfigureAwait(false) is var home
+                && home.GetRequiredService<StorageShard>().Number is var number && number != (shard?.Number ?? 0))
+            {
+                await using (var payload = await queue.DownloadAsync(envelope, cancellationToken).ConfigureAwait(false))
+                {
+                    await home.GetRequiredService<InboundQueue>().StoreAndSendAsync(envelope, payload, cancellationToken).ConfigureAwait(false);
+                }
+
+                InboundLog.ForwardedToShard(logger, owner, shard?.Number ?? 0, number);
+                return null;
+            }
             var reply = await ReadAsync(envelope, cancellationToken).ConfigureAwait(false);
             reply = Verify(await ThreadAsync(reply, cancellationToken).ConfigureAwait(false));
             bool added = await store.AddAsync(reply, cancellationToken).ConfigureAwait(false);
