@@ -49,6 +49,7 @@ public abstract class OpsHarness
     [SetUp]
     public async Task NewTenant()
     {
+        EngagementEvents = false;
         Mailgun.Reset();
         Dns.Clear();
         Tenant = TestTenants.NewId("t");
@@ -94,6 +95,7 @@ public abstract class OpsHarness
                 o.MaxRetryAttempts = 0;
                 o.AttemptTimeout = TimeSpan.FromSeconds(10);
             });
+            services.Configure<MailgunFunctions.Settings.WebhookOptions>(o => o.EngagementEvents = EngagementEvents);
             // Fail fast when a test points at storage that is down.
             services.Configure<StorageOptions>(o =>
             {
@@ -106,6 +108,9 @@ public abstract class OpsHarness
     }
 
     protected Task<OpsRun> RunAsync(params string[] args) => RunAsync(args, null, null, null);
+
+    /// <summary>Webhooks__EngagementEvents for the CLI runs of a test (off, as shipped, unless a test turns it on).</summary>
+    protected bool EngagementEvents { get; set; }
 
     /// <summary>The events queue and its poison queue, created and emptied, with the host's message encoding (base64).</summary>
     protected async Task<(Azure.Storage.Queues.QueueClient Events, Azure.Storage.Queues.QueueClient Poison)> EmptyEventQueuesAsync()
