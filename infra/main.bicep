@@ -294,6 +294,12 @@ var functionAppName = 'func-mailgun-${resourceToken}'
 var deploymentContainerName = 'deployment-package'
 var identityName = 'id-mailgun-${resourceToken}'
 var storageAccountName = 'st${resourceToken}'
+// Storage shards (docs/scaling.md): shard 0 is the home account; shard k > 0 is 'st<token>s<k>' for k below
+// storageShards, and the home account for the others (their triggers are disabled, but the host still indexes
+// them and needs a connection that resolves).
+var shardAccountNames = [for k in range(0, 8): k > 0 && k < storageShards ? 'st${resourceToken}s${k}' : storageAccountName]
+// AzureWebJobs.<function>.Disabled of shard k's two queue triggers: on for the shards the deployment has.
+var shardTriggersDisabled = [for k in range(0, 8): k < storageShards ? 'false' : 'true']
 var keyVaultName = 'kv-${resourceToken}'
 var applicationInsightsName = 'appi-mailgun-${resourceToken}'
 
@@ -318,6 +324,22 @@ module storage 'modules/storage.bicep' = {
     inboundRawRetentionDays: inboundRawRetentionDays
   }
 }
+
+// Shards 1 to K-1: the home account's settings (lifecycle rule of the raw inbound mail included) without the
+// deployment container. The queues, tables and containers are created by the app on first use, as at home.
+module shardStorage 'modules/storage.bicep' = [
+  for k in range(1, storageShards - 1): {
+    name: 'storage-shard${k}'
+    params: {
+      name: shardAccountNames[k]
+      location: location
+      tags: tags
+      skuName: storageSku
+      inboundRawContainerName: 'mailgun-inbound-raw'
+      inboundRawRetentionDays: inboundRawRetentionDays
+    }
+  }
+]
 
 module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
@@ -365,10 +387,11 @@ module keyVault 'modules/keyvault.bicep' = {
 module rbac 'modules/rbac.bicep' = {
   name: 'rbac'
   // Names are passed as known-in-advance strings (What-If can predict the assignments), so order is explicit.
-  dependsOn: [identity, storage, keyVault, monitoring]
+  dependsOn: [identity, storage, shardStorage, keyVault, monitoring]
   params: {
     identityName: identityName
     storageAccountName: storageAccountName
+    shardStorageAccountNames: [for k in range(1, storageShards - 1): shardAccountNames[k]]
     keyVaultName: keyVaultName
     applicationInsightsName: applicationInsightsName
   }
@@ -391,6 +414,45 @@ var appSettings = {
   AzureWebJobsStorage__clientId: identity.outputs.clientId
   // Azure SDK clients that use DefaultAzureCredential pick the user-assigned identity.
   AZURE_CLIENT_ID: identity.outputs.clientId
+
+  // Storage shards 1 to 7 (docs/scaling.md): every shard's settings whatever K, so changing storageShards only
+  // changes values. Identity-based like AzureWebJobsStorage; a shard at or past K points at the home account and
+  // its two queue triggers are disabled (the host indexes a disabled trigger too, so its connection must resolve).
+  StorageShard1__accountName: shardAccountNames[1]
+  StorageShard1__credential: 'managedidentity'
+  StorageShard1__clientId: identity.outputs.clientId
+  'AzureWebJobs.ProcessMailgunEventShard1.Disabled': shardTriggersDisabled[1]
+  'AzureWebJobs.ProcessMailgunInboundShard1.Disabled': shardTriggersDisabled[1]
+  StorageShard2__accountName: shardAccountNames[2]
+  StorageShard2__credential: 'managedidentity'
+  StorageShard2__clientId: identity.outputs.clientId
+  'AzureWebJobs.ProcessMailgunEventShard2.Disabled': shardTriggersDisabled[2]
+  'AzureWebJobs.ProcessMailgunInboundShard2.Disabled': shardTriggersDisabled[2]
+  StorageShard3__accountName: shardAccountNames[3]
+  StorageShard3__credential: 'managedidentity'
+  StorageShard3__clientId: identity.outputs.clientId
+  'AzureWebJobs.ProcessMailgunEventShard3.Disabled': shardTriggersDisabled[3]
+  'AzureWebJobs.ProcessMailgunInboundShard3.Disabled': shardTriggersDisabled[3]
+  StorageShard4__accountName: shardAccountNames[4]
+  StorageShard4__credential: 'managedidentity'
+  StorageShard4__clientId: identity.outputs.clientId
+  'AzureWebJobs.ProcessMailgunEventShard4.Disabled': shardTriggersDisabled[4]
+  'AzureWebJobs.ProcessMailgunInboundShard4.Disabled': shardTriggersDisabled[4]
+  StorageShard5__accountName: shardAccountNames[5]
+  StorageShard5__credential: 'managedidentity'
+  StorageShard5__clientId: identity.outputs.clientId
+  'AzureWebJobs.ProcessMailgunEventShard5.Disabled': shardTriggersDisabled[5]
+  'AzureWebJobs.ProcessMailgunInboundShard5.Disabled': shardTriggersDisabled[5]
+  StorageShard6__accountName: shardAccountNames[6]
+  StorageShard6__credential: 'managedidentity'
+  StorageShard6__clientId: identity.outputs.clientId
+  'AzureWebJobs.ProcessMailgunEventShard6.Disabled': shardTriggersDisabled[6]
+  'AzureWebJobs.ProcessMailgunInboundShard6.Disabled': shardTriggersDisabled[6]
+  StorageShard7__accountName: shardAccountNames[7]
+  StorageShard7__credential: 'managedidentity'
+  StorageShard7__clientId: identity.outputs.clientId
+  'AzureWebJobs.ProcessMailgunEventShard7.Disabled': shardTriggersDisabled[7]
+  'AzureWebJobs.ProcessMailgunInboundShard7.Disabled': shardTriggersDisabled[7]
 
   // Application Insights with Entra authentication (local auth is off on the component).
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString

@@ -41,7 +41,8 @@ echo "Built: $out ($(grep -c '"entryPoint"' "$out/functions.metadata") functions
 
 # 4. Check what the host would check at start-up, without the host: every setting valid, storage reachable.
 check_env="$(node -e 'const v=require(process.argv[1]).Values; for (const [k,x] of Object.entries(v)) console.log(k+"="+x)' "$repo_root/local.settings.json")"
-(while IFS= read -r line; do export "$line"; done <<<"$check_env"
+# Names that are not shell identifiers (the host's own AzureWebJobs.<function>.Disabled) are the host's, not the check's.
+(while IFS= read -r line; do if [[ "$line" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then export "$line"; fi; done <<<"$check_env"
  cd "$out" && dotnet MailgunFunctions.App.dll --check) || { echo "The start-up check failed: fix the setting it names in local.settings.json." >&2; exit 1; }
 
 # 5. The Functions host.

@@ -7,7 +7,7 @@ using BenchmarkDotNet.Running;
 using MailgunFunctions.Benchmarks;
 using MailgunFunctions.Testing;
 
-// Usage: dotnet run -c Release --project bench/MailgunFunctions.Benchmarks -- [all|hotpath|ingest|process|export|classifier|classifier-cpu|notify|capacity|replay] [--quick]
+// Usage: dotnet run -c Release --project bench/MailgunFunctions.Benchmarks -- [all|hotpath|ingest|process|export|classifier|classifier-cpu|notify|capacity|replay|shards] [--quick]
 // 'all' (the default) runs everything and rewrites bench/RESULTS.md; the others print their section only.
 string mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (mode == ExportLoad.ChildMode)
@@ -71,6 +71,12 @@ if (mode is "all" or "replay")
     // 10,000 and is scaled (the section says so). Quick mode runs both on the same 2,000.
     sections.Add(("8. Operator replay (mailgun-ops replay, EventProcessor + Azurite), one at a time vs the default concurrency",
         await ReplayLoad.RunAsync(quick ? 2_000 : 50_000, quick ? 2_000 : 10_000)));
+}
+
+if (mode is "all" or "shards")
+{
+    sections.Add(("9. Storage shards: the same load on two Azurites against one (webhook intake + processing, tenants split by shard)",
+        await ShardLoad.RunAsync(quick ? 300 : 10_000)));
 }
 
 var text = new StringBuilder();

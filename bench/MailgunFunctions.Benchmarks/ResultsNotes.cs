@@ -73,5 +73,14 @@ public static class ResultsNotes
            tenant (its own DndEntries partition: Azurite's point operations slow down as a partition grows). Goal: the default
            concurrency (24, the queue trigger's batch 16 + threshold 8) in at most a quarter of the floor's time (ratio <= 0.25).
            The full run replays 50,000 events concurrently and 10,000 one at a time, scaled linearly (said under the table).
+        9. Storage shards. `ShardLoad`: the same load once on one storage account (K = 1) and once on two (K = 2), each account
+           its own Azurite: webhook intake (`EventWebhookIntake`, 32 senders) and processing (per shard, receive 16 + the shard's
+           `EventProcessor` + delete, as `ShardQueueFunctions`) at once until every event is processed; distinct hard bounces
+           over 20 registry tenants, with K = 2 the even tenants on shard 0 and the odd ones on shard 1. Reported: events/s, the
+           ratio K = 2 / K = 1, the events each shard processed and each Azurite's CPU per event (the split by tenant), and the
+           storage requests per event over all accounts. A hard bounce is a DND change, so its notice goes to the home account's
+           dnd-changes queue whatever the tenant's shard: home does a little more than shard 1. Azurite is single-threaded, so
+           on a machine of C cores the ratio is bounded by what the bench process leaves of the second core; only the ratio
+           on a quiet machine means anything.
         """;
 }

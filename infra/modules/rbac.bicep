@@ -7,6 +7,9 @@ param identityName string
 @description('Storage account of the app and of the Functions host.')
 param storageAccountName string
 
+@description('Storage accounts of shards 1 to K-1 (docs/scaling.md): the app\'s data only, no host state.')
+param shardStorageAccountNames array = []
+
 @description('Key Vault holding the app\'s secrets.')
 param keyVaultName string
 
@@ -21,6 +24,8 @@ var roles = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   // Webhook tokens, DND state and history tables.
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  // A shard's blobs: the app's claim-check payloads and raw inbound mail (no host leases or package there).
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   // Key Vault references in the app settings.
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   // Entra-authenticated ingestion into Application Insights (local auth is off).
@@ -29,6 +34,13 @@ var roles = {
 
 var storageRoles = [
   roles.storageBlobDataOwner
+  roles.storageQueueDataContributor
+  roles.storageTableDataContributor
+]
+
+// A shard account holds only what the app reads and writes itself, and its queue triggers' messages.
+var shardStorageRoles = [
+  roles.storageBlobDataContributor
   roles.storageQueueDataContributor
   roles.storageTableDataContributor
 ]
@@ -61,6 +73,25 @@ resource storageAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01'
       principalId: principalId
       principalType: 'ServicePrincipal'
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+    }
+  }
+]
+
+resource shardStorage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = [
+  for shardName in shardStorageAccountNames: {
+    name: shardName
+  }
+]
+
+// One assignment per (shard, role): index i is shard i / 3 and role i % 3 (Bicep has no nested loops).
+resource shardStorageAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for i in range(0, length(shardStorageAccountNames) * length(shardStorageRoles)): {
+    name: guid(shardStorage[i / length(shardStorageRoles)].id, identity.id, shardStorageRoles[i % length(shardStorageRoles)])
+    scope: shardStorage[i / length(shardStorageRoles)]
+    properties: {
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', shardStorageRoles[i % length(shardStorageRoles)])
     }
   }
 ]

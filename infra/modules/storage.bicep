@@ -1,4 +1,5 @@
-// The storage account of the Functions host and of the app's own queues, tables and claim-check blobs.
+// A storage account of the app: the home account (the Functions host's and the app's own queues, tables and
+// claim-check blobs), or one of the storage shards (docs/scaling.md), which hold the app's data only.
 // Identity only: shared keys are off, so no connection string or SAS can be used against it.
 
 @description('Storage account name (3-24 lower-case letters and digits).')
@@ -16,8 +17,8 @@ param tags object
 @allowed(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_GZRS'])
 param skuName string
 
-@description('Blob container that holds the Flex Consumption deployment package.')
-param deploymentContainerName string
+@description('Blob container that holds the Flex Consumption deployment package; empty for a shard account (the app\'s package lives at home).')
+param deploymentContainerName string = ''
 
 @description('Blob container of the raw inbound mail (the app\'s StorageNames.InboundRawContainer).')
 param inboundRawContainerName string
@@ -62,7 +63,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-06-01'
   }
 }
 
-resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' = {
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' = if (!empty(deploymentContainerName)) {
   parent: blobService
   name: deploymentContainerName
   properties: {
@@ -106,4 +107,4 @@ output id string = storage.id
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output queueEndpoint string = storage.properties.primaryEndpoints.queue
 output tableEndpoint string = storage.properties.primaryEndpoints.table
-output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainer.name}'
+output deploymentContainerUrl string = empty(deploymentContainerName) ? '' : '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'

@@ -68,6 +68,7 @@ public sealed class AppSettingsTemplateTests
             .Where(name => !required.Any(r => r.Covers(name))
                 && !PlatformSettings.Contains(name, StringComparer.OrdinalIgnoreCase)
                 && !name.StartsWith(StorageConnectionPrefix, StringComparison.OrdinalIgnoreCase)
+                && !ShardTemplateTests.IsShardSetting(name)
                 && !AwaitingTheirOptions.Contains(name, StringComparer.OrdinalIgnoreCase))
             .ToList();
 

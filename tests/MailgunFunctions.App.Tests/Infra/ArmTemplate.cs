@@ -17,6 +17,13 @@ public sealed partial class ArmTemplate(JsonObject root)
     public JsonObject Module(string deploymentName) => ResourcesOfType("Microsoft.Resources/deployments")
         .Single(r => (string?)r["name"] == deploymentName);
 
+    /// <summary>A module declared in a loop (<c>module x '...' = [for ...]</c>), by its symbolic name.</summary>
+    public JsonObject ModuleLoop(string symbolicName) => ResourcesOfType("Microsoft.Resources/deployments")
+        .Single(r => (string?)r["copy"]?["name"] == symbolicName);
+
+    /// <summary>Main template variables (name to value or expression); loop variables are under <c>copy</c>.</summary>
+    public JsonObject Variables => Root["variables"]!.AsObject();
+
     /// <summary>Main template parameters (name to declaration).</summary>
     public JsonObject Parameters => Root["parameters"]!.AsObject();
 

@@ -24,6 +24,24 @@ public class LocalSettingsSampleTests
     }
 
     [Test]
+    public void The_sample_has_one_shard_and_switches_off_every_shard_trigger()
+    {
+        // scripts/run.sh with K = 1 starts no shard trigger: their connections (StorageShard{k}) are not set, and a
+        // started trigger with no connection is an error in the host's log.
+        var sample = Sample();
+        var triggers = ShardTemplateTests.ShardTriggers();
+        Assert.Multiple(() =>
+        {
+            Assert.That(sample.GetValueOrDefault("Storage__Shards"), Is.EqualTo("1"));
+            Assert.That(triggers, Has.Count.EqualTo(2 * (MailgunFunctions.Storage.StorageNames.MaxShards - 1)));
+            foreach (var (function, _) in triggers)
+            {
+                Assert.That(sample.GetValueOrDefault($"AzureWebJobs.{function}.Disabled"), Is.EqualTo("true"), function);
+            }
+        });
+    }
+
+    [Test]
     public void The_app_starts_with_the_sample_once_run_sh_has_filled_in_the_local_keys()
     {
         var values = Sample();

@@ -15,6 +15,7 @@ public sealed partial class SecurityTemplateTests
         ["b7e6dc6d-f1e8-4753-8033-0f276bb0955b"] = "Storage Blob Data Owner",
         ["974c5e8b-45b9-4653-ba55-5f855dd0fb88"] = "Storage Queue Data Contributor",
         ["0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"] = "Storage Table Data Contributor",
+        ["ba92f5b4-2d11-453d-a403-e96b0029c9fe"] = "Storage Blob Data Contributor",
         ["4633458b-17de-408a-b874-0445c86b69e6"] = "Key Vault Secrets User",
         ["3913510d-42f4-4e42-8a64-420c390055eb"] = "Monitoring Metrics Publisher",
     };
@@ -25,25 +26,39 @@ public sealed partial class SecurityTemplateTests
     public async Task Compile() => template = new ArmTemplate(await BicepCli.CompiledMainAsync());
 
     [Test]
-    public void StorageAccount_AcceptsIdentityOnly()
+    public void StorageAccounts_AcceptIdentityOnly()
     {
-        var properties = template.ResourcesOfType("Microsoft.Storage/storageAccounts").Single()["properties"]!;
+        // The home account and the shard accounts (storageShards), one declaration each.
+        var accounts = template.ResourcesOfType("Microsoft.Storage/storageAccounts").Select(a => a["properties"]!).ToList();
 
-        Assert.Multiple(() =>
+        Assert.That(accounts, Has.Count.EqualTo(2));
+        foreach (var properties in accounts)
         {
-            Assert.That((bool?)properties["allowSharedKeyAccess"], Is.False);
-            Assert.That((bool?)properties["allowBlobPublicAccess"], Is.False);
-            Assert.That((string?)properties["minimumTlsVersion"], Is.EqualTo("TLS1_2"));
-            Assert.That((bool?)properties["supportsHttpsTrafficOnly"], Is.True);
-        });
+            Assert.Multiple(() =>
+            {
+                Assert.That((bool?)properties["allowSharedKeyAccess"], Is.False);
+                Assert.That((bool?)properties["allowBlobPublicAccess"], Is.False);
+                Assert.That((string?)properties["minimumTlsVersion"], Is.EqualTo("TLS1_2"));
+                Assert.That((bool?)properties["supportsHttpsTrafficOnly"], Is.True);
+            });
+        }
     }
 
     [Test]
     public void RawInboundMail_IsDeletedByALifecycleRule_AfterTheAppsRetentionDays()
     {
-        var rule = template.ResourcesOfType("Microsoft.Storage/storageAccounts/managementPolicies").Single()["properties"]!["policy"]!["rules"]!.AsArray().Single()!;
-        var storage = template.Module("storage")["properties"]!["parameters"]!;
+        // Every account that holds raw inbound mail (home and shards) has the rule, from the same parameter.
+        var policies = template.ResourcesOfType("Microsoft.Storage/storageAccounts/managementPolicies").ToList();
+        var modules = new[] { template.Module("storage"), template.ModuleLoop("shardStorage") };
+        Assert.That(policies, Has.Count.EqualTo(2));
+        foreach (var (policy, module) in policies.Zip(modules))
+        {
+            AssertRetentionRule(policy["properties"]!["policy"]!["rules"]!.AsArray().Single()!, module["properties"]!["parameters"]!);
+        }
+    }
 
+    private void AssertRetentionRule(JsonNode rule, JsonNode storage)
+    {
         Assert.Multiple(() =>
         {
             Assert.That((bool?)rule["enabled"], Is.True);
@@ -180,8 +195,12 @@ public sealed partial class SecurityTemplateTests
             {
                 ("Key Vault Secrets User", "Microsoft.KeyVault/vaults"),
                 ("Monitoring Metrics Publisher", "Microsoft.Insights/components"),
+                // The storage shards: the app's own data, no host state.
+                ("Storage Blob Data Contributor", "Microsoft.Storage/storageAccounts"),
                 ("Storage Blob Data Owner", "Microsoft.Storage/storageAccounts"),
                 ("Storage Queue Data Contributor", "Microsoft.Storage/storageAccounts"),
+                ("Storage Queue Data Contributor", "Microsoft.Storage/storageAccounts"),
+                ("Storage Table Data Contributor", "Microsoft.Storage/storageAccounts"),
                 ("Storage Table Data Contributor", "Microsoft.Storage/storageAccounts"),
             }));
             Assert.That(assignments.Select(a => a["name"]!.ToString()), Has.All.StartWith("[guid("));
@@ -250,7 +269,8 @@ public sealed partial class SecurityTemplateTests
     private static string ScopeType(JsonObject assignment) =>
         ScopeResourceType().Match(assignment["scope"]?.ToString() ?? "") is { Success: true } match ? match.Groups[1].Value : "(resource group)";
 
-    [GeneratedRegex(@"variables\('(\w+)'\)\[copyIndex\(\)\]")]
+    // variables('roles')[copyIndex()], or [mod(...copyIndex()...)] when one loop runs over (account, role) pairs.
+    [GeneratedRegex(@"variables\('(\w+)'\)\[(?:copyIndex\(\)\]|mod\()")]
     private static partial Regex LoopVariable();
 
     [GeneratedRegex(@"variables\('roles'\)\.(\w+)")]
