@@ -191,6 +191,33 @@ public static class PoisonCommands
         return command;
     }
 
+    /// <summary>How many messages of a poison queue name <paramref name="tenant"/> in their envelope (tenant move refuses to move past them).</summary>
+    internal static async Task<int> CountOfTenantAsync(StorageClients clients, string poison, string tenant, CancellationToken token)
+    {
+        var client = clients.Queues.GetQueueClient(poison);
+        var messages = await ReceiveAllAsync(client, token).ConfigureAwait(false);
+        try
+        {
+            return messages.Count(m => PoisonView.Of(poison, m).Original is { } original && TenantOf(original) == tenant);
+        }
+        finally
+        {
+            await ReleaseAsync(client, messages, token).ConfigureAwait(false);
+        }
+    }
+
+    private static string? TenantOf(string envelope)
+    {
+        try
+        {
+            return JObject.Parse(envelope)["tenant"] is JValue { Type: JTokenType.String } t ? (string?)t : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private static IEnumerable<(string Name, string Poison, string Target)> Selected(string? name) => Queues.Where(q => name is null || q.Name == name);
 
     private static async Task<List<QueueMessage>> ReceiveAllAsync(QueueClient queue, CancellationToken token)

@@ -95,6 +95,12 @@ public sealed record Tenant
     /// </summary>
     public int? MovingTo { get; init; }
 
+    /// <summary>
+    /// The shard <c>tenant move</c> switched this tenant away from while its rows there are not yet deleted, or null: a rerun of
+    /// the move after a stop finishes the deletion. Routing never reads it.
+    /// </summary>
+    public int? MovedFrom { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset UpdatedAt { get; init; }
