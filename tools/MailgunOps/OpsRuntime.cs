@@ -208,6 +208,12 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
             }
 
             overrides?.Invoke(shard);
+            // The home container's pipeline policies are already there (BuildShard copies them): each once.
+            foreach (var twice in shard.Where(d => d.ServiceType == typeof(Azure.Core.Pipeline.HttpPipelinePolicy) && d.ImplementationInstance is not null)
+                .GroupBy(d => d.ImplementationInstance, ReferenceEqualityComparer.Instance).SelectMany(g => g.Skip(1)).ToList())
+            {
+                shard.Remove(twice);
+            }
         }));
         return services.BuildServiceProvider();
     }
