@@ -161,6 +161,11 @@ public class TenantMoveCommandTests : OpsHarness
             await registry.SaveAsync(t with { MovingTo = 1 }, "test", "tenant-move-started", CancellationToken.None);
             var during = await PostAsync(services, body);
             Assert.That((during.StatusCode, during.Reason), Is.EqualTo((503, "tenant_moving")));
+            // The API's writes are refused too: written on the source after the copy, they would be lost at the switch.
+            var write = await services.GetRequiredService<MailgunFunctions.Api.DndApi>().EnableAsync(Tenant, recipient, new MemoryStream("{}"u8.ToArray()), 2, "application/json",
+                $"/api/dnd/{Tenant}/{recipient}/enable", CancellationToken.None);
+            Assert.That(write.StatusCode, Is.EqualTo(503), write.Body);
+            Assert.That(write.Body, Does.Contain("tenant-moving"));
         }
 
         var move = await Cli("tenant", "move", "--tenant", Tenant, "--to", "1", "--yes");
