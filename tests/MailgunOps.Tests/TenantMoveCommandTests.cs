@@ -166,6 +166,9 @@ public class TenantMoveCommandTests : OpsHarness
                 $"/api/dnd/{Tenant}/{recipient}/enable", CancellationToken.None);
             Assert.That(write.StatusCode, Is.EqualTo(503), write.Body);
             Assert.That(write.Body, Does.Contain("tenant-moving"));
+            var post = InboundPost.UrlEncoded(InboundPost.Signed(InboundPost.ParsedReply(), DateTimeOffset.UtcNow));
+            var reply = await services.GetRequiredService<InboundWebhookIntake>().AcceptAsync(Tenant, new MemoryStream(post.Body), post.Body.Length, post.ContentType, CancellationToken.None);
+            Assert.That((reply.StatusCode, reply.Reason), Is.EqualTo((503, "tenant_moving")), "the inbound webhook too");
         }
 
         var move = await Cli("tenant", "move", "--tenant", Tenant, "--to", "1", "--yes");
@@ -249,6 +252,36 @@ public class TenantMoveCommandTests : OpsHarness
         Assert.That((await RegistryAsync()).MovingTo, Is.Null);
         var beyond = await Cli("tenant", "move", "--tenant", Tenant, "--to", "2", "--yes");
         Assert.That(beyond.ExitCode, Is.EqualTo(ExitCodes.Usage), beyond.ToString());
+    }
+
+    [Test]
+    public async Task Poison_commands_go_over_every_shard_and_requeue_to_the_shard_that_holds_the_message()
+    {
+        var queues = new Azure.Storage.Queues.QueueServiceClient(_shard1.ConnectionString, new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 });
+        var poison = queues.GetQueueClient(StorageNames.EventsPoisonQueue);
+        var events = queues.GetQueueClient(StorageNames.EventsQueue);
+        await poison.CreateIfNotExistsAsync();
+        await poison.ClearMessagesAsync();
+        await events.CreateIfNotExistsAsync();
+        await events.ClearMessagesAsync();
+        string original = new JObject { ["tenant"] = Tenant, ["marker"] = Guid.NewGuid().ToString("N") }.ToString(Newtonsoft.Json.Formatting.None);
+        string id = (await poison.SendMessageAsync(original)).Value.MessageId;
+
+        var all = await Cli("poison", "list", "--queue", "events", "--json");
+        var home = await Cli("poison", "list", "--queue", "events", "--shard", "0", "--json");
+
+        Assert.That(all.ExitCode, Is.EqualTo(0), all.ToString());
+        Assert.That(all.JsonLines.Single(l => (string?)l["id"] == id)["shard"]!.Value<int>(), Is.EqualTo(1));
+        Assert.That(home.JsonLines.Where(l => (string?)l["id"] == id), Is.Empty, "--shard 0 looks at the home account only");
+        var table = await Cli("poison", "list", "--queue", "events", "--shard", "1");
+        Assert.That(table.Stdout, Does.StartWith("SHARD"));
+
+        var requeue = await Cli("poison", "requeue", id, "--json");
+
+        Assert.That(requeue.ExitCode, Is.EqualTo(0), requeue.ToString());
+        Assert.That((int)requeue.JsonLines.Single()["shard"]!, Is.EqualTo(1));
+        var back = (await events.ReceiveMessagesAsync(32)).Value;
+        Assert.That(back.Select(m => m.MessageText), Is.EqualTo(new[] { original }), "back on shard 1's events queue");
     }
 
     /// <summary>

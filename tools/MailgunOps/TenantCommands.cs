@@ -108,13 +108,13 @@ public static class TenantCommands
             {
                 count++;
                 var t = single.Tenant;
-                Emit(ctx, rows, t.Id, "(settings)", "connected", t.Domains, t.SigningKeys.Select(k => k.Id).ToList(), t.ApiKey is not null, null, null, implicitTenant: true);
+                Emit(ctx, rows, t.Id, "(settings)", "connected", t.Domains, t.SigningKeys.Select(k => k.Id).ToList(), t.ApiKey is not null, null, null, implicitTenant: true, shard: 0);
             }
 
             await foreach (var t in registry.ListAsync(token).ConfigureAwait(false))
             {
                 count++;
-                Emit(ctx, rows, t.Id, t.DisplayName, TenantRegistry.StateName(t.State), t.Domains, t.SigningKeyIds, t.HasApiKey, t.ParentAccount, t.UpdatedAt, implicitTenant: false);
+                Emit(ctx, rows, t.Id, t.DisplayName, TenantRegistry.StateName(t.State), t.Domains, t.SigningKeyIds, t.HasApiKey, t.ParentAccount, t.UpdatedAt, implicitTenant: false, shard: t.Shard);
             }
 
             if (!ctx.Output.Json)
@@ -128,11 +128,11 @@ public static class TenantCommands
         return command;
 
         static void Emit(OpsContext ctx, List<string?[]> rows, string id, string name, string state, IReadOnlyList<TenantDomain> domains, IReadOnlyList<string> keys, bool apiKey,
-            string? parent, DateTimeOffset? updated, bool implicitTenant)
+            string? parent, DateTimeOffset? updated, bool implicitTenant, int shard)
         {
             if (ctx.Output.Json)
             {
-                ctx.Output.Line(new { tenant = id, name, state, domains = DomainViews(domains), signingKeys = keys, apiKey = apiKey ? "set" : "none", parentAccount = parent, updatedAt = updated, fromSettings = implicitTenant });
+                ctx.Output.Line(new { tenant = id, name, state, domains = DomainViews(domains), signingKeys = keys, apiKey = apiKey ? "set" : "none", parentAccount = parent, updatedAt = updated, fromSettings = implicitTenant, shard });
             }
             else
             {
