@@ -125,6 +125,40 @@ public class ShardTests : WorkerTests
         });
     }
 
+    /// <summary>
+    /// A tenant moved to another shard can still have messages on its old shard's queue (queued before the move): the old
+    /// shard's processor forwards them to the tenant's shard instead of writing into the old shard's tables.
+    /// </summary>
+    [Test]
+    public async Task A_message_left_on_another_shards_queue_is_forwarded_to_the_tenants_shard_and_processed_there()
+    {
+        var (other, otherDomain) = await TenantAsync(Worker.Services, 1);
+        string recipient = $"fw.{Guid.NewGuid():N}@example.net";
+        var now = DateTimeOffset.UtcNow;
+        var envelope = new MailgunFunctions.Queueing.EventEnvelope
+        {
+            Tenant = other,
+            ReceivedAt = now,
+            Token = SignedWebhook.NewToken(),
+            SigningKeyId = "primary",
+            BodySha256 = new string('b', 64),
+            EventType = "failed",
+            EventId = "fw-" + Guid.NewGuid().ToString("N"),
+            EventData = SignedWebhook.Failed(recipient, now, domain: otherDomain),
+        };
+
+        await Shard(0).GetRequiredService<MailgunFunctions.Queueing.EventQueue>().SendAsync(envelope, CancellationToken.None);
+
+        var status = await Worker.EventuallyAsync(() => Shard(1).GetRequiredService<DndStore>().GetStatusAsync(other, recipient, CancellationToken.None),
+            s => s.Status.State == DndState.Permanent, "the forwarded event's DND entry in shard 1");
+        Assert.Multiple(async () =>
+        {
+            Assert.That(status.Status.State, Is.EqualTo(DndState.Permanent));
+            Assert.That(await EntryAsync(Shard(0), other, recipient), Is.Null, "nothing written in the shard the message was found on");
+            Assert.That(Worker.Host.Invocations.Any(i => i.FunctionName == "ProcessMailgunEvent" && i.Succeeded), Is.True, "shard 0's trigger took it first");
+        });
+    }
+
     [Test]
     public async Task A_tenant_recorded_on_a_shard_the_deployment_does_not_have_gets_503_and_nothing_is_written()
     {

@@ -17,6 +17,20 @@ public sealed class MigrateCommandTests : OpsHarness
     private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow.AddDays(-3);
 
     [Test]
+    public async Task WithMoreThanOneStorageShardTheMigrationRefusesBeforeReadingAnything()
+    {
+        StorageShards = 2;
+
+        var run = await RunAsync("migrate", "--dry-run", "--json");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Refused), run.ToString());
+            Assert.That(run.Stderr, Does.Contain("migrate before raising Storage__Shards"));
+        });
+    }
+
+    [Test]
     public async Task OldDomainPartitionsMoveToTheirTenantMergedAndARerunMovesNothing()
     {
         string owner = TestTenants.NewId("m");

@@ -49,6 +49,8 @@ public abstract class OpsHarness
     [SetUp]
     public async Task NewTenant()
     {
+        EngagementEvents = false;
+        StorageShards = 1;
         Mailgun.Reset();
         Dns.Clear();
         Tenant = TestTenants.NewId("t");
@@ -97,12 +99,14 @@ public abstract class OpsHarness
                 o.MaxRetryAttempts = 0;
                 o.AttemptTimeout = TimeSpan.FromSeconds(10);
             });
+            services.Configure<MailgunFunctions.Settings.WebhookOptions>(o => o.EngagementEvents = EngagementEvents);
             // Fail fast when a test points at storage that is down.
             services.Configure<StorageOptions>(o =>
             {
                 o.MaxRetries = 0;
                 // Storage that is down refuses at once; a live Azurite may stall for seconds on a loaded machine.
                 o.NetworkTimeout = storageTimeout ?? TimeSpan.FromSeconds(30);
+                o.Shards = StorageShards;
             });
             extra?.Invoke(services);
         }, stdin: stdin is null ? null : new StringReader(stdin), settings: settings);
@@ -110,6 +114,12 @@ public abstract class OpsHarness
     }
 
     protected Task<OpsRun> RunAsync(params string[] args) => RunAsync(args, null, null, null);
+
+    /// <summary>Webhooks__EngagementEvents for the CLI runs of a test (off, as shipped, unless a test turns it on).</summary>
+    protected bool EngagementEvents { get; set; }
+
+    /// <summary>Storage__Shards for the CLI runs of a test (1 unless a test sets it).</summary>
+    protected int StorageShards { get; set; } = 1;
 
     /// <summary>The events queue and its poison queue, created and emptied, with the host's message encoding (base64).</summary>
     protected async Task<(Azure.Storage.Queues.QueueClient Events, Azure.Storage.Queues.QueueClient Poison)> EmptyEventQueuesAsync()

@@ -147,8 +147,8 @@ public sealed class ProcessEffectTests : OpsHarness
 
         Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Ok), run.ToString());
         var hooks = Mailgun.Webhooks(Domain);
-        Assert.That(MailgunSetup.Webhooks.Select(h => hooks.TryGetValue(h, out var urls) && urls.Contains(url)), Has.All.True, string.Join(", ", hooks.Keys));
-        Assert.That(hooks["clicked"], Is.EqualTo(new[] { other, url }), "another integration's URL is kept");
+        Assert.That(MailgunSetup.Subscribed(engagementEvents: false).Select(h => hooks.TryGetValue(h, out var urls) && urls.Contains(url)), Has.All.True, string.Join(", ", hooks.Keys));
+        Assert.That(hooks["clicked"], Is.EqualTo(new[] { other }), "another integration's URL is kept, and ours is not added: engagement events are off by default");
         Assert.That(run.Stdout, Does.Not.Contain("proc-key"), "the function key is masked in the output");
     }
 

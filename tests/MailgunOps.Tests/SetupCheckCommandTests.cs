@@ -86,6 +86,27 @@ public sealed class SetupCheckCommandTests : OpsHarness
     }
 
     [Test]
+    public async Task Our_url_left_on_opens_while_engagement_events_are_off_is_a_warning_and_clicks_are_not_asked_for()
+    {
+        await SetUpWellAsync();
+        // A set-up made while engagement events were on: our URL is still on "opened".
+        var hooks = Mailgun.Webhooks(Domain).ToDictionary(h => h.Key, h => h.Value);
+        hooks["opened"] = [TenantUrls.Events(App, Tenant).AbsoluteUri + "?code=k"];
+        Mailgun.SetWebhooks(Domain, hooks);
+
+        var run = await RunAsync("setup", "check", "--tenant", Tenant, "--domain", Domain, "--json");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Warnings), run.ToString());
+            var statuses = Statuses(run);
+            Assert.That(statuses["webhook opened"], Is.EqualTo("warn"));
+            Assert.That(statuses.Keys, Does.Not.Contain("webhook clicked"), "not subscribed, not asked for");
+            Assert.That((int?)run.Json["failures"], Is.Zero);
+        });
+    }
+
+    [Test]
     public async Task A_wrong_MX_priority_a_missing_webhook_and_a_route_without_stop_fail_exit_7()
     {
         await SetUpWellAsync();

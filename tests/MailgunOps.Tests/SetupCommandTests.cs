@@ -1,3 +1,4 @@
+using MailgunFunctions.MailgunApi;
 using Newtonsoft.Json.Linq;
 
 namespace MailgunOps.Tests;
@@ -10,6 +11,7 @@ public sealed class SetupCommandTests : OpsHarness
     [Test]
     public async Task WebhooksAreCreatedOnceAndOurUrlIsAddedBesideOtherIntegrations()
     {
+        EngagementEvents = true;
         Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]>
         {
             ["delivered"] = [EventsUrl],
@@ -134,13 +136,50 @@ public sealed class SetupCommandTests : OpsHarness
     [Test]
     public async Task WebhooksReplaceLeavesOnlyOurUrl()
     {
-        Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]> { ["clicked"] = ["https://old-app.example.net/api/mailgun/events", EventsUrl] });
+        Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]> { ["complained"] = ["https://old-app.example.net/api/mailgun/events", EventsUrl] });
 
         var run = await RunAsync("setup", "webhooks", "--domain", Domain, "--url", EventsUrl, "--replace", "--json");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
-        Assert.That(((JArray)run.Json["webhooks"]!).Single(w => (string?)w["webhook"] == "clicked")["action"]!.ToString(), Is.EqualTo("replaced"));
-        Assert.That(Mailgun.Webhooks(Domain)["clicked"], Is.EqualTo(new[] { EventsUrl }));
+        Assert.That(((JArray)run.Json["webhooks"]!).Single(w => (string?)w["webhook"] == "complained")["action"]!.ToString(), Is.EqualTo("replaced"));
+        Assert.That(Mailgun.Webhooks(Domain)["complained"], Is.EqualTo(new[] { EventsUrl }));
+    }
+
+    /// <summary>
+    /// As shipped (Webhooks__EngagementEvents off), opens and clicks are not subscribed: they change no DND state and are
+    /// about a fifth of all events. A set-up that finds our URL on them takes it off, keeping other integrations' URLs,
+    /// and deletes a subscription it leaves empty; `setup check` then names nothing missing.
+    /// </summary>
+    [Test]
+    public async Task WithoutEngagementEventsOurUrlIsTakenOffOpensAndClicksAndTheCheckDoesNotAskForThem()
+    {
+        Mailgun.SetWebhooks(Domain, new Dictionary<string, string[]>
+        {
+            ["opened"] = ["https://app.example.net/api/mailgun/events?code=old-key", "https://analytics.example.net/hook"],
+            ["clicked"] = [EventsUrl],
+        });
+
+        var first = await RunAsync("setup", "webhooks", "--domain", Domain, "--url", EventsUrl, "--json");
+        int writesAfterFirst = Writes();
+        var second = await RunAsync("setup", "webhooks", "--domain", Domain, "--url", EventsUrl, "--json");
+
+        Assert.That(first.ExitCode, Is.EqualTo(0), first.ToString());
+        var actions = ((JArray)first.Json["webhooks"]!).ToDictionary(w => (string)w["webhook"]!, w => (string)w["action"]!);
+        var hooks = Mailgun.Webhooks(Domain);
+        Assert.Multiple(() =>
+        {
+            Assert.That(actions["opened"], Is.EqualTo("removed"));
+            Assert.That(actions["clicked"], Is.EqualTo("deleted"));
+            Assert.That(hooks["opened"], Is.EqualTo(new[] { "https://analytics.example.net/hook" }), "another integration's URL is kept");
+            Assert.That(hooks.ContainsKey("clicked"), Is.False, "a subscription left empty is deleted");
+            foreach (string name in MailgunSetup.Subscribed(engagementEvents: false))
+            {
+                Assert.That(hooks[name], Is.EqualTo(new[] { EventsUrl }), name);
+            }
+
+            Assert.That(((JArray)second.Json["webhooks"]!).Select(w => (string?)w["action"]), Is.All.AnyOf("unchanged", "absent"));
+            Assert.That(Writes(), Is.EqualTo(writesAfterFirst), "a second run changes nothing");
+        });
     }
 
     [Test]

@@ -114,13 +114,15 @@ public sealed class TenantCommandTests : OpsHarness
             foreach (string domain in new[] { _a, _b })
             {
                 var hooks = Mailgun.Webhooks(domain);
-                foreach (string hook in MailgunSetup.Webhooks)
+                foreach (string hook in MailgunSetup.Subscribed(engagementEvents: false))
                 {
                     Assert.That(hooks[hook], Does.Contain(EventsUrl), $"{domain} {hook}");
                 }
+
+                Assert.That(hooks.GetValueOrDefault("opened") ?? [], Does.Not.Contain(EventsUrl), $"{domain}: engagement events are off by default");
             }
 
-            Assert.That(Mailgun.Webhooks(_a)["clicked"], Is.EqualTo(new[] { OtherIntegration, EventsUrl }), "another integration's URL is kept");
+            Assert.That(Mailgun.Webhooks(_a)["clicked"], Is.EqualTo(new[] { OtherIntegration }), "another integration's URL is kept, ours not added");
             Assert.That(route, Is.Not.Null, "one reply route for the tenant");
             Assert.That((string?)route!["expression"], Does.Contain(_a.Replace(".", "\\.", StringComparison.Ordinal)).And.Contain(_b.Replace(".", "\\.", StringComparison.Ordinal)));
             Assert.That(route["actions"]!.Select(a => (string?)a), Is.EqualTo(new[] { $"forward(\"{InboundUrl}\")", "stop()" }));

@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using MailgunFunctions.Settings;
+using Microsoft.Extensions.Options;
 
 namespace MailgunFunctions.MailgunApi;
 
@@ -37,14 +39,25 @@ public sealed class WebhooksFullException(string domain, IReadOnlyList<WebhookPl
 /// URLs. Routes: found again by their description, never guessed from expressions. Every method is idempotent: a
 /// second run finds everything as wanted and writes nothing.
 /// </summary>
-public sealed class MailgunSetup(MailgunApiClient api)
+public sealed class MailgunSetup(MailgunApiClient api, IOptions<WebhookOptions> options)
 {
     /// <summary>
-    /// The webhook subscriptions the product reads: both fail kinds (Mailgun names them apart, they arrive as
-    /// <c>failed</c>), complaints and unsubscribes for DND, delivered/opened/clicked as activity. Not <c>accepted</c>:
-    /// it carries nothing for DND and would double the traffic.
+    /// Every webhook subscription the product can read: both fail kinds (Mailgun names them apart, they arrive as
+    /// <c>failed</c>), complaints and unsubscribes for DND, delivered (it ends a temporary DND, feeds the daily rates,
+    /// threads replies), and the engagement events opened and clicked (activity only; see <see cref="EngagementWebhooks"/>).
+    /// Not <c>accepted</c>: it carries nothing for DND and would double the traffic. Removal covers all of them.
     /// </summary>
     public static readonly IReadOnlyList<string> Webhooks = ["delivered", "permanent_fail", "temporary_fail", "complained", "unsubscribed", "opened", "clicked"];
+
+    /// <summary>The subscriptions that change no DND state, set up only with <see cref="WebhookOptions.EngagementEvents"/>.</summary>
+    public static readonly IReadOnlyList<string> EngagementWebhooks = ["opened", "clicked"];
+
+    /// <summary>The subscriptions our URL should be on.</summary>
+    public static IReadOnlyList<string> Subscribed(bool engagementEvents) =>
+        engagementEvents ? Webhooks : Webhooks.Except(EngagementWebhooks, StringComparer.Ordinal).ToList();
+
+    /// <summary>The subscriptions this deployment sets up (<see cref="WebhookOptions.EngagementEvents"/>).</summary>
+    public IReadOnlyList<string> Wanted => Subscribed(options.Value.EngagementEvents);
 
     /// <summary>Mailgun keeps at most this many URLs per webhook subscription.</summary>
     public const int MaxUrlsPerWebhook = 3;
@@ -60,7 +73,7 @@ public sealed class MailgunSetup(MailgunApiClient api)
     {
         ArgumentNullException.ThrowIfNull(domain);
         var existing = await api.GetWebhooksAsync(domain, cancellationToken).ConfigureAwait(false);
-        var plans = PlanWebhooks(existing, target, replace);
+        var plans = PlanWebhooks(existing, target, replace, options.Value.EngagementEvents);
         if (plans.Where(p => p.Urls.Count > MaxUrlsPerWebhook).ToList() is { Count: > 0 } full)
         {
             throw new WebhooksFullException(domain.Name, full);
@@ -68,7 +81,15 @@ public sealed class MailgunSetup(MailgunApiClient api)
 
         foreach (var plan in plans.Where(p => p.ChangesSomething))
         {
-            await api.SetWebhookAsync(domain, plan.Webhook, plan.Urls, exists: plan.Was.Count > 0, cancellationToken).ConfigureAwait(false);
+            if (plan.Urls.Count == 0)
+            {
+                // Only an engagement subscription left with none of our URLs and no other (Mailgun refuses an empty one).
+                await api.DeleteWebhookAsync(domain, plan.Webhook, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await api.SetWebhookAsync(domain, plan.Webhook, plan.Urls, exists: plan.Was.Count > 0, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         return plans;
@@ -159,13 +180,17 @@ public sealed class MailgunSetup(MailgunApiClient api)
     /// <summary>
     /// The URLs one webhook should have, for each webhook the product reads. A URL of the same endpoint as
     /// <paramref name="target"/> is ours and is replaced in place; other integrations' URLs are kept unless
-    /// <paramref name="replace"/>. A plan with more than <see cref="MaxUrlsPerWebhook"/> URLs cannot be written.
+    /// <paramref name="replace"/>. A plan with more than <see cref="MaxUrlsPerWebhook"/> URLs cannot be written. Without
+    /// <paramref name="engagementEvents"/>, our URL is taken off <c>opened</c> and <c>clicked</c> instead (others' stay).
     /// </summary>
-    public static IReadOnlyList<WebhookPlan> PlanWebhooks(IReadOnlyDictionary<string, IReadOnlyList<string>> existing, Uri target, bool replace)
+    public static IReadOnlyList<WebhookPlan> PlanWebhooks(IReadOnlyDictionary<string, IReadOnlyList<string>> existing, Uri target, bool replace, bool engagementEvents = true)
     {
         ArgumentNullException.ThrowIfNull(existing);
         ArgumentNullException.ThrowIfNull(target);
-        return Webhooks.Select(w => PlanWebhook(w, existing.GetValueOrDefault(w) ?? [], target, replace)).ToList();
+        var wanted = Subscribed(engagementEvents);
+        return Webhooks.Select(w => wanted.Contains(w, StringComparer.Ordinal)
+            ? PlanWebhook(w, existing.GetValueOrDefault(w) ?? [], target, replace)
+            : PlanRemoval(w, existing.GetValueOrDefault(w) ?? [], target)).ToList();
     }
 
     /// <summary>For each webhook the product reads: the URLs left once every URL of our endpoint is taken out.</summary>
@@ -173,13 +198,14 @@ public sealed class MailgunSetup(MailgunApiClient api)
     {
         ArgumentNullException.ThrowIfNull(existing);
         ArgumentNullException.ThrowIfNull(target);
-        return Webhooks.Select(w =>
-        {
-            var was = existing.GetValueOrDefault(w) ?? [];
-            var kept = was.Where(u => !SameEndpoint(u, target)).ToList();
-            string action = kept.Count == was.Count ? "absent" : kept.Count == 0 ? "deleted" : "removed";
-            return new WebhookPlan(w, action, was, kept);
-        }).ToList();
+        return Webhooks.Select(w => PlanRemoval(w, existing.GetValueOrDefault(w) ?? [], target)).ToList();
+    }
+
+    private static WebhookPlan PlanRemoval(string webhook, IReadOnlyList<string> was, Uri target)
+    {
+        var kept = was.Where(u => !SameEndpoint(u, target)).ToList();
+        string action = kept.Count == was.Count ? "absent" : kept.Count == 0 ? "deleted" : "removed";
+        return new WebhookPlan(webhook, action, was, kept);
     }
 
     private static WebhookPlan PlanWebhook(string webhook, IReadOnlyList<string> was, Uri target, bool replace)

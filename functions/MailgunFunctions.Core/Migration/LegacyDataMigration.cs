@@ -73,9 +73,12 @@ public sealed class LegacyDataMigration
     private readonly TimeProvider _time;
     private readonly DndOptions _dnd;
     private readonly ILogger<LegacyDataMigration> _logger;
+    private readonly int _shards;
 
-    public LegacyDataMigration(StorageClients storage, TenantDirectory directory, TimeProvider time, IOptions<DndOptions> dnd, ILogger<LegacyDataMigration> logger)
+    public LegacyDataMigration(StorageClients storage, TenantDirectory directory, TimeProvider time, IOptions<DndOptions> dnd, ILogger<LegacyDataMigration> logger,
+        IOptions<StorageOptions> storageOptions)
     {
+        _shards = storageOptions.Value.Shards;
         _tables = storage.Tables;
         _directory = directory;
         _time = time;
@@ -94,6 +97,14 @@ public sealed class LegacyDataMigration
     /// <summary>Moves every old-layout row (or, with <paramref name="dryRun"/>, only counts them).</summary>
     public async Task<LegacyMigrationReport> RunAsync(bool dryRun, CancellationToken cancellationToken)
     {
+        if (_shards > 1)
+        {
+            // Old-layout rows are all in the home account, and the migration writes where it reads: with shards a tenant's
+            // rows would land in the home account instead of its shard (docs/scaling.md).
+            throw new TenantOperationException(TenantProblem.Refused,
+                $"migrate before raising Storage__Shards (it is {_shards}): data written before tenants is moved within the home account, where every tenant lived then");
+        }
+
         var run = new Run(this, dryRun);
         if (await ExistsAsync(StorageNames.DndErasuresTable, cancellationToken).ConfigureAwait(false))
         {

@@ -6,8 +6,10 @@ using MailgunFunctions.Dnd;
 using MailgunFunctions.Events;
 using MailgunFunctions.Queueing;
 using MailgunFunctions.Rates;
+using MailgunFunctions.Storage;
 using MailgunFunctions.Telemetry;
 using MailgunFunctions.Tenants;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -22,6 +24,8 @@ public enum EventOutcome
     Skipped,
     /// <summary>Can never be processed: sent to the poison queue with the reason; the original is done.</summary>
     Poisoned,
+    /// <summary>Its tenant lives on another storage shard now (moved): put on that shard's events queue, processed there.</summary>
+    Forwarded,
 }
 
 public sealed record EventProcessingResult(EventOutcome Outcome, string? PoisonReason = null, string? Tenant = null, string? Address = null,
@@ -54,11 +58,15 @@ public sealed class EventProcessor
     private readonly MailgunMetrics _metrics;
     private readonly TenantDailyRates _rates;
     private readonly DndChangeSweeper? _changes;
+    private readonly TenantShards? _shards;
+    private readonly StorageShard _shard;
 
     public EventProcessor(EventQueue queue, IEventClassifier classifier, DndStore store, SenderIssueCounter senderIssues, EventPoisonQueue poison,
         SentMessageLog sentMessages, MailgunAllowlists allowlists, TenantDirectory tenants, IOptions<DndOptions> options, TimeProvider time, ILogger<EventProcessor> logger,
-        MailgunMetrics metrics, TenantDailyRates rates, DndChangeSweeper? changes = null)
+        MailgunMetrics metrics, TenantDailyRates rates, DndChangeSweeper? changes = null, TenantShards? shards = null, StorageShard? shard = null)
     {
+        _shards = shards;
+        _shard = shard ?? new StorageShard(0);
         _metrics = metrics;
         _rates = rates;
         _changes = changes;
@@ -109,6 +117,15 @@ public sealed class EventProcessor
         catch (EnvelopeFormatException ex)
         {
             return await PoisonAsync(messageText, replay, null, "envelope_invalid", ex.Message, dequeueCount, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (replay is null && await ShardOfAsync(envelope.Tenant, cancellationToken).ConfigureAwait(false) is { } elsewhere)
+        {
+            // A message queued on this shard before its tenant moved (docs/scaling.md): it belongs where the tenant's entries
+            // are now. Sent there before this one is done, so a crash in between only sends it twice (processing is idempotent).
+            await elsewhere.Services.GetRequiredService<EventQueue>().SendAsync(envelope, cancellationToken).ConfigureAwait(false);
+            ProcessingLog.ForwardedToShard(_logger, envelope.Tenant ?? "", _shard.Number, elsewhere.Number);
+            return new EventProcessingResult(EventOutcome.Forwarded, Tenant: envelope.Tenant);
         }
 
         MailgunEvent e;
@@ -227,6 +244,19 @@ public sealed class EventProcessor
         // A sending domain longer than any domain names no tenant (and would not fit a table key).
         string? sendingDomain = e.SendingDomain is { Length: <= DndKeys.MaxDomainLength } d ? d : null;
         return (await _tenants.FindByDomainAsync(sendingDomain, cancellationToken).ConfigureAwait(false))?.Id ?? _tenants.Implicit?.Id;
+    }
+
+    /// <summary>The tenant's shard when it is not this processor's (null with one shard, or for the tenant's own shard).</summary>
+    private async Task<(int Number, IServiceProvider Services)?> ShardOfAsync(string? tenant, CancellationToken cancellationToken)
+    {
+        if (_shards is not { Count: > 1 } || tenant is not { Length: > 0 })
+        {
+            return null;
+        }
+
+        var services = await _shards.ForTenantAsync(tenant, cancellationToken).ConfigureAwait(false);
+        int number = services.GetRequiredService<StorageShard>().Number;
+        return number == _shard.Number ? null : (number, services);
     }
 
     private async Task<EventProcessingResult> PoisonAsync(string messageText, ReplaySource? replay, string? tenant, string reason, string detail, long dequeueCount, CancellationToken cancellationToken)

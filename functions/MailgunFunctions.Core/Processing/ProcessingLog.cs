@@ -17,6 +17,9 @@ internal static partial class ProcessingLog
     [LoggerMessage(2004, LogLevel.Warning, "Mailgun event message failed on attempt {DequeueCount} (the host retries, then moves it to mailgun-events-poison)")]
     public static partial void TransientFailure(ILogger logger, Exception exception, long dequeueCount);
 
+    [LoggerMessage(2006, LogLevel.Information, "An event of tenant {Tenant} on storage shard {FromShard} was forwarded to the tenant's shard {ToShard} (the tenant was moved after it was queued)")]
+    public static partial void ForwardedToShard(ILogger logger, string tenant, int fromShard, int toShard);
+
     [LoggerMessage(2005, LogLevel.Warning, "Mailgun {EventType} event {EventId} of tenant {Tenant} comes from domain {Domain}, which the tenant has not registered; applied to the tenant (its key signed it). Add the domain: mailgun-ops tenant add-domain")]
     public static partial void DomainNotRegistered(ILogger logger, string eventType, string eventId, string tenant, string domain);
 }

@@ -68,4 +68,11 @@ public sealed class WebhookOptions
     /// <summary>Largest events webhook body accepted; larger ones get 413 before being read. Default 1 MiB (Mailgun's events are a few KB).</summary>
     [Range(1024, 64 * 1024 * 1024)]
     public int MaxEventBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Whether the Mailgun set-up subscribes to <c>opened</c> and <c>clicked</c>. Default false: they change no DND state
+    /// (they only record the last open and click on the address's entry) and are about a fifth of all events
+    /// (docs/capacity.md). When false, setting up webhooks takes our URL off those two subscriptions.
+    /// </summary>
+    public bool EngagementEvents { get; set; }
 }

@@ -25,7 +25,7 @@ public sealed record DomainSetupReport(string Domain, MailgunDomainStatus Mailgu
 /// (<see cref="MailgunSetup.Webhooks"/>) pointing at the tenant's events URL, and the tenant's reply route matching the
 /// domain, forwarding to the tenant's inbound URL, then stopping (<see cref="MailgunSetup.ReplyRoute"/>).
 /// </summary>
-public sealed class TenantSetupCheck(MailgunApiClient api)
+public sealed class TenantSetupCheck(MailgunApiClient api, MailgunSetup setup)
 {
     /// <param name="verify">First ask Mailgun to check the DNS records again (<c>PUT /v4/domains/{d}/verify</c>).</param>
     public async Task<DomainSetupReport> CheckAsync(Tenant tenant, TenantDomain domain, bool verify, CancellationToken cancellationToken)
@@ -52,7 +52,17 @@ public sealed class TenantSetupCheck(MailgunApiClient api)
 
         var events = tenant.AppUrl is { } app ? TenantUrls.Events(app, tenant.Id) : null;
         var hooks = await api.GetWebhooksAsync(target, cancellationToken).ConfigureAwait(false);
-        foreach (string webhook in MailgunSetup.Webhooks)
+        foreach (string webhook in MailgunSetup.Webhooks.Except(setup.Wanted, StringComparer.Ordinal))
+        {
+            // Engagement events not wanted here (Webhooks__EngagementEvents off): our URL on them only costs requests.
+            if (events is not null && (hooks.GetValueOrDefault(webhook) ?? []).Any(u => MailgunSetup.SameEndpoint(u, events)))
+            {
+                items.Add(new("webhook", webhook, SetupCheckStatus.Warn,
+                    $"points at the tenant's events URL although Webhooks__EngagementEvents is off (it changes no DND state): run setup webhooks to take it off"));
+            }
+        }
+
+        foreach (string webhook in setup.Wanted)
         {
             var urls = hooks.GetValueOrDefault(webhook) ?? [];
             items.Add(urls.Count == 0 ? new("webhook", webhook, SetupCheckStatus.Fail, $"missing: run tenant connect --tenant {tenant.Id} (or setup webhooks)")
