@@ -79,7 +79,10 @@ public abstract class OpsHarness
     /// line); <paramref name="stdin"/> is what is piped to the CLI; <paramref name="storageTimeout"/> replaces the storage
     /// network timeout (30 s).
     /// </summary>
-    protected async Task<OpsRun> RunAsync(string[] args, string? apiKey = null, Uri? mailgunUrl = null, string? storage = null, string? stdin = null, TimeSpan? storageTimeout = null)
+    /// <paramref name="settings"/> are settings over the environment's, as an operator's shell gives them (the shards' connections).
+    /// <paramref name="extra"/> registers more services after the harness's (a fault policy).
+    protected async Task<OpsRun> RunAsync(string[] args, string? apiKey = null, Uri? mailgunUrl = null, string? storage = null, string? stdin = null, TimeSpan? storageTimeout = null,
+        IDictionary<string, string?>? settings = null, Action<IServiceCollection>? extra = null)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
@@ -105,7 +108,8 @@ public abstract class OpsHarness
                 o.NetworkTimeout = storageTimeout ?? TimeSpan.FromSeconds(30);
                 o.Shards = StorageShards;
             });
-        }, stdin: stdin is null ? null : new StringReader(stdin));
+            extra?.Invoke(services);
+        }, stdin: stdin is null ? null : new StringReader(stdin), settings: settings);
         return new OpsRun(code, stdout.ToString(), stderr.ToString());
     }
 
@@ -134,7 +138,7 @@ public abstract class OpsHarness
 
     /// <summary>
     /// Runs the built tool as a real process (<c>dotnet mailgun-ops.dll</c>) with the same storage, API key, DNS server and
-    /// Mailgun fake as <see cref="RunAsync(string[], string?, Uri?, string?, string?, TimeSpan?)"/>, but configured as an operator's shell
+    /// Mailgun fake as <see cref="RunAsync(string[], string?, Uri?, string?, string?, TimeSpan?, IDictionary{string, string?}?, Action{IServiceCollection}?)"/>, but configured as an operator's shell
     /// configures it (options and environment variables) and with the retry settings that ship (none overridden).
     /// </summary>
     protected async Task<OpsRun> RunProcessAsync(string[] args, string? apiKey = null, string? storage = null, string? stdin = null)

@@ -4,6 +4,7 @@ using MailgunFunctions.Dnd;
 using MailgunFunctions.Export;
 using MailgunFunctions.MailgunApi;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MailgunOps;
 
@@ -31,26 +32,31 @@ public static class DndCommands
         var command = new Command("get", "Show the DND entry of an address and its history, newest first.") { address, tenant, domain };
         command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
-            var store = ctx.Get<DndStore>();
             var options = ctx.Get<IOptions<DndOptions>>().Value;
             var now = ctx.Time.GetUtcNow();
             string a = parse.GetValue(address)!;
-            var entries = new List<DndEntry>();
+            // Each entry with the store of its shard, where its history is too.
+            var entries = new List<(DndEntry Entry, DndStore Store)>();
             bool named = parse.GetValue(tenant) is { Length: > 0 } || parse.GetValue(domain) is { Length: > 0 };
             string? t = null;
             if (named)
             {
                 t = (await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false)).Id;
+                var store = (await ctx.ForTenantAsync(t, token).ConfigureAwait(false)).Get<DndStore>();
                 if (await store.GetAsync(t, a, token).ConfigureAwait(false) is { } entry)
                 {
-                    entries.Add(entry);
+                    entries.Add((entry, store));
                 }
             }
             else
             {
-                await foreach (var entry in store.FindByAddressAsync(a, token).ConfigureAwait(false))
+                foreach (var (_, services) in ctx.Shards.All)
                 {
-                    entries.Add(entry);
+                    var store = services.GetRequiredService<DndStore>();
+                    await foreach (var entry in store.FindByAddressAsync(a, token).ConfigureAwait(false))
+                    {
+                        entries.Add((entry, store));
+                    }
                 }
             }
 
@@ -60,7 +66,7 @@ public static class DndCommands
             }
 
             var views = new List<object>();
-            foreach (var entry in entries)
+            foreach (var (entry, store) in entries)
             {
                 var history = new List<DndHistoryRecord>();
                 await foreach (var record in store.HistoryAsync(entry.Tenant, entry.Address, token).ConfigureAwait(false))
@@ -120,7 +126,6 @@ public static class DndCommands
         };
         command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
-            var store = ctx.Get<DndStore>();
             var options = ctx.Get<IOptions<DndOptions>>().Value;
             var now = ctx.Time.GetUtcNow();
             string? wanted = parse.GetValue(state);
@@ -153,7 +158,7 @@ public static class DndCommands
             // The reasons the entries have now: a --reason none of them has is a typo, not an empty answer.
             var reasons = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
             var sorted = order is null ? null : new List<(DndEntry Entry, DndStatus Status)>();
-            var source = t is null ? store.ListAllAfterAsync(after, token) : store.ListAfterAsync(t, after, token);
+            var source = t is null ? ListAllShardsAsync(ctx, after, token) : (await ctx.ForTenantAsync(t, token).ConfigureAwait(false)).Get<DndStore>().ListAfterAsync(t, after, token);
             await foreach (var (entry, position) in source.ConfigureAwait(false))
             {
                 // The stored State column is the state when last written; a temporary DND may have ended since.
@@ -339,11 +344,12 @@ public static class DndCommands
             }
 
             string? t = await TenantOrAllAsync(ctx, parse, tenant, domain, allTenants, token).ConfigureAwait(false);
-            var store = ctx.Get<DndStore>();
             var options = ctx.Get<IOptions<DndOptions>>().Value;
             var now = ctx.Time.GetUtcNow();
             var rows = new EntryRows(ctx.Output, asCsv, withTenant: t is null);
-            var found = p is not null ? store.FindByPrefixAsync(t, p, token) : store.FindByContactIdAsync(t, c!, token);
+            var stores = t is null ? ctx.Shards.All.Select(s => s.Services.GetRequiredService<DndStore>()).ToList()
+                : [(await ctx.ForTenantAsync(t, token).ConfigureAwait(false)).Get<DndStore>()];
+            var found = Concat(stores.Select(store => p is not null ? store.FindByPrefixAsync(t, p, token) : store.FindByContactIdAsync(t, c!, token)));
             int count = 0;
             bool more = false;
             await foreach (var entry in found.ConfigureAwait(false))
@@ -375,6 +381,41 @@ public static class DndCommands
     }
 
     /// <summary>The --continue token of a position: base64url, so a shell passes it as it is.</summary>
+    /// <summary>
+    /// Every tenant's entries shard by shard (home first). A position past shard 0 carries its shard before a unit separator,
+    /// so a token printed by a deployment of one shard means the same after shards are added.
+    /// </summary>
+    private static async IAsyncEnumerable<(DndEntry Entry, string Position)> ListAllShardsAsync(OpsContext ctx, string? after,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken token)
+    {
+        int start = 0;
+        string? inner = after;
+        if (after is not null && after.IndexOf('\u001f', StringComparison.Ordinal) is var cut and > 0
+            && int.TryParse(after[..cut], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int shard))
+        {
+            (start, inner) = (shard, after[(cut + 1)..]);
+        }
+
+        foreach (var (k, services) in ctx.Shards.All.Where(s => s.Shard >= start))
+        {
+            await foreach (var (entry, position) in services.GetRequiredService<DndStore>().ListAllAfterAsync(k == start ? inner : null, token).ConfigureAwait(false))
+            {
+                yield return (entry, k == 0 ? position : k.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\u001f" + position);
+            }
+        }
+    }
+
+    private static async IAsyncEnumerable<T> Concat<T>(IEnumerable<IAsyncEnumerable<T>> sources)
+    {
+        foreach (var source in sources)
+        {
+            await foreach (var item in source.ConfigureAwait(false))
+            {
+                yield return item;
+            }
+        }
+    }
+
     private static string Token(string position) => System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(position));
 
     private static string Position(string token)
@@ -422,7 +463,7 @@ public static class DndCommands
             var resolved = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), parse.GetValue(region), token).ConfigureAwait(false);
             var overrides = (parse.GetValue(overrideComplaint) ? ReenableOverrides.Complaint : 0) | (parse.GetValue(overrideUnsubscribe) ? ReenableOverrides.Unsubscribe : 0);
             // The Core's flow (the platform's API runs the same): every refusal comes before any change.
-            var flow = new DndReenableFlow(ctx.Get<DndStore>(), ctx.Get<MailgunApiClient>(), new MailAddressCheck(ctx.DnsServer));
+            var flow = new DndReenableFlow((await ctx.ForTenantAsync(resolved.Id, token).ConfigureAwait(false)).Get<DndStore>(), ctx.Get<MailgunApiClient>(), new MailAddressCheck(ctx.DnsServer));
             string who = OpsCommands.ActorOf(parse.GetValue(actor));
             if (single is not null)
             {
@@ -651,7 +692,7 @@ public static class DndCommands
             var resolved = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false);
             string who = OpsCommands.ActorOf(parse.GetValue(actor));
             // The store's versioned write: the change is announced to the platform like any other.
-            var result = await ctx.Get<DndStore>().ApplyAsync(resolved.Id, a, DndChange.ManualBlock(ctx.Time.GetUtcNow(), who, why.Trim()), token).ConfigureAwait(false);
+            var result = await (await ctx.ForTenantAsync(resolved.Id, token).ConfigureAwait(false)).Get<DndStore>().ApplyAsync(resolved.Id, a, DndChange.ManualBlock(ctx.Time.GetUtcNow(), who, why.Trim()), token).ConfigureAwait(false);
             var view = new
             {
                 address = a,
@@ -685,12 +726,13 @@ public static class DndCommands
         command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             string d = (await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false)).Id;
+            var shard = await ctx.ForTenantAsync(d, token).ConfigureAwait(false);
             var options = ctx.Get<IOptions<DndOptions>>().Value;
             var now = ctx.Time.GetUtcNow();
             var byState = new SortedDictionary<string, long>(StringComparer.Ordinal);
             var byReason = new SortedDictionary<string, long>(StringComparer.Ordinal);
             long total = 0, newDay = 0, newWeek = 0;
-            await foreach (var entry in ctx.Get<DndStore>().ListAsync(d, token).ConfigureAwait(false))
+            await foreach (var entry in shard.Get<DndStore>().ListAsync(d, token).ConfigureAwait(false))
             {
                 total++;
                 var status = DndPolicy.Evaluate(entry, now, options);
@@ -706,7 +748,7 @@ public static class DndCommands
             long senderTotal = 0;
             var senderByRule = new SortedDictionary<string, long>(StringComparer.Ordinal);
             var buckets = new SortedDictionary<DateTimeOffset, long>();
-            await foreach (var (bucket, rule, code, count) in ctx.Get<SenderIssueCounter>().ListCountersAsync(d, now.AddDays(-1), now, token).ConfigureAwait(false))
+            await foreach (var (bucket, rule, code, count) in shard.Get<SenderIssueCounter>().ListCountersAsync(d, now.AddDays(-1), now, token).ConfigureAwait(false))
             {
                 if (rule.Length == 0)
                 {

@@ -31,13 +31,14 @@ public static class ExportCommand
             ctx.Output.Progress($"exporting {d.Name} of tenant {owner.Id} for {date:yyyy-MM-dd}...");
             // Mailgun does not say how long its lists are: the progress counts records without a total.
             var progress = ctx.Progress("export", "records", null);
-            var summary = await ctx.Get<SuppressionExport>().ExportDomainAsync(owner.Tenant, d, date, progress, token).ConfigureAwait(false);
+            // The run reconciles into the tenant's shard (its DND and allowlist); the files are written to the home account.
+            var summary = await (await ctx.ForTenantAsync(owner.Id, token).ConfigureAwait(false)).Get<SuppressionExport>().ExportDomainAsync(owner.Tenant, d, date, progress, token).ConfigureAwait(false);
             progress.Finish();
             var files = new List<string>();
             if (parse.GetValue(output) is { } directory)
             {
                 directory.Create();
-                var container = ctx.Get<StorageClients>().Blobs.GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
+                var container = ctx.Get<HomeStorage>().Blobs.GetBlobContainerClient(StorageNames.SuppressionExportsContainer);
                 string prefix = $"{summary.Scope.Key}/{summary.Date}/";
                 await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix, token).ConfigureAwait(false))
                 {

@@ -22,8 +22,11 @@ namespace MailgunOps;
 /// <param name="terminalStderr">Whether stderr is a terminal: progress then rewrites one line; otherwise it prints plain lines.</param>
 /// <param name="terminalStdout">Whether stdout is a terminal too (its lines would land in the middle of a rewritten progress line).</param>
 public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? overrides, TextReader? stdin = null, bool interactive = false,
-    bool terminalStderr = false, bool terminalStdout = false)
+    bool terminalStderr = false, bool terminalStdout = false, IDictionary<string, string?>? settings = null)
 {
+    /// <summary>Settings over the environment's for every run (tests give the shards' connections this way, as an operator's environment does).</summary>
+    private readonly IDictionary<string, string?> _settings = settings ?? new Dictionary<string, string?>();
+
     public const string DevelopmentStorage = "UseDevelopmentStorage=true";
 
     public Option<string?> Storage { get; } = new("--storage") { Description = "Storage connection string (default: AzureWebJobsStorage, else Azurite's UseDevelopmentStorage=true).", Recursive = true };
@@ -162,7 +165,7 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
             values[$"{MailgunApiOptions.Section}:{nameof(MailgunApiOptions.EuBaseUrl)}"] = url.AbsoluteUri;
         }
 
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        foreach (var (key, value) in _settings.Concat(settings ?? new Dictionary<string, string?>()))
         {
             values[key] = value;
         }
@@ -195,6 +198,23 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
         }
 
         overrides?.Invoke(services);
+        // Each shard's container registers the Core again (CoreRegistration.BuildShard): the same removals and overrides apply there.
+        services.AddSingleton(new ShardServicesHook(shard =>
+        {
+            shard.RemoveAll<IValidateOptions<MailgunOptions>>();
+            foreach (var descriptor in shard.Where(d => d.ImplementationType == typeof(WebhookKeysRequiredValidator)).ToList())
+            {
+                shard.Remove(descriptor);
+            }
+
+            overrides?.Invoke(shard);
+            // The home container's pipeline policies are already there (BuildShard copies them): each once.
+            foreach (var twice in shard.Where(d => d.ServiceType == typeof(Azure.Core.Pipeline.HttpPipelinePolicy) && d.ImplementationInstance is not null)
+                .GroupBy(d => d.ImplementationInstance, ReferenceEqualityComparer.Instance).SelectMany(g => g.Skip(1)).ToList())
+            {
+                shard.Remove(twice);
+            }
+        }));
         return services.BuildServiceProvider();
     }
 
@@ -231,6 +251,33 @@ public sealed class OpsContext(IServiceProvider services, Output output, TimePro
     public OpsRuntime? Runtime { get; init; }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Every storage shard (Storage__Shards, the accounts in StorageShard{k}).</summary>
+    public TenantShards Shards => Get<TenantShards>();
+
+    /// <summary>
+    /// The Core's services of the shard holding <paramref name="tenant"/>'s data (its recorded shard): what every command on one
+    /// tenant's DND, events, replies or rates uses instead of <see cref="Get{T}"/>, which is the home account's.
+    /// </summary>
+    public async Task<ShardScope> ForTenantAsync(string tenant, CancellationToken cancellationToken)
+    {
+        var directory = Get<TenantDirectory>();
+        var found = await directory.FindAsync(tenant, cancellationToken).ConfigureAwait(false);
+        return Shard(found?.Tenant.Shard ?? 0);
+    }
+
+    /// <summary>The services of shard <paramref name="shard"/>; a shard past Storage__Shards is a configuration error (exit 4).</summary>
+    public ShardScope Shard(int shard)
+    {
+        try
+        {
+            return new ShardScope(shard, Shards.Services(shard));
+        }
+        catch (ShardNotConfiguredException ex)
+        {
+            throw new OpsException(ExitCodes.Configuration, "configuration: " + ex.Message);
+        }
+    }
 
     /// <summary>
     /// Progress of long work on stderr: one rewritten line on a terminal, plain lines otherwise. A command whose results stream
@@ -303,6 +350,16 @@ public sealed class OpsContext(IServiceProvider services, Output output, TimePro
             ? throw new OpsException(ExitCodes.Usage, $"name one of tenant '{tenant.Id}''s domains with --domain ({string.Join(", ", tenant.Tenant.Domains.Select(d => d.Name))})")
             : tenant.Tenant.MailgunDomain(chosen);
     }
+}
+
+/// <summary>The Core's services bound to one storage shard (0: the home account).</summary>
+public sealed class ShardScope(int shard, IServiceProvider services)
+{
+    public int Number { get; } = shard;
+
+    public IServiceProvider Services { get; } = services;
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 }
 
 /// <summary>

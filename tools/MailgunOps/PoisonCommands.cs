@@ -42,20 +42,34 @@ public static class PoisonCommands
         return option;
     }
 
+    /// <summary>Poison queues are per storage account: every shard's by default, or one.</summary>
+    private static Option<int?> ShardOption() => new("--shard") { Description = "Only the poison queues of this storage shard (0: the home account; default: every shard)." };
+
+    private static IEnumerable<(int Shard, StorageClients Clients)> Shards(OpsContext ctx, int? only)
+    {
+        if (only is { } k)
+        {
+            return [(k, ctx.Shard(k).Get<StorageClients>())];
+        }
+
+        return ctx.Shards.All.Select(s => (s.Shard, Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<StorageClients>(s.Services))).ToList();
+    }
+
     private static Command ListCommand(OpsRuntime runtime)
     {
         var queue = QueueOption();
-        var command = new Command("list", "List the messages of the poison queues with their reason.") { queue };
+        var shard = ShardOption();
+        var command = new Command("list", "List the messages of the poison queues with their reason, in every storage shard.") { queue, shard };
         command.SetAction((parse, ct) => runtime.RunAsync(parse, async (ctx, token) =>
         {
             var rows = new List<PoisonView>();
-            foreach (var q in Selected(parse.GetValue(queue)))
+            foreach (var ((k, clients), q) in Shards(ctx, parse.GetValue(shard)).SelectMany(s => Selected(parse.GetValue(queue)).Select(q => (s, q))))
             {
-                var client = ctx.Get<StorageClients>().Queues.GetQueueClient(q.Poison);
+                var client = clients.Queues.GetQueueClient(q.Poison);
                 var messages = await ReceiveAllAsync(client, token).ConfigureAwait(false);
                 try
                 {
-                    rows.AddRange(messages.Select(m => PoisonView.Of(q.Name, m)));
+                    rows.AddRange(messages.Select(m => PoisonView.Of(q.Name, m) with { Shard = k }));
                 }
                 finally
                 {
@@ -72,7 +86,7 @@ public static class PoisonCommands
             }
             else
             {
-                ctx.Output.Table(["QUEUE", "ID", "INSERTED", "REASON", "DETAIL"], rows.Select(r => new[] { r.Queue, r.Id, Output.Time(r.InsertedAt), r.Reason, Cut(r.Detail, 80) }));
+                ctx.Output.Table(["SHARD", "QUEUE", "ID", "INSERTED", "REASON", "DETAIL"], rows.Select(r => new[] { r.Shard.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Queue, r.Id, Output.Time(r.InsertedAt), r.Reason, Cut(r.Detail, 80) }));
             }
 
             return ExitCodes.Ok;
@@ -85,9 +99,10 @@ public static class PoisonCommands
         var id = new Argument<string?>("id") { Description = "The message id (from 'poison list').", Arity = ArgumentArity.ZeroOrOne };
         var all = new Option<bool>("--all") { Description = "Every message of the selected queue(s)." };
         var queue = QueueOption();
+        var shard = ShardOption();
         var yes = new Option<bool>("--yes") { Description = "Confirms --all: every poison message of the selected queue(s) is deleted for good." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Lists what would be discarded; changes nothing." };
-        var command = new Command(verb, description) { id, queue };
+        var command = new Command(verb, description) { id, queue, shard };
         if (verb != "show")
         {
             command.Options.Add(all);
@@ -116,9 +131,9 @@ public static class PoisonCommands
                     $"poison discard --all deletes every message of {string.Join(" and ", Selected(parse.GetValue(queue)).Select(q => q.Poison))} for good: add --yes to confirm, or see what it would delete with --dry-run");
             }
 
-            var clients = ctx.Get<StorageClients>();
             int done = 0;
-            foreach (var q in Selected(parse.GetValue(queue)))
+            // A message goes back to its own shard's queue: the shard whose poison queue holds it.
+            foreach (var ((k, clients), q) in Shards(ctx, parse.GetValue(shard)).SelectMany(s => Selected(parse.GetValue(queue)).Select(q => (s, q))))
             {
                 var poisonQueue = clients.Queues.GetQueueClient(q.Poison);
                 var messages = await ReceiveAllAsync(poisonQueue, token).ConfigureAwait(false);
@@ -127,7 +142,7 @@ public static class PoisonCommands
                 {
                     foreach (var message in chosen)
                     {
-                        var view = PoisonView.Of(q.Name, message);
+                        var view = PoisonView.Of(q.Name, message) with { Shard = k };
                         if (dry)
                         {
                             Report(ctx.Output, "would-discard", view);
@@ -174,6 +189,33 @@ public static class PoisonCommands
             return ExitCodes.Ok;
         }, ct));
         return command;
+    }
+
+    /// <summary>How many messages of a poison queue name <paramref name="tenant"/> in their envelope (tenant move refuses to move past them).</summary>
+    internal static async Task<int> CountOfTenantAsync(StorageClients clients, string poison, string tenant, CancellationToken token)
+    {
+        var client = clients.Queues.GetQueueClient(poison);
+        var messages = await ReceiveAllAsync(client, token).ConfigureAwait(false);
+        try
+        {
+            return messages.Count(m => PoisonView.Of(poison, m).Original is { } original && TenantOf(original) == tenant);
+        }
+        finally
+        {
+            await ReleaseAsync(client, messages, token).ConfigureAwait(false);
+        }
+    }
+
+    private static string? TenantOf(string envelope)
+    {
+        try
+        {
+            return JObject.Parse(envelope)["tenant"] is JValue { Type: JTokenType.String } t ? (string?)t : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static IEnumerable<(string Name, string Poison, string Target)> Selected(string? name) => Queues.Where(q => name is null || q.Name == name);
@@ -230,6 +272,7 @@ public static class PoisonCommands
             return;
         }
 
+        output.Text($"shard:    {view.Shard}");
         output.Text($"queue:    {view.Queue}");
         output.Text($"id:       {view.Id}");
         output.Text($"inserted: {Output.Time(view.InsertedAt)}");
@@ -248,11 +291,11 @@ public static class PoisonCommands
     {
         if (output.Json)
         {
-            output.Line(new { action = verb, queue = view.Queue, id = view.Id });
+            output.Line(new { action = verb, shard = view.Shard, queue = view.Queue, id = view.Id });
         }
         else
         {
-            output.Text($"{verb} {view.Queue} {view.Id}");
+            output.Text($"{verb} shard {view.Shard} {view.Queue} {view.Id}");
         }
     }
 
@@ -265,6 +308,9 @@ public static class PoisonCommands
         public string? ReplayFile { get; init; }
 
         public int? ReplayLine { get; init; }
+
+        /// <summary>The storage shard whose poison queue holds the message (0: the home account).</summary>
+        public int Shard { get; init; }
 
         public static PoisonView Of(string queue, QueueMessage m)
         {

@@ -17,9 +17,9 @@ public static class Program
     /// where progress rewrites one line (otherwise plain lines, no control codes); <paramref name="terminalOutput"/> says stdout is one.
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? overrides = null,
         TextReader? stdin = null, bool interactive = false, bool terminalErrors = false, bool terminalOutput = false,
-        CancellationToken cancellationToken = default)
+        IDictionary<string, string?>? settings = null, CancellationToken cancellationToken = default)
     {
-        var runtime = new OpsRuntime(stdout, stderr, overrides, stdin, interactive, terminalErrors, terminalOutput);
+        var runtime = new OpsRuntime(stdout, stderr, overrides, stdin, interactive, terminalErrors, terminalOutput, settings);
         var root = OpsCommands.Build(runtime);
         var parsed = root.Parse(args);
         // A command line with errors may not parse --json itself: its presence decides how the error is written.

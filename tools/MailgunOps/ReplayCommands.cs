@@ -67,7 +67,8 @@ public static class ReplayCommands
                 ? (await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false)).Id
                 : null;
             var summary = new ReplaySummary();
-            var processor = ctx.Get<EventProcessor>();
+            // The named tenant's shard; without one, each event's (by its sending domain's tenant).
+            var processor = owner is null ? null : (await ctx.ForTenantAsync(owner, token).ConfigureAwait(false)).Get<EventProcessor>();
             // A first pass counts the lines, so the progress has a total (reading a file is cheap next to processing it).
             long total = File.ReadLines(input.FullName).LongCount(l => !string.IsNullOrWhiteSpace(l));
             var progress = ctx.Progress("replay", "events", total);
@@ -114,7 +115,7 @@ public static class ReplayCommands
             var owner = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), parse.GetValue(region), token).ConfigureAwait(false);
             var begin = ctx.Time.GetUtcNow() - parse.GetValue(since);
             var summary = new ReplaySummary();
-            var processor = ctx.Get<EventProcessor>();
+            var processor = (await ctx.ForTenantAsync(owner.Id, token).ConfigureAwait(false)).Get<EventProcessor>();
             // Mailgun does not say how many events a search will page through: the progress counts without a total.
             var progress = ctx.Progress("backfill", "events", null);
             // Every domain of the tenant (or the one named): the DND is the tenant's.
@@ -156,9 +157,10 @@ public static class ReplayCommands
         return TimeSpan.Zero;
     }
 
-    private static async Task ProcessAsync(OpsContext ctx, EventProcessor processor, string? tenant, JObject data, string source, int? line, ReplaySummary summary,
+    private static async Task ProcessAsync(OpsContext ctx, EventProcessor? processor, string? tenant, JObject data, string source, int? line, ReplaySummary summary,
         CancellationToken token)
     {
+        processor ??= await ProcessorOfEventAsync(ctx, data, token).ConfigureAwait(false);
         string compact = data.ToString(Formatting.None);
         var envelope = new EventEnvelope
         {
@@ -174,6 +176,31 @@ public static class ReplayCommands
         };
         var result = await processor.ProcessAsync(EnvelopeCodec.Serialize(envelope), 1, ReplaySource.For(source, line, tenant, compact), token).ConfigureAwait(false);
         summary.Add(result);
+    }
+
+    /// <summary>
+    /// The processor of the shard holding the event's tenant when no tenant is named: the tenant that registered the event's
+    /// sending domain (as the processor itself finds it), else home (the single-account tenant, or an event it will reject).
+    /// </summary>
+    private static async Task<EventProcessor> ProcessorOfEventAsync(OpsContext ctx, JObject data, CancellationToken token)
+    {
+        if (ctx.Shards.Count == 1)
+        {
+            return ctx.Get<EventProcessor>();
+        }
+
+        string? domain;
+        try
+        {
+            domain = MailgunFunctions.Events.MailgunEventParser.Parse(data).SendingDomain;
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException or InvalidOperationException)
+        {
+            domain = null;
+        }
+
+        var owner = domain is { Length: > 0 } ? await ctx.Get<MailgunFunctions.Tenants.TenantDirectory>().FindByDomainAsync(domain, token).ConfigureAwait(false) : null;
+        return owner is null ? ctx.Get<EventProcessor>() : (await ctx.ForTenantAsync(owner.Id, token).ConfigureAwait(false)).Get<EventProcessor>();
     }
 
     /// <summary>The counts of a replay; events finish in any order on several threads, so every change is under one lock.</summary>

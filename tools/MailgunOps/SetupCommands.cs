@@ -271,7 +271,7 @@ public static class SetupCommands
             string id = await ctx.Get<MailgunApiClient>().SendMessageAsync(t.MailgunDomain(d), $"mailgun-ops <route-test@{d.Name}>", to, subject,
                 $"A test of the reply route, sent by mailgun-ops setup test-route (nonce {nonce}). It can be deleted.", token).ConfigureAwait(false);
             ctx.Output.Progress($"sent {subject} to {to} (Mailgun id {id}); waiting for the app to store it");
-            var replies = ctx.Get<ReplyStore>();
+            var replies = (await ctx.ForTenantAsync(t.Id, token).ConfigureAwait(false)).Get<ReplyStore>();
             var wait = parse.GetValue(timeout);
             while (true)
             {

@@ -34,7 +34,7 @@ public static class StatsCommand
             var owner = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false);
             var options = ctx.Get<IOptions<RateOptions>>().Value;
             var today = DateOnly.FromDateTime(ctx.Time.GetUtcNow().UtcDateTime);
-            var list = await ctx.Get<TenantDailyRates>().ListAsync(owner.Id, today.AddDays(1 - count), today, token).ConfigureAwait(false);
+            var list = await (await ctx.ForTenantAsync(owner.Id, token).ConfigureAwait(false)).Get<TenantDailyRates>().ListAsync(owner.Id, today.AddDays(1 - count), today, token).ConfigureAwait(false);
             var rows = list.Select(d => new
             {
                 day = d.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),

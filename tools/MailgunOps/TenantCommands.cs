@@ -31,6 +31,7 @@ public static class TenantCommands
         tenant.Subcommands.Add(Rewrap(runtime));
         tenant.Subcommands.Add(Audit(runtime));
         tenant.Subcommands.Add(Parent(runtime));
+        tenant.Subcommands.Add(TenantMove.Build(runtime));
         return tenant;
     }
 
@@ -107,13 +108,13 @@ public static class TenantCommands
             {
                 count++;
                 var t = single.Tenant;
-                Emit(ctx, rows, t.Id, "(settings)", "connected", t.Domains, t.SigningKeys.Select(k => k.Id).ToList(), t.ApiKey is not null, null, null, implicitTenant: true);
+                Emit(ctx, rows, t.Id, "(settings)", "connected", t.Domains, t.SigningKeys.Select(k => k.Id).ToList(), t.ApiKey is not null, null, null, implicitTenant: true, shard: 0);
             }
 
             await foreach (var t in registry.ListAsync(token).ConfigureAwait(false))
             {
                 count++;
-                Emit(ctx, rows, t.Id, t.DisplayName, TenantRegistry.StateName(t.State), t.Domains, t.SigningKeyIds, t.HasApiKey, t.ParentAccount, t.UpdatedAt, implicitTenant: false);
+                Emit(ctx, rows, t.Id, t.DisplayName, TenantRegistry.StateName(t.State), t.Domains, t.SigningKeyIds, t.HasApiKey, t.ParentAccount, t.UpdatedAt, implicitTenant: false, shard: t.Shard);
             }
 
             if (!ctx.Output.Json)
@@ -127,11 +128,11 @@ public static class TenantCommands
         return command;
 
         static void Emit(OpsContext ctx, List<string?[]> rows, string id, string name, string state, IReadOnlyList<TenantDomain> domains, IReadOnlyList<string> keys, bool apiKey,
-            string? parent, DateTimeOffset? updated, bool implicitTenant)
+            string? parent, DateTimeOffset? updated, bool implicitTenant, int shard)
         {
             if (ctx.Output.Json)
             {
-                ctx.Output.Line(new { tenant = id, name, state, domains = DomainViews(domains), signingKeys = keys, apiKey = apiKey ? "set" : "none", parentAccount = parent, updatedAt = updated, fromSettings = implicitTenant });
+                ctx.Output.Line(new { tenant = id, name, state, domains = DomainViews(domains), signingKeys = keys, apiKey = apiKey ? "set" : "none", parentAccount = parent, updatedAt = updated, fromSettings = implicitTenant, shard });
             }
             else
             {
@@ -187,6 +188,8 @@ public static class TenantCommands
                     brandName = t.BrandName,
                     brandLogoUrl = t.BrandLogoUrl?.AbsoluteUri,
                     mailgunValidation = t.UseMailgunValidation ? "on" : "off",
+                    shard = t.Shard,
+                    movingTo = t.MovingTo,
                     eventsUrl = events is null ? null : UrlMask.Mask(events.AbsoluteUri + "?code=<function key>"),
                     inboundUrl = inbound is null ? null : UrlMask.Mask(inbound.AbsoluteUri + "?code=<function key>"),
                     fromSettings = t.IsImplicit,
@@ -203,6 +206,7 @@ public static class TenantCommands
             o.Text($"region:          {TenantRegistry.RegionName(t.Region)}");
             o.Text($"domains:         {string.Join(", ", t.Domains.Select(d => $"{d.Name} ({TenantRegistry.RegionName(d.Region)})"))}");
             o.Text($"api key:         {apiKey}");
+            o.Text($"storage shard:   {t.Shard}{(t.MovingTo is { } to ? $" (being moved to shard {to}: its webhooks answer 503 until tenant move finishes)" : "")}");
             foreach (var k in keys)
             {
                 string status = k.current ? "current" : k.retiredAt is { } r ? $"retired {Output.Time(r)}, {(k.verifies ? "verifies" : "verified")} until {Output.Time(k.verifiesUntil)}" : "not retired";
@@ -635,6 +639,7 @@ public static class TenantCommands
                 signingKey = t.CurrentSigningKey?.Id,
                 signingKeys = t.SigningKeys.Select(k => k.Id).ToList(),
                 apiKey = t.ApiKey is null ? "none" : "set",
+                shard = t.Shard,
                 eventsUrl = events,
                 inboundUrl = inbound,
                 mailgun = new
@@ -652,6 +657,7 @@ public static class TenantCommands
         o.Text($"domains:       {string.Join(", ", t.Domains.Select(d => $"{d.Name} ({TenantRegistry.RegionName(d.Region)})"))}");
         o.Text($"signing keys:  {string.Join(", ", t.SigningKeys.Select(k => k.Id + (k.RetiredAt is null ? "" : " (retired)")))}");
         o.Text($"api key:       {(t.ApiKey is null ? "none (forgotten)" : "set")}");
+        o.Text($"storage shard: {t.Shard}");
         if (events is not null && command != "disconnect")
         {
             o.Text($"webhook URL:   {events}");

@@ -143,7 +143,7 @@ public sealed class DndApi
     public Task<ApiResponse> EnableAsync(string? tenant, string? address, Stream body, long? contentLength, string? contentType, string path, CancellationToken cancellationToken) =>
         GuardAsync("POST", path, tenant, async () =>
         {
-            var (id, problem, shard) = await TenantAsync(tenant, path, cancellationToken).ConfigureAwait(false);
+            var (id, problem, shard) = await TenantAsync(tenant, path, cancellationToken, write: true).ConfigureAwait(false);
             if (problem is not null)
             {
                 return problem;
@@ -376,7 +376,12 @@ public sealed class DndApi
     }
 
     /// <summary>The tenant's id and the services of its shard, or the problem to answer.</summary>
-    private async Task<(string? Id, ApiResponse? Problem, IServiceProvider? Shard)> TenantAsync(string? tenant, string path, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A write for a tenant being moved between shards (<c>tenant move</c>) is refused with 503 <c>tenant-moving</c>: it would land
+    /// on the source shard after its rows were copied and be lost at the switch. Reads go on from the source, which is whole
+    /// until the switch.
+    /// </remarks>
+    private async Task<(string? Id, ApiResponse? Problem, IServiceProvider? Shard)> TenantAsync(string? tenant, string path, CancellationToken cancellationToken, bool write = false)
     {
         if (TenantId.Parse(tenant) is not { } id)
         {
@@ -385,6 +390,8 @@ public sealed class DndApi
 
         return await _tenants.FindAsync(id, cancellationToken).ConfigureAwait(false) is not { } found
             ? (null, ApiResponse.Problem(404, "tenant-unknown", "No such tenant", $"no tenant '{id}' is connected", path), null)
+            : write && found.Tenant.MovingTo is { } to
+            ? (null, ApiResponse.Problem(503, "tenant-moving", "The tenant is being moved", $"tenant '{id}' is being moved from storage shard {found.Tenant.Shard} to {to}; nothing was changed: try again in a few minutes", path), null)
             : (id, null, _shards.Services(found.Tenant.Shard));
     }
 

@@ -125,6 +125,11 @@ public sealed class InboundWebhookIntake
                 Tenant = tenant.Id,
             };
             string messageId = ReplyAddress.TrimAngles(form["Message-Id"]) ?? "(none)";
+            if (tenant.Tenant.MovingTo is { } movingTo)
+            {
+                return Reject(IntakeResult.TenantMoving(tenant.Tenant.Shard, movingTo));
+            }
+
             return await QueueAsync(envelope, tenant.Tenant.Shard, messageId, copy, started, cancellationToken).ConfigureAwait(false);
         }
     }

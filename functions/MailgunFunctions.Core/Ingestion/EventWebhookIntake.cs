@@ -129,6 +129,11 @@ public sealed class EventWebhookIntake
             return Reject(rejection);
         }
 
+        if (tenant.Tenant.MovingTo is { } movingTo)
+        {
+            return Reject(IntakeResult.TenantMoving(tenant.Tenant.Shard, movingTo));
+        }
+
         return await QueueAsync(prepared, tenant.Tenant.Shard, started, cancellationToken).ConfigureAwait(false);
     }
 

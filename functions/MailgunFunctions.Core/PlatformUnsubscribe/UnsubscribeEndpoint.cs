@@ -14,10 +14,19 @@ namespace MailgunFunctions.PlatformUnsubscribe;
 public sealed partial class UnsubscribeEndpoint(UnsubscribeTokenCodec codec, PlatformUnsubscribeService home, TenantShards shards, ILogger<UnsubscribeEndpoint> logger)
 {
     /// <summary>The service of the shard holding the link's tenant (which the link names, or a legacy link's domain points to).</summary>
-    private async Task<PlatformUnsubscribeService> ServiceForAsync(UnsubscribeRequest request, CancellationToken cancellationToken) =>
-        shards.Count == 1 ? home
-        : (await shards.ForTenantAsync(await home.TenantOfAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false))
-            .GetRequiredService<PlatformUnsubscribeService>();
+    /// A change (<paramref name="change"/>) for a tenant being moved between shards is refused (the 503 page): it would be lost at the switch.
+    private async Task<PlatformUnsubscribeService> ServiceForAsync(UnsubscribeRequest request, CancellationToken cancellationToken, bool change = false)
+    {
+        if (shards.Count == 1)
+        {
+            return home;
+        }
+
+        string? tenant = await home.TenantOfAsync(request, cancellationToken).ConfigureAwait(false);
+        var services = change ? await shards.ForTenantChangeAsync(tenant, cancellationToken).ConfigureAwait(false)
+            : await shards.ForTenantAsync(tenant, cancellationToken).ConfigureAwait(false);
+        return services.GetRequiredService<PlatformUnsubscribeService>();
+    }
 
     /// <summary>The one-click body is 26 bytes and the page's form a few more: anything larger is not ours.</summary>
     public const int MaxFormBytes = 4096;
@@ -42,7 +51,7 @@ public sealed partial class UnsubscribeEndpoint(UnsubscribeTokenCodec codec, Pla
                 ? UnsubscribePages.AlreadyUnsubscribed(texts, request!, brand, linkPath)
                 : UnsubscribePages.Confirm(texts, request!, brand, linkPath);
         }
-        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken) || ex is ShardNotConfiguredException)
+        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken) || ex is ShardNotConfiguredException or TenantMovingException)
         {
             StorageFailed(logger, ex);
             return UnsubscribePages.Unavailable(texts);
@@ -69,13 +78,13 @@ public sealed partial class UnsubscribeEndpoint(UnsubscribeTokenCodec codec, Pla
         try
         {
             // The brand is read before the change, so a registry that cannot be read answers 503 with nothing changed.
-            var service = await ServiceForAsync(request!, cancellationToken).ConfigureAwait(false);
+            var service = await ServiceForAsync(request!, cancellationToken, change: true).ConfigureAwait(false);
             var brand = oneClick ? null : await service.BrandAsync(request!, cancellationToken).ConfigureAwait(false);
             var outcome = await service.UnsubscribeAsync(request!, token!, cancellationToken).ConfigureAwait(false);
             Unsubscribed(logger, request!.Tenant, oneClick ? "one-click" : "page", outcome);
             return oneClick ? new HtmlPage(200, "") : UnsubscribePages.Done(texts, request, brand!, linkPath);
         }
-        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken) || ex is ShardNotConfiguredException)
+        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken) || ex is ShardNotConfiguredException or TenantMovingException)
         {
             StorageFailed(logger, ex);
             return UnsubscribePages.Unavailable(texts);
@@ -92,13 +101,13 @@ public sealed partial class UnsubscribeEndpoint(UnsubscribeTokenCodec codec, Pla
 
         try
         {
-            var service = await ServiceForAsync(request!, cancellationToken).ConfigureAwait(false);
+            var service = await ServiceForAsync(request!, cancellationToken, change: true).ConfigureAwait(false);
             var brand = await service.BrandAsync(request!, cancellationToken).ConfigureAwait(false);
             var outcome = await service.UndoAsync(request!, token!, cancellationToken).ConfigureAwait(false);
             Resubscribe(logger, request!.Tenant, outcome);
             return outcome == LinkOutcome.StillBlocked ? UnsubscribePages.StillBlocked(texts, request, brand) : UnsubscribePages.Resubscribed(texts, request, brand, linkPath);
         }
-        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken) || ex is ShardNotConfiguredException)
+        catch (Exception ex) when (StorageFailure.Is(ex, cancellationToken) || ex is ShardNotConfiguredException or TenantMovingException)
         {
             StorageFailed(logger, ex);
             return UnsubscribePages.Unavailable(texts);

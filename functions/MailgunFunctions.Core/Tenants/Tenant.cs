@@ -89,6 +89,18 @@ public sealed record Tenant
     /// <summary>The storage shard holding this tenant's queues and tables (0 in a deployment of one shard).</summary>
     public int Shard { get; init; }
 
+    /// <summary>
+    /// The shard this tenant is being moved to by <c>tenant move</c> (docs/scaling.md "Moving a tenant"), or null. While it
+    /// is set the tenant's webhooks answer 503 (Mailgun retries), so no new event lands on either shard until the switch.
+    /// </summary>
+    public int? MovingTo { get; init; }
+
+    /// <summary>
+    /// The shard <c>tenant move</c> switched this tenant away from while its rows there are not yet deleted, or null: a rerun of
+    /// the move after a stop finishes the deletion. Routing never reads it.
+    /// </summary>
+    public int? MovedFrom { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset UpdatedAt { get; init; }

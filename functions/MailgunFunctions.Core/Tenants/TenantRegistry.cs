@@ -361,6 +361,8 @@ public sealed class TenantRegistry
         ["BrandLogoUrl"] = t.BrandLogoUrl?.AbsoluteUri,
         ["UseMailgunValidation"] = t.UseMailgunValidation,
         ["Shard"] = t.Shard,
+        ["MovingTo"] = t.MovingTo,
+        ["MovedFrom"] = t.MovedFrom,
         ["CreatedAt"] = t.CreatedAt,
         ["UpdatedAt"] = t.UpdatedAt,
         ["UpdatedBy"] = Cut(actor, 256),
@@ -388,6 +390,8 @@ public sealed class TenantRegistry
             BrandLogoUrl = e.GetString("BrandLogoUrl") is { Length: > 0 } logo ? new Uri(logo) : null,
             UseMailgunValidation = e.GetBoolean("UseMailgunValidation") ?? false,
             Shard = e.GetInt32("Shard") ?? 0,
+            MovingTo = e.GetInt32("MovingTo"),
+            MovedFrom = e.GetInt32("MovedFrom"),
             CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
             UpdatedAt = e.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue,
         };
@@ -432,6 +436,8 @@ public sealed class TenantRegistry
         Plain("brand logo", before.BrandLogoUrl?.AbsoluteUri, after.BrandLogoUrl?.AbsoluteUri);
         Plain("mailgun validation", before.UseMailgunValidation, after.UseMailgunValidation);
         Plain("shard", before.Shard, after.Shard);
+        Plain("moving to shard", before.MovingTo, after.MovingTo);
+        Plain("source rows left on shard", before.MovedFrom, after.MovedFrom);
         var added = after.Domains.Where(d => before.Domain(d.Name) is null).Select(d => "+" + d.Name);
         var removed = before.Domains.Where(d => after.Domain(d.Name) is null).Select(d => "-" + d.Name);
         if (added.Concat(removed).ToList() is { Count: > 0 } domainChanges)

@@ -57,6 +57,22 @@ public sealed class TenantShards : IAsyncDisposable, IDisposable
         return Services(found?.Tenant.Shard ?? 0);
     }
 
+    /// <summary>
+    /// The services of the shard holding <paramref name="tenant"/>, for a change to its data: refused with
+    /// <see cref="TenantMovingException"/> while <c>tenant move</c> moves it, since a change written on the source after its
+    /// rows were copied would be lost at the switch (docs/scaling.md "Moving a tenant").
+    /// </summary>
+    public async ValueTask<IServiceProvider> ForTenantChangeAsync(string? tenant, CancellationToken cancellationToken)
+    {
+        if (Count == 1 || string.IsNullOrEmpty(tenant))
+        {
+            return _home;
+        }
+
+        var found = await _home.GetRequiredService<TenantDirectory>().FindAsync(tenant, cancellationToken).ConfigureAwait(false);
+        return found?.Tenant.MovingTo is { } to ? throw new TenantMovingException(tenant, found.Tenant.Shard, to) : Services(found?.Tenant.Shard ?? 0);
+    }
+
     /// <summary>The shard a new tenant is placed on: its id's hash modulo K. Stable for an id, recorded at creation, never recomputed.</summary>
     public static int PlacementOf(string tenantId, int count)
     {
@@ -90,3 +106,7 @@ public sealed class ShardNotConfiguredException(int shard, int count)
 {
     public int Shard { get; } = shard;
 }
+
+/// <summary>A change for a tenant being moved between shards (<c>tenant move</c>): refused for now, answered 503 so the caller tries again.</summary>
+public sealed class TenantMovingException(string tenant, int from, int to)
+    : InvalidOperationException($"tenant '{tenant}' is being moved from storage shard {from} to {to}: try again in a few minutes");

@@ -35,6 +35,12 @@ public sealed record IntakeResult(int StatusCode, string Reason, string? Detail 
     /// The URL names no tenant this deployment knows (or, for the URL without a tenant, no single-account tenant is
     /// configured). 404, which Mailgun retries for hours: a tenant being connected loses nothing.
     /// </summary>
+    /// <summary>
+    /// The tenant is being moved to another storage shard (<c>tenant move</c>): 503, so Mailgun retries the delivery, and the
+    /// retry after the switch lands on the new shard. Nothing is queued meanwhile, so no event is lost or counted twice.
+    /// </summary>
+    public static IntakeResult TenantMoving(int from, int to) => new(503, "tenant_moving", $"the tenant is being moved from storage shard {from} to {to}; retry later");
+
     public static IntakeResult TenantUnknown(string detail) => new(404, "tenant_unknown", detail);
     public static IntakeResult TimestampStale(TimeSpan age) => new(401, "timestamp_stale", $"the signature is {age.TotalMinutes:F0} minutes old");
     public static IntakeResult TimestampInFuture(TimeSpan ahead) => new(401, "timestamp_in_future", $"the signature is {ahead.TotalSeconds:F0} seconds in the future");
