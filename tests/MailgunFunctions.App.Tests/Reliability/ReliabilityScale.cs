@@ -20,6 +20,6 @@ internal static class ReliabilityScale
     [
         "accepted", "duplicate", "body_too_large", "unsupported_media_type", "malformed_json", "signature_missing", "signature_malformed",
         "signature_invalid", "timestamp_stale", "timestamp_in_future", "token_replayed", "event_invalid", "not_a_form", "malformed_form",
-        "inbound_invalid", "storage_unavailable", "parent_signature_not_for_tenant", "tenant_unknown",
+        "inbound_invalid", "storage_unavailable", "parent_signature_not_for_tenant", "tenant_unknown", "tenant_moving",
     ];
 }
