@@ -76,7 +76,7 @@ if (mode is "all" or "replay")
 if (mode is "all" or "shards")
 {
     sections.Add(("9. Storage shards: the same load on two Azurites against one (webhook intake + processing, tenants split by shard)",
-        await ShardLoad.RunAsync(quick ? 300 : 10_000)));
+        await ShardLoad.RunAsync(quick ? 300 : 2_000)));
 }
 
 var text = new StringBuilder();
