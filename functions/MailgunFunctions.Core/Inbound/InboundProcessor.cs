@@ -42,16 +42,14 @@ public sealed class InboundProcessor(
         try
         {
             var envelope = InboundEnvelope.Deserialize(messageText);
-            if (shards is { Count: > 1 } && envelope.Tenant is { Length: > 0 } owner
-                && await shards.ForTenantAsync(owner, cancellationToken).ConfigureAwait(false) is var home
-                && home.GetRequiredService<StorageShard>().Number is var number && number != (shard?.Number ?? 0))
+            if (shards is not null && await shards.ElsewhereAsync(envelope.Tenant, shard?.Number ?? 0, cancellationToken).ConfigureAwait(false) is { } elsewhere)
             {
                 await using (var payload = await queue.DownloadAsync(envelope, cancellationToken).ConfigureAwait(false))
                 {
-                    await home.GetRequiredService<InboundQueue>().StoreAndSendAsync(envelope, payload, cancellationToken).ConfigureAwait(false);
+                    await elsewhere.Services.GetRequiredService<InboundQueue>().StoreAndSendAsync(envelope, payload, cancellationToken).ConfigureAwait(false);
                 }
 
-                InboundLog.ForwardedToShard(logger, owner, shard?.Number ?? 0, number);
+                InboundLog.ForwardedToShard(logger, envelope.Tenant ?? "", shard?.Number ?? 0, elsewhere.Number);
                 return null;
             }
             var reply = await ReadAsync(envelope, cancellationToken).ConfigureAwait(false);

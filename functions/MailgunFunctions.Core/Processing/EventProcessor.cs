@@ -119,7 +119,7 @@ public sealed class EventProcessor
             return await PoisonAsync(messageText, replay, null, "envelope_invalid", ex.Message, dequeueCount, cancellationToken).ConfigureAwait(false);
         }
 
-        if (replay is null && await ShardOfAsync(envelope.Tenant, cancellationToken).ConfigureAwait(false) is { } elsewhere)
+        if (replay is null && _shards is not null && await _shards.ElsewhereAsync(envelope.Tenant, _shard.Number, cancellationToken).ConfigureAwait(false) is { } elsewhere)
         {
             // A message queued on this shard before its tenant moved (docs/scaling.md): it belongs where the tenant's entries
             // are now. Sent there before this one is done, so a crash in between only sends it twice (processing is idempotent).
@@ -244,19 +244,6 @@ public sealed class EventProcessor
         // A sending domain longer than any domain names no tenant (and would not fit a table key).
         string? sendingDomain = e.SendingDomain is { Length: <= DndKeys.MaxDomainLength } d ? d : null;
         return (await _tenants.FindByDomainAsync(sendingDomain, cancellationToken).ConfigureAwait(false))?.Id ?? _tenants.Implicit?.Id;
-    }
-
-    /// <summary>The tenant's shard when it is not this processor's (null with one shard, or for the tenant's own shard).</summary>
-    private async Task<(int Number, IServiceProvider Services)?> ShardOfAsync(string? tenant, CancellationToken cancellationToken)
-    {
-        if (_shards is not { Count: > 1 } || tenant is not { Length: > 0 })
-        {
-            return null;
-        }
-
-        var services = await _shards.ForTenantAsync(tenant, cancellationToken).ConfigureAwait(false);
-        int number = services.GetRequiredService<StorageShard>().Number;
-        return number == _shard.Number ? null : (number, services);
     }
 
     private async Task<EventProcessingResult> PoisonAsync(string messageText, ReplaySource? replay, string? tenant, string reason, string detail, long dequeueCount, CancellationToken cancellationToken)

@@ -58,6 +58,23 @@ public sealed class TenantShards : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
+    /// The shard holding <paramref name="tenant"/> when it is not <paramref name="here"/>: where a processor on shard
+    /// <paramref name="here"/> forwards a message queued before its tenant moved. Null with one shard, without a tenant,
+    /// or when the tenant is here.
+    /// </summary>
+    public async ValueTask<(int Number, IServiceProvider Services)?> ElsewhereAsync(string? tenant, int here, CancellationToken cancellationToken)
+    {
+        if (Count == 1 || string.IsNullOrEmpty(tenant))
+        {
+            return null;
+        }
+
+        var services = await ForTenantAsync(tenant, cancellationToken).ConfigureAwait(false);
+        int number = services.GetRequiredService<StorageShard>().Number;
+        return number == here ? null : (number, services);
+    }
+
+    /// <summary>
     /// The services of the shard holding <paramref name="tenant"/>, for a change to its data: refused with
     /// <see cref="TenantMovingException"/> while <c>tenant move</c> moves it, since a change written on the source after its
     /// rows were copied would be lost at the switch (docs/scaling.md "Moving a tenant").
