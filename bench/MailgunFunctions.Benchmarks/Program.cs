@@ -7,7 +7,7 @@ using BenchmarkDotNet.Running;
 using MailgunFunctions.Benchmarks;
 using MailgunFunctions.Testing;
 
-// Usage: dotnet run -c Release --project bench/MailgunFunctions.Benchmarks -- [all|hotpath|ingest|process|export|classifier|classifier-cpu|notify|capacity|replay|shards] [--quick]
+// Usage: dotnet run -c Release --project bench/MailgunFunctions.Benchmarks -- [all|hotpath|ingest|process|export|classifier|classifier-cpu|notify|capacity|replay|shards|partitions] [--quick]
 // 'all' (the default) runs everything and rewrites bench/RESULTS.md; the others print their section only.
 string mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (mode == ExportLoad.ChildMode)
@@ -77,6 +77,13 @@ if (mode is "all" or "shards")
 {
     sections.Add(("9. Storage shards: the same load on two Azurites against one (webhook intake + processing, tenants split by shard)",
         await ShardLoad.RunAsync(quick ? 300 : 2_000)));
+}
+
+if (mode is "all" or "partitions")
+{
+    // The full run is the brief's bounce storm of 20,000 addresses for one tenant; quick mode writes 2,000.
+    sections.Add(("10. Table partitions: one tenant's DND entries in 1, 4 or 16 partitions",
+        await PartitionLoad.RunAsync(quick ? 2_000 : 20_000, quick ? 1_000 : 5_000)));
 }
 
 var text = new StringBuilder();
