@@ -3,7 +3,9 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using MailgunFunctions;
+using MailgunFunctions.ChangeFeed;
 using MailgunFunctions.Dnd;
+using MailgunFunctions.Export;
 using MailgunFunctions.Inbound;
 using MailgunFunctions.Ingestion;
 using MailgunFunctions.Processing;
@@ -11,6 +13,7 @@ using MailgunFunctions.Storage;
 using MailgunFunctions.Tenants;
 using MailgunFunctions.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Newtonsoft.Json.Linq;
 
 namespace MailgunOps.Tests;
@@ -199,6 +202,70 @@ public class TenantMoveCommandTests : OpsHarness
             }
 
             Assert.That(history, Is.EqualTo(1), "processed once");
+        }
+    }
+
+    [Test]
+    public async Task While_a_tenant_moves_the_timers_the_export_job_and_the_cli_leave_its_rows_alone_and_after_the_switch_its_new_shard_does_the_work()
+    {
+        await SeedAsync();
+        await using (var setup = Services())
+        {
+            var registry = setup.GetRequiredService<TenantRegistry>();
+            var t = (await registry.GetAsync(Tenant, CancellationToken.None))!;
+            await registry.SaveAsync(t with { MovingTo = 1 }, "test", "tenant-move-started", CancellationToken.None);
+            // An export that started before the mark and is still within its time budget: the move must wait it out.
+            await setup.GetRequiredService<ExportRunStore>().SaveAsync(new ExportStatus
+            {
+                Scope = new ExportScope(Tenant, Domain), Date = DateOnly.FromDateTime(DateTime.UtcNow), State = ExportState.Running, StartedAt = DateTimeOffset.UtcNow,
+            }, CancellationToken.None);
+        }
+
+        var before = await DigestsAsync(0);
+        // Far enough ahead that the soft bounce's temporary DND is over, and every change row is past the log's retention.
+        var later = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(400));
+        await using (var future = TestSettings.Services(TestSettings.Configuration(Storage, Shards), (s, c) => s.AddMailgunCore(c), later))
+        {
+            var shards = future.GetRequiredService<TenantShards>();
+            foreach (var (_, services) in shards.All)
+            {
+                // Other tests' tenants share these tables: what is checked is this tenant's rows (the digests below).
+                await services.GetRequiredService<DndExpiry>().RunAsync(CancellationToken.None);
+                await services.GetRequiredService<DndChangeSweeper>().SweepAsync(CancellationToken.None);
+                await services.GetRequiredService<DndChangeSweeper>().PurgeAsync(CancellationToken.None);
+            }
+
+            var job = new ExportJob(new ExportScope(Tenant, Domain), DateOnly.FromDateTime(DateTime.UtcNow));
+            var deferred = await future.GetRequiredService<ExportJobRunner>().RunAsync(job.ToJson(), 1, CancellationToken.None);
+            Assert.That(deferred.Outcome, Is.EqualTo(ExportJobOutcome.Deferred), "the nightly job waits for the move");
+            Assert.That(deferred.Job!.Continuation, Is.EqualTo(1), "queued again, counted as a continuation");
+        }
+
+        Assert.That(await DigestsAsync(0), Is.EqualTo(before), "nothing changed the tenant's rows on the source during the move");
+        Assert.That((await DigestsAsync(1)).Values.Sum(d => d.Rows), Is.Zero, "nor wrote them on the target");
+        var block = await Cli("dnd", "block", "other@example.org", "--tenant", Tenant, "--note", "by phone");
+        Assert.That(block.ExitCode, Is.EqualTo(ExitCodes.Refused), block.ToString());
+        Assert.That(block.Stderr, Does.Contain("being moved"));
+
+        var move = await RunAsync(["tenant", "move", "--tenant", Tenant, "--to", "1", "--yes", "--keep-source"],
+            settings: new Dictionary<string, string?>(Shards) { ["SuppressionExport:JobTimeBudget"] = "00:00:02" });
+
+        Assert.That(move.ExitCode, Is.EqualTo(0), move.ToString());
+        Assert.That(move.Stderr, Does.Contain("an export of the tenant is running"), "the move waited for the export's time budget");
+        Assert.That(await DigestsAsync(1), Is.EqualTo(before));
+        await using (var future = TestSettings.Services(TestSettings.Configuration(Storage, Shards), (s, c) => s.AddMailgunCore(c), later))
+        {
+            var shards = future.GetRequiredService<TenantShards>();
+            await shards.Services(0).GetRequiredService<DndExpiry>().RunAsync(CancellationToken.None);
+            var source = await DigestsAsync(0);
+            Assert.That(source[StorageNames.DndEntriesTable], Is.EqualTo(before[StorageNames.DndEntriesTable]),
+                "the rows kept on the source (--keep-source) are unused: not expired there, so not announced twice");
+            Assert.That(source[StorageNames.DndExpiriesTable].Rows, Is.Zero, "the source's index rows of a tenant that left are dropped");
+
+            await shards.Services(1).GetRequiredService<DndExpiry>().RunAsync(CancellationToken.None);
+            var target = await DigestsAsync(1);
+            Assert.That(target[StorageNames.DndEntriesTable], Is.Not.EqualTo(before[StorageNames.DndEntriesTable]), "the soft bounce's temporary DND ends on the tenant's new shard (a new version and change row)");
+            Assert.That(target[StorageNames.DndExpiriesTable].Rows, Is.Zero, "its index row handled there");
         }
     }
 

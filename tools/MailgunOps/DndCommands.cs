@@ -463,7 +463,7 @@ public static class DndCommands
             var resolved = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), parse.GetValue(region), token).ConfigureAwait(false);
             var overrides = (parse.GetValue(overrideComplaint) ? ReenableOverrides.Complaint : 0) | (parse.GetValue(overrideUnsubscribe) ? ReenableOverrides.Unsubscribe : 0);
             // The Core's flow (the platform's API runs the same): every refusal comes before any change.
-            var flow = new DndReenableFlow((await ctx.ForTenantAsync(resolved.Id, token).ConfigureAwait(false)).Get<DndStore>(), ctx.Get<MailgunApiClient>(), new MailAddressCheck(ctx.DnsServer));
+            var flow = new DndReenableFlow((await ctx.ForTenantChangeAsync(resolved.Id, token).ConfigureAwait(false)).Get<DndStore>(), ctx.Get<MailgunApiClient>(), new MailAddressCheck(ctx.DnsServer));
             string who = OpsCommands.ActorOf(parse.GetValue(actor));
             if (single is not null)
             {
@@ -692,7 +692,7 @@ public static class DndCommands
             var resolved = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false);
             string who = OpsCommands.ActorOf(parse.GetValue(actor));
             // The store's versioned write: the change is announced to the platform like any other.
-            var result = await (await ctx.ForTenantAsync(resolved.Id, token).ConfigureAwait(false)).Get<DndStore>().ApplyAsync(resolved.Id, a, DndChange.ManualBlock(ctx.Time.GetUtcNow(), who, why.Trim()), token).ConfigureAwait(false);
+            var result = await (await ctx.ForTenantChangeAsync(resolved.Id, token).ConfigureAwait(false)).Get<DndStore>().ApplyAsync(resolved.Id, a, DndChange.ManualBlock(ctx.Time.GetUtcNow(), who, why.Trim()), token).ConfigureAwait(false);
             var view = new
             {
                 address = a,

@@ -24,7 +24,7 @@ public static class DndForget
             }
 
             string d = (await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), null, token).ConfigureAwait(false)).Id;
-            var result = await (await ctx.ForTenantAsync(d, token).ConfigureAwait(false)).Get<DndErasure>().EraseAsync(d, parse.GetValue(address)!, why, token).ConfigureAwait(false)
+            var result = await (await ctx.ForTenantChangeAsync(d, token).ConfigureAwait(false)).Get<DndErasure>().EraseAsync(d, parse.GetValue(address)!, why, token).ConfigureAwait(false)
                 ?? throw new OpsException(ExitCodes.NotFound, $"nothing is held for that address in tenant '{d}'");
             if (ctx.Output.Json)
             {

@@ -32,7 +32,7 @@ public static class ExportCommand
             // Mailgun does not say how long its lists are: the progress counts records without a total.
             var progress = ctx.Progress("export", "records", null);
             // The run reconciles into the tenant's shard (its DND and allowlist); the files are written to the home account.
-            var summary = await (await ctx.ForTenantAsync(owner.Id, token).ConfigureAwait(false)).Get<SuppressionExport>().ExportDomainAsync(owner.Tenant, d, date, progress, token).ConfigureAwait(false);
+            var summary = await (await ctx.ForTenantChangeAsync(owner.Id, token).ConfigureAwait(false)).Get<SuppressionExport>().ExportDomainAsync(owner.Tenant, d, date, progress, token).ConfigureAwait(false);
             progress.Finish();
             var files = new List<string>();
             if (parse.GetValue(output) is { } directory)

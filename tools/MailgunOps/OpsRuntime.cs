@@ -266,6 +266,23 @@ public sealed class OpsContext(IServiceProvider services, Output output, TimePro
         return Shard(found?.Tenant.Shard ?? 0);
     }
 
+    /// <summary>
+    /// As <see cref="ForTenantAsync"/>, for a command that changes the tenant's data (block, enable, forget, export,
+    /// replay): refused (exit 3) while <c>tenant move</c> moves the tenant, since a change written on its old shard after
+    /// the copy would be lost at the switch (docs/scaling.md "Moving a tenant").
+    /// </summary>
+    public async Task<ShardScope> ForTenantChangeAsync(string tenant, CancellationToken cancellationToken)
+    {
+        var found = await Get<TenantDirectory>().FindAsync(tenant, cancellationToken).ConfigureAwait(false);
+        if (found?.Tenant.MovingTo is { } to)
+        {
+            throw new OpsException(ExitCodes.Refused,
+                $"tenant '{found.Tenant.Id}' is being moved from storage shard {found.Tenant.Shard} to {to}: its data cannot be changed until the move ends (mailgun-ops tenant move --tenant {found.Tenant.Id} --to {to} --yes finishes it, --to {found.Tenant.Shard} cancels it)");
+        }
+
+        return Shard(found?.Tenant.Shard ?? 0);
+    }
+
     /// <summary>The services of shard <paramref name="shard"/>; a shard past Storage__Shards is a configuration error (exit 4).</summary>
     public ShardScope Shard(int shard)
     {

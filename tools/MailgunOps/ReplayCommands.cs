@@ -68,7 +68,7 @@ public static class ReplayCommands
                 : null;
             var summary = new ReplaySummary();
             // The named tenant's shard; without one, each event's (by its sending domain's tenant).
-            var processor = owner is null ? null : (await ctx.ForTenantAsync(owner, token).ConfigureAwait(false)).Get<EventProcessor>();
+            var processor = owner is null ? null : (await ctx.ForTenantChangeAsync(owner, token).ConfigureAwait(false)).Get<EventProcessor>();
             // A first pass counts the lines, so the progress has a total (reading a file is cheap next to processing it).
             long total = File.ReadLines(input.FullName).LongCount(l => !string.IsNullOrWhiteSpace(l));
             var progress = ctx.Progress("replay", "events", total);
@@ -115,7 +115,7 @@ public static class ReplayCommands
             var owner = await ctx.TenantAsync(parse.GetValue(tenant), parse.GetValue(domain), parse.GetValue(region), token).ConfigureAwait(false);
             var begin = ctx.Time.GetUtcNow() - parse.GetValue(since);
             var summary = new ReplaySummary();
-            var processor = (await ctx.ForTenantAsync(owner.Id, token).ConfigureAwait(false)).Get<EventProcessor>();
+            var processor = (await ctx.ForTenantChangeAsync(owner.Id, token).ConfigureAwait(false)).Get<EventProcessor>();
             // Mailgun does not say how many events a search will page through: the progress counts without a total.
             var progress = ctx.Progress("backfill", "events", null);
             // Every domain of the tenant (or the one named): the DND is the tenant's.
@@ -200,7 +200,7 @@ public static class ReplayCommands
         }
 
         var owner = domain is { Length: > 0 } ? await ctx.Get<MailgunFunctions.Tenants.TenantDirectory>().FindByDomainAsync(domain, token).ConfigureAwait(false) : null;
-        return owner is null ? ctx.Get<EventProcessor>() : (await ctx.ForTenantAsync(owner.Id, token).ConfigureAwait(false)).Get<EventProcessor>();
+        return owner is null ? ctx.Get<EventProcessor>() : (await ctx.ForTenantChangeAsync(owner.Id, token).ConfigureAwait(false)).Get<EventProcessor>();
     }
 
     /// <summary>The counts of a replay; events finish in any order on several threads, so every change is under one lock.</summary>

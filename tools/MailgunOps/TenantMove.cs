@@ -6,6 +6,7 @@ using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using MailgunFunctions.Dnd;
+using MailgunFunctions.Export;
 using MailgunFunctions.Inbound;
 using MailgunFunctions.Storage;
 using MailgunFunctions.Tenants;
@@ -296,6 +297,18 @@ public static class TenantMove
             {
                 ctx.Output.Progress($"waiting {(routedUntil - ctx.Time.GetUtcNow()).TotalSeconds:F0}s for every instance's registry cache (Tenants:CacheLifetime {lifetime})");
                 await Task.Delay(routedUntil - ctx.Time.GetUtcNow(), ctx.Time, token).ConfigureAwait(false);
+            }
+
+            // An export job that started before every instance saw the mark may reconcile the tenant's DND on the source for up
+            // to its time budget; a job starting later waits for the move (ExportJobRunner.MoveDeferral).
+            if (await ctx.Get<ExportRunStore>().AnyRunningAsync(id, token).ConfigureAwait(false))
+            {
+                var exportsEnd = routedUntil + ctx.Get<IOptions<SuppressionExportOptions>>().Value.JobTimeBudget;
+                if (exportsEnd > ctx.Time.GetUtcNow())
+                {
+                    ctx.Output.Progress($"an export of the tenant is running: waiting {(exportsEnd - ctx.Time.GetUtcNow()).TotalSeconds:F0}s for its time budget (SuppressionExport:JobTimeBudget) to end");
+                    await Task.Delay(exportsEnd - ctx.Time.GetUtcNow(), ctx.Time, token).ConfigureAwait(false);
+                }
             }
 
             await DrainAsync(source, routedUntil, token).ConfigureAwait(false);

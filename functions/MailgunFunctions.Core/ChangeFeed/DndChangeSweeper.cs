@@ -18,7 +18,7 @@ namespace MailgunFunctions.ChangeFeed;
 /// Covers what no message brings back: CLI and API changes, expiries, erasures, or a message that went to poison.</item>
 /// <item><see cref="PurgeAsync"/> (daily): per tenant, change rows older than <see cref="ChangeFeedOptions.Retention"/>.</item>
 /// </list>
-/// Tenants are the registry's plus the single-account tenant.
+/// Tenants are the registry's plus the single-account tenant; a tenant being moved between shards waits for the move's end.
 /// </summary>
 public sealed class DndChangeSweeper
 {
@@ -150,7 +150,10 @@ public sealed class DndChangeSweeper
         {
             await foreach (var tenant in _registry.ListAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (tenant.Shard != _shard.Number)
+                // A tenant being moved is left alone on both shards until the move ends (TenantShards.StandingAsync): a dispatch
+                // deletes outbox rows and a purge change rows, which the move's verify would find different. Its changes
+                // wait minutes, not lost: the outbox rows are swept on its new shard after the switch.
+                if (TenantShards.StandingOf(tenant, _shard.Number) != TenantStanding.Here)
                 {
                     continue;
                 }

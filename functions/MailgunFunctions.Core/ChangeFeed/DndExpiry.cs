@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using MailgunFunctions.Dnd;
+using MailgunFunctions.Storage;
+using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -13,8 +15,11 @@ public sealed record ExpiryRun(int Checked, int Expired, int Left);
 /// store re-evaluate the entry and, if its temporary DND is over, write the new state with the next version and announce it
 /// (<see cref="DndStore.ExpireAsync"/>); then delete the handled rows. So a temporary DND ends, and says so, within about
 /// two minutes of its time. A run stops taking rows after <see cref="RunBudget"/>; the rest wait for the next run.
+/// Rows of a tenant being moved between shards wait too (on both shards: see <see cref="TenantShards.StandingAsync"/>);
+/// rows of a tenant now on another shard are unused copies: deleted here, not expired (its own shard's index has them).
 /// </summary>
-public sealed class DndExpiry(DndStore store, DndExpiryIndex index, IOptions<ChangeFeedOptions> options, TimeProvider time, ILogger<DndExpiry> logger)
+public sealed class DndExpiry(DndStore store, DndExpiryIndex index, TenantShards shards, StorageShard shard, IOptions<ChangeFeedOptions> options, TimeProvider time,
+    ILogger<DndExpiry> logger)
 {
     /// <summary>Under the timer's period plus the 5-minute goal: a long backlog is worked off over several runs.</summary>
     public static readonly TimeSpan RunBudget = TimeSpan.FromMinutes(3);
@@ -32,7 +37,7 @@ public sealed class DndExpiry(DndStore store, DndExpiryIndex index, IOptions<Cha
             seen++;
             if (Stopwatch.GetElapsedTime(started) > RunBudget)
             {
-                left++;
+                Interlocked.Increment(ref left);
                 continue;
             }
 
@@ -41,7 +46,14 @@ public sealed class DndExpiry(DndStore store, DndExpiryIndex index, IOptions<Cha
             {
                 try
                 {
-                    if (await store.ExpireAsync(due.Tenant, due.Address, cancellationToken).ConfigureAwait(false))
+                    var standing = await shards.StandingAsync(due.Tenant, shard.Number, cancellationToken).ConfigureAwait(false);
+                    if (standing == TenantStanding.Moving)
+                    {
+                        Interlocked.Increment(ref left);
+                        return;
+                    }
+
+                    if (standing == TenantStanding.Here && await store.ExpireAsync(due.Tenant, due.Address, cancellationToken).ConfigureAwait(false))
                     {
                         Interlocked.Increment(ref expired);
                     }

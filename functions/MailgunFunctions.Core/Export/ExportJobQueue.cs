@@ -44,10 +44,13 @@ public sealed class ExportJobQueue
         return sent;
     }
 
-    public Task SendAsync(ExportJob job, CancellationToken cancellationToken)
+    public Task SendAsync(ExportJob job, CancellationToken cancellationToken) => SendAsync(job, null, cancellationToken);
+
+    /// <param name="visibleAfter">How long the job stays invisible to the trigger (a job waiting for a tenant move).</param>
+    public Task SendAsync(ExportJob job, TimeSpan? visibleAfter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        return _created.RunAsync(ct => _queue.SendMessageAsync(job.ToJson(), ct), cancellationToken);
+        return _created.RunAsync(ct => _queue.SendMessageAsync(job.ToJson(), visibleAfter, cancellationToken: ct), cancellationToken);
     }
 
     /// <summary>Parks a message that can never be run on <c>suppression-export-jobs-poison</c>, unchanged, as the host would after its retries.</summary>

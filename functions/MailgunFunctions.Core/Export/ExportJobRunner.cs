@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using MailgunFunctions.MailgunApi;
+using MailgunFunctions.Storage;
 using MailgunFunctions.Telemetry;
 using MailgunFunctions.Tenants;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,9 @@ public enum ExportJobOutcome
 
     /// <summary>The message is not a job: moved to the poison queue.</summary>
     Unreadable,
+
+    /// <summary>The tenant is being moved between storage shards: the job is queued again for later (a continuation).</summary>
+    Deferred,
 }
 
 public sealed record ExportJobResult(ExportJobOutcome Outcome, ExportJob? Job, string? Error = null, ExportSummary? Summary = null);
@@ -40,11 +44,14 @@ public sealed record ExportJobResult(ExportJobOutcome Outcome, ExportJob? Job, s
 /// continuation (event 7024), so no job ever meets the host's functionTimeout.</item>
 /// </list>
 /// </summary>
-public sealed class ExportJobRunner(SuppressionExport export, TenantDirectory tenants, ExportRunStore runs, ExportJobQueue queue,
+public sealed class ExportJobRunner(SuppressionExport export, TenantDirectory tenants, StorageShard shard, ExportRunStore runs, ExportJobQueue queue,
     IOptions<SuppressionExportOptions> options, TimeProvider time, ILogger<ExportJobRunner> logger, MailgunMetrics metrics)
 {
     /// <summary>Continuations of one job at most (6.4 hours of work at the default budget); then the scope fails, keeping its checkpoint.</summary>
     public const int MaxContinuations = 48;
+
+    /// <summary>How long a job of a tenant being moved between shards waits before it is tried again (a move takes minutes).</summary>
+    public static readonly TimeSpan MoveDeferral = TimeSpan.FromMinutes(5);
 
     private readonly TimeSpan _budget = options.Value.JobTimeBudget;
 
@@ -106,11 +113,21 @@ public sealed class ExportJobRunner(SuppressionExport export, TenantDirectory te
 
             if (job.Continuation > MaxContinuations)
             {
-                return await RefuseAsync(job, $"did not finish within {MaxContinuations} time budgets of {_budget} (SuppressionExport__JobTimeBudget); " +
+                return await RefuseAsync(job, $"did not finish within {MaxContinuations} continuations (time budgets of {_budget}, SuppressionExport__JobTimeBudget, or waits for a tenant move); " +
                     $"its checkpoints stay: mailgun-ops export --tenant {scope.Tenant} --domain {scope.Domain} continues it", cancellationToken).ConfigureAwait(false);
             }
 
             var resolved = tenant!.Tenant;
+            if (TenantShards.StandingOf(resolved, shard.Number) != TenantStanding.Here)
+            {
+                // Reconciliation writes the tenant's DND entries: not while tenant move copies them (a change on the source
+                // after the copy would be lost at the switch), nor on a shard it has just left. Later, on its shard.
+                var later = job with { Continuation = job.Continuation + 1 };
+                await queue.SendAsync(later, MoveDeferral, cancellationToken).ConfigureAwait(false);
+                ExportLog.ScopeDeferred(logger, scope.Key, day, MoveDeferral);
+                return new ExportJobResult(ExportJobOutcome.Deferred, later);
+            }
+
             using var budget = new CancellationTokenSource(_budget, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
             try

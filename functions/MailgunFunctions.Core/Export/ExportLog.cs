@@ -53,6 +53,9 @@ internal static partial class ExportLog
     [LoggerMessage(7023, LogLevel.Error, "Suppression export job cannot be read ({Problem}): moved to suppression-export-jobs-poison")]
     public static partial void JobUnreadable(ILogger logger, string problem);
 
+    [LoggerMessage(7025, LogLevel.Information, "Suppression export {Domain} {Date}: the tenant is being moved between storage shards; the job waits {Delay} and runs on its shard")]
+    public static partial void ScopeDeferred(ILogger logger, string domain, string date, TimeSpan delay);
+
     [LoggerMessage(7024, LogLevel.Information, "Suppression export {Domain} {Date}: time budget of {Budget} used; continues in a new job (continuation {Continuation})")]
     public static partial void ScopeContinued(ILogger logger, string domain, string date, TimeSpan budget, int continuation);
 

@@ -175,6 +175,24 @@ public sealed class ExportRunStore
         };
 
     /// <summary>Every row of one domain and date: the domain run and its lists.</summary>
+    /// <summary>
+    /// Whether an export of one of <paramref name="tenant"/>'s domains, on any date, was started and has not ended (a row
+    /// in state Running: still running, or died and not yet retried). <c>tenant move</c> asks before it copies.
+    /// </summary>
+    public async Task<bool> AnyRunningAsync(string tenant, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        string running = nameof(ExportState.Running);
+        string filter = TableClient.CreateQueryFilter($"PartitionKey ge {tenant + "|"} and PartitionKey lt {tenant + "}"} and State eq {running}");
+        await foreach (var _ in _table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["PartitionKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        return false;
+    }
+
     public async Task<IReadOnlyList<ExportStatus>> GetRunAsync(ExportScope scope, DateOnly date, CancellationToken cancellationToken)
     {
         await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);

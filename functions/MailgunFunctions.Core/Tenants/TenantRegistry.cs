@@ -10,7 +10,7 @@ namespace MailgunFunctions.Tenants;
 
 /// <summary>A tenant as listed: no secret is opened.</summary>
 public sealed record TenantSummary(string Id, string DisplayName, TenantState State, IReadOnlyList<TenantDomain> Domains, IReadOnlyList<string> SigningKeyIds,
-    bool HasApiKey, string? ParentAccount, int Shard, DateTimeOffset UpdatedAt);
+    bool HasApiKey, string? ParentAccount, int Shard, DateTimeOffset UpdatedAt, int? MovingTo = null);
 
 /// <summary>One change to a tenant: who, when, what (field names and plain values; secrets only as "changed").</summary>
 public sealed record TenantAuditRecord(string Tenant, DateTimeOffset At, string Actor, string Action, string Detail);
@@ -92,7 +92,8 @@ public sealed class TenantRegistry
         {
             yield return new TenantSummary(e.PartitionKey, e.GetString("DisplayName") ?? "", ParseState(e.GetString("State")), ReadDomains(e),
                 JsonConvert.DeserializeObject<string[]>(e.GetString("SigningKeyIds") ?? "[]") ?? [], e.GetString(ApiKeyField) is { Length: > 0 },
-                e.GetString("ParentAccount"), e.GetInt32("Shard") ?? 0, e.GetDateTimeOffset("UpdatedAt") ?? e.Timestamp ?? DateTimeOffset.MinValue);
+                e.GetString("ParentAccount"), e.GetInt32("Shard") ?? 0, e.GetDateTimeOffset("UpdatedAt") ?? e.Timestamp ?? DateTimeOffset.MinValue,
+                e.GetInt32("MovingTo"));
         }
     }
 

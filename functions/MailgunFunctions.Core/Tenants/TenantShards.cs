@@ -90,6 +90,44 @@ public sealed class TenantShards : IAsyncDisposable, IDisposable
         return found?.Tenant.MovingTo is { } to ? throw new TenantMovingException(tenant, found.Tenant.Shard, to) : Services(found?.Tenant.Shard ?? 0);
     }
 
+    /// <summary>
+    /// Where shard <paramref name="here"/> stands with <paramref name="tenant"/>'s data, for the timers and jobs that change
+    /// it without a message of the tenant (the end of temporary DNDs, the change sweeper and purge, reconciliation):
+    /// <see cref="TenantStanding.Moving"/> while <c>tenant move</c> moves it (on both shards: a change on the source after
+    /// the copy would be lost at the switch, one on the target would fail the verify), <see cref="TenantStanding.Elsewhere"/>
+    /// when its rows here are unused (left by <c>--keep-source</c>, a cancelled move, or not yet cleaned up). The single-account
+    /// tenant and ids the registry does not know are home's, as in <see cref="ForTenantAsync"/>.
+    /// </summary>
+    public async ValueTask<TenantStanding> StandingAsync(string? tenant, int here, CancellationToken cancellationToken)
+    {
+        if (Count == 1 || string.IsNullOrEmpty(tenant))
+        {
+            return here == 0 ? TenantStanding.Here : TenantStanding.Elsewhere;
+        }
+
+        var found = await _home.GetRequiredService<TenantDirectory>().FindAsync(tenant, cancellationToken).ConfigureAwait(false);
+        return found is null ? (here == 0 ? TenantStanding.Here : TenantStanding.Elsewhere) : StandingOf(found.Tenant, here);
+    }
+
+    /// <summary>Where shard <paramref name="here"/> stands with a registered tenant's data (see <see cref="StandingAsync"/>).</summary>
+    public static TenantStanding StandingOf(Tenant tenant, int here)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        return StandingOf(tenant.Shard, tenant.MovingTo, here);
+    }
+
+    /// <inheritdoc cref="StandingOf(Tenant, int)"/>
+    public static TenantStanding StandingOf(TenantSummary tenant, int here)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        return StandingOf(tenant.Shard, tenant.MovingTo, here);
+    }
+
+    private static TenantStanding StandingOf(int shard, int? movingTo, int here) =>
+        movingTo is not null ? TenantStanding.Moving
+        : shard == here ? TenantStanding.Here
+        : TenantStanding.Elsewhere;
+
     /// <summary>The shard a new tenant is placed on: its id's hash modulo K. Stable for an id, recorded at creation, never recomputed.</summary>
     public static int PlacementOf(string tenantId, int count)
     {
@@ -115,6 +153,19 @@ public sealed class TenantShards : IAsyncDisposable, IDisposable
             await shard.Value.DisposeAsync().ConfigureAwait(false);
         }
     }
+}
+
+/// <summary>Where a shard stands with one tenant's data (<see cref="TenantShards.StandingAsync"/>).</summary>
+public enum TenantStanding
+{
+    /// <summary>The tenant's data is on this shard and may be changed.</summary>
+    Here,
+
+    /// <summary>The tenant is being moved between shards: leave its data alone until the move ends.</summary>
+    Moving,
+
+    /// <summary>The tenant is on another shard: its rows here, if any, are unused.</summary>
+    Elsewhere,
 }
 
 /// <summary>A tenant recorded on a shard the deployment does not have (Storage:Shards lowered, or a setting missing): a configuration error, answered 503 so Mailgun retries.</summary>
