@@ -269,6 +269,68 @@ public class TenantMoveCommandTests : OpsHarness
         }
     }
 
+    [Test]
+    public async Task On_a_busy_source_queue_the_move_waits_for_the_tenants_queued_event_and_copies_it_processed()
+    {
+        await SeedAsync();
+        string recipient = $"queued.{Guid.NewGuid():N}@example.org";
+        var signedAt = DateTimeOffset.UtcNow;
+        await using var services = Services();
+        var queued = await PostAsync(services, SignedWebhook.Body(SignedWebhook.Failed(recipient, signedAt, domain: Domain), signedAt));
+        Assert.That(queued.StatusCode, Is.EqualTo(200), "queued on shard 0 before the move");
+        var queue = services.GetRequiredService<StorageClients>().Queues.GetQueueClient(StorageNames.EventsQueue);
+        var registry = services.GetRequiredService<TenantRegistry>();
+
+        var move = Cli("tenant", "move", "--tenant", Tenant, "--to", "1", "--yes", "--settle", "2s");
+        try
+        {
+            while ((await registry.GetAsync(Tenant, CancellationToken.None))!.MovingTo is null)
+            {
+                Assert.That(move.IsCompleted, Is.False, "the move marks the tenant before anything else");
+                await Task.Delay(100);
+            }
+
+            // Past every instance's cache deadline (1 s here; a queue message's time is whole seconds), other tenants keep the queue busy: it never empties.
+            await Task.Delay(TimeSpan.FromSeconds(2.5));
+            for (int i = 0; i < 5; i++)
+            {
+                await queue.SendMessageAsync($$"""{"tenant":"another-tenant-{{i}}"}""");
+            }
+
+            // Longer than --settle: a move that did not see the tenant's message at the head would have copied by now.
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            Assert.That(move.IsCompleted, Is.False, "the move waits while a message of the tenant is queued on the source");
+
+            // The queue trigger on shard 0 takes the tenant's message (processed there, before the copy); the others stay queued.
+            var messages = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(30))).Value;
+            foreach (var message in messages)
+            {
+                if (message.MessageText.Contains(Tenant, StringComparison.Ordinal))
+                {
+                    await services.GetRequiredService<EventProcessor>().ProcessAsync(message.MessageText, 1, CancellationToken.None);
+                    await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+                }
+                else
+                {
+                    await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero);
+                }
+            }
+
+            var done = await move.WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.That(done.ExitCode, Is.EqualTo(0), done.ToString());
+            Assert.That(done.Stderr, Does.Contain("settling"), "it ended on --settle, the queue still busy with other tenants");
+            Assert.That((await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount, Is.EqualTo(5), "other tenants' messages untouched");
+            var shard1 = services.GetRequiredService<TenantShards>().Services(1);
+            var moved = await shard1.GetRequiredService<DndStore>().GetStatusAsync(Tenant, recipient, CancellationToken.None);
+            Assert.That(moved.Status.State, Is.EqualTo(DndState.Permanent), "the event processed on the source before the copy is on the new shard");
+        }
+        finally
+        {
+            await move.WaitAsync(TimeSpan.FromMinutes(2)).ContinueWith(_ => { }, TaskScheduler.Default);
+            await queue.ClearMessagesAsync();
+        }
+    }
+
     private async Task<MailgunFunctions.Webhooks.IntakeResult> PostAsync(IServiceProvider services, string body)
     {
         var bytes = System.Text.Encoding.UTF8.GetBytes(body);
