@@ -251,7 +251,7 @@ public class TenantMoveCommandTests : OpsHarness
             settings: new Dictionary<string, string?>(Shards) { ["SuppressionExport:JobTimeBudget"] = "00:00:02" });
 
         Assert.That(move.ExitCode, Is.EqualTo(0), move.ToString());
-        Assert.That(move.Stderr, Does.Contain("an export of the tenant is running"), "the move waited for the export's time budget");
+        Assert.That(move.Stderr, Does.Contain("an export of the tenant is running"), "the move saw the running export and waited for (or past) its time budget");
         Assert.That(await DigestsAsync(1), Is.EqualTo(before));
         await using (var future = TestSettings.Services(TestSettings.Configuration(Storage, Shards), (s, c) => s.AddMailgunCore(c), later))
         {

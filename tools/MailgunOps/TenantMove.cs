@@ -304,10 +304,13 @@ public static class TenantMove
             if (await ctx.Get<ExportRunStore>().AnyRunningAsync(id, token).ConfigureAwait(false))
             {
                 var exportsEnd = routedUntil + ctx.Get<IOptions<SuppressionExportOptions>>().Value.JobTimeBudget;
-                if (exportsEnd > ctx.Time.GetUtcNow())
+                var wait = exportsEnd - ctx.Time.GetUtcNow();
+                ctx.Output.Progress(wait > TimeSpan.Zero
+                    ? $"an export of the tenant is running: waiting {wait.TotalSeconds:F0}s for its time budget (SuppressionExport:JobTimeBudget) to end"
+                    : $"an export of the tenant is running: its time budget (SuppressionExport:JobTimeBudget) ended at {Output.Time(exportsEnd)}, after the move's mark");
+                if (wait > TimeSpan.Zero)
                 {
-                    ctx.Output.Progress($"an export of the tenant is running: waiting {(exportsEnd - ctx.Time.GetUtcNow()).TotalSeconds:F0}s for its time budget (SuppressionExport:JobTimeBudget) to end");
-                    await Task.Delay(exportsEnd - ctx.Time.GetUtcNow(), ctx.Time, token).ConfigureAwait(false);
+                    await Task.Delay(wait, ctx.Time, token).ConfigureAwait(false);
                 }
             }
 
