@@ -207,6 +207,8 @@ internal static class ResponseWords
         ("recipient's block*", WordMeaning.BlockedByRecipient),
         ("not accepting mail from", WordMeaning.BlockedByRecipient), // before "mail from" (our envelope)
         ("does not accept mail from", WordMeaning.BlockedByRecipient),
+        ("rejects mail from", WordMeaning.BlockedByRecipient), // "Recipient rejects mail from this sender"; not decisive: a server's own rule says it too ("rejects mail from dynamic IPs")
+        ("refuses mail from", WordMeaning.BlockedByRecipient),
         ("that you are sending to", WordMeaning.BlockedByRecipient), // Gmail: "the user or domain that you are sending to ... has a policy"
         ("on the target address", WordMeaning.BlockedByRecipient), // Yandex: "Policy rejection on the target address"
         ("mailbox size", WordMeaning.MailboxFull), // before "size limit" (message size)
@@ -604,6 +606,11 @@ internal static class ResponseWords
         ("account is terminated", WordMeaning.AccountDisabled),
         ("user is terminated", WordMeaning.AccountDisabled),
         ("account has been closed", WordMeaning.AccountDisabled),
+        ("account is closed", WordMeaning.AccountDisabled), // before "not accepted" (a refusal that names no cause)
+        ("mailbox is closed", WordMeaning.AccountDisabled),
+        ("mailbox closed", WordMeaning.AccountDisabled),
+        ("account was closed", WordMeaning.AccountDisabled),
+        ("mailbox was closed", WordMeaning.AccountDisabled),
         ("mailbox has been closed", WordMeaning.AccountDisabled),
         ("account has been deleted", WordMeaning.AccountDisabled),
         ("mailbox has been deleted", WordMeaning.AccountDisabled),
