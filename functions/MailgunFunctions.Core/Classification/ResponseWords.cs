@@ -180,6 +180,11 @@ internal static class ResponseWords
         ("gcdp", WordMeaning.BlockedByRecipient), // Gmail: a rule of the recipient domain's administrator
 
         // Phrases that contain a word of another group and mean something else: they come first so they cover it.
+        ("rejected by recipient's anti-spam", WordMeaning.SpamContent), // the recipient's spam filter judged our content: not its own block
+        ("rejected by recipient's antispam", WordMeaning.SpamContent),
+        ("rejected by recipient's spam", WordMeaning.SpamContent),
+        ("blocked by recipient's anti-spam", WordMeaning.SpamContent),
+        ("blocked by recipient's spam", WordMeaning.SpamContent),
         ("insufficient system storage", WordMeaning.RecipientBusy), // RFC 5321 452: the server's disk, not the mailbox
         ("insufficient system resources", WordMeaning.RecipientBusy),
         ("receiving mail at a rate", WordMeaning.RecipientBusy), // Gmail 4.2.1 (also sent as 5.2.1): the recipient gets too much mail

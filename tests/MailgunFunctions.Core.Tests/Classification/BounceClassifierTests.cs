@@ -243,6 +243,8 @@ public class BounceClassifierTests
     [TestCase(554, null, "Mail not accepted for this address: account is closed", DndState.Permanent)]
     [TestCase(550, null, "Recipient rejects mail from this sender", DndState.Permanent)]
     [TestCase(550, null, "This server rejects mail from dynamic IP addresses", DndState.None)]
+    [TestCase(550, "5.7.1", "5.7.1 Message rejected by recipient's anti-spam filter", DndState.None)]
+    [TestCase(550, null, "Message blocked by recipient's spam filter", DndState.None)]
     [TestCase(550, "5.7.1", "5.7.1 <x@example.org>: Recipient address rejected: Access denied", DndState.Permanent)]
     [TestCase(550, "5.7.1", "5.7.1 User unknown", DndState.Permanent)]
     [TestCase(550, null, "Mailbox\n  unavailable", DndState.Permanent)]
