@@ -94,6 +94,9 @@ public class ShardTests : WorkerTests
             Assert.That(tokenTables, Has.Some.StartsWith(StorageNames.WebhookTokensTable), "the webhook's token claim went to the tenant's shard");
             Assert.That(Worker.Host.Invocations.Where(i => i.FunctionName.StartsWith("ProcessMailgunEventShard", StringComparison.Ordinal)).Select(i => i.FunctionName).Distinct(),
                 Is.EqualTo(new[] { "ProcessMailgunEventShard1" }), "the disabled shards' triggers never ran");
+            // The same rule the host's function list prints "(disabled: not started)" from.
+            Assert.That(Worker.Host.Functions.Where(Worker.Host.IsDisabled).Select(f => f.Name),
+                Has.Member("ProcessMailgunEventShard2").And.No.Member("ProcessMailgunEventShard1").And.No.Member("ProcessMailgunEvent"));
         });
     }
 

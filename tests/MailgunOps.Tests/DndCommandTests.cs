@@ -27,6 +27,39 @@ public sealed class DndCommandTests : OpsHarness
     }
 
     [Test]
+    public async Task Beside_the_local_apps_settings_file_the_cli_finds_the_single_account_tenant_the_app_wrote_to()
+    {
+        // The local flow of docs/running-locally.md: the app runs with local.settings.json (a signing key, no API key) and
+        // applies a sample event of a domain no tenant registered to its single-account tenant; the CLI run beside it reads
+        // the same file. A unique single-account tenant id keeps this test's rows apart on the shared Azurite.
+        string single = TestTenants.NewId("s"), domain = single + ".example.com", address = $"ann.{Guid.NewGuid():N}@example.org";
+        string settings = Path.Combine(Work, "local.settings.json");
+        File.WriteAllText(settings, new JObject
+        {
+            ["IsEncrypted"] = false,
+            ["Values"] = new JObject { ["Mailgun__SigningKeys__primary"] = TestSettings.SigningKey, ["Mailgun__ApiKey"] = "", ["Tenants__DefaultTenantId"] = single },
+        }.ToString());
+        string events = WriteLines(SignedWebhook.Failed(address, Recent(), domain: domain));
+
+        var without = await RunAsync(["dnd", "get", address, "--domain", domain, "--settings", Path.Combine(Work, "missing.json")], apiKey: "");
+        var replay = await RunAsync(["replay", "--file", events, "--domain", domain, "--settings", settings, "--json"], apiKey: "");
+        var get = await RunAsync(["dnd", "get", address, "--domain", domain, "--settings", settings, "--json"], apiKey: "");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(without.ExitCode, Is.EqualTo(ExitCodes.NotFound), without.ToString());
+            Assert.That(without.Stderr, Does.Contain("belongs to no tenant").And.Contain("--settings"), "the error says where the single-account settings come from");
+            Assert.That(replay.ExitCode, Is.EqualTo(0), replay.ToString());
+            Assert.That(get.ExitCode, Is.EqualTo(0), get.ToString());
+        });
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)get.Json["entry"]!["tenant"], Is.EqualTo(single));
+            Assert.That((string?)get.Json["entry"]!["state"], Is.EqualTo("permanent"));
+        });
+    }
+
+    [Test]
     public async Task GetWithoutTenantFindsEveryTenantOfTheAddress()
     {
         string other = TestTenants.NewId("o"), otherDomain = other + ".example.com", address = $"bob.{Guid.NewGuid():N}@example.org";

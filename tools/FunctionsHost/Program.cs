@@ -83,7 +83,7 @@ public static class Program
                 TriggerKind.Timer => $"timerTrigger '{function.Property("schedule")}' (UTC); run now: POST {host.BaseAddress}admin/functions/{function.Name}",
                 _ => function.TriggerType,
             };
-            Console.WriteLine($"  {function.Name}: {detail}");
+            Console.WriteLine($"  {function.Name}: {detail}{(host.IsDisabled(function) ? " (disabled: not started)" : "")}");
         }
 
         Console.WriteLine(keysPath is null

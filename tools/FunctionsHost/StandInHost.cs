@@ -57,6 +57,10 @@ public sealed class StandInHost : IAsyncDisposable
     /// <summary>The functions the worker reported and the stand-in loaded.</summary>
     public IReadOnlyList<HostedFunction> Functions { get; private set; } = [];
 
+    /// <summary>Whether the app setting <c>AzureWebJobs.{name}.Disabled</c> is true: the trigger's listener is then not started.</summary>
+    public bool IsDisabled(HostedFunction function) =>
+        Settings.TryGetValue($"AzureWebJobs.{function.Name}.Disabled", out string? disabled) && bool.TryParse(disabled, out bool off) && off;
+
     public HostJson HostJson { get; }
 
     /// <summary>The app settings as the worker sees them (the environment, then <see cref="StandInOptions.Settings"/> over it).</summary>
@@ -271,7 +275,7 @@ public sealed class StandInHost : IAsyncDisposable
         {
             // As the Functions host: AzureWebJobs.{name}.Disabled=true leaves the trigger's listener unstarted (the function
             // still runs through the admin API), and a trigger whose connection is missing fails alone, not the host.
-            if (Settings.TryGetValue($"AzureWebJobs.{function.Name}.Disabled", out string? disabled) && bool.TryParse(disabled, out bool off) && off)
+            if (IsDisabled(function))
             {
                 StandInLog.FunctionDisabled(_logger, function.Name);
                 continue;

@@ -15,6 +15,7 @@ public static class OpsCommands
         root.Options.Add(runtime.Json);
         root.Options.Add(runtime.DnsServer);
         root.Options.Add(runtime.Verbose);
+        root.Options.Add(runtime.SettingsFile);
         root.Options.Add(runtime.MailgunBaseUrl);
         root.Subcommands.Add(DndCommands.Build(runtime));
         root.Subcommands.Add(ClassifyCommand.Build(runtime));

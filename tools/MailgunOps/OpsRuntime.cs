@@ -33,6 +33,13 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
     public Option<string?> ApiKey { get; } = new("--api-key") { Description = "Mailgun private API key for this run (default: the tenant's from the registry, or Mailgun__ApiKey for the single-account tenant).", Recursive = true };
     public Option<bool> Json { get; } = new("--json") { Description = "JSON output: one document, or JSON Lines for streams.", Recursive = true };
     public Option<string?> DnsServer { get; } = new("--dns-server") { Description = "DNS resolver as ip[:port] (default: the system's).", Recursive = true };
+    public Option<FileInfo> SettingsFile { get; } = new("--settings")
+    {
+        Description = "A local.settings.json whose Values supply the settings the environment lacks (default: the one in the current directory, when there is one: the local app's).",
+        DefaultValueFactory = _ => new FileInfo(LocalSettingsFile.DefaultName),
+        Recursive = true,
+    };
+
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log the Core's structured logs to stderr.", Recursive = true };
     public Option<string?> MailgunBaseUrl { get; } = new("--mailgun-base-url")
     {
@@ -144,10 +151,12 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
 
     private ServiceProvider BuildServices(ParseResult parse, IDictionary<string, string?>? settings)
     {
-        var values = new Dictionary<string, string?>();
+        // Lowest first: the settings file (only names the environment lacks), then the options of this run, then the runtime's own.
+        var values = LocalSettingsFile.ValuesNotInEnvironment(parse.GetValue(SettingsFile));
         var environment = new ConfigurationBuilder().AddEnvironmentVariables().Build();
         values[StorageNames.ConnectionSetting] = parse.GetValue(Storage) is { Length: > 0 } storage ? storage
             : environment[StorageNames.ConnectionSetting] is { Length: > 0 } fromEnvironment ? fromEnvironment
+            : values.GetValueOrDefault(StorageNames.ConnectionSetting) is { Length: > 0 } fromFile ? fromFile
             : DevelopmentStorage;
         if (parse.GetValue(ApiKey) is { Length: > 0 } apiKey)
         {
@@ -350,7 +359,7 @@ public sealed class OpsContext(IServiceProvider services, Output output, TimePro
             return new ResolvedTenant(tenant, single.Keys, single.ParentKeys);
         }
 
-        throw new OpsException(ExitCodes.NotFound, $"domain '{name}' belongs to no tenant: connect it (mailgun-ops tenant connect) or, for a single-account install, set Mailgun__ApiKey");
+        throw new OpsException(ExitCodes.NotFound, $"domain '{name}' belongs to no tenant: connect it (mailgun-ops tenant connect) or, for a single-account install, give its settings (Mailgun__ApiKey or Mailgun__SigningKeys__primary in the environment, or the app's local.settings.json with --settings)");
     }
 
     private ResolvedTenant WithApiKeyOverride(ResolvedTenant tenant) =>

@@ -43,28 +43,13 @@ public static class WebhookCommands
         {
             Description = "Sign with this tenant's current key from the registry and post to its URL (…/api/mailgun/{tenant}/events on its app URL, else on the local host); the sample's domain is the tenant's.",
         };
-        var settingsFile = new Option<FileInfo>("--settings") { Description = "A local.settings.json whose Values supply settings the environment lacks.", DefaultValueFactory = _ => new FileInfo("local.settings.json") };
         var functionKey = new Option<string?>("--function-key") { Description = "Function key, sent as x-functions-key (default: \"host\".\"default\" of --keys-file)." };
         var keysFile = new Option<FileInfo>("--keys-file") { Description = "The local host's keys file (tools/FunctionsHost).", DefaultValueFactory = _ => new FileInfo("local.keys.json") };
         var command = new Command("send-sample", "Post a sample event webhook, signed like Mailgun's, to a running app; prints the answer.")
         {
-            url, eventType, severity, recipient, domain, signingKey, tenant, settingsFile, functionKey, keysFile,
+            url, eventType, severity, recipient, domain, signingKey, tenant, functionKey, keysFile,
         };
-        command.SetAction((parse, ct) =>
-        {
-            Dictionary<string, string?> fileSettings;
-            try
-            {
-                fileSettings = LocalSettingsNotInEnvironment(parse.GetValue(settingsFile)!);
-            }
-            catch (OpsException ex)
-            {
-                runtime.Stderr.WriteLine("error: " + ex.Message);
-                return Task.FromResult(ex.ExitCode);
-            }
-
-            return runtime.RunAsync(parse, (ctx, token) => SendAsync(ctx, parse, token), ct, fileSettings);
-        });
+        command.SetAction((parse, ct) => runtime.RunAsync(parse, (ctx, token) => SendAsync(ctx, parse, token), ct));
 
         async Task<int> SendAsync(OpsContext ctx, ParseResult parse, CancellationToken token)
         {
@@ -219,36 +204,6 @@ public static class WebhookCommands
         {
             throw new OpsException(ExitCodes.Configuration, $"{keysFile.FullName} is not JSON: {ex.Message}");
         }
-    }
-
-    /// <summary>The file's Values as configuration keys, for names the environment does not set (the environment wins, as for the local host).</summary>
-    private static Dictionary<string, string?> LocalSettingsNotInEnvironment(FileInfo file)
-    {
-        var values = new Dictionary<string, string?>();
-        if (!file.Exists)
-        {
-            return values;
-        }
-
-        JToken? settings;
-        try
-        {
-            settings = JObject.Parse(File.ReadAllText(file.FullName))["Values"];
-        }
-        catch (JsonException ex)
-        {
-            throw new OpsException(ExitCodes.Configuration, $"{file.FullName} is not JSON: {ex.Message}");
-        }
-
-        foreach (var setting in settings?.Children<JProperty>() ?? [])
-        {
-            if (Environment.GetEnvironmentVariable(setting.Name) is null)
-            {
-                values[setting.Name.Replace("__", ":", StringComparison.Ordinal)] = setting.Value.Type == JTokenType.String ? (string?)setting.Value : setting.Value.ToString(Formatting.None);
-            }
-        }
-
-        return values;
     }
 
     private static JToken TryParse(string text)
