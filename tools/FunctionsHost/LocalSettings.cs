@@ -3,8 +3,11 @@ using System.Text.Json.Nodes;
 
 namespace FunctionsHost;
 
-/// <summary>The "Values" of a local.settings.json, the file Core Tools reads app settings from for a local run.</summary>
-public static class LocalSettings
+/// <summary>
+/// The "Values" of a local.settings.json, the file Core Tools reads app settings from for a local run. Also compiled into
+/// mailgun-ops (linked in its project file), so the CLI reads the file by the same rules as the stand-in: internal in each.
+/// </summary>
+internal static class LocalSettings
 {
     public static Dictionary<string, string> Read(string path)
     {

@@ -55,13 +55,12 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
     public bool TerminalStdout { get; } = terminalStdout;
 
     /// <summary>Builds the services for one run and runs <paramref name="body"/>, turning known failures into a message and an exit code.</summary>
-    public async Task<int> RunAsync(ParseResult parse, Func<OpsContext, CancellationToken, Task<int>> body, CancellationToken cancellationToken,
-        IDictionary<string, string?>? settings = null)
+    public async Task<int> RunAsync(ParseResult parse, Func<OpsContext, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
     {
         var output = new Output(Stdout, Stderr, parse.GetValue(Json));
         try
         {
-            await using var services = BuildServices(parse, settings);
+            await using var services = BuildServices(parse);
             var context = new OpsContext(services, output, services.GetRequiredService<TimeProvider>(), ResolverEndpoint(parse.GetValue(DnsServer)))
             {
                 ApiKeyOverride = parse.GetValue(ApiKey) is { Length: > 0 } key ? key : null,
@@ -149,7 +148,7 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
         return exitCode;
     }
 
-    private ServiceProvider BuildServices(ParseResult parse, IDictionary<string, string?>? settings)
+    private ServiceProvider BuildServices(ParseResult parse)
     {
         // Lowest first: the settings file (only names the environment lacks), then the options of this run, then the runtime's own.
         var values = LocalSettingsFile.ValuesNotInEnvironment(parse.GetValue(SettingsFile));
@@ -174,7 +173,7 @@ public sealed class OpsRuntime(TextWriter stdout, TextWriter stderr, Action<ISer
             values[$"{MailgunApiOptions.Section}:{nameof(MailgunApiOptions.EuBaseUrl)}"] = url.AbsoluteUri;
         }
 
-        foreach (var (key, value) in _settings.Concat(settings ?? new Dictionary<string, string?>()))
+        foreach (var (key, value) in _settings)
         {
             values[key] = value;
         }
